@@ -1,0 +1,82 @@
+/**
+ * One table of stable error codes. Every code here is listed in README.md under "Error codes"
+ * (src/errors.test.ts keeps the two equal). Codes are part of the public interface: they appear
+ * in log topics, CLI output and exit paths, so never rename one; add a new code instead.
+ */
+export const ERROR_CODES = {
+  // framing (main thread)
+  EDGE_FRAME_LENGTH: 'The frame length field holds a value the protocol cannot have; the stream cannot be resynchronised.',
+  EDGE_FRAME_TOO_LARGE: 'More bytes are buffered than the protocol maximum frame size without a complete frame.',
+  EDGE_FRAME_GARBAGE: 'Too many bytes were skipped while looking for a frame start.',
+  // decoding (worker)
+  EDGE_DECODE_CHECKSUM: 'The frame checksum (CRC/XOR) does not match its content.',
+  EDGE_DECODE_TRUNCATED: 'The frame ends before a field it announces.',
+  EDGE_DECODE_INVALID: 'A field holds a value the protocol does not allow.',
+  EDGE_DECODE_TRAILING: 'Bytes are left over after the last field the frame announces.',
+  EDGE_DECODE_UNSUPPORTED: 'The frame is valid but this protocol part is not decoded yet; it is logged, not acknowledged.',
+  EDGE_DECODE_INTERNAL: 'The decoder failed unexpectedly (a bug): the frame is not acknowledged.',
+  // commands (encoder)
+  EDGE_COMMAND_UNKNOWN: 'The protocol has no command of that name.',
+  EDGE_COMMAND_INVALID: 'A command property is missing or has the wrong form.',
+  // configuration and start-up
+  EDGE_CONFIG_FILE: 'The configuration file cannot be read or parsed.',
+  EDGE_CONFIG_INVALID: 'A configuration key is missing or has the wrong form.',
+  EDGE_PROTOCOL_UNKNOWN: 'No protocol with that id is registered.',
+  EDGE_PORT_IN_USE: 'A listener or the embedded broker could not bind its port.',
+  EDGE_MQTT_UNREACHABLE: 'The MQTT broker cannot be reached.',
+  // runtime
+  EDGE_CONNECTION_LIMIT: 'The channel reached max_connections; the new connection was closed.',
+  EDGE_IDLE_TIMEOUT: 'The connection sent nothing for idle_timeout_s and was closed.',
+  EDGE_PUBLISH_FAILED: 'A message could not be published; its frame was not acknowledged.',
+  EDGE_CLI_USAGE: 'The command line is malformed.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Plain-data form of an error: what crosses the worker boundary and what logs carry. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  reason: string;
+  /** Byte offset inside the frame where decoding failed, when known. */
+  offset?: number;
+}
+
+/**
+ * A typed error with a stable code. Structured clone drops custom fields of Error subclasses,
+ * so anything that crosses a worker boundary is sent as `toInfo()` and rebuilt with `fromInfo`.
+ */
+export class EdgeError extends Error {
+  readonly code: ErrorCode;
+  readonly offset: number | undefined;
+
+  constructor(code: ErrorCode, reason: string, offset?: number) {
+    super(offset === undefined ? `${code}: ${reason}` : `${code} at byte ${offset}: ${reason}`);
+    this.name = 'EdgeError';
+    this.code = code;
+    this.offset = offset;
+  }
+
+  get reason(): string {
+    const prefix = this.offset === undefined ? `${this.code}: ` : `${this.code} at byte ${this.offset}: `;
+    return this.message.slice(prefix.length);
+  }
+
+  toInfo(): ErrorInfo {
+    return this.offset === undefined ? { code: this.code, reason: this.reason } : { code: this.code, reason: this.reason, offset: this.offset };
+  }
+
+  static fromInfo(info: ErrorInfo): EdgeError {
+    return new EdgeError(info.code, info.reason, info.offset);
+  }
+}
+
+export function isEdgeError(e: unknown): e is EdgeError {
+  return e instanceof EdgeError;
+}
+
+/** Any thrown value as ErrorInfo: typed errors keep their code, anything else is a decoder bug. */
+export function toErrorInfo(e: unknown): ErrorInfo {
+  if (e instanceof EdgeError) return e.toInfo();
+  const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { code: 'EDGE_DECODE_INTERNAL', reason };
+}

@@ -1,0 +1,45 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EdgeError } from '../errors.js';
+import { compiledProtocolsDir } from '../util/paths.js';
+import type { ProtocolModule } from './types.js';
+
+/**
+ * Discovers protocols: every folder under protocols/ with an index.ts default-exporting a
+ * ProtocolModule. Adding a protocol is one new folder; nothing central lists them.
+ * Loaded once per thread (main and each worker) and cached.
+ */
+let cache: Promise<Map<string, ProtocolModule>> | undefined;
+
+export function loadProtocols(dir = compiledProtocolsDir()): Promise<Map<string, ProtocolModule>> {
+  if (dir === compiledProtocolsDir() && cache) return cache;
+  const p = discover(dir);
+  if (dir === compiledProtocolsDir()) cache = p;
+  return p;
+}
+
+async function discover(dir: string): Promise<Map<string, ProtocolModule>> {
+  const out = new Map<string, ProtocolModule>();
+  if (!existsSync(dir)) return out;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const index = join(dir, entry.name, 'index.js');
+    if (!existsSync(index)) continue;
+    const mod = (await import(pathToFileURL(index).href)) as { default?: ProtocolModule };
+    const proto = mod.default;
+    if (!proto || typeof proto.decode !== 'function' || typeof proto.split !== 'function') {
+      throw new Error(`protocols/${entry.name}/index.ts must default-export a ProtocolModule`);
+    }
+    if (proto.id !== entry.name) throw new Error(`protocols/${entry.name}: module id "${proto.id}" must equal its folder name`);
+    out.set(proto.id, proto);
+  }
+  return out;
+}
+
+export async function getProtocol(id: string): Promise<ProtocolModule> {
+  const all = await loadProtocols();
+  const p = all.get(id);
+  if (!p) throw new EdgeError('EDGE_PROTOCOL_UNKNOWN', `unknown protocol "${id}"; registered: ${[...all.keys()].join(', ') || 'none'}`);
+  return p;
+}

@@ -1,0 +1,122 @@
+/**
+ * The contract every protocol module implements (ARCHITECTURE.md §3). A protocol is a folder
+ * `protocols/<id>/` whose index.ts default-exports a `ProtocolModule`. Everything in here is pure:
+ * bytes and plain data in, bytes and plain data out — no sockets, clock, logger or globals — so the
+ * same code runs in the worker pool, in tests, in the CLI and in benchmarks.
+ */
+import type { ErrorCode, ErrorInfo } from '../errors.js';
+
+export type Transport = 'tcp' | 'udp';
+
+/** A published value. 64-bit integers that exceed 2^53 are strings; bytes are lower-case hex strings. */
+export type MessageValue = string | number | boolean | null;
+
+/** One flat flespi-style message: dotted lower-case names, units fixed by name. */
+export type Message = Record<string, MessageValue>;
+
+/**
+ * Per-connection state the main thread keeps between frames and hands to every decode.
+ * Plain JSON data only (it is structured-cloned into workers).
+ */
+export interface SessionState {
+  /** The device identifier once known (IMEI, serial, phone number ...). */
+  ident?: string;
+  [key: string]: unknown;
+}
+
+export interface DecodeContext {
+  transport: Transport;
+  session: Readonly<SessionState>;
+  /** Server receive time of the frame, Unix milliseconds. Passed in so the decoder stays clock-free. */
+  receivedAtMs: number;
+  /** The channel's protocol options (already validated against the module's defaults). */
+  options: Readonly<Record<string, unknown>>;
+}
+
+/** A non-fatal finding worth logging (never one per packet on a hot path: the runtime aggregates). */
+export interface DecodeWarning {
+  code: ErrorCode;
+  reason: string;
+}
+
+/**
+ * A device reply to a server command, for the command queue to match. `replyKey` equals the
+ * `replyKey` the encoder returned for the command (e.g. "ruptela:17"), which is how protocols
+ * without sequence numbers are correlated: FIFO per device and reply key.
+ */
+export interface CommandReply {
+  replyKey: string;
+  executed: boolean;
+  response: MessageValue;
+}
+
+export interface DecodeResult {
+  /** Messages in device order. `ident` and `timestamp` are set by the decoder; the runtime adds the envelope. */
+  messages: Message[];
+  /**
+   * Bytes to send back, in order. The runtime writes them only after every message of this frame
+   * is confirmed by the broker (or spooled); a frame that throws gets no reply.
+   */
+  replies: Uint8Array[];
+  /** Keys to merge into the connection's session (e.g. the ident learned at identification). */
+  session?: Partial<SessionState>;
+  warnings: DecodeWarning[];
+  commandReplies?: CommandReply[];
+}
+
+/**
+ * `split` return values: > 0 a complete frame of that many bytes starts at `start`;
+ * SPLIT_NEED_MORE = wait for more bytes; < 0 (but not SPLIT_INVALID) skip that many bytes
+ * to resynchronise; SPLIT_INVALID = the stream cannot be resynchronised (close the connection).
+ * A number rather than an object, because split runs for every frame on the main thread.
+ */
+export const SPLIT_NEED_MORE = 0;
+export const SPLIT_INVALID = -0x7fffffff;
+
+export interface CommandPropertySpec {
+  type: 'string' | 'integer' | 'boolean' | 'hex';
+  required: boolean;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+export interface CommandSpec {
+  name: string;
+  description: string;
+  properties: Record<string, CommandPropertySpec>;
+  /** `null` when the device sends no reply (the command is done once written). */
+  replyKey: string | null;
+}
+
+export interface CommandRequest {
+  name: string;
+  properties: Record<string, unknown>;
+}
+
+export interface EncodedCommand {
+  bytes: Uint8Array;
+  /** What reply closes the command; null: written = done. */
+  replyKey: string | null;
+}
+
+export interface ProtocolModule {
+  /** Folder name and `protocol.id` in messages, e.g. "ruptela". */
+  id: string;
+  title: string;
+  transports: readonly Transport[];
+  defaultPorts: { tcp?: number; udp?: number };
+  /** Largest frame the protocol allows; the framer closes a connection buffering more without a frame. */
+  maxFrameBytes: number;
+  /** Protocol options with their defaults. */
+  defaultOptions: Readonly<Record<string, unknown>>;
+  /** TCP splitter (main thread). Must not allocate, throw or keep state. */
+  split(buf: Uint8Array, start: number, end: number): number;
+  /** Why split returned SPLIT_INVALID (cold path, for the log and the CLI). */
+  explainInvalid(buf: Uint8Array, start: number, end: number): ErrorInfo;
+  /** Worker side. Throws EdgeError (code + offset) on bad input. */
+  decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult;
+  commands: readonly CommandSpec[];
+  /** Worker side. Throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. */
+  encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand;
+}
