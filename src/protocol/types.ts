@@ -119,4 +119,20 @@ export interface ProtocolModule {
   commands: readonly CommandSpec[];
   /** Worker side. Throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. */
   encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand;
+  /**
+   * Inverse of encode for server frames (used by the conformance mirror test and the CLI):
+   * bytes of a server command back to the CommandRequest. Throws EdgeError on bytes it cannot read.
+   */
+  parseCommand(bytes: Uint8Array): CommandRequest;
+  /**
+   * Optional, for simulators (replay, benches): the same frame as sent by another device, i.e.
+   * with `ident` written in and checksums recomputed. Returns the frame unchanged when it
+   * carries no ident.
+   */
+  rewriteIdent?(frame: Uint8Array, ident: string): Uint8Array;
+  /**
+   * Optional, for fuzzing: a copy of a (mutated) device frame with its length and checksum fields
+   * recomputed, so mutations reach the body decoder instead of all failing the checksum.
+   */
+  resealFrame?(frame: Uint8Array): Uint8Array;
 }

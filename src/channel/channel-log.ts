@@ -1,0 +1,92 @@
+import type { Publisher } from '../mqtt/publisher.js';
+import type { Topics } from '../mqtt/topics.js';
+import type { CloseCode } from '../net/close-codes.js';
+import { CLOSE_REASONS } from '../net/close-codes.js';
+import type { DeviceLink } from './device-link.js';
+
+/**
+ * Connection events and retained state on MQTT (flespi-style event codes: 100 accepted,
+ * 101 identified, 102 closed, 103 data processing error). Log events are QoS 0 and not retained;
+ * state is retained QoS 1. None of this runs per packet.
+ */
+export class ChannelLog {
+  private countTimer: NodeJS.Timeout | null = null;
+  private lastCount = -1;
+
+  constructor(
+    private readonly channelId: string,
+    private readonly publisher: Publisher,
+    private readonly topics: Topics,
+  ) {}
+
+  private base(link: DeviceLink, nowMs: number, event: number): Record<string, unknown> {
+    const o: Record<string, unknown> = { event_code: event, timestamp: nowMs / 1000, 'channel.id': this.channelId, conn: link.id, peer: link.peer, transport: link.transport };
+    if (link.ident) o.ident = link.ident;
+    return o;
+  }
+
+  accepted(link: DeviceLink, nowMs: number): void {
+    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'accepted'), JSON.stringify(this.base(link, nowMs, 100)));
+  }
+
+  identified(link: DeviceLink, nowMs: number): void {
+    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'identified'), JSON.stringify(this.base(link, nowMs, 101)));
+    this.publisher.publish(this.topics.deviceState(this.channelId, link.ident!, 'connected'), 'true', true, noop);
+  }
+
+  closed(link: DeviceLink, nowMs: number, code: CloseCode, detail: string, stillConnected: boolean): void {
+    const o = this.base(link, nowMs, 102);
+    o.close_code = code;
+    o.reason = detail || CLOSE_REASONS[code];
+    o.duration = Math.round(nowMs - link.openedAtMs) / 1000;
+    o.msgs = link.messages;
+    o.recv = link.bytesIn;
+    o.send = link.bytesOut;
+    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'closed'), JSON.stringify(o));
+    if (link.ident && !stillConnected) this.publisher.publish(this.topics.deviceState(this.channelId, link.ident, 'connected'), 'false', true, noop);
+  }
+
+  /** A rejected connection that never became a link (guards, connection cap). */
+  rejected(peer: string, transport: string, nowMs: number, code: CloseCode): void {
+    const o = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': this.channelId, peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };
+    this.publisher.publishLog(this.topics.channelLog(this.channelId, 'connections/rejected'), JSON.stringify(o));
+  }
+
+  error(link: DeviceLink, nowMs: number, info: { code: string; reason: string; offset?: number }, hex: string): void {
+    const o = this.base(link, nowMs, 103);
+    o.code = info.code;
+    o.reason = info.reason;
+    if (info.offset !== undefined) o.offset = info.offset;
+    o.hex = hex;
+    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'error'), JSON.stringify(o));
+  }
+
+  /** Aggregated channel-level event (drops, warnings): one publish per stats interval at most. */
+  channelEvent(event: string, payload: Record<string, unknown>, retainedStateProperty?: string): void {
+    const json = JSON.stringify(payload);
+    this.publisher.publishLog(this.topics.channelLog(this.channelId, event), json);
+    if (retainedStateProperty) this.publisher.publish(this.topics.channelState(this.channelId, retainedStateProperty), json, true, noop);
+  }
+
+  /** Retained connections_count, coalesced to at most one publish per 500 ms. */
+  connectionsCount(count: () => number): void {
+    if (this.countTimer) return;
+    this.countTimer = setTimeout(() => {
+      this.countTimer = null;
+      const n = count();
+      if (n === this.lastCount) return;
+      this.lastCount = n;
+      this.publisher.publish(this.topics.channelState(this.channelId, 'connections_count'), String(n), true, noop);
+    }, 500);
+    this.countTimer.unref();
+  }
+
+  flushCount(n: number): void {
+    if (this.countTimer) clearTimeout(this.countTimer);
+    this.countTimer = null;
+    this.lastCount = n;
+    this.publisher.publish(this.topics.channelState(this.channelId, 'connections_count'), String(n), true, noop);
+  }
+}
+
+function noop(): void {}

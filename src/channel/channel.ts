@@ -1,0 +1,449 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import type { ChannelConfig } from '../config/schema.js';
+import { EdgeError, type ErrorInfo } from '../errors.js';
+import type { Publisher } from '../mqtt/publisher.js';
+import type { Topics } from '../mqtt/topics.js';
+import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
+import { Framer } from '../net/framer.js';
+import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
+import type { FrameOutcome } from '../pool/task-types.js';
+import type { CommandReply, ProtocolModule } from '../protocol/types.js';
+import { cappedHex, type Logger } from '../util/log.js';
+import { ChannelLog } from './channel-log.js';
+import { DeviceLink, type Slot } from './device-link.js';
+
+/**
+ * One channel: one protocol on a TCP and/or UDP port. Owns listeners, framing, sessions and the
+ * ACK ordering; decoding happens in the shared pool, publishing in the shared publisher.
+ *
+ * Flow per frame: framer → slot (arrival order) → pool → publish each message QoS 1 →
+ * all PUBACKs → slot ready → replies written in slot order (device-link.ts).
+ */
+export interface ChannelDeps {
+  pool: DecodePool;
+  publisher: Publisher;
+  topics: Topics;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
+const MAX_SLOTS_PER_LINK = 64;
+/** UDP peers without traffic for this long are forgotten (their session with them). */
+const UDP_PEER_TTL_MS = 10 * 60_000;
+
+export class Channel extends EventEmitter {
+  readonly id: string;
+  private tcpServer: Server | null = null;
+  private udpSocket: UdpSocket | null = null;
+  private readonly links = new Set<DeviceLink>();
+  private readonly byIdent = new Map<string, DeviceLink>();
+  private readonly udpPeers = new Map<string, DeviceLink>();
+  private readonly sockets = new Map<DeviceLink, Socket>();
+  private readonly events: ChannelLog;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly maxFrameBytes: number;
+  private readonly options: Record<string, unknown>;
+  private pausedReasons = new Set<string>();
+  private stopping = false;
+  private udpSweep: NodeJS.Timeout | null = null;
+  private warningCounts = new Map<string, number>();
+  private statsTimer: NodeJS.Timeout | null = null;
+  readonly counters = { frames: 0, messages: 0, acked: 0, decodeErrors: 0, udpOverloadDrops: 0 };
+  tcpPort = 0;
+  udpPort = 0;
+
+  constructor(
+    readonly cfg: ChannelConfig,
+    readonly proto: ProtocolModule,
+    private readonly deps: ChannelDeps,
+  ) {
+    super();
+    this.id = cfg.id;
+    this.log = deps.log.child({ channel: cfg.id, protocol: proto.id });
+    this.now = deps.now ?? Date.now;
+    this.events = new ChannelLog(cfg.id, deps.publisher, deps.topics);
+    this.maxFrameBytes = cfg.max_frame_bytes > 0 ? Math.min(cfg.max_frame_bytes, proto.maxFrameBytes) : proto.maxFrameBytes;
+    this.options = { ...proto.defaultOptions, ...cfg.options };
+    if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
+    if (cfg.udp_port !== null && !proto.transports.includes('udp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no UDP transport`);
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const l of this.links) if (l.transport === 'tcp' && !l.closed) n++;
+    return n;
+  }
+
+  async start(statsIntervalS = 60): Promise<void> {
+    if (this.cfg.tcp_port !== null) {
+      const server = createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
+      server.maxConnections = this.cfg.max_connections + 1024; // hard OS-level ceiling; the soft cap below logs
+      await listen(server, this.cfg.tcp_port, this.cfg.host, `channel ${this.id} TCP`);
+      this.tcpServer = server;
+      const a = server.address();
+      this.tcpPort = typeof a === 'object' && a ? a.port : this.cfg.tcp_port;
+    }
+    if (this.cfg.udp_port !== null) {
+      const type = this.cfg.host.includes(':') ? 'udp6' : 'udp4';
+      const sock = createSocket({ type, reuseAddr: false });
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', (e: NodeJS.ErrnoException) => reject(new EdgeError('EDGE_PORT_IN_USE', `channel ${this.id} UDP cannot bind ${this.cfg.host}:${this.cfg.udp_port}: ${e.message}`)));
+        sock.bind(this.cfg.udp_port!, this.cfg.host, () => resolve());
+      });
+      sock.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
+      sock.on('error', (e) => this.log.error({ err: e }, 'UDP socket error'));
+      this.udpSocket = sock;
+      this.udpPort = sock.address().port;
+      this.udpSweep = setInterval(() => this.sweepUdpPeers(), 60_000);
+      this.udpSweep.unref();
+    }
+    this.statsTimer = setInterval(() => this.publishStats(), statsIntervalS * 1000);
+    this.statsTimer.unref();
+    this.events.flushCount(0);
+    this.log.info({ tcp: this.tcpServer ? `${this.cfg.host}:${this.tcpPort}` : null, udp: this.udpSocket ? `${this.cfg.host}:${this.udpPort}` : null }, `channel ${this.id} (${this.proto.id}) listening`);
+  }
+
+  // ---------- TCP ----------
+
+  private accept(socket: Socket): void {
+    const nowMs = this.now();
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    if (this.connectionCount >= this.cfg.max_connections) {
+      socket.destroy();
+      this.events.rejected(peer, 'tcp', nowMs, CLOSE_CODES.CONNECTION_LIMIT);
+      this.log.warn({ peer, max_connections: this.cfg.max_connections }, 'EDGE_CONNECTION_LIMIT: connection refused');
+      return;
+    }
+    const framer = new Framer(this.proto, this.maxFrameBytes);
+    const link = new DeviceLink('tcp', peer, {
+      write: (b) => {
+        if (!socket.destroyed) socket.write(b);
+      },
+      end: () => socket.end(),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    }, nowMs);
+    this.links.add(link);
+    this.sockets.set(link, socket);
+    if (this.pausedReasons.size > 0) socket.pause();
+    socket.setTimeout(this.cfg.idle_timeout_s * 1000, () => this.close(link, CLOSE_CODES.INACTIVITY_TIMEOUT, `no data for ${this.cfg.idle_timeout_s} s`));
+    socket.on('data', (chunk: Buffer) => {
+      if (link.closing || link.closed) return;
+      link.bytesIn += chunk.length;
+      const at = this.now();
+      const frames: Buffer[] = [];
+      try {
+        framer.push(chunk, (f) => frames.push(f));
+      } catch (e) {
+        if (frames.length) this.enqueue(link, frames, at);
+        const info = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH' as const, reason: String(e) };
+        this.counters.decodeErrors++;
+        this.events.error(link, at, info, cappedHex(chunk));
+        this.log.debug({ conn: link.id, code: info.code, hex: cappedHex(chunk) }, 'framing error');
+        this.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);
+        return;
+      }
+      if (frames.length) this.enqueue(link, frames, at);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => this.log.debug({ conn: link.id, err: e.code ?? e.message }, 'socket error'));
+    socket.on('close', () => this.finalize(link, link.closing?.code ?? CLOSE_CODES.BY_DEVICE, link.closing?.reason ?? ''));
+    this.events.accepted(link, nowMs);
+    this.events.connectionsCount(() => this.connectionCount);
+  }
+
+  // ---------- UDP ----------
+
+  private datagram(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.stopping) return;
+    const at = this.now();
+    if (this.pausedReasons.size > 0) {
+      // A UDP socket cannot be paused; a datagram we cannot take now is not acknowledged, so the
+      // device resends it. Counted, never logged one by one.
+      this.counters.udpOverloadDrops++;
+      return;
+    }
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let link = this.udpPeers.get(key);
+    if (!link) {
+      const sock = this.udpSocket!;
+      link = new DeviceLink('udp', key, {
+        write: (b) => sock.send(b, rinfo.port, rinfo.address),
+        end: () => {},
+        pause: () => {},
+        resume: () => {},
+      }, at);
+      this.udpPeers.set(key, link);
+      this.links.add(link);
+    }
+    link.bytesIn += msg.length;
+    link.lastSeenMs = at;
+    // A datagram must be exactly one frame.
+    const r = this.proto.split(msg, 0, msg.length);
+    if (r !== msg.length) {
+      const info: ErrorInfo = r > 0 ? { code: 'EDGE_FRAME_LENGTH', reason: `datagram of ${msg.length} bytes holds a ${r}-byte frame`, offset: 0 }
+        : r === 0 ? { code: 'EDGE_DECODE_TRUNCATED', reason: `datagram of ${msg.length} bytes is shorter than its frame`, offset: 0 }
+        : this.proto.explainInvalid(msg, 0, msg.length);
+      this.counters.decodeErrors++;
+      this.events.error(link, at, info, cappedHex(msg));
+      return;
+    }
+    this.enqueue(link, [msg], at);
+  }
+
+  private sweepUdpPeers(): void {
+    const cutoff = this.now() - UDP_PEER_TTL_MS;
+    for (const [key, link] of this.udpPeers) {
+      if (link.lastSeenMs < cutoff && link.slots.length === 0) {
+        this.udpPeers.delete(key);
+        this.links.delete(link);
+        if (link.ident && this.byIdent.get(link.ident) === link) this.byIdent.delete(link.ident);
+      }
+    }
+  }
+
+  // ---------- the frame pipeline ----------
+
+  private enqueue(link: DeviceLink, frames: Buffer[], at: number): void {
+    for (const frame of frames) {
+      const slot: Slot = { remaining: -1, replies: null, failed: null, frame, receivedAtMs: at };
+      link.slots.push(slot);
+      link.backlog.push(slot);
+    }
+    this.counters.frames += frames.length;
+    if (link.transport === 'tcp' && link.slots.length >= MAX_SLOTS_PER_LINK && !link.pausedByLink) {
+      link.pausedByLink = true;
+      link.io.pause();
+    }
+    if (!link.decoding) this.submit(link);
+  }
+
+  private submit(link: DeviceLink): void {
+    const items = link.backlog;
+    link.backlog = [];
+    link.decoding = true;
+    let left = items.length;
+    const frames: PoolFrame[] = items.map((slot) => ({
+      bytes: slot.frame,
+      conn: link.num,
+      peer: link.peer,
+      transport: link.transport,
+      receivedAtMs: slot.receivedAtMs,
+      session: link.session,
+      done: (o: FrameOutcome) => {
+        this.outcome(link, slot, o);
+        if (--left === 0) {
+          link.decoding = false;
+          if (link.backlog.length > 0 && !link.closed) this.submit(link);
+        }
+      },
+    }));
+    this.deps.pool.submit(this.proto, this.id, this.options, frames);
+  }
+
+  private outcome(link: DeviceLink, slot: Slot, o: FrameOutcome): void {
+    if (link.closed || slot.failed) return;
+    const nowMs = this.now();
+    if (o.session) {
+      const before = link.session.ident;
+      link.session = { ...link.session, ...o.session };
+      if (link.session.ident && link.session.ident !== before) this.identified(link, nowMs);
+    }
+    if (o.warnings) for (const w of o.warnings) this.warningCounts.set(w.code, (this.warningCounts.get(w.code) ?? 0) + 1);
+    if (o.commandReplies) for (const r of o.commandReplies) this.emit('command-reply', link.session.ident, r as CommandReply);
+    if (o.error) {
+      this.counters.decodeErrors++;
+      this.events.error(link, nowMs, o.error, cappedHex(slot.frame));
+      this.log.debug({ conn: link.id, code: o.error.code, reason: o.error.reason, hex: cappedHex(slot.frame) }, 'decode error');
+      const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
+      this.fail(link, slot, o.error, code);
+      return;
+    }
+    slot.replies = o.replies;
+    slot.remaining = o.payloads.length;
+    if (slot.remaining === 0) {
+      this.flushReplies(link);
+      return;
+    }
+    link.messages += o.payloads.length;
+    this.counters.messages += o.payloads.length;
+    const { publisher, topics } = this.deps;
+    for (let i = 0; i < o.payloads.length; i++) {
+      publisher.publish(topics.message(this.id, o.idents[i]!), o.payloads[i]!, false, (err) => {
+        if (slot.failed || link.closed) return;
+        if (err) {
+          const info: ErrorInfo = { code: 'EDGE_PUBLISH_FAILED', reason: err.message };
+          this.log.warn({ conn: link.id, err: err.message }, 'EDGE_PUBLISH_FAILED: frame not acknowledged');
+          this.fail(link, slot, info, CLOSE_CODES.INTERNAL_ERROR);
+          return;
+        }
+        if (--slot.remaining === 0) this.flushReplies(link);
+      });
+    }
+  }
+
+  /** Writes replies of ready slots in order; stops at the first slot still waiting. */
+  private flushReplies(link: DeviceLink): void {
+    while (link.slots.length > 0) {
+      const head = link.slots[0]!;
+      if (head.failed) {
+        if (link.transport === 'udp') {
+          link.slots.shift();
+          continue;
+        }
+        break;
+      }
+      if (head.remaining !== 0) break;
+      link.slots.shift();
+      if (head.replies) {
+        for (const r of head.replies) {
+          link.io.write(r);
+          link.bytesOut += r.length;
+        }
+      }
+      this.counters.acked++;
+    }
+    if (link.pausedByLink && link.slots.length < MAX_SLOTS_PER_LINK / 2) {
+      link.pausedByLink = false;
+      if (this.pausedReasons.size === 0) link.io.resume();
+    }
+    if (link.closing && link.transport === 'tcp' && (link.slots.length === 0 || link.slots[0]!.failed)) this.hardClose(link);
+    if (link.slots.length === 0) this.emit('idle', link);
+  }
+
+  /**
+   * A frame that cannot be acknowledged. UDP: that datagram is dropped (no reply), others go on.
+   * TCP: frames after it are abandoned; earlier ones still get their ACKs, then the socket closes.
+   */
+  private fail(link: DeviceLink, slot: Slot | null, info: ErrorInfo, code: CloseCode): void {
+    if (link.transport === 'udp') {
+      if (slot) slot.failed = info;
+      this.flushReplies(link);
+      return;
+    }
+    if (slot) {
+      const idx = link.slots.indexOf(slot);
+      for (let i = Math.max(idx, 0); i < link.slots.length; i++) link.slots[i]!.failed = info;
+      if (idx >= 0) link.slots.length = idx + 1;
+    } else {
+      // framing error: nothing after the last complete frame is trustworthy
+      link.slots.push({ remaining: -1, replies: null, failed: info, frame: Buffer.alloc(0), receivedAtMs: this.now() });
+    }
+    link.backlog = [];
+    this.close(link, code, `${info.code}: ${info.reason}`);
+  }
+
+  /** Stop reading now, answer what is already confirmed, then close. */
+  close(link: DeviceLink, code: CloseCode, reason = ''): void {
+    if (link.closed || link.closing) return;
+    link.closing = { code, reason };
+    link.io.pause();
+    if (link.transport === 'tcp') {
+      if (link.slots.length === 0 || link.slots[0]!.failed) this.hardClose(link);
+      else if (code === CLOSE_CODES.INACTIVITY_TIMEOUT || code === CLOSE_CODES.IDENT_COLLISION || code === CLOSE_CODES.BLACKLIST_MATCH) this.hardClose(link);
+    }
+  }
+
+  private hardClose(link: DeviceLink): void {
+    const s = this.sockets.get(link);
+    if (s && !s.destroyed) s.destroySoon();
+  }
+
+  private finalize(link: DeviceLink, code: CloseCode, reason: string): void {
+    if (link.closed) return;
+    link.closed = true;
+    this.links.delete(link);
+    this.sockets.delete(link);
+    let still = false;
+    if (link.ident) {
+      if (this.byIdent.get(link.ident) === link) this.byIdent.delete(link.ident);
+      else still = this.byIdent.has(link.ident);
+    }
+    this.events.closed(link, this.now(), code, reason, still);
+    this.events.connectionsCount(() => this.connectionCount);
+    this.emit('closed', link, code);
+  }
+
+  private identified(link: DeviceLink, nowMs: number): void {
+    const ident = link.session.ident!;
+    const other = this.byIdent.get(ident);
+    if (other && other !== link && other.transport === 'tcp' && !other.closed) {
+      this.close(other, CLOSE_CODES.IDENT_COLLISION, `ident ${ident} connected again from ${link.peer}`);
+    }
+    this.byIdent.set(ident, link);
+    this.events.identified(link, nowMs);
+    this.emit('identified', link);
+  }
+
+  /** The live link of a device (for commands). */
+  linkOf(ident: string): DeviceLink | undefined {
+    const l = this.byIdent.get(ident);
+    return l && !l.closed && !l.closing ? l : undefined;
+  }
+
+  // ---------- backpressure ----------
+
+  pause(reason: string): void {
+    const was = this.pausedReasons.size;
+    this.pausedReasons.add(reason);
+    if (was === 0) for (const l of this.links) if (l.transport === 'tcp') l.io.pause();
+  }
+
+  resume(reason: string): void {
+    if (!this.pausedReasons.delete(reason) || this.pausedReasons.size > 0) return;
+    for (const l of this.links) if (l.transport === 'tcp' && !l.pausedByLink && !l.closing) l.io.resume();
+  }
+
+  // ---------- stats and shutdown ----------
+
+  private publishStats(): void {
+    if (this.warningCounts.size > 0) {
+      const by_code = Object.fromEntries(this.warningCounts);
+      this.warningCounts.clear();
+      this.events.channelEvent('decode_warnings', { timestamp: this.now() / 1000, by_code });
+      this.log.info({ by_code }, 'decode warnings in the last interval');
+    }
+    this.events.channelEvent('counters', { timestamp: this.now() / 1000, ...this.counters, connections: this.connectionCount }, 'counters');
+  }
+
+  /** Graceful stop: no new connections, stop reading, finish in-flight frames (publish, then ACK), close. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const serverClosed = this.tcpServer ? new Promise<void>((r) => this.tcpServer!.close(() => r())) : Promise.resolve();
+    for (const l of this.links) l.io.pause();
+    const deadline = this.now() + timeoutMs;
+    while (this.now() < deadline && [...this.links].some((l) => l.slots.some((s) => !s.failed))) await new Promise((r) => setTimeout(r, 10));
+    for (const l of [...this.links]) {
+      if (l.transport === 'tcp') {
+        l.closing = l.closing ?? { code: CLOSE_CODES.SERVER_RESTART, reason: 'shutdown' };
+        const s = this.sockets.get(l);
+        s?.destroy();
+        this.finalize(l, l.closing.code, l.closing.reason);
+      }
+    }
+    if (this.udpSocket) {
+      const u = this.udpSocket;
+      await new Promise<void>((r) => u.close(() => r()));
+    }
+    if (this.udpSweep) clearInterval(this.udpSweep);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    await serverClosed;
+    this.events.flushCount(0);
+  }
+}
+
+function listen(server: Server, port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new EdgeError('EDGE_PORT_IN_USE', `${what} cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+}

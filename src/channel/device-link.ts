@@ -1,0 +1,67 @@
+import type { SessionState, Transport } from '../protocol/types.js';
+import type { ErrorInfo } from '../errors.js';
+import type { CloseCode } from '../net/close-codes.js';
+
+/**
+ * One device's ordered frame pipeline: a TCP connection or a UDP peer (ip:port).
+ *
+ * Every frame gets a slot in arrival order. A slot becomes ready once its messages are confirmed
+ * by the broker (PUBACK); replies are written strictly in slot order, so a device never sees the
+ * ACK of frame n+1 before frame n's data is safe. A failed slot (decode error, publish failure)
+ * is never acknowledged; on TCP everything after it is abandoned and the connection closes once
+ * the earlier slots are answered, so the device resends from the failed frame.
+ */
+export interface Slot {
+  /** Messages not yet confirmed; -1 while decoding. */
+  remaining: number;
+  replies: Uint8Array[] | null;
+  failed: ErrorInfo | null;
+  frame: Buffer;
+  receivedAtMs: number;
+}
+
+export interface LinkIo {
+  write(bytes: Uint8Array): void;
+  /** Close the transport (TCP) — UDP peers just forget. */
+  end(): void;
+  pause(): void;
+  resume(): void;
+}
+
+let nextLinkNum = 1;
+
+export class DeviceLink {
+  readonly num = nextLinkNum++;
+  readonly id: string;
+  readonly openedAtMs: number;
+  session: SessionState = {};
+  slots: Slot[] = [];
+  backlog: Slot[] = [];
+  decoding = false;
+  closing: { code: CloseCode; reason: string } | null = null;
+  closed = false;
+  bytesIn = 0;
+  bytesOut = 0;
+  messages = 0;
+  pausedByLink = false;
+  lastSeenMs = 0;
+
+  constructor(
+    readonly transport: Transport,
+    readonly peer: string,
+    readonly io: LinkIo,
+    nowMs: number,
+  ) {
+    this.id = `${transport}-${this.num}`;
+    this.openedAtMs = nowMs;
+  }
+
+  get ident(): string | undefined {
+    return this.session.ident;
+  }
+
+  /** Slots whose frames are not yet answered (decoding, publishing or waiting for an earlier one). */
+  get inProgress(): number {
+    return this.slots.length;
+  }
+}

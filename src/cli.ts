@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * edge-channel command line: start | decode | replay. Usage errors exit 2, invalid frames 1.
+ */
+import { EdgeError } from './errors.js';
+import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';
+import { replayCommand, REPLAY_HELP } from './cli/replay-command.js';
+import { startCommand, START_HELP } from './cli/start-command.js';
+
+const HELP = `edge-channel — self-hosted telematics channel server
+
+Usage:
+  edge-channel start  [--config FILE]                    run the server (npm start)
+  edge-channel decode --protocol ID [HEX|--file F|-]     decode frames offline, print JSON lines
+  edge-channel replay --protocol ID --to URL [FILE...]   act as devices: send frames, check ACKs
+  edge-channel COMMAND --help                            details of a command
+
+${START_HELP}
+
+${DECODE_HELP}
+
+${REPLAY_HELP}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start':
+      return startCommand(rest);
+    case 'decode':
+      return decodeCommand(rest);
+    case 'replay':
+      return replayCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      throw new EdgeError('EDGE_CLI_USAGE', `unknown command "${cmd}" (start, decode, replay; see --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof EdgeError) {
+      process.stderr.write(`edge-channel: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`edge-channel: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

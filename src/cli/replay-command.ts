@@ -1,0 +1,171 @@
+import { EdgeError } from '../errors.js';
+import { getProtocol } from '../protocol/registry.js';
+import { openTcpDevice, openUdpDevice, type DeviceClient } from '../replay/device-client.js';
+import { cutFrames, planFrames, type PlannedFrame } from '../replay/frame-plan.js';
+import { flagInt, flagStr, parseArgs } from './args.js';
+import { readHexSource } from './hex-input.js';
+
+export const REPLAY_HELP = `edge-channel replay --protocol ID --to URL [FILE...] [options]
+
+Acts as one or many devices: sends every frame of the given hex files (or stdin), waits for the
+server's reply and checks it byte for byte against the reply the protocol prescribes (computed
+by decoding the frame locally). Frames the local decoder rejects are not sent unless
+--send-invalid is given (then the server must NOT acknowledge them).
+
+Options:
+  --protocol ID     protocol module id (e.g. ruptela); required
+  --to URL          tcp://host:port or udp://host:port of the channel; required
+  --devices N       simulated devices in parallel (default 1); with N > 1 each device gets its own
+                    ident written into the frames (protocols that support it)
+  --rate R          total frames per second across all devices (default 0 = as fast as ACKs allow)
+  --repeat K        send the file K times per device (default 1)
+  --timeout MS      wait this long for each reply (default 5000)
+  --send-invalid    also send frames that fail local decoding
+  --json            print the summary as JSON
+  --help            this text
+
+Progress: a bar on a terminal, a plain line every 2 s otherwise. Exit status 0 when every sent
+frame was acknowledged exactly, 1 otherwise, 2 on usage errors.`;
+
+interface Stats {
+  sent: number;
+  acked: number;
+  noReplyExpected: number;
+  mismatched: number;
+  rejected: number;
+  invalidSkipped: number;
+  invalidRejected: number;
+  invalidAcked: number;
+  latencies: number[];
+  firstProblem: string | null;
+}
+
+export async function replayCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag' });
+  if (args.flags.has('help')) {
+    process.stdout.write(REPLAY_HELP + '\n');
+    return 0;
+  }
+  const protocolId = flagStr(args, 'protocol');
+  const to = flagStr(args, 'to');
+  if (!protocolId || !to) throw new EdgeError('EDGE_CLI_USAGE', 'replay needs --protocol ID and --to tcp://host:port (see --help)');
+  const m = /^(tcp|udp):\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(to);
+  if (!m) throw new EdgeError('EDGE_CLI_USAGE', `--to expects tcp://host:port or udp://host:port, got "${to}"`);
+  const transport = m[1] as 'tcp' | 'udp';
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  const port = Number(m[3]);
+  const proto = await getProtocol(protocolId);
+  const devices = flagInt(args, 'devices', 1, 1);
+  const rate = flagInt(args, 'rate', 0, 0);
+  const repeat = flagInt(args, 'repeat', 1, 1);
+  const timeoutMs = flagInt(args, 'timeout', 5000, 1);
+  const sendInvalid = args.flags.has('send-invalid');
+  const files = args.positionals.length ? args.positionals : ['-'];
+  const lines = files.flatMap((f) => readHexSource(f));
+  const cut = cutFrames(proto, lines, transport);
+  if (cut.length === 0) throw new EdgeError('EDGE_CLI_USAGE', 'no frames in the input');
+
+  const stats: Stats = { sent: 0, acked: 0, noReplyExpected: 0, mismatched: 0, rejected: 0, invalidSkipped: 0, invalidRejected: 0, invalidAcked: 0, latencies: [], firstProblem: null };
+  const total = cut.length * devices * repeat;
+  const t0 = performance.now();
+  const progress = startProgress(stats, total);
+  // Pacing: every device takes the next send slot from one shared clock.
+  let nextSlot = performance.now();
+  const pace = async () => {
+    if (rate <= 0) return;
+    const slot = nextSlot;
+    nextSlot = Math.max(nextSlot, performance.now()) + 1000 / rate;
+    const wait = slot - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  };
+  const runDevice = async (i: number) => {
+    const ident = devices > 1 ? String(860000000000000 + i) : undefined;
+    const plan = planFrames(proto, cut, transport, ident);
+    let client: DeviceClient | null = null;
+    for (let k = 0; k < repeat; k++) {
+      for (const f of plan) {
+        if (f.invalid && !sendInvalid) {
+          stats.invalidSkipped++;
+          continue;
+        }
+        if (!client || client.closed) client = transport === 'tcp' ? await openTcpDevice(host, port) : await openUdpDevice(host, port);
+        await pace();
+        stats.sent++;
+        await account(stats, f, await client.send(f.bytes, f.invalid ? null : f.expected, timeoutMs), client, transport, timeoutMs);
+      }
+    }
+    client?.close();
+  };
+  try {
+    await Promise.all(Array.from({ length: devices }, (_, i) => runDevice(i)));
+  } catch (e) {
+    progress.stop();
+    throw new EdgeError('EDGE_CLI_USAGE', `cannot reach ${to}: ${(e as Error).message}`);
+  }
+  progress.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  const lat = stats.latencies.sort((a, b) => a - b);
+  const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 100) / 100 : null);
+  const summary = {
+    protocol: proto.id, to, devices, frames_per_device: cut.length * repeat,
+    sent: stats.sent, acked: stats.acked, no_reply_expected: stats.noReplyExpected, mismatched: stats.mismatched, rejected: stats.rejected,
+    invalid_not_sent: stats.invalidSkipped, invalid_rejected_as_expected: stats.invalidRejected, invalid_but_acked: stats.invalidAcked,
+    seconds: Math.round(seconds * 1000) / 1000, frames_per_s: Math.round(stats.sent / seconds), latency_ms_p50: pct(0.5), latency_ms_p99: pct(0.99),
+    first_problem: stats.firstProblem,
+  };
+  if (args.flags.has('json')) process.stdout.write(JSON.stringify(summary) + '\n');
+  else {
+    for (const [k, v] of Object.entries(summary)) if (v !== null) process.stdout.write(`${k.padEnd(30)} ${v}\n`);
+  }
+  return stats.mismatched + stats.rejected + stats.invalidAcked > 0 ? 1 : 0;
+}
+
+async function account(stats: Stats, f: PlannedFrame, o: Awaited<ReturnType<DeviceClient['send']>>, client: DeviceClient, transport: string, timeoutMs: number): Promise<void> {
+  if (f.invalid) {
+    // A bad frame must get no reply: on TCP the server closes; on UDP it stays silent.
+    if (transport === 'tcp') {
+      const deadline = performance.now() + timeoutMs;
+      while (!client.closed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    }
+    if (client.closed || transport === 'udp') stats.invalidRejected++;
+    else {
+      stats.invalidAcked++;
+      stats.firstProblem ??= `invalid frame (${f.invalid.code}) was not rejected`;
+    }
+    return;
+  }
+  if (o.kind === 'acked') {
+    if (f.expected && f.expected.length) {
+      stats.acked++;
+      stats.latencies.push(o.latencyMs);
+    } else stats.noReplyExpected++;
+  } else if (o.kind === 'mismatch') {
+    stats.mismatched++;
+    stats.firstProblem ??= `expected reply ${Buffer.from(f.expected ?? []).toString('hex')}, got ${o.got}`;
+  } else {
+    stats.rejected++;
+    stats.firstProblem ??= o.reason;
+  }
+}
+
+function startProgress(stats: Stats, total: number): { stop(): void } {
+  const tty = process.stderr.isTTY;
+  const draw = () => {
+    const done = stats.sent + stats.invalidSkipped;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} acked ${stats.acked} rejected ${stats.rejected} mismatched ${stats.mismatched}`);
+    } else process.stderr.write(`progress ${done}/${total} acked=${stats.acked} rejected=${stats.rejected} mismatched=${stats.mismatched}\n`);
+  };
+  const timer = setInterval(draw, tty ? 100 : 2000);
+  return {
+    stop() {
+      clearInterval(timer);
+      if (tty) {
+        draw();
+        process.stderr.write('\n');
+      }
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import type { MqttConfig } from '../config/schema.js';
+
+/**
+ * QoS 1 publisher with a bounded in-flight window. `publish` calls back when the broker's PUBACK
+ * arrives, which is what the runtime waits for before acknowledging a device frame.
+ *
+ * Why our own window: MQTT.js writes every publish to the socket at once; under after-load that
+ * means unbounded memory and no backpressure signal. Here at most `maxInflight` publishes await
+ * PUBACK; the rest queue, and beyond `maxQueued` the publisher emits 'full' (the channels pause
+ * their device sockets) and 'drain' once the queue is under half again.
+ */
+export type PublishCallback = (err?: Error) => void;
+
+interface Queued {
+  topic: string;
+  payload: string | Buffer;
+  retain: boolean;
+  cb: PublishCallback;
+}
+
+export class Publisher extends EventEmitter {
+  readonly client: MqttClient;
+  private inflight = 0;
+  private readonly queue: Queued[] = [];
+  private qHead = 0;
+  private full = false;
+  private connectedOnce = false;
+
+  constructor(
+    url: string,
+    options: IClientOptions,
+    private readonly maxInflight: number,
+    private readonly maxQueued: number,
+  ) {
+    super();
+    this.client = connect(url, options);
+    this.client.on('connect', () => {
+      // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
+      const stream = this.client.stream as unknown as Socket;
+      if (typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
+      this.connectedOnce = true;
+      this.emit('up');
+    });
+    this.client.on('close', () => this.emit('down'));
+    this.client.on('error', (e) => this.emit('mqtt-error', e));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  get isFull(): boolean {
+    return this.full;
+  }
+
+  /** Resolves once connected, or rejects after timeoutMs (the client keeps retrying regardless). */
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.client.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off('up', ok);
+        reject(new Error(`no connection to the MQTT broker within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const ok = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.once('up', ok);
+    });
+  }
+
+  /** QoS 1 publish; cb fires on PUBACK (or with an error if the client is closed). */
+  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+    if (this.inflight < this.maxInflight && this.queued === 0) {
+      this.send(topic, payload, retain, cb);
+      return;
+    }
+    this.queue.push({ topic, payload, retain, cb });
+    if (!this.full && this.queued > this.maxQueued) {
+      this.full = true;
+      this.emit('full');
+    }
+  }
+
+  publishAsync(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    return new Promise((resolve, reject) => this.publish(topic, payload, retain, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** Fire-and-forget QoS 0 (log events): not worth a PUBACK round trip, never blocks data. */
+  publishLog(topic: string, payload: string): void {
+    if (this.client.connected) this.client.publish(topic, payload, { qos: 0 });
+  }
+
+  private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+    this.inflight++;
+    this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      this.inflight--;
+      cb(err ?? undefined);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inflight < this.maxInflight && this.qHead < this.queue.length) {
+      const q = this.queue[this.qHead]!;
+      this.queue[this.qHead++] = undefined as unknown as Queued;
+      this.send(q.topic, q.payload, q.retain, q.cb);
+    }
+    if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.qHead);
+      this.qHead = 0;
+    }
+    if (this.full && this.queued < this.maxQueued / 2) {
+      this.full = false;
+      this.emit('drain');
+    }
+  }
+
+  /** Waits for every queued and in-flight publish to be confirmed (or timeoutMs). */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.inflight > 0 || this.queued > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.inflight === 0 && this.queued === 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.client.end(false, {}, () => resolve()));
+  }
+
+  get everConnected(): boolean {
+    return this.connectedOnce;
+  }
+}
+
+export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string): IClientOptions {
+  const o: IClientOptions = {
+    clientId: `${cfg.client_id}-${clientIdSuffix}`,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    protocolVersion: 4,
+  };
+  if (cfg.username !== undefined) o.username = cfg.username;
+  if (cfg.password !== undefined) o.password = cfg.password;
+  if (cfg.tls) {
+    o.rejectUnauthorized = cfg.tls.reject_unauthorized;
+    if (cfg.tls.ca) o.ca = readFileSync(cfg.tls.ca);
+    if (cfg.tls.cert) o.cert = readFileSync(cfg.tls.cert);
+    if (cfg.tls.key) o.key = readFileSync(cfg.tls.key);
+  }
+  return o;
+}

@@ -1,0 +1,35 @@
+/**
+ * The only place that knows the topic grammar (documented in README.md "MQTT topics").
+ *
+ *   {root}/message/gw/channels/{channel}/{ident}                         parsed messages (QoS 1, not retained)
+ *   {root}/state/gw/channels/{channel}/connections_count                 retained counter
+ *   {root}/state/gw/channels/{channel}/devices/{ident}/connected         retained true/false
+ *   {root}/state/gw/channels/{channel}/{property}                        other retained channel state (e.g. drops)
+ *   {root}/log/gw/channels/{channel}/connections/{conn}/{event}          accepted | identified | closed | error
+ *   {root}/log/gw/channels/{channel}/{event}                             channel-level log (drops, decode_errors)
+ */
+export interface Topics {
+  message(channel: string, ident: string): string;
+  channelState(channel: string, property: string): string;
+  deviceState(channel: string, ident: string, property: string): string;
+  connectionLog(channel: string, conn: string, event: string): string;
+  channelLog(channel: string, event: string): string;
+}
+
+/**
+ * An ident becomes a topic level: MQTT wildcards, separators and non-printable characters are
+ * replaced with "_" so a hostile or buggy device cannot address other topics.
+ */
+export function topicLevel(s: string): string {
+  return /^[\x21-\x7e]+$/.test(s) && !/[#+/]/.test(s) ? s : s.replace(/[#+/]|[^\x21-\x7e]/g, '_') || '_';
+}
+
+export function makeTopics(root: string): Topics {
+  return {
+    message: (c, ident) => `${root}/message/gw/channels/${c}/${topicLevel(ident)}`,
+    channelState: (c, p) => `${root}/state/gw/channels/${c}/${p}`,
+    deviceState: (c, ident, p) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/${p}`,
+    connectionLog: (c, conn, e) => `${root}/log/gw/channels/${c}/connections/${conn}/${e}`,
+    channelLog: (c, e) => `${root}/log/gw/channels/${c}/${e}`,
+  };
+}

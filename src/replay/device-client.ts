@@ -1,0 +1,107 @@
+import { connect, type Socket } from 'node:net';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+
+/**
+ * A simulated device for replay and benchmarks: sends a frame and waits for the exact reply
+ * bytes (stop-and-wait, like real trackers). Outcome per frame: acked, mismatch (other bytes),
+ * rejected (connection closed or no reply in time).
+ */
+export type SendOutcome = { kind: 'acked'; latencyMs: number } | { kind: 'mismatch'; got: string; latencyMs: number } | { kind: 'rejected'; reason: string };
+
+export interface DeviceClient {
+  send(frame: Uint8Array, expected: Uint8Array | null, timeoutMs: number): Promise<SendOutcome>;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export async function openTcpDevice(host: string, port: number, localAddress?: string): Promise<DeviceClient> {
+  const socket: Socket = await new Promise((resolve, reject) => {
+    const s = connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  let buf: Buffer = Buffer.alloc(0);
+  let closed = false;
+  let waiter: (() => void) | null = null;
+  socket.on('data', (d: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    waiter?.();
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    waiter?.();
+  });
+  return {
+    get closed() {
+      return closed;
+    },
+    close: () => socket.destroy(),
+    send(frame, expected, timeoutMs) {
+      if (closed) return Promise.resolve({ kind: 'rejected', reason: 'connection closed' });
+      const t0 = performance.now();
+      socket.write(frame);
+      if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
+      return new Promise<SendOutcome>((resolve) => {
+        const timer = setTimeout(() => finish({ kind: 'rejected', reason: `no reply within ${timeoutMs} ms` }), timeoutMs);
+        const finish = (o: SendOutcome) => {
+          clearTimeout(timer);
+          waiter = null;
+          resolve(o);
+        };
+        const check = () => {
+          if (buf.length >= expected.length) {
+            const got = buf.subarray(0, expected.length);
+            buf = buf.subarray(expected.length);
+            const latencyMs = performance.now() - t0;
+            finish(Buffer.compare(got, expected) === 0 ? { kind: 'acked', latencyMs } : { kind: 'mismatch', got: got.toString('hex'), latencyMs });
+          } else if (closed) finish({ kind: 'rejected', reason: 'connection closed by the server' });
+        };
+        waiter = check;
+        check();
+      });
+    },
+  };
+}
+
+export async function openUdpDevice(host: string, port: number): Promise<DeviceClient> {
+  const sock: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => sock.bind(0, r));
+  const inbox: Buffer[] = [];
+  let waiter: (() => void) | null = null;
+  let closed = false;
+  sock.on('message', (m) => {
+    inbox.push(m);
+    waiter?.();
+  });
+  return {
+    get closed() {
+      return closed;
+    },
+    close: () => {
+      closed = true;
+      sock.close();
+    },
+    send(frame, expected, timeoutMs) {
+      const t0 = performance.now();
+      sock.send(frame, port, host);
+      if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
+      return new Promise<SendOutcome>((resolve) => {
+        const timer = setTimeout(() => finish({ kind: 'rejected', reason: `no reply within ${timeoutMs} ms` }), timeoutMs);
+        const finish = (o: SendOutcome) => {
+          clearTimeout(timer);
+          waiter = null;
+          resolve(o);
+        };
+        const check = () => {
+          const m = inbox.shift();
+          if (!m) return;
+          const latencyMs = performance.now() - t0;
+          finish(Buffer.compare(m, expected) === 0 ? { kind: 'acked', latencyMs } : { kind: 'mismatch', got: m.toString('hex'), latencyMs });
+        };
+        waiter = check;
+        check();
+      });
+    },
+  };
+}
