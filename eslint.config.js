@@ -13,7 +13,7 @@ export default tseslint.config(
   },
   {
     files: ['protocols/**/*.ts'],
-    ignores: ['protocols/**/*.test.ts'],
+    ignores: ['protocols/**/*.test.ts', 'protocols/**/test-*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   EDGE_DECODE_TRUNCATED: 'The frame ends before a field it announces.',
   EDGE_DECODE_INVALID: 'A field holds a value the protocol does not allow.',
   EDGE_DECODE_TRAILING: 'Bytes are left over after the last field the frame announces.',
+  EDGE_DECODE_PARTIAL: 'A split record group is incomplete inside its frame; the parts present are published as one message (warning).',
   EDGE_DECODE_UNSUPPORTED: 'The frame is valid but this protocol part is not decoded yet; it is logged, not acknowledged.',
   EDGE_DECODE_INTERNAL: 'The decoder failed unexpectedly (a bug): the frame is not acknowledged.',
   // commands (encoder)

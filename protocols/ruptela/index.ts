@@ -1,0 +1,30 @@
+/**
+ * Ruptela FM-x3/x4/x5 binary protocol (reference: /work/shared/reference/ruptela.md).
+ * TCP is what devices use in practice; over UDP a datagram carries exactly one frame, so the
+ * same decode applies (the framer is skipped). See README.md for the support matrix.
+ */
+import type { ProtocolModule } from '../../src/protocol/types.js';
+import { MAX_FRAME_BYTES } from './constants.js';
+import { decode } from './decoder.js';
+import { commands, encode, parseCommand } from './encoder.js';
+import { explainInvalid, split } from './splitter.js';
+import { resealFrame, rewriteIdent } from './simulate.js';
+
+const ruptela: ProtocolModule = {
+  id: 'ruptela',
+  title: 'Ruptela (FM-Eco/Pro/Tco/Plug, Trace; records, identification, DTC, files)',
+  transports: ['tcp', 'udp'],
+  defaultPorts: { tcp: 5046, udp: 5046 },
+  maxFrameBytes: MAX_FRAME_BYTES,
+  defaultOptions: {},
+  split,
+  explainInvalid,
+  decode,
+  commands,
+  encode,
+  parseCommand,
+  rewriteIdent,
+  resealFrame,
+};
+
+export default ruptela;
