@@ -11,7 +11,10 @@ import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
 import type { FrameOutcome } from '../pool/task-types.js';
 import type { CommandReply, ProtocolModule } from '../protocol/types.js';
 import { cappedHex, type Logger } from '../util/log.js';
+import { ChannelGuards } from './channel-guards.js';
 import { ChannelLog } from './channel-log.js';
+import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
+import type { UdpRateVerdict } from '../guard/udp-rate-limit.js';
 import { DeviceLink, type Slot } from './device-link.js';
 
 /**
@@ -27,6 +30,8 @@ export interface ChannelDeps {
   topics: Topics;
   log: Logger;
   now?: () => number;
+  /** Shared guard counters across instances (config redis_url); empty = local memory. */
+  redisUrl?: string;
 }
 
 /** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
@@ -43,6 +48,7 @@ export class Channel extends EventEmitter {
   private readonly udpPeers = new Map<string, DeviceLink>();
   private readonly sockets = new Map<DeviceLink, Socket>();
   private readonly events: ChannelLog;
+  readonly guards: ChannelGuards;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly maxFrameBytes: number;
@@ -66,6 +72,7 @@ export class Channel extends EventEmitter {
     this.log = deps.log.child({ channel: cfg.id, protocol: proto.id });
     this.now = deps.now ?? Date.now;
     this.events = new ChannelLog(cfg.id, deps.publisher, deps.topics);
+    this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log);
     this.maxFrameBytes = cfg.max_frame_bytes > 0 ? Math.min(cfg.max_frame_bytes, proto.maxFrameBytes) : proto.maxFrameBytes;
     this.options = { ...proto.defaultOptions, ...cfg.options };
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
@@ -80,7 +87,8 @@ export class Channel extends EventEmitter {
 
   async start(statsIntervalS = 60): Promise<void> {
     if (this.cfg.tcp_port !== null) {
-      const server = createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
+      // pauseOnConnect: nothing is read from a socket before the guards have seen its address.
+      const server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
       server.maxConnections = this.cfg.max_connections + 1024; // hard OS-level ceiling; the soft cap below logs
       await listen(server, this.cfg.tcp_port, this.cfg.host, `channel ${this.id} TCP`);
       this.tcpServer = server;
@@ -116,6 +124,14 @@ export class Channel extends EventEmitter {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    const verdict = this.guards.checkIp(address);
+    if (verdict !== 'allow') {
+      socket.destroy();
+      this.guards.count(verdict, address, 'tcp');
+      if (this.guards.mayLogRejection(nowMs)) this.events.rejected(peer, 'tcp', nowMs, IP_FILTER_CLOSE_CODES[verdict]);
+      return;
+    }
     if (this.connectionCount >= this.cfg.max_connections) {
       socket.destroy();
       this.events.rejected(peer, 'tcp', nowMs, CLOSE_CODES.CONNECTION_LIMIT);
@@ -131,9 +147,10 @@ export class Channel extends EventEmitter {
       pause: () => socket.pause(),
       resume: () => socket.resume(),
     }, nowMs);
+    link.address = address;
     this.links.add(link);
     this.sockets.set(link, socket);
-    if (this.pausedReasons.size > 0) socket.pause();
+    if (this.pausedReasons.size === 0) socket.resume();
     socket.setTimeout(this.cfg.idle_timeout_s * 1000, () => this.close(link, CLOSE_CODES.INACTIVITY_TIMEOUT, `no data for ${this.cfg.idle_timeout_s} s`));
     socket.on('data', (chunk: Buffer) => {
       if (link.closing || link.closed) return;
@@ -163,6 +180,19 @@ export class Channel extends EventEmitter {
 
   private datagram(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.stopping) return;
+    const verdict = this.guards.checkIp(rinfo.address);
+    if (verdict !== 'allow') {
+      this.guards.count(verdict, rinfo.address, 'udp');
+      return;
+    }
+    const admit = this.guards.admitUdp(rinfo.address);
+    if (admit === true) this.admitted(msg, rinfo);
+    else if (typeof admit === 'string') this.guards.count(admit, rinfo.address, 'udp');
+    else admit.then((v: UdpRateVerdict) => (v === true ? this.admitted(msg, rinfo) : this.guards.count(v, rinfo.address, 'udp')), (e: unknown) => this.log.error({ err: String(e) }, 'UDP limiter failed'));
+  }
+
+  private admitted(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.stopping) return;
     const at = this.now();
     if (this.pausedReasons.size > 0) {
       // A UDP socket cannot be paused; a datagram we cannot take now is not acknowledged, so the
@@ -180,6 +210,7 @@ export class Channel extends EventEmitter {
         pause: () => {},
         resume: () => {},
       }, at);
+      link.address = rinfo.address;
       this.udpPeers.set(key, link);
       this.links.add(link);
     }
@@ -347,7 +378,7 @@ export class Channel extends EventEmitter {
     link.io.pause();
     if (link.transport === 'tcp') {
       if (link.slots.length === 0 || link.slots[0]!.failed) this.hardClose(link);
-      else if (code === CLOSE_CODES.INACTIVITY_TIMEOUT || code === CLOSE_CODES.IDENT_COLLISION || code === CLOSE_CODES.BLACKLIST_MATCH) this.hardClose(link);
+      else if (code === CLOSE_CODES.INACTIVITY_TIMEOUT || code === CLOSE_CODES.IDENT_COLLISION || code === CLOSE_CODES.BLACKLIST_MATCH || code === CLOSE_CODES.WHITELIST_MISMATCH) this.hardClose(link);
     }
   }
 
@@ -403,7 +434,30 @@ export class Channel extends EventEmitter {
 
   // ---------- stats and shutdown ----------
 
+  /**
+   * Config reload: new IP lists and UDP limits take effect at once; open TCP connections whose
+   * address is no longer allowed are closed (16 whitelist, 20 blacklist). Other keys need a restart.
+   */
+  updateConfig(cfg: ChannelConfig): void {
+    this.guards.update(cfg);
+    const { ip_whitelist, ip_blacklist, max_udp_packets_per_minute, max_udp_packets_per_minute_per_ip } = cfg;
+    Object.assign(this.cfg, { ip_whitelist, ip_blacklist, max_udp_packets_per_minute, max_udp_packets_per_minute_per_ip });
+    for (const link of [...this.links]) {
+      if (link.transport !== 'tcp' || link.closed) continue;
+      const v = this.guards.checkIp(link.address);
+      if (v !== 'allow') {
+        this.guards.count(v, link.address, 'tcp');
+        this.close(link, IP_FILTER_CLOSE_CODES[v], `address ${link.address} is no longer allowed`);
+      }
+    }
+  }
+
   private publishStats(): void {
+    const drops = this.guards.snapshot();
+    if (drops) {
+      this.events.channelEvent('drops', { ...drops, udp_overload: this.counters.udpOverloadDrops }, 'drops');
+      this.log.info({ total: drops.total, by_reason: drops.by_reason, top: drops.top_sources.slice(0, 3) }, 'guard drops in the last interval');
+    }
     if (this.warningCounts.size > 0) {
       const by_code = Object.fromEntries(this.warningCounts);
       this.warningCounts.clear();
@@ -434,6 +488,8 @@ export class Channel extends EventEmitter {
     }
     if (this.udpSweep) clearInterval(this.udpSweep);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.publishStats();
+    await this.guards.close();
     await serverClosed;
     this.events.flushCount(0);
   }

@@ -44,6 +44,8 @@ export class DeviceLink {
   bytesOut = 0;
   messages = 0;
   pausedByLink = false;
+  /** Remote IP address (no port), for guards. */
+  address = '';
   lastSeenMs = 0;
 
   constructor(

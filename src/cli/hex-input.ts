@@ -4,7 +4,8 @@ import { fromHex } from '../codec/hex.js';
 /**
  * Reads frames given as hex: one hex string per line (a line may hold several concatenated
  * frames). Blank lines and lines starting with # are ignored. Lines with tabs (fixture TSV files)
- * contribute their first all-hex field, so `--file protocols/x/fixtures/y.tsv` works as is.
+ * contribute their first all-hex field, so `--file protocols/x/fixtures/y.tsv` works as is;
+ * rows marked `server->device` are skipped.
  */
 export interface HexLine {
   line: number;
@@ -18,6 +19,8 @@ export function parseHexLines(text: string): HexLine[] {
     if (!line || line.startsWith('#')) return;
     let hex = line;
     if (line.includes('\t')) {
+      // fixture rows of frames the server sends (vendor TSV "direction" column) are not device input
+      if (line.split('\t').some((f) => f.startsWith('server->device'))) return;
       const field = line.split('\t').find((f) => /^[0-9a-fA-F]{8,}$/.test(f) && f.length % 2 === 0);
       if (!field) return; // header or a row without bytes
       hex = field;

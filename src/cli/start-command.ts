@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import { startApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { EdgeError } from '../errors.js';
@@ -15,6 +16,8 @@ Options:
   --help          this text
 
 Signals: SIGINT/SIGTERM stop accepting, finish in-flight frames (publish, then ACK), exit 0.
+         SIGHUP (or saving the config file) reloads IP lists and UDP limits without a restart;
+         open connections from addresses no longer allowed are closed.
 Exit status 2: invalid configuration or a port that cannot be bound.`;
 
 export async function startCommand(argv: string[]): Promise<number> {
@@ -23,7 +26,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.stdout.write(START_HELP + '\n');
     return 0;
   }
-  const config = loadConfig(flagStr(args, 'config') ?? process.env.EDGE_CONFIG);
+  const configFile = flagStr(args, 'config') ?? process.env.EDGE_CONFIG;
+  const config = loadConfig(configFile);
   const log = createLogger(config.log_level);
   let app;
   try {
@@ -42,6 +46,26 @@ export async function startCommand(argv: string[]): Promise<number> {
   const subHost = new URL(app.brokerUrl);
   log.info(`subscribe to everything with: mosquitto_sub -h ${subHost.hostname} -p ${subHost.port || 1883} -t '${config.mqtt.topic_root}/#' -v`);
 
+  // Reload on SIGHUP or when the file changes: IP lists and UDP limits apply without a restart.
+  const reload = (why: string) => {
+    if (!configFile) return;
+    try {
+      const next = loadConfig(configFile);
+      log.info({ why }, 'reloading configuration');
+      app.reload(next);
+    } catch (e) {
+      log.error({ code: e instanceof EdgeError ? e.code : undefined, err: (e as Error).message }, 'config reload failed; the running configuration is kept');
+    }
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  let debounce: NodeJS.Timeout | null = null;
+  const watcher = configFile
+    ? watch(configFile, () => {
+        if (debounce) clearTimeout(debounce);
+        debounce = setTimeout(() => reload('file changed'), 300);
+      })
+    : null;
+
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       log.info({ signal: sig }, 'stopping: finishing in-flight frames');
@@ -52,6 +76,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  watcher?.close();
+  if (debounce) clearTimeout(debounce);
   await app.stop();
   log.info('stopped');
   return 0;

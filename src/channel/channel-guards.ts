@@ -1,0 +1,91 @@
+import type { ChannelConfig } from '../config/schema.js';
+import { createDropStats, type DropReason, type DropSnapshot, type DropStats } from '../guard/drop-stats.js';
+import { compileIpFilter, type IpFilter, type IpFilterVerdict } from '../guard/ip-filter.js';
+import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from '../guard/udp-rate-limit.js';
+import type { Logger } from '../util/log.js';
+
+/**
+ * A channel's guards: IP allow/deny lists (TCP at accept, UDP per datagram, both before any byte
+ * is buffered or decoded) and the UDP packets-per-minute limits. Drops are only counted here;
+ * the channel publishes them in aggregate once per stats interval.
+ */
+export class ChannelGuards {
+  private filter: IpFilter;
+  private limiter: UdpRateLimiter | null = null;
+  private limiterKey = '';
+  readonly drops: DropStats = createDropStats();
+  /** Individual "rejected" log events allowed per second (a connection flood must not become a log flood). */
+  private rejectedBudget = { second: 0, left: 0 };
+
+  constructor(
+    cfg: ChannelConfig,
+    private readonly redisUrl: string,
+    private readonly log: Logger,
+  ) {
+    this.filter = compileIpFilter({ whitelist: cfg.ip_whitelist, blacklist: cfg.ip_blacklist, keyPath: `channels[${cfg.id}]` });
+    this.setLimiter(cfg);
+  }
+
+  /** Applies new lists and limits (config reload). Throws EDGE_CONFIG_INVALID and keeps the old ones on a bad entry. */
+  update(cfg: ChannelConfig): void {
+    this.filter = compileIpFilter({ whitelist: cfg.ip_whitelist, blacklist: cfg.ip_blacklist, keyPath: `channels[${cfg.id}]` });
+    this.setLimiter(cfg);
+  }
+
+  private setLimiter(cfg: ChannelConfig): void {
+    const key = `${cfg.max_udp_packets_per_minute}/${cfg.max_udp_packets_per_minute_per_ip}/${this.redisUrl}`;
+    if (key === this.limiterKey) return;
+    const old = this.limiter;
+    this.limiterKey = key;
+    this.limiter =
+      cfg.max_udp_packets_per_minute > 0 || cfg.max_udp_packets_per_minute_per_ip > 0
+        ? createUdpRateLimiter({
+            channelId: cfg.id,
+            maxPacketsPerMinute: cfg.max_udp_packets_per_minute,
+            maxPacketsPerMinutePerIp: cfg.max_udp_packets_per_minute_per_ip,
+            ...(this.redisUrl ? { redisUrl: this.redisUrl } : {}),
+            log: (level, msg) => this.log[level](msg),
+          })
+        : null;
+    if (old) void old.close();
+  }
+
+  checkIp(address: string): IpFilterVerdict {
+    return this.filter.check(address);
+  }
+
+  /**
+   * UDP admission: sync verdict when possible (no limiter, or a counter already exhausted for this
+   * window), else a promise. Callers count the drop.
+   */
+  admitUdp(address: string): UdpRateVerdict | Promise<UdpRateVerdict> {
+    if (!this.limiter) return true;
+    const blocked = this.limiter.blocked(address);
+    if (blocked) return blocked;
+    return this.limiter.consume(address);
+  }
+
+  count(reason: DropReason, address: string, transport: 'tcp' | 'udp'): void {
+    // Report dual-stack peers as the IPv4 address operators wrote in their lists.
+    this.drops.count(reason, address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address, transport);
+  }
+
+  /** True while individual rejection events may still be logged this second. */
+  mayLogRejection(nowMs: number): boolean {
+    const s = Math.floor(nowMs / 1000);
+    if (s !== this.rejectedBudget.second) this.rejectedBudget = { second: s, left: 20 };
+    return this.rejectedBudget.left-- > 0;
+  }
+
+  snapshot(): DropSnapshot | null {
+    return this.drops.snapshot();
+  }
+
+  get limiterStore(): string {
+    return this.limiter ? this.limiter.store : 'none';
+  }
+
+  async close(): Promise<void> {
+    if (this.limiter) await this.limiter.close();
+  }
+}
