@@ -3,6 +3,8 @@ import { Channel } from './channel/channel.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { Publisher, mqttClientOptions } from './mqtt/publisher.js';
 import { makeTopics } from './mqtt/topics.js';
+import { ReliablePublisher } from './reliability/reliable-publisher.js';
+import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
 import { getProtocol } from './protocol/registry.js';
 import type { Logger } from './util/log.js';
@@ -19,6 +21,8 @@ export interface App {
   pool: DecodePool;
   channels: Channel[];
   stop(): Promise<void>;
+  /** Applies a new config without a restart: guard lists and limits per channel (see Channel.updateConfig). */
+  reload(next: EdgeConfig): string[];
 }
 
 export interface AppOptions {
@@ -39,19 +43,35 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     brokerUrl = broker.url;
     log.info({ url: broker.url }, `embedded MQTT broker listening on ${broker.host}:${broker.port}`);
   }
-  const publisher = new Publisher(brokerUrl, mqttClientOptions(config.mqtt, String(process.pid)), config.mqtt.max_inflight, config.mqtt.max_queued);
+  // spool.enabled: PUBACK timeout + circuit breaker + durable spool (src/reliability/); else the bare publisher
+  const sp = config.spool;
+  const mqttOpts = mqttClientOptions(config.mqtt, String(process.pid));
+  const publisher = sp.enabled
+    ? new ReliablePublisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, {
+        spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, log: log.child({ component: 'spool' }) }),
+        topics: makeTopics(config.mqtt.topic_root),
+        log: log.child({ component: 'reliability' }),
+        publishTimeoutMs: sp.publish_timeout_ms,
+        probeMinMs: sp.probe_min_ms,
+        probeMaxMs: sp.probe_max_ms,
+        drainRate: sp.drain_rate,
+        drainInflight: sp.drain_inflight,
+        statsIntervalS: config.stats_interval_s,
+      })
+    : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
   publisher.on('mqtt-error', (e: Error) => log.warn({ err: e.message }, 'EDGE_MQTT_UNREACHABLE: MQTT client error'));
-  publisher.on('down', () => log.warn('MQTT connection lost; devices are not acknowledged until it is back'));
+  publisher.on('down', () => log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));
   publisher.on('up', () => log.info({ url: brokerUrl }, 'MQTT connected'));
   try {
-    await publisher.waitConnected(10_000);
+    // with a spool there is no reason to hold devices back for long: the spool takes their messages
+    await publisher.waitConnected(sp.enabled ? 3000 : 10_000);
   } catch {
-    log.warn({ url: brokerUrl }, 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start anyway and acknowledge nothing until it is');
+    log.warn({ url: brokerUrl }, sp.enabled ? 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start and messages go to the spool' : 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start anyway and acknowledge nothing until it is');
   }
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
   const topics = makeTopics(config.mqtt.topic_root);
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, publisher, topics, log }));
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, publisher, topics, log, redisUrl: config.redis_url }));
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
   const pauseAll = (why: string) => () => {
@@ -91,5 +111,33 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       if (broker) await broker.close();
     })());
 
-  return { config, broker, brokerUrl, publisher, pool, channels, stop };
+  const reload = (next: EdgeConfig): string[] => reloadChannels(channels, config, next, log);
+
+  return { config, broker, brokerUrl, publisher, pool, channels, stop, reload };
+}
+
+/**
+ * Reload: channels matched by id get their new guard settings; anything that needs sockets or
+ * workers rebuilt (ports, protocol, broker, pool, channels added or removed) is reported as
+ * needing a restart instead of half-applied. Returns the keys that were not applied.
+ */
+function reloadChannels(channels: Channel[], current: EdgeConfig, next: EdgeConfig, log: Logger): string[] {
+  const notApplied: string[] = [];
+  const restartKeys = ['protocol', 'host', 'tcp_port', 'udp_port'] as const;
+  for (const nc of next.channels) {
+    const ch = channels.find((c) => c.id === nc.id);
+    if (!ch) {
+      notApplied.push(`channels[${nc.id}] (new channel)`);
+      continue;
+    }
+    for (const k of restartKeys) if (ch.cfg[k] !== nc[k]) notApplied.push(`channels[${nc.id}].${k}`);
+    ch.updateConfig(nc);
+  }
+  for (const ch of channels) if (!next.channels.some((c) => c.id === ch.id)) notApplied.push(`channels[${ch.id}] (removed)`);
+  if (JSON.stringify(current.mqtt) !== JSON.stringify(next.mqtt)) notApplied.push('mqtt');
+  if (JSON.stringify(current.pool) !== JSON.stringify(next.pool)) notApplied.push('pool');
+  if (current.redis_url !== next.redis_url) notApplied.push('redis_url');
+  if (notApplied.length) log.warn({ keys: notApplied }, 'config reloaded; these changes need a restart');
+  else log.info('config reloaded');
+  return notApplied;
 }

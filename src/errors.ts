@@ -29,6 +29,13 @@ export const ERROR_CODES = {
   EDGE_CONNECTION_LIMIT: 'The channel reached max_connections; the new connection was closed.',
   EDGE_IDLE_TIMEOUT: 'The connection sent nothing for idle_timeout_s and was closed.',
   EDGE_PUBLISH_FAILED: 'A message could not be published; its frame was not acknowledged.',
+  // reliability (circuit breaker and spool)
+  EDGE_PUBLISH_TIMEOUT: 'No PUBACK arrived within spool.publish_timeout_ms; the message goes to the spool and the circuit breaker opens.',
+  EDGE_BREAKER_OPEN: 'The circuit breaker around the MQTT broker opened: messages are written to the local spool until a probe succeeds.',
+  EDGE_SPOOL_WRITE_FAILED: 'The spool cannot write or sync to disk (disk full, read-only, not a directory); frames needing the spool are not acknowledged.',
+  EDGE_SPOOL_FULL: 'The spool reached spool.max_bytes; frames are not acknowledged and device sockets pause until the broker drains it.',
+  EDGE_SPOOL_CORRUPT: 'Spool recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were cut off or skipped.',
+  EDGE_SPOOL_LOCKED: 'Another live process holds the spool directory lock; this process runs without a spool.',
   EDGE_CLI_USAGE: 'The command line is malformed.',
 } as const;
 

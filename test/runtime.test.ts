@@ -248,3 +248,22 @@ test('a heartbeat (no message to confirm) is answered at once', async () => {
     await h.close();
   }
 });
+
+test('backpressure: a full MQTT queue pauses device sockets; everything is acknowledged once the broker confirms', async () => {
+  const h = await startHarness({ extra: { mqtt: { max_inflight: 2, max_queued: 8 }, spool: { enabled: false } } });
+  try {
+    const devs = await Promise.all([1, 2, 3].map(() => rawDevice(tcpPort(h))));
+    h.holdPubacks = true;
+    devs.forEach((d, i) => {
+      for (let f = 0; f < 5; f++) d.socket.write(recordsFrame(863071018191000n + BigInt(i), [typicalRecord(1735689800 + f, 1), typicalRecord(1735689800 + f, 2)]));
+    });
+    await waitFor('sockets paused by the publisher', () => h.app.channels[0]!.pausedFor.includes('mqtt'));
+    assert.ok(h.app.publisher.queued <= 8 + 2 * 5 * 3, 'queue stays bounded');
+    assert.ok(devs.every((d) => d.bytes() === ''), 'no ACK while nothing is confirmed');
+    h.releasePubacks();
+    await waitFor('all 15 frames acknowledged', () => devs.every((d) => d.bytes() === RECORDS_ACK.repeat(5)), 10000);
+    assert.deepEqual(h.app.channels[0]!.pausedFor, []);
+  } finally {
+    await h.close();
+  }
+});

@@ -52,7 +52,10 @@ export function recordsFrame(imei: bigint, records: SimRecord[], extended = fals
       .u8(Math.round((r.hdop ?? 0) * 10));
     if (extended) w.u16(r.event ?? 0);
     else w.u8(r.event ?? 0);
-    const id = (n: number) => (extended ? w.u16(n) : w.u8(n));
+    const id = (n: number) => {
+      if (!extended && n > 255) throw new RangeError(`IO id ${n} needs extended records (cmd 68)`);
+      return extended ? w.u16(n) : w.u8(n);
+    };
     w.u8(r.io1?.length ?? 0);
     for (const [k, v] of r.io1 ?? []) id(k).u8(v);
     w.u8(r.io2?.length ?? 0);
@@ -65,7 +68,7 @@ export function recordsFrame(imei: bigint, records: SimRecord[], extended = fals
   return deviceFrame(imei, extended ? 68 : 1, w.finish());
 }
 
-/** A typical tracker record: position plus `ioCount` IO elements spread over the four groups. */
+/** A typical tracker record: position plus `ioCount` IO elements (distinct ids, up to 60) spread over the four groups. */
 export function typicalRecord(timestamp: number, i: number, ioCount = 12): SimRecord {
   const io1: [number, number][] = [];
   const io2: [number, number][] = [];
@@ -81,7 +84,7 @@ export function typicalRecord(timestamp: number, i: number, ioCount = 12): SimRe
     else if (g === 1 && io2.length < ids2.length) io2.push([ids2[io2.length]!, 12000 + ((i * 7 + k) % 2000)]);
     else if (g === 2 && io4.length < ids4.length) io4.push([ids4[io4.length]!, 100000 + i * 13 + k]);
     else if (io8.length < ids8.length) io8.push([ids8[io8.length]!, 0x3031323334353637n + BigInt(k)]);
-    else io1.push([ids1[io1.length % ids1.length]!, 1]);
+    else io1.push([200 + io1.length, 1]); // distinct filler ids (raw io.<id>) once the named ones are used
   }
   return {
     timestamp, latitude: 54.6872 + (i % 100) * 1e-4, longitude: 25.2797 + (i % 50) * 1e-4, altitudeM: 112.5, directionDeg: (i * 10) % 360,

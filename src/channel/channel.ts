@@ -164,13 +164,13 @@ export class Channel extends EventEmitter {
         const info = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH' as const, reason: String(e) };
         this.counters.decodeErrors++;
         this.events.error(link, at, info, cappedHex(chunk));
-        this.log.debug({ conn: link.id, code: info.code, hex: cappedHex(chunk) }, 'framing error');
+        this.linkLog(link).debug({ code: info.code, hex: cappedHex(chunk) }, 'framing error');
         this.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);
         return;
       }
       if (frames.length) this.enqueue(link, frames, at);
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => this.log.debug({ conn: link.id, err: e.code ?? e.message }, 'socket error'));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.linkLog(link).debug({ err: e.code ?? e.message }, 'socket error'));
     socket.on('close', () => this.finalize(link, link.closing?.code ?? CLOSE_CODES.BY_DEVICE, link.closing?.reason ?? ''));
     this.events.accepted(link, nowMs);
     this.events.connectionsCount(() => this.connectionCount);
@@ -292,7 +292,7 @@ export class Channel extends EventEmitter {
     if (o.error) {
       this.counters.decodeErrors++;
       this.events.error(link, nowMs, o.error, cappedHex(slot.frame));
-      this.log.debug({ conn: link.id, code: o.error.code, reason: o.error.reason, hex: cappedHex(slot.frame) }, 'decode error');
+      this.linkLog(link).debug({ code: o.error.code, reason: o.error.reason, hex: cappedHex(slot.frame) }, 'decode error');
       const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
       this.fail(link, slot, o.error, code);
       return;
@@ -311,7 +311,7 @@ export class Channel extends EventEmitter {
         if (slot.failed || link.closed) return;
         if (err) {
           const info: ErrorInfo = { code: 'EDGE_PUBLISH_FAILED', reason: err.message };
-          this.log.warn({ conn: link.id, err: err.message }, 'EDGE_PUBLISH_FAILED: frame not acknowledged');
+          this.linkLog(link).warn({ err: err.message }, 'EDGE_PUBLISH_FAILED: frame not acknowledged');
           this.fail(link, slot, info, CLOSE_CODES.INTERNAL_ERROR);
           return;
         }
@@ -413,6 +413,11 @@ export class Channel extends EventEmitter {
     this.emit('identified', link);
   }
 
+  /** Child logger of a connection, made on first use (most connections never log anything). */
+  private linkLog(link: DeviceLink): Logger {
+    return (link.log ??= this.log.child({ conn: link.id, peer: link.peer }));
+  }
+
   /** The live link of a device (for commands). */
   linkOf(ident: string): DeviceLink | undefined {
     const l = this.byIdent.get(ident);
@@ -420,6 +425,11 @@ export class Channel extends EventEmitter {
   }
 
   // ---------- backpressure ----------
+
+  /** Why device sockets are paused right now (empty when reading). */
+  get pausedFor(): string[] {
+    return [...this.pausedReasons];
+  }
 
   pause(reason: string): void {
     const was = this.pausedReasons.size;

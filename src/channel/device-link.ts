@@ -1,6 +1,7 @@
 import type { SessionState, Transport } from '../protocol/types.js';
 import type { ErrorInfo } from '../errors.js';
 import type { CloseCode } from '../net/close-codes.js';
+import type { Logger } from '../util/log.js';
 
 /**
  * One device's ordered frame pipeline: a TCP connection or a UDP peer (ip:port).
@@ -44,6 +45,7 @@ export class DeviceLink {
   bytesOut = 0;
   messages = 0;
   pausedByLink = false;
+  log: Logger | null = null;
   /** Remote IP address (no port), for guards. */
   address = '';
   lastSeenMs = 0;

@@ -53,10 +53,37 @@ export interface ChannelConfig {
   max_udp_packets_per_minute_per_ip: number;
 }
 
+/**
+ * The reliable publishing layer (src/reliability/): PUBACK timeout, circuit breaker and the durable
+ * local spool that takes messages while the broker is unreachable. `enabled: false` runs the bare
+ * QoS 1 publisher (no timeout, no spool: frames wait for the broker).
+ */
+export interface SpoolConfig {
+  enabled: boolean;
+  /** Spool directory (relative paths are resolved against the working directory). */
+  dir: string;
+  /** Cap of the spool on disk; when reached, frames are not acknowledged and sockets pause. */
+  max_bytes: number;
+  /** Segment file size; a segment is deleted once every record in it is confirmed by the broker. */
+  segment_bytes: number;
+  /** fdatasync each group commit before acknowledging (false: faster, survives a process crash only). */
+  fsync: boolean;
+  /** A QoS 1 publish without PUBACK after this long counts as failed and its message is spooled. */
+  publish_timeout_ms: number;
+  /** Half-open probe backoff bounds of the circuit breaker (exponential with jitter in between). */
+  probe_min_ms: number;
+  probe_max_ms: number;
+  /** Spooled records published per second while draining (0 = unlimited). */
+  drain_rate: number;
+  /** Spooled records awaiting PUBACK at once while draining. */
+  drain_inflight: number;
+}
+
 export interface EdgeConfig {
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mqtt: MqttConfig;
   pool: PoolConfig;
+  spool: SpoolConfig;
   channels: ChannelConfig[];
   /** Shared counters for guards across instances (optional). */
   redis_url: string;

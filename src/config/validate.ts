@@ -1,6 +1,7 @@
 import { EdgeError } from '../errors.js';
 import { CHANNEL_DEFAULTS, DEFAULT_CONFIG } from './defaults.js';
-import type { ChannelConfig, EdgeConfig, MqttConfig, PoolConfig, TlsConfig } from './schema.js';
+import type { ChannelConfig, EdgeConfig, MqttConfig, PoolConfig, SpoolConfig, TlsConfig } from './schema.js';
+import { compileIpFilter } from '../guard/ip-filter.js';
 
 /**
  * Validates a parsed config object and fills defaults. Every error names the key path and the
@@ -108,6 +109,27 @@ function pool(v: unknown): PoolConfig {
   };
 }
 
+function spool(v: unknown): SpoolConfig {
+  const d = DEFAULT_CONFIG.spool;
+  if (v === undefined) return { ...d };
+  if (!isObj(v)) fail('spool', 'an object', v);
+  checkKeys(v, 'spool', Object.keys(d));
+  const out: SpoolConfig = {
+    enabled: bool(v.enabled, 'spool.enabled', d.enabled),
+    dir: str(v.dir, 'spool.dir', d.dir, /./, 'a directory path'),
+    max_bytes: int(v.max_bytes, 'spool.max_bytes', 64 * 1024, Number.MAX_SAFE_INTEGER, d.max_bytes),
+    segment_bytes: int(v.segment_bytes, 'spool.segment_bytes', 4096, 1024 * 1024 * 1024, d.segment_bytes),
+    fsync: bool(v.fsync, 'spool.fsync', d.fsync),
+    publish_timeout_ms: int(v.publish_timeout_ms, 'spool.publish_timeout_ms', 100, 3_600_000, d.publish_timeout_ms),
+    probe_min_ms: int(v.probe_min_ms, 'spool.probe_min_ms', 10, 3_600_000, d.probe_min_ms),
+    probe_max_ms: int(v.probe_max_ms, 'spool.probe_max_ms', 10, 3_600_000, d.probe_max_ms),
+    drain_rate: int(v.drain_rate, 'spool.drain_rate', 0, 10_000_000, d.drain_rate),
+    drain_inflight: int(v.drain_inflight, 'spool.drain_inflight', 1, 65535, d.drain_inflight),
+  };
+  if (out.probe_max_ms < out.probe_min_ms) fail('spool.probe_max_ms', `an integer >= spool.probe_min_ms (${out.probe_min_ms})`, out.probe_max_ms);
+  return out;
+}
+
 const CHANNEL_KEYS = ['id', 'name', 'protocol', ...Object.keys(CHANNEL_DEFAULTS)] as const;
 
 function channel(v: unknown, i: number): ChannelConfig {
@@ -139,13 +161,15 @@ function channel(v: unknown, i: number): ChannelConfig {
     max_udp_packets_per_minute_per_ip: int(v.max_udp_packets_per_minute_per_ip, `${p}.max_udp_packets_per_minute_per_ip`, 0, 1_000_000_000, 0),
   };
   if (out.tcp_port === null && out.udp_port === null) fail(p, 'tcp_port and/or udp_port', undefined);
+  // Invalid list entries are config errors at load time, naming the entry.
+  compileIpFilter({ whitelist: out.ip_whitelist, blacklist: out.ip_blacklist, keyPath: p });
   return out;
 }
 
 export function validateConfig(raw: unknown): EdgeConfig {
   if (raw === undefined || raw === null) raw = {};
   if (!isObj(raw)) fail('(top level)', 'an object of settings', raw);
-  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
+  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'spool', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
   const logLevel = str(raw.log_level, 'log_level', DEFAULT_CONFIG.log_level);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('log_level', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
   let channels: ChannelConfig[];
@@ -163,6 +187,7 @@ export function validateConfig(raw: unknown): EdgeConfig {
     log_level: logLevel as EdgeConfig['log_level'],
     mqtt: mqtt(raw.mqtt),
     pool: pool(raw.pool),
+    spool: spool(raw.spool),
     channels,
     redis_url: str(raw.redis_url, 'redis_url', '', /^$|^rediss?:\/\/.+/, 'a redis:// URL or empty'),
     stats_interval_s: int(raw.stats_interval_s, 'stats_interval_s', 1, 86400, DEFAULT_CONFIG.stats_interval_s),

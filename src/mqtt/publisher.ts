@@ -90,7 +90,7 @@ export class Publisher extends EventEmitter {
     this.queue.push({ topic, payload, retain, cb });
     if (!this.full && this.queued > this.maxQueued) {
       this.full = true;
-      this.emit('full');
+      this.windowFull(true);
     }
   }
 
@@ -124,8 +124,30 @@ export class Publisher extends EventEmitter {
     }
     if (this.full && this.queued < this.maxQueued / 2) {
       this.full = false;
-      this.emit('drain');
+      this.windowFull(false);
     }
+  }
+
+  /**
+   * Fails every publish still waiting behind the window (callbacks get an error) and drops the
+   * client's unconfirmed QoS 1 publishes, so nothing is replayed when the connection returns. For
+   * the reliable publisher only, when its breaker opens: it has already spooled those messages.
+   */
+  protected abandonPending(reason: string): void {
+    const q = this.queue.slice(this.qHead);
+    this.queue.length = 0;
+    this.qHead = 0;
+    for (const e of q) e.cb(new Error(reason));
+    for (const [id, o] of Object.entries(this.client.outgoing)) if (o.cmd === 'publish') this.client.removeOutgoingMessage(Number(id));
+    if (this.full) {
+      this.full = false;
+      this.windowFull(false);
+    }
+  }
+
+  /** Emits 'full'/'drain'; the reliable publisher (src/reliability/) overrides it to merge spool fullness. */
+  protected windowFull(full: boolean): void {
+    this.emit(full ? 'full' : 'drain');
   }
 
   /** Waits for every queued and in-flight publish to be confirmed (or timeoutMs). */

@@ -7,6 +7,7 @@
  *   {root}/state/gw/channels/{channel}/{property}                        other retained channel state (e.g. drops)
  *   {root}/log/gw/channels/{channel}/connections/{conn}/{event}          accepted | identified | closed | error
  *   {root}/log/gw/channels/{channel}/{event}                             channel-level log (drops, decode_errors)
+ *   {root}/state/gw/reliability/{property}                               retained reliability state (breaker, spool)
  */
 export interface Topics {
   message(channel: string, ident: string): string;
@@ -14,6 +15,10 @@ export interface Topics {
   deviceState(channel: string, ident: string, property: string): string;
   connectionLog(channel: string, conn: string, event: string): string;
   channelLog(channel: string, event: string): string;
+  /** Retained state of the reliable publisher: `breaker` and `spool` (src/reliability/). */
+  reliabilityState(property: string): string;
+  /** True for `{root}/message/...` topics: the only ones the spool takes. */
+  isMessage(topic: string): boolean;
 }
 
 /**
@@ -31,5 +36,7 @@ export function makeTopics(root: string): Topics {
     deviceState: (c, ident, p) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/${p}`,
     connectionLog: (c, conn, e) => `${root}/log/gw/channels/${c}/connections/${conn}/${e}`,
     channelLog: (c, e) => `${root}/log/gw/channels/${c}/${e}`,
+    reliabilityState: (p) => `${root}/state/gw/reliability/${p}`,
+    isMessage: (t) => t.startsWith(`${root}/message/`),
   };
 }

@@ -1,5 +1,6 @@
 import { EdgeError, toErrorInfo } from '../errors.js';
 import type { ProtocolModule, SessionState } from '../protocol/types.js';
+import { messageId } from '../reliability/message-id.js';
 import type { DecodeTask, FrameOutcome } from './task-types.js';
 
 /**
@@ -7,7 +8,8 @@ import type { DecodeTask, FrameOutcome } from './task-types.js';
  * inline (no-pool) mode, so both paths run the same code.
  *
  * The envelope is appended to the decoder's JSON rather than building a new object per message:
- * one string concat instead of an object copy (keys: server.timestamp, channel.id, protocol.id, peer).
+ * one string concat instead of an object copy (keys: message.id, server.timestamp, channel.id,
+ * protocol.id, peer). message.id is stable across resends of the same record (message-id.ts).
  */
 export function decodeFrames(proto: ProtocolModule, task: DecodeTask): FrameOutcome[] {
   const bytes = new Uint8Array(task.buffer);
@@ -39,7 +41,8 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask): FrameOutc
         }
         idents[m] = ident;
         const json = JSON.stringify(msg);
-        payloads[m] = json.length > 2 ? json.slice(0, -1) + suffix : '{' + suffix.slice(1);
+        const idField = `,"message.id":${JSON.stringify(messageId(task.channelId, ident, msg.timestamp, json))}`;
+        payloads[m] = json.length > 2 ? json.slice(0, -1) + idField + suffix : '{' + idField.slice(1) + suffix;
       }
       const o: FrameOutcome = { idents, payloads, replies: r.replies };
       if (r.session) o.session = r.session;

@@ -1,5 +1,8 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startApp, type App } from '../../src/app.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
@@ -54,13 +57,17 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     });
     url = broker.url;
   }
+  const { mqtt: extraMqtt, spool: extraSpool, ...extra } = (opts.extra ?? {}) as { mqtt?: Record<string, unknown>; spool?: Record<string, unknown> };
+  // each harness gets its own spool directory: a spool left by another run must not leak in
+  const spoolDir = mkdtempSync(join(tmpdir(), 'edge-spool-'));
   const config = validateConfig({
     log_level: 'silent',
-    mqtt: { url, topic_root: root, client_id: 'edge-channel' },
+    mqtt: { url, topic_root: root, client_id: 'edge-channel', ...(extraMqtt ?? {}) },
+    spool: { dir: spoolDir, ...(extraSpool ?? {}) },
     channels: opts.channels ?? [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, udp_port: 0 }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,
-    ...(opts.extra ?? {}),
+    ...extra,
   });
   const app = await startApp(config, { log: quietLog(), threads: opts.threads ?? 'inline' });
   const sub = await connectAsync(url, { clientId: `sub-${root}`, clean: true });
@@ -81,6 +88,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await app.stop();
       await sub.endAsync();
       if (broker) await broker.close();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   });
 }

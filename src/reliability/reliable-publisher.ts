@@ -1,0 +1,429 @@
+import type { IClientOptions } from 'mqtt';
+import { EdgeError } from '../errors.js';
+import { Publisher, type PublishCallback } from '../mqtt/publisher.js';
+import type { Topics } from '../mqtt/topics.js';
+import type { Logger } from '../util/log.js';
+import { CircuitBreaker, type BreakerChange } from './breaker.js';
+import type { Spool, SpoolRecord } from './spool.js';
+
+/**
+ * The publisher the runtime uses when spool.enabled: the QoS 1 Publisher plus a PUBACK timeout,
+ * a circuit breaker and the durable spool. The callback of `publish` — what the channel waits
+ * for before it acknowledges a frame — fires exactly once: on PUBACK, or once the message is
+ * durably in the spool, or with an error when neither can happen (the frame is not acknowledged
+ * and the device resends it).
+ *
+ * Routing of a `{root}/message/...` publish:
+ *   - spool not empty, breaker not closed, or not connected → spool. While anything is spooled,
+ *     every new message goes behind it: that keeps per-device order without per-device indexes.
+ *   - otherwise → direct QoS 1 publish, watched for PUBACK timeout. A direct publish that times
+ *     out or fails opens the breaker and is spooled (if its PUBACK arrives later after all, that
+ *     PUBACK acknowledges it and the spooled copy becomes a duplicate: at least once, message.id).
+ *     When the breaker opens, every direct publish still awaiting PUBACK is spooled at once.
+ * Other topics (retained state, logs) are never spooled: while the breaker is open the latest
+ * value of each state topic is kept and published when it closes.
+ *
+ * Timeouts: one FIFO of watched publishes scanned by one interval. All share the same timeout,
+ * so deadlines are ordered and the scan stops at the first one not yet due.
+ *
+ * Drain (breaker closed, connected): spool records in order, at most `drainInflight` awaiting
+ * PUBACK and `drainRate` per second (token bucket); each PUBACK advances the spool's durable
+ * cursor. A failure rewinds to the confirmed prefix (records in flight are sent again).
+ */
+export interface ReliableOptions {
+  spool: Spool;
+  topics: Topics;
+  log: Logger;
+  publishTimeoutMs: number;
+  probeMinMs: number;
+  probeMaxMs: number;
+  /** Records per second while draining; 0 = unlimited. */
+  drainRate: number;
+  drainInflight: number;
+  /** Periodic metrics (log + retained state), seconds. */
+  statsIntervalS: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+type Kind = 'direct' | 'drain' | 'probe';
+
+interface Watched {
+  kind: Kind;
+  deadline: number;
+  settled: boolean;
+  topic: string;
+  payload: string | Buffer;
+  cb: PublishCallback;
+  spooling: boolean;
+  epoch: number;
+  rec: SpoolRecord | null;
+  /** Counted in unsettledDirect (what flush waits for). */
+  counted: boolean;
+}
+
+export interface ReliabilityMetrics {
+  breaker: string;
+  breaker_since: number;
+  breaker_reason: string;
+  breaker_opens: number;
+  spool_records: number;
+  spool_bytes: number;
+  spool_full: boolean;
+  spool_error: string | null;
+  oldest_spooled_age_s: number;
+  drain_rate: number;
+  direct: number;
+  spooled: number;
+  drained: number;
+  timeouts: number;
+  spool_write_errors: number;
+}
+
+const noop = () => {};
+
+export class ReliablePublisher extends Publisher {
+  readonly breaker: CircuitBreaker;
+  readonly spool: Spool;
+  private readonly o: ReliableOptions;
+  private readonly now: () => number;
+  private watch: Watched[] = [];
+  private wHead = 0;
+  private unsettledDirect = 0;
+  private drainEpoch = 0;
+  private drainInflight = 0;
+  private tokens = 0;
+  private tokensAt = 0;
+  private readonly burst: number;
+  private readonly pendingState = new Map<string, { payload: string | Buffer; retain: boolean; cbs: PublishCallback[] }>();
+  private readonly fullReasons = new Set<string>();
+  private readonly tickTimer: NodeJS.Timeout;
+  private readonly statsTimer: NodeJS.Timeout;
+  private stateTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  private lastStatsAt: number;
+  private lastDrained = 0;
+  private drainRateNow = 0;
+  private timeoutLogged = false;
+  readonly counters = { direct: 0, spooled: 0, drained: 0, timeouts: 0, spoolWriteErrors: 0 };
+
+  constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
+    super(url, options, maxInflight, maxQueued);
+    this.o = o;
+    this.spool = o.spool;
+    this.now = o.now ?? Date.now;
+    this.burst = o.drainRate > 0 ? Math.max(1, Math.ceil(o.drainRate / 5)) : 0;
+    this.tokensAt = this.now();
+    this.lastStatsAt = this.now();
+    const bo: ConstructorParameters<typeof CircuitBreaker>[0] = { probeMinMs: o.probeMinMs, probeMaxMs: o.probeMaxMs, now: this.now };
+    if (o.random) bo.random = o.random;
+    this.breaker = new CircuitBreaker(bo);
+    this.breaker.on('change', (c: BreakerChange) => this.onBreaker(c));
+    this.on('down', () => this.breaker.failure('connection to the broker lost'));
+    this.on('up', () => {
+      this.breaker.hint();
+      this.pumpDrain();
+    });
+    this.spool.on('full', () => this.setFull('spool', true));
+    this.spool.on('drain', () => this.setFull('spool', false));
+    this.spool.on('readable', () => this.pumpDrain());
+    this.spool.on('appended', () => this.pumpDrain());
+    for (const ev of ['full', 'drain', 'failed', 'recovered', 'empty']) this.spool.on(ev, () => this.stateChanged());
+    const tickMs = Math.max(10, Math.min(100, Math.floor(o.publishTimeoutMs / 4)));
+    this.tickTimer = setInterval(() => this.tick(), tickMs);
+    this.tickTimer.unref();
+    this.statsTimer = setInterval(() => this.publishStats(), o.statsIntervalS * 1000);
+    this.statsTimer.unref();
+    if (this.spool.records > 0) this.stateChanged();
+  }
+
+  override publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+    if (!this.o.topics.isMessage(topic)) {
+      this.publishState(topic, payload, retain, cb);
+      return;
+    }
+    const w: Watched = { kind: 'direct', deadline: 0, settled: false, topic, payload, cb, spooling: false, epoch: 0, rec: null, counted: false };
+    if (this.closing || !this.spool.isEmpty || this.breaker.state !== 'closed' || !this.connected) {
+      this.toSpool(w);
+      return;
+    }
+    this.counters.direct++;
+    this.unsettledDirect++;
+    w.counted = true;
+    this.watchIt(w);
+    super.publish(topic, payload, false, (err) => {
+      if (w.settled) return;
+      if (!err) {
+        this.breaker.success();
+        this.settle(w);
+        return;
+      }
+      this.breaker.failure(`publish failed: ${err.message}`);
+      if (!w.spooling) this.toSpool(w);
+    });
+  }
+
+  /** Retained state and other non-message publishes: direct while closed, else latest value kept. */
+  private publishState(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+    if (this.breaker.state === 'closed' && this.connected) {
+      super.publish(topic, payload, retain, (err) => {
+        // abandoned when the breaker opened: keep it for the next close unless a newer value is kept
+        if (err && !this.closing && this.breaker.state !== 'closed') {
+          if (!this.pendingState.has(topic)) this.pendingState.set(topic, { payload, retain, cbs: [cb] });
+          else this.pendingState.get(topic)!.cbs.push(cb);
+          return;
+        }
+        cb(err);
+      });
+      return;
+    }
+    const prev = this.pendingState.get(topic);
+    this.pendingState.set(topic, { payload, retain, cbs: prev ? [...prev.cbs, cb] : [cb] });
+  }
+
+  private watchIt(w: Watched): void {
+    w.deadline = this.now() + this.o.publishTimeoutMs;
+    this.watch.push(w);
+  }
+
+  private settle(w: Watched, err?: Error): void {
+    if (w.settled) return;
+    w.settled = true;
+    if (w.counted) {
+      w.counted = false;
+      this.unsettledDirect--;
+    }
+    w.cb(err);
+  }
+
+  private toSpool(w: Watched): void {
+    w.spooling = true;
+    this.counters.spooled++;
+    this.spool.append(w.topic, w.payload, (err) => {
+      if (err) {
+        this.counters.spoolWriteErrors++;
+        this.settle(w, err instanceof EdgeError ? err : new EdgeError('EDGE_SPOOL_WRITE_FAILED', String(err)));
+      } else this.settle(w);
+    });
+  }
+
+  // ---------- breaker ----------
+
+  private onBreaker(c: BreakerChange): void {
+    const m = this.metrics();
+    if (c.state === 'open') {
+      this.o.log.warn({ code: 'EDGE_BREAKER_OPEN', reason: c.reason, from: c.from, next_probe_in_ms: (c.nextProbeAtMs ?? 0) - c.atMs, spool_records: m.spool_records }, `EDGE_BREAKER_OPEN: ${c.reason}; messages go to the spool`);
+      // stop draining; what was in flight is sent again from the confirmed prefix
+      this.drainEpoch++;
+      this.drainInflight = 0;
+      this.spool.rewind();
+      // direct publishes still awaiting PUBACK: spool them now instead of waiting for their timeout
+      for (let i = this.wHead; i < this.watch.length; i++) {
+        const w = this.watch[i]!;
+        if (w.kind === 'direct' && !w.settled && !w.spooling) this.toSpool(w);
+      }
+      // everything still queued or unconfirmed in the client is spooled (messages) or kept as
+      // pending state: drop it there, or the client would replay it one by one on reconnect
+      // before anything new goes out (and every replay is a duplicate)
+      this.abandonPending('circuit breaker open');
+    } else if (c.state === 'closed') {
+      this.timeoutLogged = false;
+      this.o.log.info({ from: c.from, spool_records: m.spool_records, spool_bytes: m.spool_bytes }, 'circuit breaker closed: publishing to the broker again' + (m.spool_records > 0 ? ', draining the spool' : ''));
+      const pending = [...this.pendingState];
+      this.pendingState.clear();
+      for (const [topic, p] of pending) this.publishState(topic, p.payload, p.retain, (err) => p.cbs.forEach((cb) => cb(err)));
+      this.pumpDrain();
+    } else this.o.log.info({ reason: c.reason }, 'circuit breaker half-open: probing the broker');
+    this.stateChanged();
+  }
+
+  private probe(): void {
+    if (!this.connected) {
+      this.breaker.failure('broker not connected');
+      return;
+    }
+    const topic = this.o.topics.reliabilityState('breaker');
+    const w: Watched = { kind: 'probe', deadline: 0, settled: false, topic, payload: '', cb: noop, spooling: false, epoch: 0, rec: null, counted: false };
+    this.watchIt(w);
+    super.publish(topic, JSON.stringify(this.breakerState()), true, (err) => {
+      if (w.settled) return;
+      w.settled = true;
+      if (this.breaker.state !== 'half_open') return;
+      if (err) this.breaker.failure(`probe failed: ${err.message}`);
+      else this.breaker.success();
+    });
+  }
+
+  // ---------- the housekeeping tick: timeouts, probes, drain tokens ----------
+
+  private tick(): void {
+    const now = this.now();
+    while (this.wHead < this.watch.length) {
+      const w = this.watch[this.wHead]!;
+      if (!w.settled && !(w.kind === 'direct' && w.spooling)) {
+        if (w.deadline > now) break;
+        this.timedOut(w);
+      }
+      this.watch[this.wHead++] = undefined as unknown as Watched;
+    }
+    if (this.wHead === this.watch.length) {
+      this.watch = [];
+      this.wHead = 0;
+    } else if (this.wHead > 4096 && this.wHead * 2 > this.watch.length) {
+      this.watch.splice(0, this.wHead);
+      this.wHead = 0;
+    }
+    if (this.breaker.tick()) this.probe();
+    this.pumpDrain();
+  }
+
+  private timedOut(w: Watched): void {
+    this.counters.timeouts++;
+    const reason = `no PUBACK within ${this.o.publishTimeoutMs} ms`;
+    if (!this.timeoutLogged) {
+      this.timeoutLogged = true;
+      this.o.log.warn({ code: 'EDGE_PUBLISH_TIMEOUT', kind: w.kind, topic: w.topic }, `EDGE_PUBLISH_TIMEOUT: ${reason}`);
+    }
+    if (w.kind === 'probe') {
+      w.settled = true;
+      if (this.breaker.state === 'half_open') this.breaker.failure(`probe: ${reason}`);
+      return;
+    }
+    if (w.kind === 'drain') {
+      w.settled = true;
+      if (w.epoch === this.drainEpoch) this.breaker.failure(reason);
+      return;
+    }
+    this.breaker.failure(reason);
+    if (!w.spooling && !w.settled) this.toSpool(w);
+  }
+
+  // ---------- drain ----------
+
+  private pumpDrain(): void {
+    if (this.breaker.state !== 'closed' || !this.connected || this.closing || this.spool.records === 0) return;
+    const rate = this.o.drainRate;
+    if (rate > 0) {
+      const now = this.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+      this.tokensAt = now;
+    }
+    while (this.drainInflight < this.o.drainInflight && (rate === 0 || this.tokens >= 1)) {
+      const rec = this.spool.next();
+      if (!rec) return;
+      if (rate > 0) this.tokens -= 1;
+      this.drainInflight++;
+      const epoch = this.drainEpoch;
+      const w: Watched = { kind: 'drain', deadline: 0, settled: false, topic: rec.topic, payload: '', cb: noop, spooling: false, epoch, rec, counted: false };
+      this.watchIt(w);
+      super.publish(rec.topic, rec.payload, false, (err) => {
+        if (w.settled) return;
+        w.settled = true;
+        if (epoch !== this.drainEpoch) return;
+        this.drainInflight--;
+        if (err) {
+          this.breaker.failure(`drain publish failed: ${err.message}`);
+          return;
+        }
+        this.breaker.success();
+        this.spool.ack(rec);
+        this.counters.drained++;
+        this.pumpDrain();
+      });
+    }
+  }
+
+  // ---------- backpressure ----------
+
+  protected override windowFull(full: boolean): void {
+    this.setFull('window', full);
+  }
+
+  private setFull(reason: string, full: boolean): void {
+    const before = this.fullReasons.size;
+    if (full) this.fullReasons.add(reason);
+    else this.fullReasons.delete(reason);
+    if (before === 0 && this.fullReasons.size > 0) this.emit('full');
+    else if (before > 0 && this.fullReasons.size === 0) this.emit('drain');
+  }
+
+  override get isFull(): boolean {
+    return this.fullReasons.size > 0;
+  }
+
+  // ---------- metrics ----------
+
+  private breakerState(): Record<string, unknown> {
+    return { state: this.breaker.state, since: this.breaker.since / 1000, reason: this.breaker.lastReason, opens: this.breaker.opens, timestamp: this.now() / 1000 };
+  }
+
+  metrics(): ReliabilityMetrics {
+    const oldest = this.spool.oldestAtMs;
+    return {
+      breaker: this.breaker.state,
+      breaker_since: this.breaker.since / 1000,
+      breaker_reason: this.breaker.lastReason,
+      breaker_opens: this.breaker.opens,
+      spool_records: this.spool.records,
+      spool_bytes: this.spool.bytes,
+      spool_full: this.spool.isFull,
+      spool_error: this.spool.error?.message ?? null,
+      oldest_spooled_age_s: oldest === null ? 0 : Math.max(0, (this.now() - oldest) / 1000),
+      drain_rate: this.drainRateNow,
+      direct: this.counters.direct,
+      spooled: this.counters.spooled,
+      drained: this.counters.drained,
+      timeouts: this.counters.timeouts,
+      spool_write_errors: this.counters.spoolWriteErrors,
+    };
+  }
+
+  private publishStats(): void {
+    const now = this.now();
+    const dt = (now - this.lastStatsAt) / 1000;
+    if (dt > 0) this.drainRateNow = Math.round((this.counters.drained - this.lastDrained) / dt);
+    this.lastStatsAt = now;
+    this.lastDrained = this.counters.drained;
+    const m = this.metrics();
+    this.o.log.info({ reliability: m }, 'reliability');
+    this.publishRetained(m);
+  }
+
+  /** Something changed (breaker, spool full/empty/failed): publish the retained state within 1 s. */
+  private stateChanged(): void {
+    if (this.stateTimer || this.closing) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = null;
+      this.publishRetained(this.metrics());
+    }, 250);
+    this.stateTimer.unref();
+  }
+
+  private publishRetained(m: ReliabilityMetrics): void {
+    const t = this.o.topics;
+    this.publishState(t.reliabilityState('breaker'), JSON.stringify(this.breakerState()), true, noop);
+    const spool: Record<string, unknown> = { ...m, timestamp: this.now() / 1000 };
+    for (const k of ['breaker', 'breaker_since', 'breaker_reason', 'breaker_opens']) delete spool[k];
+    this.publishState(t.reliabilityState('spool'), JSON.stringify(spool), true, noop);
+  }
+
+  // ---------- shutdown ----------
+
+  /** Waits until every message callback fired (PUBACK or durable spool write), then for drain PUBACKs. */
+  override async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = this.now() + timeoutMs;
+    const busy = () => this.unsettledDirect > 0 || this.spool.pendingAppends > 0;
+    while (busy() && this.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (this.breaker.state === 'closed' && this.connected) await super.flush(Math.max(0, Math.min(deadline - this.now(), 2000)));
+    return !busy();
+  }
+
+  override async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.tickTimer);
+    clearInterval(this.statsTimer);
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    await super.close();
+    await this.spool.close();
+  }
+}
