@@ -42,23 +42,13 @@ export async function openTcpDevice(host: string, port: number, localAddress?: s
       const t0 = performance.now();
       socket.write(frame);
       if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
-      return new Promise<SendOutcome>((resolve) => {
-        const timer = setTimeout(() => finish({ kind: 'rejected', reason: `no reply within ${timeoutMs} ms` }), timeoutMs);
-        const finish = (o: SendOutcome) => {
-          clearTimeout(timer);
-          waiter = null;
-          resolve(o);
-        };
-        const check = () => {
-          if (buf.length >= expected.length) {
-            const got = buf.subarray(0, expected.length);
-            buf = buf.subarray(expected.length);
-            const latencyMs = performance.now() - t0;
-            finish(Buffer.compare(got, expected) === 0 ? { kind: 'acked', latencyMs } : { kind: 'mismatch', got: got.toString('hex'), latencyMs });
-          } else if (closed) finish({ kind: 'rejected', reason: 'connection closed by the server' });
-        };
-        waiter = check;
-        check();
+      return awaitReply(t0, expected, timeoutMs, (w) => (waiter = w), () => {
+        if (buf.length >= expected.length) {
+          const got = buf.subarray(0, expected.length);
+          buf = buf.subarray(expected.length);
+          return got;
+        }
+        return closed ? 'closed' : null;
       });
     },
   };
@@ -86,22 +76,31 @@ export async function openUdpDevice(host: string, port: number): Promise<DeviceC
       const t0 = performance.now();
       sock.send(frame, port, host);
       if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
-      return new Promise<SendOutcome>((resolve) => {
-        const timer = setTimeout(() => finish({ kind: 'rejected', reason: `no reply within ${timeoutMs} ms` }), timeoutMs);
-        const finish = (o: SendOutcome) => {
-          clearTimeout(timer);
-          waiter = null;
-          resolve(o);
-        };
-        const check = () => {
-          const m = inbox.shift();
-          if (!m) return;
-          const latencyMs = performance.now() - t0;
-          finish(Buffer.compare(m, expected) === 0 ? { kind: 'acked', latencyMs } : { kind: 'mismatch', got: m.toString('hex'), latencyMs });
-        };
-        waiter = check;
-        check();
-      });
+      return awaitReply(t0, expected, timeoutMs, (w) => (waiter = w), () => inbox.shift() ?? null);
     },
   };
+}
+
+/**
+ * Waits for one reply: `take` returns the reply bytes when they are complete, 'closed' when none
+ * can come any more, or null to keep waiting (it is called again whenever data arrives).
+ */
+function awaitReply(t0: number, expected: Uint8Array, timeoutMs: number, setWaiter: (w: (() => void) | null) => void, take: () => Buffer | 'closed' | null): Promise<SendOutcome> {
+  return new Promise<SendOutcome>((resolve) => {
+    const timer = setTimeout(() => finish({ kind: 'rejected', reason: `no reply within ${timeoutMs} ms` }), timeoutMs);
+    const finish = (o: SendOutcome) => {
+      clearTimeout(timer);
+      setWaiter(null);
+      resolve(o);
+    };
+    const check = () => {
+      const got = take();
+      if (got === null) return;
+      if (got === 'closed') return finish({ kind: 'rejected', reason: 'connection closed by the server' });
+      const latencyMs = performance.now() - t0;
+      finish(Buffer.compare(got, expected) === 0 ? { kind: 'acked', latencyMs } : { kind: 'mismatch', got: got.toString('hex'), latencyMs });
+    };
+    setWaiter(check);
+    check();
+  });
 }
