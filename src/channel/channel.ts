@@ -203,6 +203,16 @@ export class Channel extends EventEmitter {
     const key = `${rinfo.address}:${rinfo.port}`;
     let link = this.udpPeers.get(key);
     if (!link) {
+      // Bound the peer table (spoofed-source floods): evict the oldest idle peer beyond max_connections.
+      if (this.udpPeers.size >= this.cfg.max_connections) {
+        for (const [k, old] of this.udpPeers) {
+          if (old.slots.length > 0) continue;
+          this.udpPeers.delete(k);
+          this.links.delete(old);
+          if (old.ident && this.byIdent.get(old.ident) === old) this.byIdent.delete(old.ident);
+          break;
+        }
+      }
       const sock = this.udpSocket!;
       link = new DeviceLink('udp', key, {
         write: (b) => sock.send(b, rinfo.port, rinfo.address),
