@@ -326,7 +326,7 @@ export class Channel extends EventEmitter {
           return;
         }
         if (--slot.remaining === 0) this.flushReplies(link);
-      });
+      }, link.num);
     }
   }
 
@@ -520,6 +520,8 @@ function listen(server: Server, port: number, host: string, what: string): Promi
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new EdgeError('EDGE_PORT_IN_USE', `${what} cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
     );
-    server.listen(port, host, () => resolve());
+    // A large accept backlog: with Node's default (511) an after-load storm of simultaneous
+    // connects overflows it and the kernel makes the dropped ones retry a second later.
+    server.listen({ port, host, backlog: 4096 }, () => resolve());
   });
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
 import type { MqttConfig } from '../config/schema.js';
+import { FairQueue } from './fair-queue.js';
 
 /**
  * QoS 1 publisher with a bounded in-flight window. `publish` calls back when the broker's PUBACK
@@ -25,8 +26,8 @@ interface Queued {
 export class Publisher extends EventEmitter {
   readonly client: MqttClient;
   private inflight = 0;
-  private readonly queue: Queued[] = [];
-  private qHead = 0;
+  /** Publishes waiting behind the window, one lane per device connection (served round-robin). */
+  private readonly queue = new FairQueue<Queued>();
   private full = false;
   private connectedOnce = false;
 
@@ -54,7 +55,7 @@ export class Publisher extends EventEmitter {
   }
 
   get queued(): number {
-    return this.queue.length - this.qHead;
+    return this.queue.size;
   }
 
   get inFlight(): number {
@@ -81,13 +82,16 @@ export class Publisher extends EventEmitter {
     });
   }
 
-  /** QoS 1 publish; cb fires on PUBACK (or with an error if the client is closed). */
-  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
-    if (this.inflight < this.maxInflight && this.queued === 0) {
+  /**
+   * QoS 1 publish; cb fires on PUBACK (or with an error if the client is closed). `lane` groups
+   * publishes that must keep their order (a device connection); lanes share the window fairly.
+   */
+  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0): void {
+    if (this.inflight < this.maxInflight && this.queue.size === 0) {
       this.send(topic, payload, retain, cb);
       return;
     }
-    this.queue.push({ topic, payload, retain, cb });
+    this.queue.push(lane, { topic, payload, retain, cb });
     if (!this.full && this.queued > this.maxQueued) {
       this.full = true;
       this.windowFull(true);
@@ -113,14 +117,9 @@ export class Publisher extends EventEmitter {
   }
 
   private pump(): void {
-    while (this.inflight < this.maxInflight && this.qHead < this.queue.length) {
-      const q = this.queue[this.qHead]!;
-      this.queue[this.qHead++] = undefined as unknown as Queued;
+    while (this.inflight < this.maxInflight && this.queue.size > 0) {
+      const q = this.queue.shift()!;
       this.send(q.topic, q.payload, q.retain, q.cb);
-    }
-    if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.qHead);
-      this.qHead = 0;
     }
     if (this.full && this.queued < this.maxQueued / 2) {
       this.full = false;
@@ -134,10 +133,7 @@ export class Publisher extends EventEmitter {
    * the reliable publisher only, when its breaker opens: it has already spooled those messages.
    */
   protected abandonPending(reason: string): void {
-    const q = this.queue.slice(this.qHead);
-    this.queue.length = 0;
-    this.qHead = 0;
-    for (const e of q) e.cb(new Error(reason));
+    for (const e of this.queue.takeAll()) e.cb(new Error(reason));
     for (const [id, o] of Object.entries(this.client.outgoing)) if (o.cmd === 'publish') this.client.removeOutgoingMessage(Number(id));
     if (this.full) {
       this.full = false;

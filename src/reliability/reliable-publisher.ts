@@ -48,6 +48,9 @@ export interface ReliableOptions {
 
 type Kind = 'direct' | 'drain' | 'probe';
 
+/** The drain takes its turn in the publisher's round-robin like one more device connection. */
+const DRAIN_LANE = -1;
+
 interface Watched {
   kind: Kind;
   deadline: number;
@@ -137,7 +140,7 @@ export class ReliablePublisher extends Publisher {
     if (this.spool.records > 0) this.stateChanged();
   }
 
-  override publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+  override publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0): void {
     if (!this.o.topics.isMessage(topic)) {
       this.publishState(topic, payload, retain, cb);
       return;
@@ -160,7 +163,7 @@ export class ReliablePublisher extends Publisher {
       }
       this.breaker.failure(`publish failed: ${err.message}`);
       if (!w.spooling) this.toSpool(w);
-    });
+    }, lane);
   }
 
   /** Retained state and other non-message publishes: direct while closed, else latest value kept. */
@@ -329,7 +332,7 @@ export class ReliablePublisher extends Publisher {
         this.spool.ack(rec);
         this.counters.drained++;
         this.pumpDrain();
-      });
+      }, DRAIN_LANE);
     }
   }
 

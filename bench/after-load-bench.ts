@@ -1,0 +1,113 @@
+/**
+ * After-load bench: D devices connect at the same moment (after an outage), each flushing a
+ * backlog of B records stop-and-wait (frames of 10 records), while 50 live devices keep sending
+ * one frame per second. Measures: time until every backlog record is ACKed and until the
+ * subscriber has counted every one (by ident + timestamp, so losses and duplicates show), the
+ * live devices' ACK latency during the storm, the storm's connect (accept) latency, peak RSS.
+ *
+ *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N]
+ *   env: BENCH_STORM_DEVICES, BENCH_BACKLOG, MQTT_URL
+ */
+import { startLoadChild } from './lib/load-child.js';
+import type { StormResult, SubStats } from './lib/load-protocol.js';
+import { machineLine } from './lib/machine.js';
+import { cpuMeter, findMosquittoPid, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
+import { check, isMain, numArg, quickMode, runAlone, startReport, type BenchReport } from './lib/report.js';
+import { IMEI, TS_BASE } from './lib/ruptela-frames.js';
+import { mqttReachable, mqttUrlFromEnv, startBenchServer, subscriberQos } from './lib/server.js';
+import { round, sleep } from './lib/stats.js';
+import { mdTable } from './lib/table.js';
+
+export interface AfterLoadOptions {
+  quick: boolean;
+  devices: number;
+  backlog: number;
+  recordsPerFrame: number;
+  live: number;
+  timeoutMs: number;
+}
+
+export interface AfterLoadData {
+  broker: string;
+  storm: StormResult;
+  subscriber: SubStats;
+  /** Storm start → subscriber counted every backlog record (null: never, within the timeout). */
+  on_broker_ms: number | null;
+  lost: number;
+  peak_rss_mb: number;
+  cpu: CpuDelta;
+  channel_counters: Record<string, number>;
+}
+
+export function defaultAfterLoadOptions(): AfterLoadOptions {
+  const quick = quickMode();
+  return {
+    quick,
+    devices: numArg('devices', 'BENCH_STORM_DEVICES', quick ? 500 : 2_000),
+    backlog: numArg('backlog', 'BENCH_BACKLOG', quick ? 100 : 200),
+    recordsPerFrame: 10,
+    live: 50,
+    timeoutMs: 180_000,
+  };
+}
+
+export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<BenchReport<AfterLoadData>> {
+  const o = { ...defaultAfterLoadOptions(), ...partial };
+  const { machine, t0 } = startReport();
+  console.log(`after-load bench — ${machineLine(machine)}; ${o.devices} devices × ${o.backlog} records, ${o.live} live devices`);
+  const mqttUrl = mqttUrlFromEnv();
+  const external = await mqttReachable(mqttUrl);
+  const srv = await startBenchServer({ mqttUrl: external ? mqttUrl : '', maxConnections: o.devices + o.live + 1_000 });
+  const load = await startLoadChild({ nofile: o.devices + o.live + 2_048 });
+  const sub = await startLoadChild();
+  try {
+    await sub.call({ type: 'subscribe', url: srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos(), track: { identBase: IMEI.storm, devices: o.devices, recordsPerDevice: o.backlog, tsBase: TS_BASE } });
+    const meter = cpuMeter({ broker: external ? findMosquittoPid() : null, load: load.pid, sub: sub.pid });
+    const rss = rssPeak(100);
+    const storm = await load.call({
+      type: 'storm',
+      spec: { host: '127.0.0.1', port: srv.channel.tcpPort, storm: o.devices, backlogRecords: o.backlog, recordsPerFrame: o.recordsPerFrame, live: o.live, liveIntervalMs: 1_000, preStormMs: 2_000, timeoutMs: o.timeoutMs },
+    });
+    const cpu = meter();
+    const peak = rss.stop();
+    // The broker may still be delivering to the subscriber: wait for the count (bounded).
+    let s = await sub.call({ type: 'sub-stats' });
+    const until = Date.now() + 30_000;
+    while (s.unique < storm.recordsExpected && Date.now() < until) {
+      await sleep(250);
+      s = await sub.call({ type: 'sub-stats' });
+    }
+    const data: AfterLoadData = {
+      broker: external ? mqttUrl : 'embedded aedes',
+      storm, subscriber: s,
+      on_broker_ms: s.completeAtEpochMs === null ? null : s.completeAtEpochMs - storm.stormStartEpochMs,
+      lost: storm.recordsExpected - s.unique,
+      peak_rss_mb: peak, cpu,
+      channel_counters: { ...srv.channel.counters },
+    };
+    console.log(`  all ACKed in ${storm.allAckedMs ?? '–'} ms, on broker in ${data.on_broker_ms ?? '–'} ms; lost ${data.lost}, duplicates ${s.duplicates}; live p99 ${storm.liveDuringMs.p99} ms; connect max ${storm.connectMs.max} ms`);
+    const rate = storm.allAckedMs ? Math.round((storm.recordsAcked / storm.allAckedMs) * 1000) : null;
+    const targets = [
+      check('every backlog record delivered (ACKed and on the broker)', `${s.unique} / ${storm.recordsExpected} on broker (${storm.recordsAcked} ACKed, ${s.duplicates} duplicates)`, data.lost === 0 && storm.recordsAcked === storm.recordsExpected),
+      check('live-device p99 ACK ≤ 250 ms during the storm', `${storm.liveDuringMs.p99} ms (${storm.liveDuringMs.count} frames; before: ${storm.liveBeforeMs.p99} ms)`, storm.liveDuringMs.count > 0 ? storm.liveDuringMs.p99 <= 250 : null),
+      check('no accept stall > 1 s (storm connect latency max)', `${storm.connectMs.max} ms (p99 ${storm.connectMs.p99})`, storm.connectMs.count > 0 ? storm.connectMs.max <= 1_000 : null,
+        storm.connectMs.max > 1_000 ? 'a dropped SYN is retried after 1 s: listen backlog / accept loop' : undefined),
+    ];
+    const md = [
+      `### after-load (${machineLine(machine)})`,
+      `Broker: ${data.broker}, subscriber QoS ${subscriberQos()}. ${o.devices} devices connect at once, each sends ${o.backlog} records in frames of ${o.recordsPerFrame} (stop-and-wait); ${o.live} live devices send 1 frame/s throughout.`,
+      '',
+      mdTable(['storm devices', 'records', 'all ACKed s', 'on broker s', 'backlog rec/s', 'lost', 'duplicates', 'connect p50 ms', 'connect p99 ms', 'connect max ms', 'first ACK p99 ms', 'live p99 before ms', 'live p50 during ms', 'live p99 during ms', 'live max during ms', 'reconnects', 'peak RSS MB', 'channel CPU % (storm)', 'broker CPU %'], [[
+        o.devices, storm.recordsExpected, storm.allAckedMs === null ? null : storm.allAckedMs / 1000, data.on_broker_ms === null ? null : data.on_broker_ms / 1000, rate, data.lost, s.duplicates,
+        storm.connectMs.p50, storm.connectMs.p99, storm.connectMs.max, storm.firstAckMs.p99, storm.liveBeforeMs.p99, storm.liveDuringMs.p50, storm.liveDuringMs.p99, storm.liveDuringMs.max, storm.reconnects, peak, cpu.self_pct, cpu.others.broker?.pct,
+      ]], 2),
+    ].join('\n');
+    return { name: 'after-load', machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md };
+  } finally {
+    await load.close();
+    await sub.close();
+    await srv.stop();
+  }
+}
+
+if (isMain(import.meta.url)) await runAlone(() => main());

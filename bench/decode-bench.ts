@@ -1,0 +1,193 @@
+/**
+ * Decode bench: per protocol and per fixture, the full decode to a publishable payload (what
+ * `decodeFrames()` in src/pool/decode-frames.ts produces in a worker: decode + JSON string with
+ * the envelope) next to the decoder alone (message objects, no JSON) and a minimal hand-written
+ * reference decoder of the same frame (bench/lib/reference-decoders.ts: fields read, no naming,
+ * no JSON). Full − decoder = serialisation; decoder − reference = naming, objects and checks.
+ *
+ *   node dist/bench/decode-bench.js [--quick] [--reps N] [--slice-ms N]
+ *
+ * Every protocol folder with golden vectors is picked up (valid vectors that yield messages);
+ * protocols may add synthetic cases below. Figures are per published record (message), single
+ * thread, medians of `reps` time slices after a warm-up.
+ */
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { fromHex } from '../src/codec/hex.js';
+import { decodeFrames } from '../src/pool/decode-frames.js';
+import type { DecodeTask, FrameMeta } from '../src/pool/task-types.js';
+import { GOLDEN_RECEIVED_AT_MS, type GoldenFile } from '../src/protocol/golden.js';
+import { loadProtocols } from '../src/protocol/registry.js';
+import type { ProtocolModule, SessionState, Transport } from '../src/protocol/types.js';
+import { projectRoot } from '../src/util/paths.js';
+import { machineLine } from './lib/machine.js';
+import { REFERENCE_DECODERS } from './lib/reference-decoders.js';
+import { check, isMain, numArg, quickMode, runAlone, startReport, type BenchReport } from './lib/report.js';
+import { TS_BASE, fortyIoRecord } from './lib/ruptela-frames.js';
+import { median, round, spread } from './lib/stats.js';
+import { mdTable } from './lib/table.js';
+
+export interface DecodeOptions {
+  quick: boolean;
+  reps: number;
+  sliceMs: number;
+  /** Copies of the frame in one task for the full decode (the pool decodes batches, not frames). */
+  batch: number;
+}
+
+export interface DecodeCase {
+  protocol: string;
+  name: string;
+  bytes: number;
+  records: number;
+  reference_us: number | null;
+  decode_us: number;
+  full_us: number;
+  full_records_per_s: number;
+  full_over_reference: number | null;
+  /** Share of the full time spent turning messages into JSON with the envelope. */
+  json_share: number;
+  full_spread: number;
+}
+
+export interface DecodeData {
+  cases: DecodeCase[];
+}
+
+interface Case {
+  protocol: ProtocolModule;
+  name: string;
+  frame: Uint8Array;
+  session: SessionState;
+  transport: Transport;
+}
+
+export function defaultDecodeOptions(): DecodeOptions {
+  const quick = quickMode();
+  return { quick, reps: numArg('reps', 'BENCH_REPS', quick ? 1 : 3), sliceMs: numArg('slice-ms', undefined, quick ? 30 : 60), batch: 32 };
+}
+
+/** ns per call of fn, measured over one slice after `warm` calls. */
+function timeSlice(fn: () => number, sliceMs: number): number {
+  let sink = 0;
+  let calls = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(Math.round(sliceMs * 1e6));
+  let now = start;
+  while (now < end) {
+    for (let k = 0; k < 50; k++) sink += fn();
+    calls += 50;
+    now = process.hrtime.bigint();
+  }
+  if (sink === -1) console.log(sink); // keeps results alive
+  return Number(now - start) / calls;
+}
+
+function medianTime(fn: () => number, o: DecodeOptions): { ns: number; spread: number } {
+  for (let i = 0; i < 500; i++) fn(); // warm-up: let the JIT settle before any slice counts
+  const xs = Array.from({ length: o.reps }, () => timeSlice(fn, o.sliceMs));
+  return { ns: median(xs), spread: spread(xs) };
+}
+
+function goldenCases(p: ProtocolModule): Case[] {
+  const dir = join(projectRoot(), 'protocols', p.id, 'fixtures');
+  if (!existsSync(dir)) return [];
+  const out: Case[] = [];
+  for (const f of readdirSync(dir).filter((n) => /^golden-.*\.json$/.test(n)).sort()) {
+    const g = JSON.parse(readFileSync(join(dir, f), 'utf8')) as GoldenFile;
+    for (const v of g.vectors ?? []) {
+      if (!v.expect || v.expect.messages.length === 0) continue;
+      out.push({ protocol: p, name: `${v.id} (${f.replace(/^golden-|\.json$/g, '')})`, frame: fromHex(v.hex), session: v.session ?? {}, transport: v.transport ?? 'tcp' });
+    }
+  }
+  return out;
+}
+
+/** Synthetic frames per protocol: sizes the fixtures do not cover (typical and large records). */
+function syntheticCases(p: ProtocolModule): Case[] {
+  if (p.id !== 'ruptela') return [];
+  const imei = 356_307_042_441_013n;
+  const mk = (name: string, frame: Uint8Array): Case => ({ protocol: p, name, frame, session: {}, transport: 'tcp' });
+  const recs = (n: number, io: number) => Array.from({ length: n }, (_, i) => typicalRecord(TS_BASE + i, i, io));
+  return [
+    mk('sim classic 1 rec × 12 IO', recordsFrame(imei, recs(1, 12), false)),
+    mk('sim extended 1 rec × 12 IO', recordsFrame(imei, recs(1, 12), true)),
+    mk('sim extended 1 rec × 40 IO', recordsFrame(imei, [fortyIoRecord(TS_BASE, 1)], true)),
+    mk('sim classic 4 rec × 12 IO', recordsFrame(imei, recs(4, 12), false)),
+    mk('sim classic 10 rec × 12 IO', recordsFrame(imei, recs(10, 12), false)),
+    mk('sim extended 4 rec × 40 IO', recordsFrame(imei, Array.from({ length: 4 }, (_, i) => fortyIoRecord(TS_BASE + i, i)), true)),
+  ];
+}
+
+function measure(c: Case, o: DecodeOptions): DecodeCase {
+  const proto = c.protocol;
+  const ctx = { transport: c.transport, session: c.session, receivedAtMs: GOLDEN_RECEIVED_AT_MS, options: proto.defaultOptions };
+  const records = proto.decode(c.frame, ctx).messages.length;
+  // The full decode runs on a task of `batch` copies, as the pool hands them to a worker.
+  const buffer = new ArrayBuffer(c.frame.length * o.batch);
+  const frames: FrameMeta[] = [];
+  for (let i = 0; i < o.batch; i++) {
+    new Uint8Array(buffer, i * c.frame.length, c.frame.length).set(c.frame);
+    frames.push({ offset: i * c.frame.length, length: c.frame.length, conn: i, peer: '10.1.2.3:40000', transport: c.transport, receivedAtMs: GOLDEN_RECEIVED_AT_MS, session: c.session });
+  }
+  const task: DecodeTask = { protocolId: proto.id, channelId: '1', options: proto.defaultOptions, buffer, frames };
+  const check0 = decodeFrames(proto, task);
+  if (check0.some((f) => f.error)) throw new Error(`${c.name}: ${check0.find((f) => f.error)?.error?.reason}`);
+  const full = medianTime(() => decodeFrames(proto, task).length, o);
+  const dec = medianTime(() => proto.decode(c.frame, ctx).messages.length, o);
+  const refFn = REFERENCE_DECODERS[proto.id];
+  let refNs: number | null = null;
+  if (refFn && refFn(c.frame, new Float64Array(4096)) > 0) {
+    const sink = new Float64Array(4096);
+    refNs = medianTime(() => refFn(c.frame, sink), o).ns;
+  }
+  const fullUs = full.ns / 1000 / (o.batch * records);
+  const decUs = dec.ns / 1000 / records;
+  const refUs = refNs === null ? null : refNs / 1000 / records;
+  return {
+    protocol: proto.id,
+    name: c.name,
+    bytes: c.frame.length,
+    records,
+    reference_us: refUs === null ? null : round(refUs, 3),
+    decode_us: round(decUs, 3),
+    full_us: round(fullUs, 3),
+    full_records_per_s: Math.round(1e6 / fullUs),
+    full_over_reference: refUs === null ? null : round(fullUs / refUs, 2),
+    json_share: round(Math.max(0, (fullUs - decUs) / fullUs), 3),
+    full_spread: full.spread,
+  };
+}
+
+export async function main(partial: Partial<DecodeOptions> = {}): Promise<BenchReport<DecodeData>> {
+  const o = { ...defaultDecodeOptions(), ...partial };
+  const { machine, t0 } = startReport();
+  console.log(`decode bench — ${machineLine(machine)}`);
+  const protos = [...(await loadProtocols()).values()];
+  const cases: DecodeCase[] = [];
+  for (const p of protos) {
+    for (const c of [...goldenCases(p), ...syntheticCases(p)]) {
+      const r = measure(c, o);
+      cases.push(r);
+      console.log(`  ${p.id} ${r.name}: full ${r.full_us} µs/rec, decoder ${r.decode_us}, reference ${r.reference_us ?? '–'} (×${r.full_over_reference ?? '–'})`);
+    }
+  }
+  const targetCase = cases.find((c) => c.protocol === 'ruptela' && c.name === 'sim extended 1 rec × 12 IO');
+  const fixtureExt = cases.find((c) => c.protocol === 'ruptela' && c.name.startsWith('T#1 '));
+  const targets = [
+    check('full decode of a Ruptela extended record ≤ 3× the reference decoder', targetCase ? `×${targetCase.full_over_reference} (${targetCase.full_us} vs ${targetCase.reference_us} µs, 1 record, 12 IO)` : 'not measured',
+      targetCase?.full_over_reference != null ? targetCase.full_over_reference <= 3 : null, targetCase && (targetCase.full_over_reference ?? 0) > 3 ? 'naming + objects + JSON; see bench/README.md' : undefined),
+  ];
+  if (fixtureExt) targets.push(check('same, fixture T#1 (extended, 1 record, VIN joined)', `×${fixtureExt.full_over_reference}`, fixtureExt.full_over_reference != null ? fixtureExt.full_over_reference <= 3 : null));
+  const md = [
+    `### decode (${machineLine(machine)})`,
+    `Single thread, µs per published record (median of ${o.reps} × ${o.sliceMs} ms slices); full = decodeFrames() on a ${o.batch}-frame task (decode + JSON + envelope); decoder = protocol decode() to message objects; reference = hand-written field reader (no naming, no JSON).`,
+    '',
+    mdTable(['protocol', 'case', 'bytes', 'records', 'reference µs', 'decoder µs', 'full µs', 'full records/s', 'full ÷ ref', 'JSON share', 'spread'],
+      cases.map((c) => [c.protocol, c.name, c.bytes, c.records, c.reference_us, c.decode_us, c.full_us, c.full_records_per_s, c.full_over_reference, `${Math.round(c.json_share * 100)} %`, c.full_spread]), 2),
+  ].join('\n');
+  return { name: 'decode', machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data: { cases }, targets, markdown: md };
+}
+
+if (isMain(import.meta.url)) await runAlone(() => main());

@@ -1,0 +1,322 @@
+/**
+ * End-to-end bench: K simulated devices over loopback (TCP, and UDP) → channel → pool → MQTT QoS 1
+ * with a subscriber attached → ACK after PUBACK. In the same run, the ceiling: a bare MQTT.js
+ * client publishing the same payloads at QoS 1 with the same in-flight window to the same broker
+ * and subscriber. The figure that matters is the ratio channel ÷ ceiling (both measured minutes
+ * apart on the same machine); absolute rates move with whatever else the machine runs.
+ *
+ *   node dist/bench/e2e-bench.js [--quick] [--devices N] [--duration-ms N] [--records 1,4] [--no-aedes] [--no-udp]
+ *                                [--no-ceiling] [--no-latency]   (the last two isolate passes for a --cpu-prof run)
+ *   env: BENCH_DEVICES, BENCH_DURATION_MS, MQTT_URL (default mqtt://127.0.0.1:1883)
+ *
+ * Processes: the server (startApp: channel, publisher, decode workers) runs in this process;
+ * devices and the subscriber each run in a child process (bench/lib/load-worker.ts), so
+ * "channel CPU" is this process's. Mosquitto is its own process (CPU from /proc/<pid>/stat);
+ * the embedded aedes broker runs inside the channel process, so its CPU is part of the channel's.
+ */
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Socket } from 'node:net';
+import { getProtocol } from '../src/protocol/registry.js';
+import { decodeFrames } from '../src/pool/decode-frames.js';
+import { makeTopics } from '../src/mqtt/topics.js';
+import type { DecodeTask } from '../src/pool/task-types.js';
+import { startLoadChild, type LoadChild } from './lib/load-child.js';
+import type { DevicesResult, SubStats } from './lib/load-protocol.js';
+import { cpuMeter, findMosquittoPid, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
+import { IMEI, deviceRecordsFrame } from './lib/ruptela-frames.js';
+import { arg, check, isMain, numArg, flag, quickMode, runAlone, startReport, type BenchReport, type TargetCheck } from './lib/report.js';
+import { mqttReachable, mqttUrlFromEnv, startBenchServer, subscriberQos, type BenchServer } from './lib/server.js';
+import { round, sleep, type LatencySummary } from './lib/stats.js';
+import { mdTable } from './lib/table.js';
+import { machineLine } from './lib/machine.js';
+
+export interface E2eOptions {
+  quick: boolean;
+  devices: number;
+  warmupMs: number;
+  durationMs: number;
+  recordsPerFrame: number[];
+  mqttUrl: string;
+  aedes: boolean;
+  udp: boolean;
+  /** Fraction of the measured maximum frame rate for the latency pass. */
+  halfRate: number;
+  /** Off for profiling a single pass (--no-ceiling, --no-latency). */
+  ceiling: boolean;
+  latency: boolean;
+}
+
+export interface PassResult {
+  label: string;
+  broker: 'mosquitto' | 'aedes';
+  transport: 'tcp' | 'udp';
+  records_per_frame: number;
+  offered_fps: number | null;
+  devices: number;
+  records_per_s: number;
+  frames_per_s: number;
+  /** Messages the subscriber received per second in the same window. */
+  subscriber_msgs_per_s: number;
+  ack_latency_ms: LatencySummary;
+  cpu_pct: { channel: number; channel_main_thread: number | null; broker: number | null; devices: number; subscriber: number | null };
+  peak_rss_mb: number;
+  errors: { timeouts: number; unanswered: number; closed: number; mismatches: number; retransmits: number; udp_overload_drops: number; decode_errors: number };
+}
+
+export interface CeilingResult {
+  label: string;
+  broker: 'mosquitto' | 'aedes';
+  window: number;
+  msgs_per_s: number;
+  subscriber_msgs_per_s: number;
+  cpu_pct: { publisher: number; broker: number | null; subscriber: number | null };
+  payload_bytes: number;
+}
+
+export interface E2eData {
+  mosquitto: string;
+  passes: PassResult[];
+  ceilings: CeilingResult[];
+  ratios: { label: string; channel_records_per_s: number; ceiling_msgs_per_s: number; ratio: number }[];
+}
+
+export function defaultE2eOptions(): E2eOptions {
+  const quick = quickMode();
+  return {
+    quick,
+    devices: numArg('devices', 'BENCH_DEVICES', quick ? 300 : 1_000),
+    warmupMs: numArg('warmup-ms', 'BENCH_WARMUP_MS', quick ? 700 : 1_500),
+    durationMs: numArg('duration-ms', 'BENCH_DURATION_MS', quick ? 1_500 : 4_000),
+    recordsPerFrame: (arg('records') ?? '1,4').split(',').map(Number).filter((n) => n > 0),
+    mqttUrl: mqttUrlFromEnv(),
+    aedes: !flag('no-aedes'),
+    udp: !flag('no-udp'),
+    halfRate: 0.5,
+    ceiling: !flag('no-ceiling'),
+    latency: !flag('no-latency'),
+  };
+}
+
+interface Ctx {
+  opts: E2eOptions;
+  devicesChild: LoadChild;
+  subChild: LoadChild;
+  brokerPid: number | null;
+}
+
+async function subStats(c: LoadChild): Promise<SubStats> {
+  return c.call({ type: 'sub-stats' });
+}
+
+/** One channel pass: devices in the child, meters here over the child's measure window. */
+async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number): Promise<PassResult> {
+  const { opts, devicesChild, subChild } = ctx;
+  // Filled by the child's measure-start / measure-end notes (closures: TS cannot narrow lets here).
+  const w: { stop: (() => CpuDelta) | null; cpu: CpuDelta | null; rss: { stop(): number } | null; peak: number; subA: Promise<SubStats> | null; subB: Promise<SubStats> | null } = {
+    stop: null, cpu: null, rss: null, peak: 0, subA: null, subB: null,
+  };
+  const c0 = { ...srv.channel.counters };
+  devicesChild.onEvent = (e) => {
+    if (e === 'measure-start') {
+      w.stop = cpuMeter({ broker: broker === 'mosquitto' ? ctx.brokerPid : null, sub: subChild.pid });
+      w.rss = rssPeak(100);
+      w.subA = subStats(subChild);
+    } else {
+      w.cpu = w.stop?.() ?? null;
+      w.peak = w.rss?.stop() ?? 0;
+      w.subB = subStats(subChild);
+    }
+  };
+  const port = transport === 'tcp' ? srv.channel.tcpPort : srv.channel.udpPort;
+  const res: DevicesResult = await devicesChild.call({
+    type: 'devices',
+    spec: {
+      host: '127.0.0.1', port, transport, devices: opts.devices, recordsPerFrame: r, imeiBase: IMEI.load, distinctFrames: 8,
+      warmupMs: opts.warmupMs, durationMs: opts.durationMs, rateFps, ackTimeoutMs: transport === 'udp' ? 2_000 : 10_000, connectConcurrency: 200,
+    },
+  });
+  devicesChild.onEvent = null;
+  const [a, b] = await Promise.all([w.subA, w.subB]);
+  const c = w.cpu;
+  const label = `${broker} ${transport.toUpperCase()} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
+  const subRate = a && b ? Math.round(((b.messages - a.messages) / Math.max(1, b.atEpochMs - a.atEpochMs)) * 1000) : 0;
+  const out: PassResult = {
+    label, broker, transport, records_per_frame: r, offered_fps: rateFps > 0 ? Math.round(rateFps) : null, devices: res.connected,
+    records_per_s: res.recordsPerS, frames_per_s: res.framesPerS, subscriber_msgs_per_s: subRate, ack_latency_ms: res.latencyMs,
+    cpu_pct: {
+      channel: c?.self_pct ?? NaN,
+      channel_main_thread: c?.main_thread_pct ?? null,
+      broker: broker === 'mosquitto' ? (c?.others.broker?.pct ?? null) : null,
+      devices: res.cpuPct,
+      subscriber: c?.others.sub?.pct ?? null,
+    },
+    peak_rss_mb: w.peak,
+    errors: {
+      timeouts: res.timeouts, unanswered: res.unanswered, closed: res.closed, mismatches: res.mismatches, retransmits: res.retransmits,
+      udp_overload_drops: srv.channel.counters.udpOverloadDrops - c0.udpOverloadDrops, decode_errors: srv.channel.counters.decodeErrors - c0.decodeErrors,
+    },
+  };
+  console.log(`  ${label}: ${out.records_per_s} rec/s, ${out.frames_per_s} fr/s, ACK p50 ${out.ack_latency_ms.p50} ms p99 ${out.ack_latency_ms.p99} ms, channel CPU ${out.cpu_pct.channel}%, broker ${out.cpu_pct.broker ?? '–'}%`);
+  // Let the broker deliver what is still queued to the subscriber before the next pass.
+  await sleep(300);
+  return out;
+}
+
+/** The payloads the channel publishes for these devices' frames (same decode, same envelope). */
+async function channelPayloads(devices: number, channelId: string, root: string): Promise<{ topic: string; payload: string }[]> {
+  const proto = await getProtocol('ruptela');
+  const topics = makeTopics(root);
+  const out: { topic: string; payload: string }[] = [];
+  for (let d = 0; d < devices; d++) {
+    const frame = deviceRecordsFrame(IMEI.load + d, 0, 1);
+    const buffer = new ArrayBuffer(frame.length);
+    new Uint8Array(buffer).set(frame);
+    const task: DecodeTask = {
+      protocolId: 'ruptela', channelId, options: {}, buffer,
+      frames: [{ offset: 0, length: frame.length, conn: d, peer: `127.0.0.1:${40000 + (d % 20000)}`, transport: 'tcp', receivedAtMs: Date.now(), session: {} }],
+    };
+    const o = decodeFrames(proto, task)[0]!;
+    o.payloads.forEach((p, i) => out.push({ topic: topics.message(channelId, o.idents[i]!), payload: p }));
+  }
+  return out;
+}
+
+/** The ceiling: a bare MQTT.js client keeping `window` QoS 1 publishes in flight. */
+async function ceilingPass(ctx: Ctx, url: string, broker: 'mosquitto' | 'aedes', root: string, window: number): Promise<CeilingResult> {
+  const { opts, subChild } = ctx;
+  const msgs = await channelPayloads(opts.devices, '1', root);
+  const client: MqttClient = await connectAsync(url, { clientId: `bench-ceiling-${process.pid}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+  // Same socket option as the runtime's publisher (Nagle off).
+  (client.stream as unknown as Socket).setNoDelay?.(true);
+  let inflight = 0;
+  let acked = 0;
+  let next = 0;
+  let stop = false;
+  let idle: (() => void) | null = null;
+  const pump = () => {
+    while (!stop && inflight < window) {
+      const m = msgs[next++ % msgs.length]!;
+      inflight++;
+      client.publish(m.topic, m.payload, { qos: 1 }, () => {
+        inflight--;
+        acked++;
+        if (stop) {
+          if (inflight === 0) idle?.();
+        } else pump();
+      });
+    }
+  };
+  pump();
+  await sleep(opts.warmupMs);
+  const meter = cpuMeter({ broker: broker === 'mosquitto' ? ctx.brokerPid : null, sub: subChild.pid });
+  const a0 = acked;
+  const s0 = await subStats(subChild);
+  await sleep(opts.durationMs);
+  const s1 = await subStats(subChild);
+  const n = acked - a0;
+  const c = meter();
+  stop = true;
+  if (inflight > 0) await Promise.race([new Promise<void>((r) => (idle = r)), sleep(5_000)]);
+  await client.endAsync();
+  const out: CeilingResult = {
+    label: `${broker} ceiling (bare MQTT.js, window ${window})`,
+    broker, window,
+    msgs_per_s: Math.round((n / c.wall_ms) * 1000),
+    subscriber_msgs_per_s: Math.round(((s1.messages - s0.messages) / Math.max(1, s1.atEpochMs - s0.atEpochMs)) * 1000),
+    cpu_pct: { publisher: c.self_pct, broker: c.others.broker?.pct ?? null, subscriber: c.others.sub?.pct ?? null },
+    payload_bytes: Math.round(msgs.reduce((s, m) => s + m.payload.length, 0) / msgs.length),
+  };
+  console.log(`  ${out.label}: ${out.msgs_per_s} msg/s, publisher CPU ${out.cpu_pct.publisher}%, broker ${out.cpu_pct.broker ?? '–'}%`);
+  await sleep(300);
+  return out;
+}
+
+async function brokerRuns(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData, latencyPass: boolean): Promise<void> {
+  const { opts, subChild } = ctx;
+  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? opts.mqttUrl : '', udp: opts.udp && broker === 'mosquitto', maxConnections: opts.devices + 1_000 });
+  try {
+    await subChild.call({ type: 'subscribe', url: srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos() });
+    const max = new Map<number, PassResult>();
+    for (const r of opts.recordsPerFrame) {
+      const p = await channelPass(ctx, srv, broker, 'tcp', r, 0);
+      data.passes.push(p);
+      max.set(r, p);
+    }
+    const ceiling = opts.ceiling ? await ceilingPass(ctx, srv.brokerUrl, broker, srv.root, srv.app.config.mqtt.max_inflight) : null;
+    if (ceiling) data.ceilings.push(ceiling);
+    for (const r of opts.recordsPerFrame) {
+      if (!ceiling) break;
+      const p = max.get(r)!;
+      data.ratios.push({ label: `${broker} TCP R=${r}`, channel_records_per_s: p.records_per_s, ceiling_msgs_per_s: ceiling.msgs_per_s, ratio: round(p.records_per_s / ceiling.msgs_per_s, 3) });
+    }
+    if (latencyPass && opts.latency) {
+      for (const r of opts.recordsPerFrame) {
+        const fps = max.get(r)!.frames_per_s * opts.halfRate;
+        if (fps > 0) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, fps));
+      }
+    }
+    if (opts.udp && broker === 'mosquitto') data.passes.push(await channelPass(ctx, srv, broker, 'udp', 1, 0));
+  } finally {
+    await subChild.call({ type: 'unsubscribe' });
+    await srv.stop();
+  }
+}
+
+export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchReport<E2eData>> {
+  const opts = { ...defaultE2eOptions(), ...partial };
+  const { machine, t0 } = startReport();
+  console.log(`e2e bench — ${machineLine(machine)}; ${opts.devices} devices, ${opts.durationMs} ms windows`);
+  const reachable = await mqttReachable(opts.mqttUrl);
+  const brokerPid = findMosquittoPid();
+  const data: E2eData = { mosquitto: reachable ? opts.mqttUrl : `not reachable at ${opts.mqttUrl}: skipped`, passes: [], ceilings: [], ratios: [] };
+  if (!reachable) console.log(`  note: no MQTT broker at ${opts.mqttUrl} (set MQTT_URL); Mosquitto passes skipped`);
+  const devicesChild = await startLoadChild({ nofile: opts.devices + 4_096 });
+  const subChild = await startLoadChild();
+  const ctx: Ctx = { opts, devicesChild, subChild, brokerPid };
+  try {
+    if (reachable) await brokerRuns(ctx, 'mosquitto', data, true);
+    if (opts.aedes) await brokerRuns(ctx, 'aedes', data, !reachable);
+  } finally {
+    await devicesChild.close();
+    await subChild.close();
+  }
+  const targets = e2eTargets(data, reachable);
+  return {
+    name: 'e2e', machine, options: { ...opts }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets,
+    markdown: e2eMarkdown(data, opts, machineLine(machine), brokerPid),
+  };
+}
+
+function e2eTargets(d: E2eData, mosquitto: boolean): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const r of d.ratios) {
+    out.push(check(`channel ÷ ceiling ≥ 0.8 (${r.label})`, `${r.ratio} (${r.channel_records_per_s} ÷ ${r.ceiling_msgs_per_s} rec/s)`, r.label.startsWith('mosquitto') || !mosquitto ? r.ratio >= 0.8 : null,
+      r.ratio < 0.8 ? 'see bench/README.md "What bounds the missed targets"' : undefined));
+  }
+  for (const p of d.passes.filter((x) => x.offered_fps !== null)) {
+    out.push(check(`p99 ACK ≤ 20 ms at 50 % of max (${p.broker} R=${p.records_per_frame})`, `${p.ack_latency_ms.p99} ms at ${p.offered_fps} fps (achieved ${p.frames_per_s})`, p.ack_latency_ms.p99 <= 20));
+  }
+  return out;
+}
+
+function e2eMarkdown(d: E2eData, o: E2eOptions, machine: string, brokerPid: number | null): string {
+  const rows = d.passes.map((p) => [
+    p.label, p.devices, p.records_per_s, p.frames_per_s, p.subscriber_msgs_per_s, p.ack_latency_ms.p50, p.ack_latency_ms.p99, p.ack_latency_ms.max,
+    p.cpu_pct.channel, p.cpu_pct.channel_main_thread, p.cpu_pct.broker, p.cpu_pct.devices, p.cpu_pct.subscriber, p.peak_rss_mb,
+    `${p.errors.timeouts}/${p.errors.unanswered}/${p.errors.udp_overload_drops}`,
+  ]);
+  const ceil = d.ceilings.map((c) => [c.label, c.msgs_per_s, c.subscriber_msgs_per_s, c.cpu_pct.publisher, c.cpu_pct.broker, c.cpu_pct.subscriber, c.payload_bytes]);
+  const ratios = d.ratios.map((r) => [r.label, r.channel_records_per_s, r.ceiling_msgs_per_s, r.ratio]);
+  return [
+    `### e2e (${machine})`,
+    `${o.devices} devices, ${o.warmupMs} ms warm-up + ${o.durationMs} ms window per pass; Mosquitto: ${d.mosquitto}${brokerPid ? ` (pid ${brokerPid})` : ''}; subscriber QoS ${subscriberQos()}. CPU in % of one core; aedes runs inside the channel process.`,
+    '',
+    mdTable(['pass', 'devices', 'records/s', 'frames/s', 'sub msg/s', 'ACK p50 ms', 'ACK p99 ms', 'ACK max ms', 'channel CPU %', 'main thr %', 'broker CPU %', 'devices CPU %', 'sub CPU %', 'peak RSS MB', 'timeouts/unanswered/udp drops'], rows),
+    '',
+    mdTable(['ceiling', 'msgs/s', 'sub msg/s', 'publisher CPU %', 'broker CPU %', 'sub CPU %', 'payload B'], ceil),
+    '',
+    mdTable(['channel ÷ ceiling', 'channel records/s', 'ceiling msgs/s', 'ratio'], ratios, 3),
+  ].join('\n');
+}
+
+if (isMain(import.meta.url)) await runAlone(() => main());

@@ -1,0 +1,148 @@
+import type { LatencySummary } from './stats.js';
+
+/**
+ * Messages between a bench (the server side) and its load child (bench/lib/load-worker.ts).
+ * Load runs in another process so the server's CPU figures are its own; on 2 cores the two still
+ * compete for CPU, which every result says.
+ */
+export interface DevicesSpec {
+  host: string;
+  port: number;
+  transport: 'tcp' | 'udp';
+  devices: number;
+  recordsPerFrame: number;
+  imeiBase: number;
+  /** Distinct frames per device, cycled (each carries different timestamps). */
+  distinctFrames: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Total frames per second over all devices; 0 = each device sends its next frame on ACK. */
+  rateFps: number;
+  /** After this long without its ACK a frame counts as timed out (UDP: sent again). */
+  ackTimeoutMs: number;
+  connectConcurrency: number;
+}
+
+export interface DevicesResult {
+  connected: number;
+  connectFailed: number;
+  connectMs: number;
+  windowMs: number;
+  framesAcked: number;
+  recordsAcked: number;
+  framesPerS: number;
+  recordsPerS: number;
+  latencyMs: LatencySummary;
+  timeouts: number;
+  mismatches: number;
+  closed: number;
+  retransmits: number;
+  /** Frames still waiting for their ACK after the drain period. */
+  unanswered: number;
+  cpuMs: number;
+  cpuPct: number;
+}
+
+export interface TrackSpec {
+  identBase: number;
+  devices: number;
+  recordsPerDevice: number;
+  tsBase: number;
+}
+
+export interface SubStats {
+  messages: number;
+  bytes: number;
+  unique: number;
+  duplicates: number;
+  /** Messages of tracked idents with a timestamp outside the expected range. */
+  stray: number;
+  completeAtEpochMs: number | null;
+  cpuMs: number;
+  atEpochMs: number;
+}
+
+export interface IdleSpec {
+  host: string;
+  port: number;
+  count: number;
+  concurrency: number;
+}
+
+export interface IdleResult {
+  connected: number;
+  failed: number;
+  totalMs: number;
+  ratePerS: number;
+  connectMs: LatencySummary;
+  errors: Record<string, number>;
+}
+
+export interface IdentifyResult {
+  acked: number;
+  failed: number;
+  totalMs: number;
+}
+
+export interface StormSpec {
+  host: string;
+  port: number;
+  storm: number;
+  backlogRecords: number;
+  recordsPerFrame: number;
+  live: number;
+  liveIntervalMs: number;
+  /** Live devices run alone this long before the storm (baseline latency). */
+  preStormMs: number;
+  timeoutMs: number;
+}
+
+export interface StormResult {
+  stormStartEpochMs: number;
+  /** Storm start → last backlog ACK. */
+  allAckedMs: number | null;
+  devicesDone: number;
+  framesAcked: number;
+  recordsAcked: number;
+  recordsExpected: number;
+  connectMs: LatencySummary;
+  /** connect() call → ACK of the device's first frame. */
+  firstAckMs: LatencySummary;
+  backlogAckMs: LatencySummary;
+  connectFailures: number;
+  reconnects: number;
+  timeouts: number;
+  liveBeforeMs: LatencySummary;
+  liveDuringMs: LatencySummary;
+  liveTimeouts: number;
+  cpuMs: number;
+}
+
+export type LoadRequest =
+  | { type: 'devices'; spec: DevicesSpec }
+  | { type: 'subscribe'; url: string; topic: string; qos: 0 | 1; track?: TrackSpec }
+  | { type: 'sub-stats' }
+  | { type: 'unsubscribe' }
+  | { type: 'connect-idle'; spec: IdleSpec }
+  | { type: 'identify-idle'; timeoutMs: number }
+  | { type: 'close-idle' }
+  | { type: 'storm'; spec: StormSpec }
+  | { type: 'cpu' };
+
+export interface LoadReplies {
+  devices: DevicesResult;
+  subscribe: { ok: true };
+  'sub-stats': SubStats;
+  unsubscribe: { ok: true };
+  'connect-idle': IdleResult;
+  'identify-idle': IdentifyResult;
+  'close-idle': { closed: number };
+  storm: StormResult;
+  cpu: { cpuMs: number };
+}
+
+export type LoadMessage = { id: number; req: LoadRequest };
+export type LoadReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+/** Unsolicited notes from the child, so the bench's CPU meters cover the same window. */
+export type LoadEvent = { event: 'measure-start' | 'measure-end' };
