@@ -85,7 +85,7 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
       peak_rss_mb: peak, cpu,
       channel_counters: { ...srv.channel.counters },
     };
-    console.log(`  all ACKed in ${storm.allAckedMs ?? '–'} ms, on broker in ${data.on_broker_ms ?? '–'} ms; lost ${data.lost}, duplicates ${s.duplicates}; live p99 ${storm.liveDuringMs.p99} ms; connect max ${storm.connectMs.max} ms`);
+    console.log(`  all ACKed in ${storm.allAckedMs ?? '–'} ms, on broker in ${data.on_broker_ms ?? '–'} ms; lost ${data.lost}, duplicates ${s.duplicates}; live p99 ${storm.liveDuringMs.p99} ms (load generator's own loop delay p99 ${storm.loadLoopDelayP99Ms} ms, max ${storm.loadLoopDelayMaxMs} ms); connect max ${storm.connectMs.max} ms`);
     const rate = storm.allAckedMs ? Math.round((storm.recordsAcked / storm.allAckedMs) * 1000) : null;
     const targets = [
       check('every backlog record delivered (ACKed and on the broker)', `${s.unique} / ${storm.recordsExpected} on broker (${storm.recordsAcked} ACKed, ${s.duplicates} duplicates)`, data.lost === 0 && storm.recordsAcked === storm.recordsExpected),

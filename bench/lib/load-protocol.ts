@@ -115,6 +115,9 @@ export interface StormResult {
   liveBeforeMs: LatencySummary;
   liveDuringMs: LatencySummary;
   liveTimeouts: number;
+  /** The load process's own event-loop delay during the storm (included in the live latencies). */
+  loadLoopDelayP99Ms: number;
+  loadLoopDelayMaxMs: number;
   cpuMs: number;
 }
 

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 /**
  * The load generator, run as a child process of a bench (see load-child.ts): simulated devices
  * (stop-and-wait, like real trackers: the next frame goes out when the previous one's ACK is
@@ -336,6 +337,9 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
     backlog.push(fs);
   }
   const c0 = cpuMs();
+  // This process's own event-loop delay: live-device latencies measured here include it, so it is
+  // reported next to them (on 2 cores the load generator competes with channel and broker).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   let stormStart = Infinity;
   let stormEnd = Infinity;
 
@@ -447,11 +451,13 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
       open(now());
     };
     stormStart = now();
+    loopDelay.enable();
     for (let d = 0; d < spec.storm; d++) device(d);
   });
   const stormStartEpochMs = Date.now();
   const finished = await Promise.race([stormDone.then(() => true), sleep(spec.timeoutMs).then(() => false)]);
   if (!finished) stormEnd = now();
+  loopDelay.disable();
   const allAckedMs = finished ? stormEnd - stormStart : null;
   await sleep(Math.min(spec.liveIntervalMs, 1_000));
   liveStop = true;
@@ -473,6 +479,8 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
     liveBeforeMs: summarize(liveBefore.values()),
     liveDuringMs: summarize(liveDuring.values()),
     liveTimeouts,
+    loadLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    loadLoopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
     cpuMs: Math.round(cpuMs() - c0),
   };
 }

@@ -3,6 +3,9 @@ import { Writable } from 'node:stream';
 import { startApp, type App } from '../../src/app.js';
 import type { Channel } from '../../src/channel/channel.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../../src/util/log.js';
 
 /**
@@ -43,10 +46,14 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
   const pool: Record<string, number> = {};
   if (o.threads !== undefined) pool.threads = o.threads;
   if (o.maxBatchFrames !== undefined) pool.max_batch_frames = o.maxBatchFrames;
+  // BENCH_CONFIG='{"mqtt":{"max_queued":100000},"spool":{"enabled":false}}' overrides sections for experiments.
+  const extra = (process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) : {}) as Record<string, Record<string, unknown>>;
+  const spoolDir = mkdtempSync(join(tmpdir(), 'edge-bench-spool-'));
   const config = validateConfig({
     log_level: 'silent',
-    mqtt: { url: o.mqttUrl, topic_root: root, client_id: 'edge-bench', embedded: { host: '127.0.0.1', port: 0 }, ...(o.maxInflight ? { max_inflight: o.maxInflight } : {}) },
-    pool,
+    mqtt: { url: o.mqttUrl, topic_root: root, client_id: 'edge-bench', embedded: { host: '127.0.0.1', port: 0 }, ...(o.maxInflight ? { max_inflight: o.maxInflight } : {}), ...(extra.mqtt ?? {}) },
+    pool: { ...pool, ...(extra.pool ?? {}) },
+    spool: { dir: spoolDir, ...(extra.spool ?? {}) },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, ...(o.udp ? { udp_port: 0 } : {}), max_connections: o.maxConnections ?? 20_000 }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,
@@ -56,7 +63,11 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
     await app.stop();
     throw new Error(`MQTT broker ${app.brokerUrl} not reachable`);
   }
-  return { app, channel: app.channels[0]!, root, brokerUrl: app.brokerUrl, stop: () => app.stop() };
+  const stop = async () => {
+    await app.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  };
+  return { app, channel: app.channels[0]!, root, brokerUrl: app.brokerUrl, stop };
 }
 
 /** True when something accepts TCP connections at the URL's host:port within 1 s. */

@@ -36,6 +36,8 @@ export interface ChannelDeps {
 
 /** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
 const MAX_SLOTS_PER_LINK = 64;
+/** Half-life of a connection's attained service (decode priority), ms. */
+const ATTAINED_HALF_LIFE_MS = 2000;
 /** UDP peers without traffic for this long are forgotten (their session with them). */
 const UDP_PEER_TTL_MS = 10 * 60_000;
 
@@ -270,6 +272,13 @@ export class Channel extends EventEmitter {
     const items = link.backlog;
     link.backlog = [];
     link.decoding = true;
+    // Least-attained-service priority: bytes this connection sent recently (2 s half-life). A device
+    // flushing its black box sends big frames back to back and sinks; a live device stays near the top.
+    const nowMs = this.now();
+    let bytes = 0;
+    for (const slot of items) bytes += slot.frame.length;
+    link.attained = link.attained * Math.pow(0.5, (nowMs - link.attainedAtMs) / ATTAINED_HALF_LIFE_MS) + bytes;
+    link.attainedAtMs = nowMs;
     let left = items.length;
     const frames: PoolFrame[] = items.map((slot) => ({
       bytes: slot.frame,
@@ -286,7 +295,7 @@ export class Channel extends EventEmitter {
         }
       },
     }));
-    this.deps.pool.submit(this.proto, this.id, this.options, frames);
+    this.deps.pool.submit(this.proto, this.id, this.options, frames, link.attained);
   }
 
   private outcome(link: DeviceLink, slot: Slot, o: FrameOutcome): void {

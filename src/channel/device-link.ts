@@ -46,6 +46,9 @@ export class DeviceLink {
   messages = 0;
   pausedByLink = false;
   log: Logger | null = null;
+  /** Recently sent bytes, decayed (decode priority: lower goes first). */
+  attained = 0;
+  attainedAtMs = 0;
   /** Remote IP address (no port), for guards. */
   address = '';
   lastSeenMs = 0;
