@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main as afterLoad } from './after-load-bench.js';
+import { main as udpFlood } from './udp-flood-bench.js';
 import { main as connections } from './connections-bench.js';
 import { main as decode } from './decode-bench.js';
 import { main as e2e } from './e2e-bench.js';
@@ -39,6 +40,7 @@ const BENCHES: Record<string, () => Promise<BenchReport>> = {
   decode: () => decode(),
   pool: () => pool(),
   guard: guardReport,
+  'udp-flood': () => udpFlood(),
   e2e: () => e2e(),
   connections: () => connections(),
   'after-load': () => afterLoad(),
