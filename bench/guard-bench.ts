@@ -8,7 +8,7 @@
  * how many over-limit datagrams one core can drop. Each figure runs for a fixed short time slice
  * so the whole bench stays under ~3 s; figures on a shared 2-core machine vary by ±20 %.
  */
-import { connect } from 'node:net';
+import { tcpReachable } from './lib/server.js';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -131,18 +131,8 @@ function inlineCounter(limit: number): () => boolean {
   };
 }
 
-async function redisReachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
+function redisReachable(url: string): Promise<boolean> {
+  return tcpReachable(url, 6379);
 }
 
 export async function main(): Promise<GuardBenchResult> {

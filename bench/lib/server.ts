@@ -74,6 +74,11 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
 
 /** True when something accepts TCP connections at the URL's host:port within 1 s. */
 export function mqttReachable(url: string): Promise<boolean> {
+  return tcpReachable(url, 1883);
+}
+
+/** True when something accepts TCP connections at the URL's host:port (default port) within 1 s. */
+export function tcpReachable(url: string, defaultPort: number): Promise<boolean> {
   let u: URL;
   try {
     u = new URL(url);
@@ -81,7 +86,7 @@ export function mqttReachable(url: string): Promise<boolean> {
     return Promise.resolve(false);
   }
   return new Promise((resolve) => {
-    const s = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 1883) });
+    const s = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || defaultPort) });
     const done = (ok: boolean) => {
       s.destroy();
       resolve(ok);
