@@ -304,7 +304,11 @@ export class Channel extends EventEmitter {
     if (o.session) {
       const before = link.session.ident;
       link.session = { ...link.session, ...o.session };
-      if (link.session.ident && link.session.ident !== before) this.identified(link, nowMs);
+      if (link.session.ident && link.session.ident !== before) {
+        // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
+        if (before && this.byIdent.get(before) === link) this.byIdent.delete(before);
+        this.identified(link, nowMs);
+      }
     }
     if (o.warnings) for (const w of o.warnings) this.warningCounts.set(w.code, (this.warningCounts.get(w.code) ?? 0) + 1);
     if (o.commandReplies) for (const r of o.commandReplies) this.emit('command-reply', link.session.ident, r as CommandReply);
