@@ -46,6 +46,11 @@ export class ChannelLog {
     if (link.ident && !stillConnected) this.publisher.publish(this.topics.deviceState(this.channelId, link.ident, 'connected'), 'false', true, noop);
   }
 
+  /** An ident no longer served by any connection of this channel (its connection changed ident). */
+  released(ident: string): void {
+    this.publisher.publish(this.topics.deviceState(this.channelId, ident, 'connected'), 'false', true, noop);
+  }
+
   /** A rejected connection that never became a link (guards, connection cap). */
   rejected(peer: string, transport: string, nowMs: number, code: CloseCode): void {
     const o = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': this.channelId, peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };

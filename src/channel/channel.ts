@@ -306,7 +306,10 @@ export class Channel extends EventEmitter {
       link.session = { ...link.session, ...o.session };
       if (link.session.ident && link.session.ident !== before) {
         // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
-        if (before && this.byIdent.get(before) === link) this.byIdent.delete(before);
+        if (before && this.byIdent.get(before) === link) {
+          this.byIdent.delete(before);
+          this.events.released(before);
+        }
         this.identified(link, nowMs);
       }
     }
