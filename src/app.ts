@@ -60,7 +60,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       })
     : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
   publisher.on('mqtt-error', (e: Error) => log.warn({ err: e.message }, 'EDGE_MQTT_UNREACHABLE: MQTT client error'));
-  publisher.on('down', () => log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));
+  let shuttingDown = false;
+  publisher.on('down', () => !shuttingDown && log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));
   publisher.on('up', () => log.info({ url: brokerUrl }, 'MQTT connected'));
   try {
     // with a spool there is no reason to hold devices back for long: the spool takes their messages
@@ -103,6 +104,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   let stopped: Promise<void> | null = null;
   const stop = () =>
     (stopped ??= (async () => {
+      shuttingDown = true;
       const timeoutMs = config.shutdown_timeout_s * 1000;
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await publisher.flush(timeoutMs);

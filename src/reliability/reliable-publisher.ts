@@ -122,7 +122,8 @@ export class ReliablePublisher extends Publisher {
     if (o.random) bo.random = o.random;
     this.breaker = new CircuitBreaker(bo);
     this.breaker.on('change', (c: BreakerChange) => this.onBreaker(c));
-    this.on('down', () => this.breaker.failure('connection to the broker lost'));
+    // our own close() ends the connection on purpose: not a broker failure
+    this.on('down', () => !this.closing && this.breaker.failure('connection to the broker lost'));
     this.on('up', () => {
       this.breaker.hint();
       this.pumpDrain();
