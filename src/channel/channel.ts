@@ -342,7 +342,7 @@ export class Channel extends EventEmitter {
           return;
         }
         if (--slot.remaining === 0) this.flushReplies(link);
-      }, link.num);
+      }, link.num, link.attained);
     }
   }
 

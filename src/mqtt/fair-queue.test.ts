@@ -30,3 +30,13 @@ test('a lane that empties and comes back joins the end of the round', () => {
     assert.deepEqual(mine, [...mine].sort((a, b) => a - b), 'FIFO within a lane');
   }
 });
+
+test('a newly active lane more urgent than the next one goes to the front of the round', () => {
+  const q = new FairQueue<string>();
+  for (let i = 0; i < 3; i++) q.push(1, `storm-a${i}`, 5000);
+  for (let i = 0; i < 3; i++) q.push(2, `storm-b${i}`, 5000);
+  assert.equal(q.shift(), 'storm-a0');
+  q.push(3, 'live', 70);
+  q.push(4, 'other-storm', 9000);
+  assert.deepEqual(q.takeAll(), ['live', 'storm-b0', 'storm-a1', 'other-storm', 'storm-b1', 'storm-a2', 'storm-b2']);
+});

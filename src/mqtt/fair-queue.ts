@@ -6,6 +6,7 @@
 interface Lane<T> {
   items: T[];
   head: number;
+  priority: number;
 }
 
 export class FairQueue<T> {
@@ -14,12 +15,21 @@ export class FairQueue<T> {
   private ringHead = 0;
   size = 0;
 
-  push(lane: number, item: T): void {
+  /**
+   * `priority` (lower = more urgent) matters when a lane becomes active: a lane more urgent than
+   * the one whose turn is next goes to the front of the round instead of the back (least attained
+   * service: a live device that sends little overtakes connections flushing a backlog).
+   */
+  push(lane: number, item: T, priority = 0): void {
     let l = this.lanes.get(lane);
     if (!l) {
-      l = { items: [], head: 0 };
+      l = { items: [], head: 0, priority };
       this.lanes.set(lane, l);
-      this.ring.push(lane);
+      const next = this.ringHead < this.ring.length ? this.lanes.get(this.ring[this.ringHead]!) : undefined;
+      if (next && priority < next.priority) {
+        if (this.ringHead > 0) this.ring[--this.ringHead] = lane;
+        else this.ring.unshift(lane);
+      } else this.ring.push(lane);
     }
     l.items.push(item);
     this.size++;

@@ -84,14 +84,15 @@ export class Publisher extends EventEmitter {
 
   /**
    * QoS 1 publish; cb fires on PUBACK (or with an error if the client is closed). `lane` groups
-   * publishes that must keep their order (a device connection); lanes share the window fairly.
+   * publishes that must keep their order (a device connection); lanes share the window fairly, and
+   * `priority` (the connection's recently attained service) lets a quiet lane overtake busy ones.
    */
-  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0): void {
+  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0, priority = 0): void {
     if (this.inflight < this.maxInflight && this.queue.size === 0) {
       this.send(topic, payload, retain, cb);
       return;
     }
-    this.queue.push(lane, { topic, payload, retain, cb });
+    this.queue.push(lane, { topic, payload, retain, cb }, priority);
     if (!this.full && this.queued > this.maxQueued) {
       this.full = true;
       this.windowFull(true);

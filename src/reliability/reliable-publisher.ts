@@ -141,7 +141,7 @@ export class ReliablePublisher extends Publisher {
     if (this.spool.records > 0) this.stateChanged();
   }
 
-  override publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0): void {
+  override publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0, priority = 0): void {
     if (!this.o.topics.isMessage(topic)) {
       this.publishState(topic, payload, retain, cb);
       return;
@@ -164,7 +164,7 @@ export class ReliablePublisher extends Publisher {
       }
       this.breaker.failure(`publish failed: ${err.message}`);
       if (!w.spooling) this.toSpool(w);
-    }, lane);
+    }, lane, priority);
   }
 
   /** Retained state and other non-message publishes: direct while closed, else latest value kept. */
@@ -333,7 +333,7 @@ export class ReliablePublisher extends Publisher {
         this.spool.ack(rec);
         this.counters.drained++;
         this.pumpDrain();
-      }, DRAIN_LANE);
+      }, DRAIN_LANE, Number.MAX_SAFE_INTEGER);
     }
   }
 
