@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startHarness, waitFor } from './support/harness.js';
 import { join } from 'node:path';
@@ -79,6 +79,7 @@ test('edge-channel start with an invalid config exits 2 naming the key', () => {
   const missing = cli(['start', '--config', join(dir, 'nope.yaml')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr + missing.stdout, /EDGE_CONFIG_FILE/);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('edge-channel replay of both fixture files against a running channel: every device frame acknowledged exactly, every record on the broker', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/util/paths.js';
@@ -41,5 +41,6 @@ test('SIGHUP reload closes a peer the new blacklist denies; SIGTERM exits 0', as
     assert.equal(await exited, 0, out.slice(-2000));
   } finally {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from './validate.js';
@@ -58,4 +58,5 @@ test('loadConfig reads YAML and JSON files and reports unreadable or malformed f
   writeFileSync(bad, 'channels: [\n');
   assert.throws(() => loadConfig(bad), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_FILE');
   assert.throws(() => loadConfig(join(dir, 'missing.yaml')), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_FILE');
+  rmSync(dir, { recursive: true, force: true });
 });
