@@ -11,6 +11,7 @@ import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
 import type { FrameOutcome } from '../pool/task-types.js';
 import type { CommandReply, ProtocolModule } from '../protocol/types.js';
 import { cappedHex, type Logger } from '../util/log.js';
+import { mergeSession } from '../protocol/session.js';
 import { ChannelGuards } from './channel-guards.js';
 import { ChannelLog } from './channel-log.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
@@ -63,6 +64,7 @@ export class Channel extends EventEmitter {
   readonly counters = { frames: 0, messages: 0, acked: 0, decodeErrors: 0, udpOverloadDrops: 0 };
   tcpPort = 0;
   udpPort = 0;
+  private tcpOpen = 0;
 
   constructor(
     readonly cfg: ChannelConfig,
@@ -81,10 +83,9 @@ export class Channel extends EventEmitter {
     if (cfg.udp_port !== null && !proto.transports.includes('udp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no UDP transport`);
   }
 
+  /** Open TCP connections (a counter: it is read on every accept, so no scan of the links). */
   get connectionCount(): number {
-    let n = 0;
-    for (const l of this.links) if (l.transport === 'tcp' && !l.closed) n++;
-    return n;
+    return this.tcpOpen;
   }
 
   async start(statsIntervalS = 60): Promise<void> {
@@ -152,6 +153,7 @@ export class Channel extends EventEmitter {
     link.address = address;
     this.links.add(link);
     this.sockets.set(link, socket);
+    this.tcpOpen++;
     if (this.pausedReasons.size === 0) socket.resume();
     socket.setTimeout(this.cfg.idle_timeout_s * 1000, () => this.close(link, CLOSE_CODES.INACTIVITY_TIMEOUT, `no data for ${this.cfg.idle_timeout_s} s`));
     socket.on('data', (chunk: Buffer) => {
@@ -303,7 +305,7 @@ export class Channel extends EventEmitter {
     const nowMs = this.now();
     if (o.session) {
       const before = link.session.ident;
-      link.session = { ...link.session, ...o.session };
+      link.session = mergeSession(link.session, o.session);
       if (link.session.ident && link.session.ident !== before) {
         // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
         if (before && this.byIdent.get(before) === link) {
@@ -416,6 +418,7 @@ export class Channel extends EventEmitter {
   private finalize(link: DeviceLink, code: CloseCode, reason: string): void {
     if (link.closed) return;
     link.closed = true;
+    if (link.transport === 'tcp') this.tcpOpen--;
     this.links.delete(link);
     this.sockets.delete(link);
     let still = false;

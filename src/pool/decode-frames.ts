@@ -1,5 +1,6 @@
 import { EdgeError, toErrorInfo } from '../errors.js';
 import type { ProtocolModule, SessionState } from '../protocol/types.js';
+import { mergeSession } from '../protocol/session.js';
 import { messageId } from '../reliability/message-id.js';
 import type { DecodeTask, FrameOutcome } from './task-types.js';
 
@@ -25,8 +26,8 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask): FrameOutc
       const r = proto.decode(frame, { transport: f.transport, session, receivedAtMs: f.receivedAtMs, options: task.options });
       let next = session;
       if (r.session) {
-        next = { ...session, ...r.session };
-        sessions.set(f.conn, next);
+        next = mergeSession(session, r.session);
+        if (next !== session) sessions.set(f.conn, next);
       }
       const suffix = `,"server.timestamp":${f.receivedAtMs / 1000},"channel.id":${channelJson},"protocol.id":${protoJson},"peer":${JSON.stringify(f.peer)}}`;
       const idents: string[] = new Array(r.messages.length);

@@ -12,11 +12,9 @@ import type { ProtocolModule } from './types.js';
  */
 let cache: Promise<Map<string, ProtocolModule>> | undefined;
 
-export function loadProtocols(dir = compiledProtocolsDir()): Promise<Map<string, ProtocolModule>> {
-  if (dir === compiledProtocolsDir() && cache) return cache;
-  const p = discover(dir);
-  if (dir === compiledProtocolsDir()) cache = p;
-  return p;
+/** The registered protocols (dist/protocols), discovered once per thread: workers call this per task. */
+export function loadProtocols(): Promise<Map<string, ProtocolModule>> {
+  return (cache ??= discover(compiledProtocolsDir()));
 }
 
 async function discover(dir: string): Promise<Map<string, ProtocolModule>> {

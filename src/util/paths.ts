@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
  * The project root (the folder holding package.json). Sources run compiled from dist/, so data
  * files (fixtures, default config) are found from the root, never relative to the compiled file.
  */
+let root: string | undefined;
+
 export function projectRoot(): string {
+  return (root ??= findRoot());
+}
+
+/** Walks up from this file (several existsSync calls): done once per thread, then cached. */
+function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'protocols'))) return dir;
