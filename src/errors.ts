@@ -78,10 +78,6 @@ export class EdgeError extends Error {
   }
 }
 
-export function isEdgeError(e: unknown): e is EdgeError {
-  return e instanceof EdgeError;
-}
-
 /** Any thrown value as ErrorInfo: typed errors keep their code, anything else is a decoder bug. */
 export function toErrorInfo(e: unknown): ErrorInfo {
   if (e instanceof EdgeError) return e.toInfo();

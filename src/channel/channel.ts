@@ -447,12 +447,6 @@ export class Channel extends EventEmitter {
     return (link.log ??= this.log.child({ conn: link.id, peer: link.peer }));
   }
 
-  /** The live link of a device (for commands). */
-  linkOf(ident: string): DeviceLink | undefined {
-    const l = this.byIdent.get(ident);
-    return l && !l.closed && !l.closing ? l : undefined;
-  }
-
   // ---------- backpressure ----------
 
   /** Why device sockets are paused right now (empty when reading). */

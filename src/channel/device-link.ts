@@ -66,9 +66,4 @@ export class DeviceLink {
   get ident(): string | undefined {
     return this.session.ident;
   }
-
-  /** Slots whose frames are not yet answered (decoding, publishing or waiting for an earlier one). */
-  get inProgress(): number {
-    return this.slots.length;
-  }
 }

@@ -29,7 +29,6 @@ export class Publisher extends EventEmitter {
   /** Publishes waiting behind the window, one lane per device connection (served round-robin). */
   private readonly queue = new FairQueue<Queued>();
   private full = false;
-  private connectedOnce = false;
 
   constructor(
     url: string,
@@ -43,7 +42,6 @@ export class Publisher extends EventEmitter {
       // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
       const stream = this.client.stream as unknown as Socket;
       if (typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
-      this.connectedOnce = true;
       this.emit('up');
     });
     this.client.on('close', () => this.emit('down'));
@@ -99,10 +97,6 @@ export class Publisher extends EventEmitter {
     }
   }
 
-  publishAsync(topic: string, payload: string | Buffer, retain = false): Promise<void> {
-    return new Promise((resolve, reject) => this.publish(topic, payload, retain, (e) => (e ? reject(e) : resolve())));
-  }
-
   /** Fire-and-forget QoS 0 (log events): not worth a PUBACK round trip, never blocks data. */
   publishLog(topic: string, payload: string): void {
     if (this.client.connected) this.client.publish(topic, payload, { qos: 0 });
@@ -156,10 +150,6 @@ export class Publisher extends EventEmitter {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.client.end(false, {}, () => resolve()));
-  }
-
-  get everConnected(): boolean {
-    return this.connectedOnce;
   }
 }
 
