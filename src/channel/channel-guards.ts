@@ -66,8 +66,7 @@ export class ChannelGuards {
   }
 
   count(reason: DropReason, address: string, transport: 'tcp' | 'udp'): void {
-    // Report dual-stack peers as the IPv4 address operators wrote in their lists.
-    this.drops.count(reason, address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address, transport);
+    this.drops.count(reason, address, transport);
   }
 
   /** True while individual rejection events may still be logged this second. */

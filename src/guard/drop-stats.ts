@@ -7,6 +7,7 @@
  * spoofed-source UDP flood can present millions); drops from further sources are counted in
  * `other_sources_drops` only.
  */
+import { peerIp } from './peer-ip.js';
 
 export type DropReason = 'whitelist' | 'blacklist' | 'rate' | 'rate_ip';
 export type DropTransport = 'tcp' | 'udp';
@@ -60,7 +61,8 @@ export function createDropStats(opts: DropStatsOptions = {}): DropStats {
   let other = 0;
 
   return {
-    count(reason, ip, transport) {
+    count(reason, rawIp, transport) {
+      const ip = peerIp(rawIp);
       total++;
       byReason[reason]++;
       byTransport[transport]++;

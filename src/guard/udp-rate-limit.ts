@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { peerIp } from './peer-ip.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract, type IRateLimiterOptions } from 'rate-limiter-flexible';
 import { EdgeError } from '../errors.js';
 
@@ -63,10 +64,6 @@ const MAX_BLOCKED_IPS = 10_000;
 /** A fallback caused by failing commands on a live connection ends after this long without one. */
 const RECOVERY_QUIET_MS = 5_000;
 
-/** Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; count both spellings as one source. */
-function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
 
 /** The URL without credentials, for log lines. */
 function redactUrl(url: string): string {
@@ -204,7 +201,7 @@ export function createUdpRateLimiter(opts: UdpRateLimiterOptions): UdpRateLimite
   function blocked(rawIp: string): UdpRateDropReason | undefined {
     const now = Date.now();
     if (ipBlockedYoung.size > 0 || ipBlockedOld.size > 0) {
-      const ip = normaliseIp(rawIp);
+      const ip = peerIp(rawIp);
       const until = ipBlockedYoung.get(ip) ?? ipBlockedOld.get(ip);
       if (until !== undefined && now < until) return 'rate_ip';
     }
@@ -231,7 +228,7 @@ export function createUdpRateLimiter(opts: UdpRateLimiterOptions): UdpRateLimite
     const pre = blocked(rawIp);
     if (pre) return pre;
     const usesBefore = insuranceUses;
-    const ip = normaliseIp(rawIp);
+    const ip = peerIp(rawIp);
     // Per-IP first: a single noisy source must not spend the channel-wide budget.
     if (ipLimiter) {
       const until = await take(ipLimiter, ip);
