@@ -1,7 +1,9 @@
 import { toHex } from '../codec/hex.js';
 import { EdgeError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { getProtocol } from '../protocol/registry.js';
-import { SPLIT_INVALID, SPLIT_NEED_MORE, type ProtocolModule, type SessionState } from '../protocol/types.js';
+import { mergeSession } from '../protocol/session.js';
+import type { ProtocolModule, SessionState } from '../protocol/types.js';
+import { cutFrames } from './cut-frames.js';
 import { flagStr, parseArgs } from './args.js';
 import { parseHexLines, readHexSource, type HexLine } from './hex-input.js';
 
@@ -76,44 +78,24 @@ export function decodeLines(proto: ProtocolModule, lines: HexLine[], transport: 
     if (info.offset !== undefined) o.offset = info.offset;
     output.push(o);
   };
-  for (const { line, bytes } of lines) {
-    let pos = 0;
-    while (pos < bytes.length) {
-      let len: number;
-      if (transport === 'udp') len = bytes.length;
-      else {
-        const s = proto.split(bytes, pos, bytes.length);
-        if (s === SPLIT_NEED_MORE) {
-          bad(++frames, line, { code: 'EDGE_DECODE_TRUNCATED', reason: `${bytes.length - pos} byte(s) left that do not make a complete frame`, offset: 0 });
-          break;
-        }
-        if (s === SPLIT_INVALID) {
-          bad(++frames, line, proto.explainInvalid(bytes, pos, bytes.length));
-          break;
-        }
-        if (s < 0) {
-          output.push({ line, skipped: Math.min(-s, bytes.length - pos) });
-          pos += Math.min(-s, bytes.length - pos);
-          continue;
-        }
-        len = s;
+  for (const { line, bytes: frame, invalid: framing } of cutFrames(proto, lines, transport, (line, n) => output.push({ line, skipped: n }))) {
+    const n = ++frames;
+    if (framing) {
+      bad(n, line, framing);
+      continue;
+    }
+    try {
+      const r = proto.decode(frame, { transport, session, receivedAtMs, options: proto.defaultOptions });
+      if (r.session) session = mergeSession(session, r.session);
+      for (const m of r.messages) {
+        output.push({ ...m, 'server.timestamp': receivedAtMs / 1000, 'protocol.id': proto.id });
+        messages++;
       }
-      const frame = bytes.subarray(pos, pos + len);
-      pos += len;
-      const n = ++frames;
-      try {
-        const r = proto.decode(frame, { transport, session, receivedAtMs, options: proto.defaultOptions });
-        if (r.session) session = { ...session, ...r.session };
-        for (const m of r.messages) {
-          output.push({ ...m, 'server.timestamp': receivedAtMs / 1000, 'protocol.id': proto.id });
-          messages++;
-        }
-        for (const w of r.warnings) output.push({ frame: n, line, warning: w.code, reason: w.reason });
-        for (const c of r.commandReplies ?? []) output.push({ frame: n, line, command_reply: c });
-        for (const rep of r.replies) output.push({ frame: n, line, reply: toHex(rep) });
-      } catch (e) {
-        bad(n, line, toErrorInfo(e));
-      }
+      for (const w of r.warnings) output.push({ frame: n, line, warning: w.code, reason: w.reason });
+      for (const c of r.commandReplies ?? []) output.push({ frame: n, line, command_reply: c });
+      for (const rep of r.replies) output.push({ frame: n, line, reply: toHex(rep) });
+    } catch (e) {
+      bad(n, line, toErrorInfo(e));
     }
   }
   return { output, frames, invalid, messages };

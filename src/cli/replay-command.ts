@@ -1,7 +1,8 @@
 import { EdgeError } from '../errors.js';
 import { getProtocol } from '../protocol/registry.js';
 import { openTcpDevice, openUdpDevice, type DeviceClient } from '../replay/device-client.js';
-import { cutFrames, planFrames, type PlannedFrame } from '../replay/frame-plan.js';
+import { planFrames, type PlannedFrame } from '../replay/frame-plan.js';
+import { cutFrames } from './cut-frames.js';
 import { flagInt, flagStr, parseArgs } from './args.js';
 import { readHexSource } from './hex-input.js';
 
@@ -62,7 +63,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const sendInvalid = args.flags.has('send-invalid');
   const files = args.positionals.length ? args.positionals : ['-'];
   const lines = files.flatMap((f) => readHexSource(f));
-  const cut = cutFrames(proto, lines, transport);
+  const cut = [...cutFrames(proto, lines, transport)];
   if (cut.length === 0) throw new EdgeError('EDGE_CLI_USAGE', 'no frames in the input');
 
   const stats: Stats = { sent: 0, acked: 0, noReplyExpected: 0, mismatched: 0, rejected: 0, invalidSkipped: 0, invalidRejected: 0, invalidAcked: 0, latencies: [], firstProblem: null };

@@ -1,6 +1,7 @@
 import { toErrorInfo, type ErrorInfo } from '../errors.js';
-import type { HexLine } from '../cli/hex-input.js';
-import { SPLIT_INVALID, SPLIT_NEED_MORE, type ProtocolModule, type SessionState } from '../protocol/types.js';
+import type { CutFrame } from '../cli/cut-frames.js';
+import { mergeSession } from '../protocol/session.js';
+import type { ProtocolModule, SessionState } from '../protocol/types.js';
 
 /**
  * What a simulated device sends and what it must get back: frames cut with the protocol's own
@@ -15,40 +16,14 @@ export interface PlannedFrame {
   messages: number;
 }
 
-export function cutFrames(proto: ProtocolModule, lines: HexLine[], transport: 'tcp' | 'udp'): { bytes: Uint8Array; invalid: ErrorInfo | null }[] {
-  const out: { bytes: Uint8Array; invalid: ErrorInfo | null }[] = [];
-  for (const { bytes } of lines) {
-    if (transport === 'udp') {
-      out.push({ bytes, invalid: null });
-      continue;
-    }
-    let pos = 0;
-    while (pos < bytes.length) {
-      const s = proto.split(bytes, pos, bytes.length);
-      if (s === SPLIT_NEED_MORE || s === SPLIT_INVALID) {
-        const info = s === SPLIT_INVALID ? proto.explainInvalid(bytes, pos, bytes.length) : { code: 'EDGE_DECODE_TRUNCATED' as const, reason: 'incomplete frame' };
-        out.push({ bytes: bytes.subarray(pos), invalid: info });
-        break;
-      }
-      if (s < 0) {
-        pos += -s;
-        continue;
-      }
-      out.push({ bytes: bytes.subarray(pos, pos + s), invalid: null });
-      pos += s;
-    }
-  }
-  return out;
-}
-
-export function planFrames(proto: ProtocolModule, frames: { bytes: Uint8Array; invalid: ErrorInfo | null }[], transport: 'tcp' | 'udp', ident?: string): PlannedFrame[] {
+export function planFrames(proto: ProtocolModule, frames: CutFrame[], transport: 'tcp' | 'udp', ident?: string): PlannedFrame[] {
   let session: SessionState = {};
   return frames.map((f) => {
     const bytes = ident && proto.rewriteIdent && !f.invalid ? proto.rewriteIdent(f.bytes, ident) : f.bytes;
     if (f.invalid) return { bytes, expected: null, invalid: f.invalid, messages: 0 };
     try {
       const r = proto.decode(bytes, { transport, session, receivedAtMs: 0, options: proto.defaultOptions });
-      if (r.session) session = { ...session, ...r.session };
+      if (r.session) session = mergeSession(session, r.session);
       const total = r.replies.reduce((n, x) => n + x.length, 0);
       const expected = new Uint8Array(total);
       let o = 0;
