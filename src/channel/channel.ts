@@ -211,9 +211,7 @@ export class Channel extends EventEmitter {
       if (this.udpPeers.size >= this.cfg.max_connections) {
         for (const [k, old] of this.udpPeers) {
           if (old.slots.length > 0) continue;
-          this.udpPeers.delete(k);
-          this.links.delete(old);
-          if (old.ident && this.byIdent.get(old.ident) === old) this.byIdent.delete(old.ident);
+          this.forgetUdpPeer(k, old);
           break;
         }
       }
@@ -243,14 +241,17 @@ export class Channel extends EventEmitter {
     this.enqueue(link, [msg], at);
   }
 
+  /** A UDP peer has no connection to close: forgetting it drops its session and ident ownership. */
+  private forgetUdpPeer(key: string, link: DeviceLink): void {
+    this.udpPeers.delete(key);
+    this.links.delete(link);
+    if (link.ident && this.byIdent.get(link.ident) === link) this.byIdent.delete(link.ident);
+  }
+
   private sweepUdpPeers(): void {
     const cutoff = this.now() - UDP_PEER_TTL_MS;
     for (const [key, link] of this.udpPeers) {
-      if (link.lastSeenMs < cutoff && link.slots.length === 0) {
-        this.udpPeers.delete(key);
-        this.links.delete(link);
-        if (link.ident && this.byIdent.get(link.ident) === link) this.byIdent.delete(link.ident);
-      }
+      if (link.lastSeenMs < cutoff && link.slots.length === 0) this.forgetUdpPeer(key, link);
     }
   }
 
