@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   // runtime
   EDGE_CONNECTION_LIMIT: 'The channel reached max_connections; the new connection was closed.',
   EDGE_IDLE_TIMEOUT: 'The connection sent nothing for idle_timeout_s and was closed.',
+  EDGE_OUTBOUND_OVERFLOW: 'The peer does not read: its unsent replies exceeded twice max_outbound_bytes and the connection was closed.',
+  EDGE_FRAME_TIMEOUT: 'A frame that had started was not complete within frame_timeout_s; the connection was closed.',
   EDGE_PUBLISH_FAILED: 'A message could not be published; its frame was not acknowledged.',
   // reliability (circuit breaker and spool)
   EDGE_PUBLISH_TIMEOUT: 'No PUBACK arrived within spool.publish_timeout_ms; the message goes to the spool and the circuit breaker opens.',

@@ -42,6 +42,12 @@ export interface ChannelConfig {
   udp_port: number | null;
   max_connections: number;
   idle_timeout_s: number;
+  /** A frame that has started must be complete within this many seconds (slow-drip defence). */
+  frame_timeout_s: number;
+  /** Outbound bytes queued for one TCP connection before it is paused; twice this closes it. */
+  max_outbound_bytes: number;
+  /** UDP socket receive buffer (SO_RCVBUF), bytes; 0 = the OS default. */
+  udp_receive_buffer_bytes: number;
   /** Overrides the protocol's maximum frame size (never above it). 0 = the protocol's. */
   max_frame_bytes: number;
   /** Protocol options merged over the module's defaults. */

@@ -16,6 +16,8 @@ export const CLOSE_CODES = {
   INACTIVITY_TIMEOUT: 17,
   BLACKLIST_MATCH: 20,
   CONNECTION_LIMIT: 21,
+  OUTBOUND_OVERFLOW: 22,
+  FRAME_TIMEOUT: 23,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
@@ -33,4 +35,6 @@ export const CLOSE_REASONS: Record<CloseCode, string> = {
   17: 'inactivity timeout',
   20: 'IP blacklist match',
   21: 'channel connection limit reached',
+  22: 'the peer does not read its replies (outbound bytes over 2x max_outbound_bytes)',
+  23: 'a started frame was not complete within frame_timeout_s',
 };
