@@ -17,6 +17,8 @@ import { ChannelLog } from './channel-log.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
 import type { UdpRateVerdict } from '../guard/udp-rate-limit.js';
 import { DeviceLink, type Slot } from './device-link.js';
+import { PerSecondBudget, Tally } from '../util/tally.js';
+import { udpKernelDrops } from '../net/udp-kernel-drops.js';
 
 /**
  * One channel: one protocol on a TCP and/or UDP port. Owns listeners, framing, sessions and the
@@ -41,6 +43,16 @@ const MAX_SLOTS_PER_LINK = 64;
 const ATTAINED_HALF_LIFE_MS = 2000;
 /** UDP peers without traffic for this long are forgotten (their session with them). */
 const UDP_PEER_TTL_MS = 10 * 60_000;
+/**
+ * A closing connection whose in-flight frames are still not confirmed after this long is closed
+ * anyway (their frames are not acknowledged, so the device sends them again): a close must end even
+ * when the broker never answers.
+ */
+const CLOSE_DEADLINE_MS = 10_000;
+/** After a graceful end(), a peer that does not take the last bytes is destroyed this much later. */
+const CLOSE_LINGER_MS = 2_000;
+/** Individual per-connection error events published per second; the rest are counted per interval. */
+const ERROR_EVENTS_PER_SECOND = 20;
 
 export class Channel extends EventEmitter {
   readonly id: string;
@@ -59,9 +71,18 @@ export class Channel extends EventEmitter {
   private pausedReasons = new Set<string>();
   private stopping = false;
   private udpSweep: NodeJS.Timeout | null = null;
-  private warningCounts = new Map<string, number>();
+  private readonly warnings = new Tally();
+  /** Frames not acknowledged, by code (publish failed, spool write failed, ...), per stats interval. */
+  private readonly unacked = new Tally();
+  /** Error events over the per-second budget, by code, per stats interval. */
+  private readonly errorsNotLogged = new Tally();
+  private readonly errorBudget = new PerSecondBudget(ERROR_EVENTS_PER_SECOND);
   private statsTimer: NodeJS.Timeout | null = null;
-  readonly counters = { frames: 0, messages: 0, acked: 0, decodeErrors: 0, udpOverloadDrops: 0 };
+  /** Deadlines (frame timeout, outbound stall, close) are checked by one sweep, not a timer per socket. */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private readonly watched = new Set<DeviceLink>();
+  private udpKernelDropsAtStart: number | null = null;
+  readonly counters = { frames: 0, messages: 0, acked: 0, decodeErrors: 0, udpOverloadDrops: 0, udpKernelDrops: 0, udpRepliesDropped: 0, outboundOverflows: 0, frameTimeouts: 0 };
   tcpPort = 0;
   udpPort = 0;
   private tcpOpen = 0;
@@ -109,11 +130,16 @@ export class Channel extends EventEmitter {
       sock.on('error', (e) => this.log.error({ err: e }, 'UDP socket error'));
       this.udpSocket = sock;
       this.udpPort = sock.address().port;
+      this.setUdpReceiveBuffer(sock);
+      this.udpKernelDropsAtStart = await udpKernelDrops(this.udpPort);
       this.udpSweep = setInterval(() => this.sweepUdpPeers(), 60_000);
       this.udpSweep.unref();
     }
-    this.statsTimer = setInterval(() => this.publishStats(), statsIntervalS * 1000);
+    this.statsTimer = setInterval(() => void this.publishStats(), statsIntervalS * 1000);
     this.statsTimer.unref();
+    const sweepMs = Math.max(100, Math.min(1000, (this.cfg.frame_timeout_s * 1000) / 4));
+    this.deadlineTimer = setInterval(() => this.sweepDeadlines(), sweepMs);
+    this.deadlineTimer.unref();
     this.events.flushCount(0);
     this.log.info({ tcp: this.tcpServer ? `${this.cfg.host}:${this.tcpPort}` : null, udp: this.udpSocket ? `${this.cfg.host}:${this.udpPort}` : null }, `channel ${this.id} (${this.proto.id}) listening`);
   }
@@ -142,9 +168,14 @@ export class Channel extends EventEmitter {
       return;
     }
     const framer = new Framer(this.proto, this.maxFrameBytes);
-    const link = new DeviceLink('tcp', peer, {
+    const outboundCap = this.cfg.max_outbound_bytes;
+    const link: DeviceLink = new DeviceLink('tcp', peer, {
+      // Every byte to a device (ACKs, commands, server frames) goes through here, so this is the one
+      // place that bounds what a peer that does not read can make us hold.
       write: (b) => {
-        if (!socket.destroyed) socket.write(b);
+        if (socket.destroyed) return;
+        socket.write(b);
+        if (socket.writableLength > outboundCap) this.outboundOverCap(link, socket);
       },
       end: () => socket.end(),
       pause: () => socket.pause(),
@@ -163,11 +194,12 @@ export class Channel extends EventEmitter {
       const frames: Buffer[] = [];
       try {
         framer.push(chunk, (f) => frames.push(f));
+        this.trackPartialFrame(link, framer.buffered > 0, at);
       } catch (e) {
         if (frames.length) this.enqueue(link, frames, at);
         const info = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH' as const, reason: String(e) };
         this.counters.decodeErrors++;
-        this.events.error(link, at, info, cappedHex(chunk));
+        this.errorEvent(link, at, info, chunk);
         this.linkLog(link).debug({ code: info.code, hex: cappedHex(chunk) }, 'framing error');
         this.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);
         return;
@@ -217,7 +249,12 @@ export class Channel extends EventEmitter {
       }
       const sock = this.udpSocket!;
       link = new DeviceLink('udp', key, {
-        write: (b) => sock.send(b, rinfo.port, rinfo.address),
+        // UDP cannot pause a peer: a reply that would grow the send queue past the cap is not sent
+        // (the device resends that datagram), so spoofed sources cannot make us buffer without bound.
+        write: (b) => {
+          if (sock.getSendQueueSize() > this.cfg.max_outbound_bytes) this.counters.udpRepliesDropped++;
+          else sock.send(b, rinfo.port, rinfo.address);
+        },
         end: () => {},
         pause: () => {},
         resume: () => {},
@@ -235,7 +272,7 @@ export class Channel extends EventEmitter {
         : r === 0 ? { code: 'EDGE_DECODE_TRUNCATED', reason: `datagram of ${msg.length} bytes is shorter than its frame`, offset: 0 }
         : this.proto.explainInvalid(msg, 0, msg.length);
       this.counters.decodeErrors++;
-      this.events.error(link, at, info, cappedHex(msg));
+      this.errorEvent(link, at, info, msg);
       return;
     }
     this.enqueue(link, [msg], at);
@@ -316,11 +353,11 @@ export class Channel extends EventEmitter {
         this.identified(link, nowMs);
       }
     }
-    if (o.warnings) for (const w of o.warnings) this.warningCounts.set(w.code, (this.warningCounts.get(w.code) ?? 0) + 1);
+    if (o.warnings) for (const w of o.warnings) this.warnings.add(w.code);
     if (o.commandReplies) for (const r of o.commandReplies) this.emit('command-reply', link.session.ident, r as CommandReply);
     if (o.error) {
       this.counters.decodeErrors++;
-      this.events.error(link, nowMs, o.error, cappedHex(slot.frame));
+      this.errorEvent(link, nowMs, o.error, slot.frame);
       this.linkLog(link).debug({ code: o.error.code, reason: o.error.reason, hex: cappedHex(slot.frame) }, 'decode error');
       const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
       this.fail(link, slot, o.error, code);
@@ -339,8 +376,10 @@ export class Channel extends EventEmitter {
       publisher.publish(topics.message(this.id, o.idents[i]!), o.payloads[i]!, false, (err) => {
         if (slot.failed || link.closed) return;
         if (err) {
-          const info: ErrorInfo = { code: 'EDGE_PUBLISH_FAILED', reason: err.message };
-          this.linkLog(link).warn({ err: err.message }, 'EDGE_PUBLISH_FAILED: frame not acknowledged');
+          const code = err instanceof EdgeError ? err.code : 'EDGE_PUBLISH_FAILED';
+          const info: ErrorInfo = { code, reason: err.message };
+          // one line per code per stats interval, the rest counted: a spool error must not log per frame
+          if (this.unacked.add(code)) this.linkLog(link).warn({ code, err: err.message }, `${code}: frame not acknowledged (further ones are counted per stats interval)`);
           this.fail(link, slot, info, CLOSE_CODES.INTERNAL_ERROR);
           return;
         }
@@ -372,9 +411,9 @@ export class Channel extends EventEmitter {
     }
     if (link.pausedByLink && link.slots.length < MAX_SLOTS_PER_LINK / 2) {
       link.pausedByLink = false;
-      if (this.pausedReasons.size === 0) link.io.resume();
+      this.maybeResume(link);
     }
-    if (link.closing && link.transport === 'tcp' && (link.slots.length === 0 || link.slots[0]!.failed)) this.hardClose(link);
+    if (link.closing) this.finishClose(link);
     if (link.slots.length === 0) this.emit('idle', link);
   }
 
@@ -400,20 +439,139 @@ export class Channel extends EventEmitter {
     this.close(link, code, `${info.code}: ${info.reason}`);
   }
 
-  /** Stop reading now, answer what is already confirmed, then close. */
+  /**
+   * The one close path. Stop reading now, answer what is already confirmed, then close. Safe to call
+   * in any state and any number of times: the first call fixes the close code, every call (and
+   * every reply flush while closing) re-checks whether the socket can go now, and the deadline
+   * sweep forces it after CLOSE_DEADLINE_MS, so a close always completes.
+   */
   close(link: DeviceLink, code: CloseCode, reason = ''): void {
-    if (link.closed || link.closing) return;
-    link.closing = { code, reason };
-    link.io.pause();
-    if (link.transport === 'tcp') {
-      if (link.slots.length === 0 || link.slots[0]!.failed) this.hardClose(link);
-      else if (code === CLOSE_CODES.INACTIVITY_TIMEOUT || code === CLOSE_CODES.IDENT_COLLISION || code === CLOSE_CODES.BLACKLIST_MATCH || code === CLOSE_CODES.WHITELIST_MISMATCH) this.hardClose(link);
+    if (link.closed) return;
+    if (!link.closing) {
+      link.closing = { code, reason };
+      link.closingSinceMs = this.now();
+      link.io.pause();
+      if (link.transport === 'tcp') this.watched.add(link);
     }
+    this.finishClose(link);
+  }
+
+  /** Closes the socket once nothing confirmed is left to answer (or at once for codes that wait for nothing). */
+  private finishClose(link: DeviceLink): void {
+    if (link.transport !== 'tcp' || !link.closing || link.closed) return;
+    const code = link.closing.code;
+    const now = code === CLOSE_CODES.INACTIVITY_TIMEOUT || code === CLOSE_CODES.IDENT_COLLISION || code === CLOSE_CODES.BLACKLIST_MATCH || code === CLOSE_CODES.WHITELIST_MISMATCH;
+    if (code === CLOSE_CODES.OUTBOUND_OVERFLOW) this.destroy(link);
+    else if (now || link.slots.length === 0 || link.slots[0]!.failed) this.hardClose(link);
   }
 
   private hardClose(link: DeviceLink): void {
     const s = this.sockets.get(link);
-    if (s && !s.destroyed) s.destroySoon();
+    if (!s || s.destroyed) return;
+    s.destroySoon();
+    // A peer that does not take the last bytes would keep the socket (and its buffers) forever.
+    setTimeout(() => s.destroy(), CLOSE_LINGER_MS).unref();
+  }
+
+  /** Drops the socket and whatever it still buffers at once (a peer that does not read gets nothing more). */
+  private destroy(link: DeviceLink): void {
+    const s = this.sockets.get(link);
+    if (s && !s.destroyed) s.destroy();
+  }
+
+  // ---------- per-connection bounds ----------
+
+  /**
+   * The peer does not read its replies. Past the cap we stop reading its frames (no frames, no new
+   * replies); past twice the cap (replies of frames already in flight) or when it has not drained
+   * within frame_timeout_s, the connection closes with code 22 and its buffers are released.
+   */
+  private outboundOverCap(link: DeviceLink, socket: Socket): void {
+    if (link.closed) return;
+    if (socket.writableLength > 2 * this.cfg.max_outbound_bytes) {
+      this.outboundOverflow(link, `${socket.writableLength} unsent bytes (limit ${2 * this.cfg.max_outbound_bytes})`);
+      return;
+    }
+    if (link.pausedByOutbound) return;
+    link.pausedByOutbound = true;
+    link.outboundStallSinceMs = this.now();
+    this.watched.add(link);
+    link.io.pause();
+    socket.once('drain', () => {
+      link.pausedByOutbound = false;
+      link.outboundStallSinceMs = 0;
+      this.maybeResume(link);
+    });
+  }
+
+  private outboundOverflow(link: DeviceLink, detail: string): void {
+    this.counters.outboundOverflows++;
+    if (this.unacked.add('EDGE_OUTBOUND_OVERFLOW')) this.linkLog(link).warn({ code: 'EDGE_OUTBOUND_OVERFLOW', detail }, 'EDGE_OUTBOUND_OVERFLOW: the peer does not read its replies; closing (further ones are counted per stats interval)');
+    this.close(link, CLOSE_CODES.OUTBOUND_OVERFLOW, `EDGE_OUTBOUND_OVERFLOW: ${detail}`);
+  }
+
+  /** Notes when an incomplete frame starts being held (frame_timeout_s runs from then until it completes). */
+  private trackPartialFrame(link: DeviceLink, partial: boolean, at: number): void {
+    if (!partial) {
+      link.partialSinceMs = 0;
+    } else if (link.partialSinceMs === 0) {
+      link.partialSinceMs = at;
+      this.watched.add(link);
+    }
+  }
+
+  /** One pass over the connections that have a deadline running (a partial frame, a stall, a close). */
+  private sweepDeadlines(): void {
+    const nowMs = this.now();
+    const frameMs = this.cfg.frame_timeout_s * 1000;
+    for (const link of this.watched) {
+      if (link.closed) {
+        this.watched.delete(link);
+        continue;
+      }
+      if (link.closing) {
+        if (nowMs - link.closingSinceMs >= CLOSE_DEADLINE_MS) {
+          // in-flight frames never confirmed: not acknowledged, the device sends them again
+          this.destroy(link);
+          this.watched.delete(link);
+        }
+        continue;
+      }
+      if (link.outboundStallSinceMs > 0 && nowMs - link.outboundStallSinceMs >= frameMs) {
+        this.outboundOverflow(link, `no replies read for ${this.cfg.frame_timeout_s} s`);
+      } else if (link.partialSinceMs > 0 && nowMs - link.partialSinceMs >= frameMs) {
+        this.counters.frameTimeouts++;
+        if (this.unacked.add('EDGE_FRAME_TIMEOUT')) this.linkLog(link).info({ code: 'EDGE_FRAME_TIMEOUT' }, 'EDGE_FRAME_TIMEOUT: a frame did not complete in time; closing (further ones are counted per stats interval)');
+        this.close(link, CLOSE_CODES.FRAME_TIMEOUT, `EDGE_FRAME_TIMEOUT: a frame started ${this.cfg.frame_timeout_s} s ago is still incomplete`);
+      } else if (link.outboundStallSinceMs === 0 && link.partialSinceMs === 0) {
+        this.watched.delete(link);
+      }
+    }
+  }
+
+  /** A per-connection error event, within a per-second budget; beyond it only counted per interval. */
+  private errorEvent(link: DeviceLink, nowMs: number, info: { code: string; reason: string; offset?: number }, bytes: Uint8Array): void {
+    if (this.errorBudget.take(nowMs)) this.events.error(link, nowMs, info, cappedHex(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    else this.errorsNotLogged.add(info.code);
+  }
+
+  private maybeResume(link: DeviceLink): void {
+    if (link.transport !== 'tcp' || link.closing || link.closed || link.pausedByLink || link.pausedByOutbound || this.pausedReasons.size > 0) return;
+    link.io.resume();
+  }
+
+  private setUdpReceiveBuffer(sock: UdpSocket): void {
+    const want = this.cfg.udp_receive_buffer_bytes;
+    if (want <= 0) return;
+    try {
+      sock.setRecvBufferSize(want);
+    } catch (e) {
+      this.log.warn({ err: String(e), udp_receive_buffer_bytes: want }, 'UDP receive buffer size could not be set');
+      return;
+    }
+    // Linux doubles the value for bookkeeping and caps it at net.core.rmem_max
+    const got = sock.getRecvBufferSize();
+    if (got < want) this.log.warn({ requested: want, effective: got }, 'UDP receive buffer is smaller than udp_receive_buffer_bytes (raise net.core.rmem_max)');
   }
 
   private finalize(link: DeviceLink, code: CloseCode, reason: string): void {
@@ -463,7 +621,7 @@ export class Channel extends EventEmitter {
 
   resume(reason: string): void {
     if (!this.pausedReasons.delete(reason) || this.pausedReasons.size > 0) return;
-    for (const l of this.links) if (l.transport === 'tcp' && !l.pausedByLink && !l.closing) l.io.resume();
+    for (const l of this.links) this.maybeResume(l);
   }
 
   // ---------- stats and shutdown ----------
@@ -486,19 +644,33 @@ export class Channel extends EventEmitter {
     }
   }
 
-  private publishStats(): void {
+  private async publishStats(): Promise<void> {
+    await this.readUdpKernelDrops();
     const drops = this.guards.snapshot();
     if (drops) {
       this.events.channelEvent('drops', { ...drops, udp_overload: this.counters.udpOverloadDrops }, 'drops');
       this.log.info({ total: drops.total, by_reason: drops.by_reason, top: drops.top_sources.slice(0, 3) }, 'guard drops in the last interval');
     }
-    if (this.warningCounts.size > 0) {
-      const by_code = Object.fromEntries(this.warningCounts);
-      this.warningCounts.clear();
-      this.events.channelEvent('decode_warnings', { timestamp: this.now() / 1000, by_code });
-      this.log.info({ by_code }, 'decode warnings in the last interval');
+    const warnings = this.warnings.take();
+    if (warnings) {
+      this.events.channelEvent('decode_warnings', { timestamp: this.now() / 1000, by_code: warnings });
+      this.log.info({ by_code: warnings }, 'decode warnings in the last interval');
     }
+    const unacked = this.unacked.take();
+    if (unacked) {
+      this.events.channelEvent('unacknowledged', { timestamp: this.now() / 1000, by_code: unacked });
+      this.log.warn({ by_code: unacked }, 'frames not acknowledged and connections closed by the server in the last interval');
+    }
+    const notLogged = this.errorsNotLogged.take();
+    if (notLogged) this.events.channelEvent('errors_not_logged', { timestamp: this.now() / 1000, by_code: notLogged });
     this.events.channelEvent('counters', { timestamp: this.now() / 1000, ...this.counters, connections: this.connectionCount }, 'counters');
+  }
+
+  /** The kernel's drop count of our UDP socket since start (receive buffer full): see udp-kernel-drops.ts. */
+  private async readUdpKernelDrops(): Promise<void> {
+    if (!this.udpSocket || this.udpKernelDropsAtStart === null) return;
+    const d = await udpKernelDrops(this.udpPort);
+    if (d !== null) this.counters.udpKernelDrops = Math.max(0, d - this.udpKernelDropsAtStart);
   }
 
   /** Graceful stop: no new connections, stop reading, finish in-flight frames (publish, then ACK), close. */
@@ -522,7 +694,8 @@ export class Channel extends EventEmitter {
     }
     if (this.udpSweep) clearInterval(this.udpSweep);
     if (this.statsTimer) clearInterval(this.statsTimer);
-    this.publishStats();
+    if (this.deadlineTimer) clearInterval(this.deadlineTimer);
+    await this.publishStats();
     await this.guards.close();
     await serverClosed;
     this.events.flushCount(0);

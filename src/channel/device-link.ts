@@ -45,6 +45,14 @@ export class DeviceLink {
   bytesOut = 0;
   messages = 0;
   pausedByLink = false;
+  /** Reading stopped because the peer does not read its replies (outbound bytes over the cap). */
+  pausedByOutbound = false;
+  /** When the framer started holding an incomplete frame (0: none); frame_timeout_s counts from here. */
+  partialSinceMs = 0;
+  /** When the peer stopped reading (0: it reads); a stall longer than frame_timeout_s closes it. */
+  outboundStallSinceMs = 0;
+  /** When the close began (0: open); in-flight frames get until the close deadline, then it is forced. */
+  closingSinceMs = 0;
   log: Logger | null = null;
   /** Recently sent bytes, decayed (decode priority: lower goes first). */
   attained = 0;
