@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
 import { fromHex } from '../src/codec/hex.js';
 import { decodeFrames } from '../src/pool/decode-frames.js';
-import type { DecodeTask, FrameMeta } from '../src/pool/task-types.js';
+import { ContextCache } from '../src/pool/context-cache.js';
+import { buildDecodeTask, type BenchFrame } from './lib/decode-task.js';
 import { GOLDEN_RECEIVED_AT_MS, type GoldenFile } from '../src/protocol/golden.js';
 import { loadProtocols } from '../src/protocol/registry.js';
 import type { ProtocolModule, SessionState, Transport } from '../src/protocol/types.js';
@@ -126,15 +127,16 @@ function measure(c: Case, o: DecodeOptions): DecodeCase {
   const records = proto.decode(c.frame, ctx).messages.length;
   // The full decode runs on a task of `batch` copies, as the pool hands them to a worker.
   const buffer = new ArrayBuffer(c.frame.length * o.batch);
-  const frames: FrameMeta[] = [];
+  const frames: BenchFrame[] = [];
   for (let i = 0; i < o.batch; i++) {
     new Uint8Array(buffer, i * c.frame.length, c.frame.length).set(c.frame);
     frames.push({ offset: i * c.frame.length, length: c.frame.length, conn: i, peer: '10.1.2.3:40000', transport: c.transport, receivedAtMs: GOLDEN_RECEIVED_AT_MS, session: c.session });
   }
-  const task: DecodeTask = { protocolId: proto.id, channelId: '1', options: proto.defaultOptions, buffer, frames };
-  const check0 = decodeFrames(proto, task);
+  const task = buildDecodeTask(proto.id, '1', proto.defaultOptions, buffer, frames);
+  const cache = new ContextCache();
+  const check0 = decodeFrames(proto, task, cache);
   if (check0.some((f) => f.error)) throw new Error(`${c.name}: ${check0.find((f) => f.error)?.error?.reason}`);
-  const full = medianTime(() => decodeFrames(proto, task).length, o);
+  const full = medianTime(() => decodeFrames(proto, task, cache).length, o);
   const dec = medianTime(() => proto.decode(c.frame, ctx).messages.length, o);
   const refFn = REFERENCE_DECODERS[proto.id];
   let refNs: number | null = null;

@@ -19,7 +19,8 @@ import type { Socket } from 'node:net';
 import { getProtocol } from '../src/protocol/registry.js';
 import { decodeFrames } from '../src/pool/decode-frames.js';
 import { makeTopics } from '../src/mqtt/topics.js';
-import type { DecodeTask } from '../src/pool/task-types.js';
+import { ContextCache } from '../src/pool/context-cache.js';
+import { buildDecodeTask } from './lib/decode-task.js';
 import { startLoadChild, type LoadChild } from './lib/load-child.js';
 import type { DevicesResult, SubStats } from './lib/load-protocol.js';
 import { cpuMeter, findMosquittoPid, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
@@ -171,11 +172,8 @@ async function channelPayloads(devices: number, channelId: string, root: string)
     const frame = deviceRecordsFrame(IMEI.load + d, 0, 1);
     const buffer = new ArrayBuffer(frame.length);
     new Uint8Array(buffer).set(frame);
-    const task: DecodeTask = {
-      protocolId: 'ruptela', channelId, options: {}, buffer,
-      frames: [{ offset: 0, length: frame.length, conn: d, peer: `127.0.0.1:${40000 + (d % 20000)}`, transport: 'tcp', receivedAtMs: Date.now(), session: {} }],
-    };
-    const o = decodeFrames(proto, task)[0]!;
+    const task = buildDecodeTask('ruptela', channelId, {}, buffer, [{ offset: 0, length: frame.length, conn: d, peer: `127.0.0.1:${40000 + (d % 20000)}`, transport: 'tcp', receivedAtMs: Date.now(), session: {} }]);
+    const o = decodeFrames(proto, task, new ContextCache())[0]!;
     o.payloads.forEach((p, i) => out.push({ topic: topics.message(channelId, o.idents[i]!), payload: p }));
   }
   return out;

@@ -16,7 +16,9 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { DecodePool, type PoolFrame } from '../src/pool/decode-pool.js';
-import type { FrameMeta, FrameOutcome } from '../src/pool/task-types.js';
+import type { FrameOutcome } from '../src/pool/task-types.js';
+import type { BenchFrame } from './lib/decode-task.js';
+import type { PoolConnection } from '../src/pool/decode-pool.js';
 import { getProtocol } from '../src/protocol/registry.js';
 import type { ProtocolModule } from '../src/protocol/types.js';
 import { DEFAULT_CONFIG } from '../src/config/defaults.js';
@@ -88,10 +90,11 @@ async function closedLoop(o: PoolOptions, frames: Uint8Array[], driver: Driver, 
   let stopped = false;
   let outstanding = 0;
   let next = 0;
+  const conns: PoolConnection[] = Array.from({ length: o.conns }, (_, c) => benchConnection(c));
   const make = (): PoolFrame => {
     const i = next++ % frames.length;
     return {
-      bytes: frames[i]!, conn: i % o.conns, peer: `127.0.0.1:${40000 + (i % o.conns)}`, transport: 'tcp', receivedAtMs: Date.now(), session: {},
+      bytes: frames[i]!, connection: conns[i % o.conns]!, receivedAtMs: Date.now(),
       done: (out: FrameOutcome) => {
         outstanding--;
         if (measuring) records += out.payloads.length;
@@ -148,7 +151,7 @@ function variantPool(threads: number, batch: number, input: 'transfer' | 'clone'
   let queue: PoolFrame[] = [];
   let scheduled = false;
   const run = (batchFrames: PoolFrame[]) => {
-    const metas: FrameMeta[] = new Array(batchFrames.length);
+    const metas: BenchFrame[] = new Array(batchFrames.length);
     let buffer: ArrayBuffer | null = null;
     let bytes: Uint8Array[] | null = null;
     if (input === 'transfer') {
@@ -159,14 +162,14 @@ function variantPool(threads: number, batch: number, input: 'transfer' | 'clone'
       let off = 0;
       batchFrames.forEach((f, i) => {
         view.set(f.bytes, off);
-        metas[i] = { offset: off, length: f.bytes.length, conn: f.conn, peer: f.peer, transport: f.transport, receivedAtMs: f.receivedAtMs, session: f.session };
+        metas[i] = benchFrame(f, off);
         off += f.bytes.length;
       });
     } else {
       // Best case for cloning: each frame its own small copy (a socket Buffer slice would drag
       // its whole pooled ArrayBuffer into the clone).
       bytes = batchFrames.map((f) => f.bytes.slice());
-      batchFrames.forEach((f, i) => (metas[i] = { offset: 0, length: f.bytes.length, conn: f.conn, peer: f.peer, transport: f.transport, receivedAtMs: f.receivedAtMs, session: f.session }));
+      batchFrames.forEach((f, i) => (metas[i] = benchFrame(f, 0)));
     }
     const task: VariantTask = { input, output, protocolId: 'ruptela', channelId: '1', options: {}, buffer, bytes, frames: metas };
     void (piscina.run(task, buffer ? { transferList: [buffer] } : {}) as Promise<FrameOutcome[] | ObjectOutcome[]>).then((outs) => {
@@ -275,3 +278,15 @@ export async function main(partial: Partial<PoolOptions> = {}): Promise<BenchRep
 }
 
 if (isMain(import.meta.url)) await runAlone(() => main());
+
+/** A bench connection: its context never changes, so it travels once per worker (or on a miss). */
+function benchConnection(num: number): PoolConnection {
+  const ctx = { conn: num, version: 1, peer: `127.0.0.1:${40000 + num}`, transport: 'tcp' as const, session: {} };
+  return { num, contextVersion: 1, contextSent: 0, context: () => ctx };
+}
+
+/** The variant tasks' per-frame description of a pool frame (they predate the context cache). */
+function benchFrame(f: PoolFrame, offset: number): BenchFrame {
+  const c = f.connection.context();
+  return { offset, length: f.bytes.length, conn: c.conn, peer: c.peer, transport: c.transport, receivedAtMs: f.receivedAtMs, session: c.session };
+}

@@ -7,6 +7,9 @@ import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
 import { getProtocol } from './protocol/registry.js';
+import { MessageSink } from './message/message-sink.js';
+import { FileMediaStore } from './media/media-store.js';
+import type { ChannelHooks } from './channel/channel.js';
 import type { Logger } from './util/log.js';
 
 /**
@@ -18,6 +21,7 @@ export interface App {
   broker: EmbeddedBroker | null;
   brokerUrl: string;
   publisher: Publisher;
+  sink: MessageSink;
   pool: DecodePool;
   channels: Channel[];
   stop(): Promise<void>;
@@ -29,6 +33,8 @@ export interface AppOptions {
   log: Logger;
   /** 'inline' decodes on the main thread (tests); default: config.pool.threads workers. */
   threads?: number | 'inline';
+  /** Runtime hooks of the modules plugged into the channels (commands, assets). */
+  hooks?: ChannelHooks;
 }
 
 export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<App> {
@@ -71,8 +77,9 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
-  const topics = makeTopics(config.mqtt.topic_root);
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, publisher, topics, log, redisUrl: config.redis_url }));
+  const sink = new MessageSink(publisher, makeTopics(config.mqtt.topic_root));
+  const media = new FileMediaStore(config.media.dir, config.media.fsync);
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks: opts.hooks ?? {} }));
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
   const pauseAll = (why: string) => () => {
@@ -115,7 +122,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const reload = (next: EdgeConfig): string[] => reloadChannels(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, pool, channels, stop, reload };
+  return { config, broker, brokerUrl, publisher, sink, pool, channels, stop, reload };
 }
 
 /**

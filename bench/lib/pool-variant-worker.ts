@@ -5,7 +5,9 @@
  * the main thread must then serialise itself).
  */
 import { decodeFrames } from '../../src/pool/decode-frames.js';
-import type { DecodeTask, FrameMeta, FrameOutcome } from '../../src/pool/task-types.js';
+import type { FrameOutcome } from '../../src/pool/task-types.js';
+import { ContextCache } from '../../src/pool/context-cache.js';
+import { buildDecodeTask, type BenchFrame } from './decode-task.js';
 import { getProtocol } from '../../src/protocol/registry.js';
 import type { Message } from '../../src/protocol/types.js';
 
@@ -19,8 +21,10 @@ export interface VariantTask {
   buffer: ArrayBuffer | null;
   /** input = clone: one Uint8Array per frame (structured-cloned, offsets unused). */
   bytes: Uint8Array[] | null;
-  frames: FrameMeta[];
+  frames: BenchFrame[];
 }
+
+const cache = new ContextCache();
 
 export interface ObjectOutcome {
   idents: string[];
@@ -31,12 +35,12 @@ export interface ObjectOutcome {
 export default async function variantTask(t: VariantTask): Promise<FrameOutcome[] | ObjectOutcome[]> {
   const proto = await getProtocol(t.protocolId);
   if (t.output === 'strings') {
-    if (t.input === 'transfer') return decodeFrames(proto, t as unknown as DecodeTask);
+    if (t.input === 'transfer') return decodeFrames(proto, buildDecodeTask(t.protocolId, t.channelId, t.options, t.buffer!, t.frames), cache);
     // Same serialisation code, one single-frame task per cloned frame.
     return t.frames.map((f, i) => {
       const b = t.bytes![i]!;
-      const task: DecodeTask = { protocolId: t.protocolId, channelId: t.channelId, options: t.options, buffer: b.buffer as ArrayBuffer, frames: [{ ...f, offset: b.byteOffset, length: b.length }] };
-      return decodeFrames(proto, task)[0]!;
+      const task = buildDecodeTask(t.protocolId, t.channelId, t.options, b.buffer as ArrayBuffer, [{ ...f, offset: b.byteOffset, length: b.length }]);
+      return decodeFrames(proto, task, cache)[0]!;
     });
   }
   const all = t.input === 'transfer' ? new Uint8Array(t.buffer!) : null;

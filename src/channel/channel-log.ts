@@ -1,4 +1,4 @@
-import type { Publisher } from '../mqtt/publisher.js';
+import type { MessageSink } from '../message/message-sink.js';
 import type { Topics } from '../mqtt/topics.js';
 import type { CloseCode } from '../net/close-codes.js';
 import { CLOSE_REASONS } from '../net/close-codes.js';
@@ -13,11 +13,14 @@ export class ChannelLog {
   private countTimer: NodeJS.Timeout | null = null;
   private lastCount = -1;
 
+  private readonly topics: Topics;
+
   constructor(
     private readonly channelId: string,
-    private readonly publisher: Publisher,
-    private readonly topics: Topics,
-  ) {}
+    private readonly sink: MessageSink,
+  ) {
+    this.topics = sink.topics;
+  }
 
   private base(link: DeviceLink, nowMs: number, event: number): Record<string, unknown> {
     const o: Record<string, unknown> = { event_code: event, timestamp: nowMs / 1000, 'channel.id': this.channelId, conn: link.id, peer: link.peer, transport: link.transport };
@@ -26,12 +29,12 @@ export class ChannelLog {
   }
 
   accepted(link: DeviceLink, nowMs: number): void {
-    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'accepted'), JSON.stringify(this.base(link, nowMs, 100)));
+    this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'accepted'), JSON.stringify(this.base(link, nowMs, 100)));
   }
 
   identified(link: DeviceLink, nowMs: number): void {
-    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'identified'), JSON.stringify(this.base(link, nowMs, 101)));
-    this.publisher.publish(this.topics.deviceState(this.channelId, link.ident!, 'connected'), 'true', true, noop);
+    this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'identified'), JSON.stringify(this.base(link, nowMs, 101)));
+    this.sink.state(this.topics.deviceState(this.channelId, link.ident!, 'connected'), 'true');
   }
 
   closed(link: DeviceLink, nowMs: number, code: CloseCode, detail: string, stillConnected: boolean): void {
@@ -42,19 +45,19 @@ export class ChannelLog {
     o.msgs = link.messages;
     o.recv = link.bytesIn;
     o.send = link.bytesOut;
-    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'closed'), JSON.stringify(o));
-    if (link.ident && !stillConnected) this.publisher.publish(this.topics.deviceState(this.channelId, link.ident, 'connected'), 'false', true, noop);
+    this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'closed'), JSON.stringify(o));
+    if (link.ident && !stillConnected) this.sink.state(this.topics.deviceState(this.channelId, link.ident, 'connected'), 'false');
   }
 
   /** An ident no longer served by any connection of this channel (its connection changed ident). */
   released(ident: string): void {
-    this.publisher.publish(this.topics.deviceState(this.channelId, ident, 'connected'), 'false', true, noop);
+    this.sink.state(this.topics.deviceState(this.channelId, ident, 'connected'), 'false');
   }
 
   /** A rejected connection that never became a link (guards, connection cap). */
   rejected(peer: string, transport: string, nowMs: number, code: CloseCode): void {
     const o = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': this.channelId, peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };
-    this.publisher.publishLog(this.topics.channelLog(this.channelId, 'connections/rejected'), JSON.stringify(o));
+    this.sink.log(this.topics.channelLog(this.channelId, 'connections/rejected'), JSON.stringify(o));
   }
 
   error(link: DeviceLink, nowMs: number, info: { code: string; reason: string; offset?: number }, hex: string): void {
@@ -63,14 +66,14 @@ export class ChannelLog {
     o.reason = info.reason;
     if (info.offset !== undefined) o.offset = info.offset;
     o.hex = hex;
-    this.publisher.publishLog(this.topics.connectionLog(this.channelId, link.id, 'error'), JSON.stringify(o));
+    this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'error'), JSON.stringify(o));
   }
 
   /** Aggregated channel-level event (drops, warnings): one publish per stats interval at most. */
   channelEvent(event: string, payload: Record<string, unknown>, retainedStateProperty?: string): void {
     const json = JSON.stringify(payload);
-    this.publisher.publishLog(this.topics.channelLog(this.channelId, event), json);
-    if (retainedStateProperty) this.publisher.publish(this.topics.channelState(this.channelId, retainedStateProperty), json, true, noop);
+    this.sink.log(this.topics.channelLog(this.channelId, event), json);
+    if (retainedStateProperty) this.sink.state(this.topics.channelState(this.channelId, retainedStateProperty), json);
   }
 
   /** Retained connections_count, coalesced to at most one publish per 500 ms. */
@@ -81,7 +84,7 @@ export class ChannelLog {
       const n = count();
       if (n === this.lastCount) return;
       this.lastCount = n;
-      this.publisher.publish(this.topics.channelState(this.channelId, 'connections_count'), String(n), true, noop);
+      this.sink.state(this.topics.channelState(this.channelId, 'connections_count'), String(n));
     }, 500);
     this.countTimer.unref();
   }
@@ -90,8 +93,6 @@ export class ChannelLog {
     if (this.countTimer) clearTimeout(this.countTimer);
     this.countTimer = null;
     this.lastCount = n;
-    this.publisher.publish(this.topics.channelState(this.channelId, 'connections_count'), String(n), true, noop);
+    this.sink.state(this.topics.channelState(this.channelId, 'connections_count'), String(n));
   }
 }
-
-function noop(): void {}

@@ -1,107 +1,92 @@
-import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import type { ChannelConfig } from '../config/schema.js';
 import { EdgeError, type ErrorInfo } from '../errors.js';
-import type { Publisher } from '../mqtt/publisher.js';
-import type { Topics } from '../mqtt/topics.js';
+import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
+import type { MediaStore } from '../media/media-store.js';
+import type { MessageSink } from '../message/message-sink.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
-import { Framer } from '../net/framer.js';
-import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
-import type { FrameOutcome } from '../pool/task-types.js';
-import type { CommandReply, ProtocolModule } from '../protocol/types.js';
+import type { DecodePool } from '../pool/decode-pool.js';
+import type { CommandRequest, EncodedCommand, FramePart, ProtocolModule } from '../protocol/types.js';
 import { cappedHex, type Logger } from '../util/log.js';
-import { mergeSession } from '../protocol/session.js';
 import { ChannelGuards } from './channel-guards.js';
 import { ChannelLog } from './channel-log.js';
-import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
-import type { UdpRateVerdict } from '../guard/udp-rate-limit.js';
-import { DeviceLink, type Slot } from './device-link.js';
-import { PerSecondBudget, Tally } from '../util/tally.js';
-import { udpKernelDrops } from '../net/udp-kernel-drops.js';
+import { ChannelStats } from './channel-stats.js';
+import { Deadlines } from './deadlines.js';
+import type { DeviceLink } from './device-link.js';
+import { FramePipeline, type PipelineHooks } from './frame-pipeline.js';
+import { IdentTable } from './ident-table.js';
+import type { ListenerHost } from './listener-host.js';
+import { TcpListener } from './tcp-listener.js';
+import { UdpListener } from './udp-listener.js';
 
 /**
- * One channel: one protocol on a TCP and/or UDP port. Owns listeners, framing, sessions and the
- * ACK ordering; decoding happens in the shared pool, publishing in the shared publisher.
- *
- * Flow per frame: framer → slot (arrival order) → pool → publish each message QoS 1 →
- * all PUBACKs → slot ready → replies written in slot order (device-link.ts).
+ * One channel: one protocol (and its family's parts) on TCP and/or UDP ports. Composes the parts
+ * that each do one job (ARCHITECTURE.md): listeners (tcp-listener, udp-listener) make DeviceLinks,
+ * the frame pipeline decodes, publishes and acknowledges, the ident table knows which link serves
+ * which device, deadlines bound every connection in time, and the channel log and stats report.
+ * What is left here is the lifecycle: start, the one close path, pause/resume, reload, stop, and
+ * the seams other modules use (`send`, `encode`, `isOnline`, hooks).
  */
+export interface ChannelHooks extends PipelineHooks {
+  /** The device's identification was handled (queued commands can go out now). */
+  identified?(channelId: string, ident: string): void;
+  /** No link of this channel serves the ident any more. */
+  offline?(channelId: string, ident: string): void;
+}
+
 export interface ChannelDeps {
   pool: DecodePool;
-  publisher: Publisher;
-  topics: Topics;
+  sink: MessageSink;
   log: Logger;
+  media?: MediaStore | null;
+  hooks?: ChannelHooks;
   now?: () => number;
   /** Shared guard counters across instances (config redis_url); empty = local memory. */
   redisUrl?: string;
 }
 
-/** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
-const MAX_SLOTS_PER_LINK = 64;
-/** Half-life of a connection's attained service (decode priority), ms. */
-const ATTAINED_HALF_LIFE_MS = 2000;
-/** UDP peers without traffic for this long are forgotten (their session with them). */
-const UDP_PEER_TTL_MS = 10 * 60_000;
-/**
- * A closing connection whose in-flight frames are still not confirmed after this long is closed
- * anyway (their frames are not acknowledged, so the device sends them again): a close must end even
- * when the broker never answers.
- */
-const CLOSE_DEADLINE_MS = 10_000;
 /** After a graceful end(), a peer that does not take the last bytes is destroyed this much later. */
 const CLOSE_LINGER_MS = 2_000;
-/** Individual per-connection error events published per second; the rest are counted per interval. */
-const ERROR_EVENTS_PER_SECOND = 20;
 
-export class Channel extends EventEmitter {
+export class Channel implements ListenerHost {
   readonly id: string;
-  private tcpServer: Server | null = null;
-  private udpSocket: UdpSocket | null = null;
-  private readonly links = new Set<DeviceLink>();
-  private readonly byIdent = new Map<string, DeviceLink>();
-  private readonly udpPeers = new Map<string, DeviceLink>();
-  private readonly sockets = new Map<DeviceLink, Socket>();
-  private readonly events: ChannelLog;
+  readonly events: ChannelLog;
   readonly guards: ChannelGuards;
-  private readonly log: Logger;
-  private readonly now: () => number;
-  private readonly maxFrameBytes: number;
-  private readonly options: Record<string, unknown>;
-  private pausedReasons = new Set<string>();
-  private stopping = false;
-  private udpSweep: NodeJS.Timeout | null = null;
-  private readonly warnings = new Tally();
-  /** Frames not acknowledged, by code (publish failed, spool write failed, ...), per stats interval. */
-  private readonly unacked = new Tally();
-  /** Error events over the per-second budget, by code, per stats interval. */
-  private readonly errorsNotLogged = new Tally();
-  private readonly errorBudget = new PerSecondBudget(ERROR_EVENTS_PER_SECOND);
+  readonly stats = new ChannelStats();
+  readonly pipeline: FramePipeline;
+  readonly log: Logger;
+  readonly options: Record<string, unknown>;
+  readonly closeLingerMs = CLOSE_LINGER_MS;
+  private readonly idents = new IdentTable();
+  private readonly links = new Set<DeviceLink>();
+  private readonly tcp: TcpListener[] = [];
+  private readonly udp: UdpListener[] = [];
+  private readonly deadlines: Deadlines;
+  private readonly hooks: ChannelHooks;
+  private readonly pausedReasons = new Set<string>();
   private statsTimer: NodeJS.Timeout | null = null;
-  /** Deadlines (frame timeout, outbound stall, close) are checked by one sweep, not a timer per socket. */
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private readonly watched = new Set<DeviceLink>();
-  private udpKernelDropsAtStart: number | null = null;
-  readonly counters = { frames: 0, messages: 0, acked: 0, decodeErrors: 0, udpOverloadDrops: 0, udpKernelDrops: 0, udpRepliesDropped: 0, outboundOverflows: 0, frameTimeouts: 0 };
-  tcpPort = 0;
-  udpPort = 0;
   private tcpOpen = 0;
+  stopping = false;
+  readonly now: () => number;
 
   constructor(
     readonly cfg: ChannelConfig,
     readonly proto: ProtocolModule,
     private readonly deps: ChannelDeps,
   ) {
-    super();
     this.id = cfg.id;
     this.log = deps.log.child({ channel: cfg.id, protocol: proto.id });
     this.now = deps.now ?? Date.now;
-    this.events = new ChannelLog(cfg.id, deps.publisher, deps.topics);
+    this.hooks = deps.hooks ?? {};
+    this.events = new ChannelLog(cfg.id, deps.sink);
     this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log);
-    this.maxFrameBytes = cfg.max_frame_bytes > 0 ? Math.min(cfg.max_frame_bytes, proto.maxFrameBytes) : proto.maxFrameBytes;
     this.options = { ...proto.defaultOptions, ...cfg.options };
+    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, hooks: this.hooks });
+    this.deadlines = new Deadlines(this);
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
     if (cfg.udp_port !== null && !proto.transports.includes('udp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no UDP transport`);
+    for (const id of Object.keys(cfg.parts ?? {})) {
+      if (!proto.parts?.some((p) => p.id === id)) throw new EdgeError('EDGE_CONFIG_INVALID', `channels[${cfg.id}].parts.${id}: protocol ${proto.id} has no part "${id}" (it has: ${(proto.parts ?? []).map((p) => p.id).join(', ') || 'none'})`);
+    }
   }
 
   /** Open TCP connections (a counter: it is read on every accept, so no scan of the links). */
@@ -109,501 +94,162 @@ export class Channel extends EventEmitter {
     return this.tcpOpen;
   }
 
+  get readingPaused(): boolean {
+    return this.pausedReasons.size > 0;
+  }
+
+  /** TCP/UDP port of the main listener (0 when none); parts: `portOf(part)`. */
+  get tcpPort(): number {
+    return this.tcp.find((l) => l.partId === '')?.port ?? 0;
+  }
+
+  get udpPort(): number {
+    return this.udp.find((l) => l.partId === '')?.port ?? 0;
+  }
+
+  portOf(part: string, transport: 'tcp' | 'udp' = 'tcp'): number {
+    return (transport === 'tcp' ? this.tcp : this.udp).find((l) => l.partId === part)?.port ?? 0;
+  }
+
+  /** Back-compat for the stats payload and tests: the counters object. */
+  get counters(): ChannelStats['counters'] {
+    return this.stats.counters;
+  }
+
+  private frameLimit(part: FramePart): number {
+    return this.cfg.max_frame_bytes > 0 ? Math.min(this.cfg.max_frame_bytes, part.maxFrameBytes) : part.maxFrameBytes;
+  }
+
   async start(statsIntervalS = 60): Promise<void> {
-    if (this.cfg.tcp_port !== null) {
-      // pauseOnConnect: nothing is read from a socket before the guards have seen its address.
-      const server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-      server.maxConnections = this.cfg.max_connections + 1024; // hard OS-level ceiling; the soft cap below logs
-      await listen(server, this.cfg.tcp_port, this.cfg.host, `channel ${this.id} TCP`);
-      this.tcpServer = server;
-      const a = server.address();
-      this.tcpPort = typeof a === 'object' && a ? a.port : this.cfg.tcp_port;
+    const endpoints: { part: FramePart; id: string; tcp: number | null; udp: number | null }[] = [{ part: this.proto, id: '', tcp: this.cfg.tcp_port, udp: this.cfg.udp_port }];
+    for (const [id, ports] of Object.entries(this.cfg.parts ?? {})) {
+      endpoints.push({ part: this.proto.parts!.find((p) => p.id === id)!, id, tcp: ports.tcp_port, udp: ports.udp_port });
     }
-    if (this.cfg.udp_port !== null) {
-      const type = this.cfg.host.includes(':') ? 'udp6' : 'udp4';
-      const sock = createSocket({ type, reuseAddr: false });
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', (e: NodeJS.ErrnoException) => reject(new EdgeError('EDGE_PORT_IN_USE', `channel ${this.id} UDP cannot bind ${this.cfg.host}:${this.cfg.udp_port}: ${e.message}`)));
-        sock.bind(this.cfg.udp_port!, this.cfg.host, () => resolve());
-      });
-      sock.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
-      sock.on('error', (e) => this.log.error({ err: e }, 'UDP socket error'));
-      this.udpSocket = sock;
-      this.udpPort = sock.address().port;
-      this.setUdpReceiveBuffer(sock);
-      this.udpKernelDropsAtStart = await udpKernelDrops(this.udpPort);
-      this.udpSweep = setInterval(() => this.sweepUdpPeers(), 60_000);
-      this.udpSweep.unref();
+    for (const e of endpoints) {
+      if (e.tcp !== null) {
+        const l = new TcpListener(this, e.part, e.id, this.frameLimit(e.part));
+        await l.start(this.cfg.host, e.tcp);
+        this.tcp.push(l);
+      }
+      if (e.udp !== null) {
+        const l = new UdpListener(this, e.part, e.id, this.frameLimit(e.part), (link) => this.forget(link));
+        await l.start(this.cfg.host, e.udp);
+        this.udp.push(l);
+      }
     }
     this.statsTimer = setInterval(() => void this.publishStats(), statsIntervalS * 1000);
     this.statsTimer.unref();
-    const sweepMs = Math.max(100, Math.min(1000, (this.cfg.frame_timeout_s * 1000) / 4));
-    this.deadlineTimer = setInterval(() => this.sweepDeadlines(), sweepMs);
-    this.deadlineTimer.unref();
+    this.deadlines.start();
     this.events.flushCount(0);
-    this.log.info({ tcp: this.tcpServer ? `${this.cfg.host}:${this.tcpPort}` : null, udp: this.udpSocket ? `${this.cfg.host}:${this.udpPort}` : null }, `channel ${this.id} (${this.proto.id}) listening`);
+    const where = (ls: readonly { port: number; partId: string }[]) => ls.map((l) => `${this.cfg.host}:${l.port}${l.partId ? ` (${l.partId})` : ''}`).join(', ') || null;
+    this.log.info({ tcp: where(this.tcp), udp: where(this.udp) }, `channel ${this.id} (${this.proto.id}) listening`);
   }
 
-  // ---------- TCP ----------
+  // ---------- link lifecycle (ListenerHost) ----------
 
-  private accept(socket: Socket): void {
-    const nowMs = this.now();
-    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    const address = socket.remoteAddress ?? '';
-    const verdict = this.guards.checkIp(address);
-    if (verdict !== 'allow') {
-      socket.destroy();
-      this.guards.count(verdict, address, 'tcp');
-      if (this.guards.mayLogRejection(nowMs)) this.events.rejected(peer, 'tcp', nowMs, IP_FILTER_CLOSE_CODES[verdict]);
-      return;
-    }
-    if (this.connectionCount >= this.cfg.max_connections) {
-      socket.destroy();
-      this.events.rejected(peer, 'tcp', nowMs, CLOSE_CODES.CONNECTION_LIMIT);
-      this.log.warn({ peer, max_connections: this.cfg.max_connections }, 'EDGE_CONNECTION_LIMIT: connection refused');
-      return;
-    }
-    const framer = new Framer(this.proto, this.maxFrameBytes);
-    const outboundCap = this.cfg.max_outbound_bytes;
-    const link: DeviceLink = new DeviceLink('tcp', peer, {
-      // Every byte to a device (ACKs, commands, server frames) goes through here, so this is the one
-      // place that bounds what a peer that does not read can make us hold.
-      write: (b) => {
-        if (socket.destroyed) return;
-        socket.write(b);
-        if (socket.writableLength > outboundCap) this.outboundOverCap(link, socket);
-      },
-      end: () => socket.end(),
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    }, nowMs);
-    link.address = address;
+  opened(link: DeviceLink): void {
     this.links.add(link);
-    this.sockets.set(link, socket);
-    this.tcpOpen++;
-    if (this.pausedReasons.size === 0) socket.resume();
-    socket.setTimeout(this.cfg.idle_timeout_s * 1000, () => this.close(link, CLOSE_CODES.INACTIVITY_TIMEOUT, `no data for ${this.cfg.idle_timeout_s} s`));
-    socket.on('data', (chunk: Buffer) => {
-      if (link.closing || link.closed) return;
-      link.bytesIn += chunk.length;
-      const at = this.now();
-      const frames: Buffer[] = [];
-      try {
-        framer.push(chunk, (f) => frames.push(f));
-        this.trackPartialFrame(link, framer.buffered > 0, at);
-      } catch (e) {
-        if (frames.length) this.enqueue(link, frames, at);
-        const info = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH' as const, reason: String(e) };
-        this.counters.decodeErrors++;
-        this.errorEvent(link, at, info, chunk);
-        this.linkLog(link).debug({ code: info.code, hex: cappedHex(chunk) }, 'framing error');
-        this.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);
-        return;
-      }
-      if (frames.length) this.enqueue(link, frames, at);
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => this.linkLog(link).debug({ err: e.code ?? e.message }, 'socket error'));
-    socket.on('close', () => this.finalize(link, link.closing?.code ?? CLOSE_CODES.BY_DEVICE, link.closing?.reason ?? ''));
-    this.events.accepted(link, nowMs);
-    this.events.connectionsCount(() => this.connectionCount);
-  }
-
-  // ---------- UDP ----------
-
-  private datagram(msg: Buffer, rinfo: RemoteInfo): void {
-    if (this.stopping) return;
-    const verdict = this.guards.checkIp(rinfo.address);
-    if (verdict !== 'allow') {
-      this.guards.count(verdict, rinfo.address, 'udp');
-      return;
+    if (link.transport === 'tcp') {
+      this.tcpOpen++;
+      this.events.accepted(link, link.openedAtMs);
+      this.events.connectionsCount(() => this.connectionCount);
     }
-    const admit = this.guards.admitUdp(rinfo.address);
-    if (admit === true) this.admitted(msg, rinfo);
-    else if (typeof admit === 'string') this.guards.count(admit, rinfo.address, 'udp');
-    else admit.then((v: UdpRateVerdict) => (v === true ? this.admitted(msg, rinfo) : this.guards.count(v, rinfo.address, 'udp')), (e: unknown) => this.log.error({ err: String(e) }, 'UDP limiter failed'));
-  }
-
-  private admitted(msg: Buffer, rinfo: RemoteInfo): void {
-    if (this.stopping) return;
-    const at = this.now();
-    if (this.pausedReasons.size > 0) {
-      // A UDP socket cannot be paused; a datagram we cannot take now is not acknowledged, so the
-      // device resends it. Counted, never logged one by one.
-      this.counters.udpOverloadDrops++;
-      return;
-    }
-    const key = `${rinfo.address}:${rinfo.port}`;
-    let link = this.udpPeers.get(key);
-    if (!link) {
-      // Bound the peer table (spoofed-source floods): evict the oldest idle peer beyond max_connections.
-      if (this.udpPeers.size >= this.cfg.max_connections) {
-        for (const [k, old] of this.udpPeers) {
-          if (old.slots.length > 0) continue;
-          this.forgetUdpPeer(k, old);
-          break;
-        }
-      }
-      const sock = this.udpSocket!;
-      link = new DeviceLink('udp', key, {
-        // UDP cannot pause a peer: a reply that would grow the send queue past the cap is not sent
-        // (the device resends that datagram), so spoofed sources cannot make us buffer without bound.
-        write: (b) => {
-          if (sock.getSendQueueSize() > this.cfg.max_outbound_bytes) this.counters.udpRepliesDropped++;
-          else sock.send(b, rinfo.port, rinfo.address);
-        },
-        end: () => {},
-        pause: () => {},
-        resume: () => {},
-      }, at);
-      link.address = rinfo.address;
-      this.udpPeers.set(key, link);
-      this.links.add(link);
-    }
-    link.bytesIn += msg.length;
-    link.lastSeenMs = at;
-    // A datagram must be exactly one frame.
-    const r = this.proto.split(msg, 0, msg.length);
-    if (r !== msg.length) {
-      const info: ErrorInfo = r > 0 ? { code: 'EDGE_FRAME_LENGTH', reason: `datagram of ${msg.length} bytes holds a ${r}-byte frame`, offset: 0 }
-        : r === 0 ? { code: 'EDGE_DECODE_TRUNCATED', reason: `datagram of ${msg.length} bytes is shorter than its frame`, offset: 0 }
-        : this.proto.explainInvalid(msg, 0, msg.length);
-      this.counters.decodeErrors++;
-      this.errorEvent(link, at, info, msg);
-      return;
-    }
-    this.enqueue(link, [msg], at);
-  }
-
-  /** A UDP peer has no connection to close: forgetting it drops its session and ident ownership. */
-  private forgetUdpPeer(key: string, link: DeviceLink): void {
-    this.udpPeers.delete(key);
-    this.links.delete(link);
-    if (link.ident && this.byIdent.get(link.ident) === link) this.byIdent.delete(link.ident);
-  }
-
-  private sweepUdpPeers(): void {
-    const cutoff = this.now() - UDP_PEER_TTL_MS;
-    for (const [key, link] of this.udpPeers) {
-      if (link.lastSeenMs < cutoff && link.slots.length === 0) this.forgetUdpPeer(key, link);
-    }
-  }
-
-  // ---------- the frame pipeline ----------
-
-  private enqueue(link: DeviceLink, frames: Buffer[], at: number): void {
-    for (const frame of frames) {
-      const slot: Slot = { remaining: -1, replies: null, failed: null, frame, receivedAtMs: at };
-      link.slots.push(slot);
-      link.backlog.push(slot);
-    }
-    this.counters.frames += frames.length;
-    if (link.transport === 'tcp' && link.slots.length >= MAX_SLOTS_PER_LINK && !link.pausedByLink) {
-      link.pausedByLink = true;
-      link.io.pause();
-    }
-    if (!link.decoding) this.submit(link);
-  }
-
-  private submit(link: DeviceLink): void {
-    const items = link.backlog;
-    link.backlog = [];
-    link.decoding = true;
-    // Least-attained-service priority: bytes this connection sent recently (2 s half-life). A device
-    // flushing its black box sends big frames back to back and sinks; a live device stays near the top.
-    const nowMs = this.now();
-    let bytes = 0;
-    for (const slot of items) bytes += slot.frame.length;
-    link.attained = link.attained * Math.pow(0.5, (nowMs - link.attainedAtMs) / ATTAINED_HALF_LIFE_MS) + bytes;
-    link.attainedAtMs = nowMs;
-    let left = items.length;
-    const frames: PoolFrame[] = items.map((slot) => ({
-      bytes: slot.frame,
-      conn: link.num,
-      peer: link.peer,
-      transport: link.transport,
-      receivedAtMs: slot.receivedAtMs,
-      session: link.session,
-      done: (o: FrameOutcome) => {
-        this.outcome(link, slot, o);
-        if (--left === 0) {
-          link.decoding = false;
-          if (link.backlog.length > 0 && !link.closed) this.submit(link);
-        }
-      },
-    }));
-    this.deps.pool.submit(this.proto, this.id, this.options, frames, link.attained);
-  }
-
-  private outcome(link: DeviceLink, slot: Slot, o: FrameOutcome): void {
-    if (link.closed || slot.failed) return;
-    const nowMs = this.now();
-    if (o.session) {
-      const before = link.session.ident;
-      link.session = mergeSession(link.session, o.session);
-      if (link.session.ident && link.session.ident !== before) {
-        // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
-        if (before && this.byIdent.get(before) === link) {
-          this.byIdent.delete(before);
-          this.events.released(before);
-        }
-        this.identified(link, nowMs);
-      }
-    }
-    if (o.warnings) for (const w of o.warnings) this.warnings.add(w.code);
-    if (o.commandReplies) for (const r of o.commandReplies) this.emit('command-reply', link.session.ident, r as CommandReply);
-    if (o.error) {
-      this.counters.decodeErrors++;
-      this.errorEvent(link, nowMs, o.error, slot.frame);
-      this.linkLog(link).debug({ code: o.error.code, reason: o.error.reason, hex: cappedHex(slot.frame) }, 'decode error');
-      const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
-      this.fail(link, slot, o.error, code);
-      return;
-    }
-    slot.replies = o.replies;
-    slot.remaining = o.payloads.length;
-    if (slot.remaining === 0) {
-      this.flushReplies(link);
-      return;
-    }
-    link.messages += o.payloads.length;
-    this.counters.messages += o.payloads.length;
-    const { publisher, topics } = this.deps;
-    for (let i = 0; i < o.payloads.length; i++) {
-      publisher.publish(topics.message(this.id, o.idents[i]!), o.payloads[i]!, false, (err) => {
-        if (slot.failed || link.closed) return;
-        if (err) {
-          const code = err instanceof EdgeError ? err.code : 'EDGE_PUBLISH_FAILED';
-          const info: ErrorInfo = { code, reason: err.message };
-          // one line per code per stats interval, the rest counted: a spool error must not log per frame
-          if (this.unacked.add(code)) this.linkLog(link).warn({ code, err: err.message }, `${code}: frame not acknowledged (further ones are counted per stats interval)`);
-          this.fail(link, slot, info, CLOSE_CODES.INTERNAL_ERROR);
-          return;
-        }
-        if (--slot.remaining === 0) this.flushReplies(link);
-      }, link.num, link.attained);
-    }
-  }
-
-  /** Writes replies of ready slots in order; stops at the first slot still waiting. */
-  private flushReplies(link: DeviceLink): void {
-    while (link.slots.length > 0) {
-      const head = link.slots[0]!;
-      if (head.failed) {
-        if (link.transport === 'udp') {
-          link.slots.shift();
-          continue;
-        }
-        break;
-      }
-      if (head.remaining !== 0) break;
-      link.slots.shift();
-      if (head.replies) {
-        for (const r of head.replies) {
-          link.io.write(r);
-          link.bytesOut += r.length;
-        }
-      }
-      this.counters.acked++;
-    }
-    if (link.pausedByLink && link.slots.length < MAX_SLOTS_PER_LINK / 2) {
-      link.pausedByLink = false;
-      this.maybeResume(link);
-    }
-    if (link.closing) this.finishClose(link);
-    if (link.slots.length === 0) this.emit('idle', link);
   }
 
   /**
-   * A frame that cannot be acknowledged. UDP: that datagram is dropped (no reply), others go on.
-   * TCP: frames after it are abandoned; earlier ones still get their ACKs, then the socket closes.
-   */
-  private fail(link: DeviceLink, slot: Slot | null, info: ErrorInfo, code: CloseCode): void {
-    if (link.transport === 'udp') {
-      if (slot) slot.failed = info;
-      this.flushReplies(link);
-      return;
-    }
-    if (slot) {
-      const idx = link.slots.indexOf(slot);
-      for (let i = Math.max(idx, 0); i < link.slots.length; i++) link.slots[i]!.failed = info;
-      if (idx >= 0) link.slots.length = idx + 1;
-    } else {
-      // framing error: nothing after the last complete frame is trustworthy
-      link.slots.push({ remaining: -1, replies: null, failed: info, frame: Buffer.alloc(0), receivedAtMs: this.now() });
-    }
-    link.backlog = [];
-    this.close(link, code, `${info.code}: ${info.reason}`);
-  }
-
-  /**
-   * The one close path. Stop reading now, answer what is already confirmed, then close. Safe to call
-   * in any state and any number of times: the first call fixes the close code, every call (and
-   * every reply flush while closing) re-checks whether the socket can go now, and the deadline
-   * sweep forces it after CLOSE_DEADLINE_MS, so a close always completes.
+   * The one close path: stop reading, answer what is already confirmed, then close. Safe in any
+   * state and any number of times: the first call fixes the close code; every call (and every reply
+   * flush while closing) re-checks whether the transport can close now, and the deadline sweep forces
+   * it after a bound (deadlines.ts), so a close always completes.
    */
   close(link: DeviceLink, code: CloseCode, reason = ''): void {
     if (link.closed) return;
-    if (!link.closing) {
-      link.closing = { code, reason };
-      link.closingSinceMs = this.now();
-      link.io.pause();
-      if (link.transport === 'tcp') this.watched.add(link);
-    }
-    this.finishClose(link);
+    if (link.beginClose(code, reason, this.now()) && link.transport === 'tcp') this.deadlines.watch(link);
+    link.finishClose();
   }
 
-  /** Closes the socket once nothing confirmed is left to answer (or at once for codes that wait for nothing). */
-  private finishClose(link: DeviceLink): void {
-    if (link.transport !== 'tcp' || !link.closing || link.closed) return;
-    const code = link.closing.code;
-    const now = code === CLOSE_CODES.INACTIVITY_TIMEOUT || code === CLOSE_CODES.IDENT_COLLISION || code === CLOSE_CODES.BLACKLIST_MATCH || code === CLOSE_CODES.WHITELIST_MISMATCH;
-    if (code === CLOSE_CODES.OUTBOUND_OVERFLOW) this.destroy(link);
-    else if (now || link.slots.length === 0 || link.slots[0]!.failed) this.hardClose(link);
-  }
-
-  private hardClose(link: DeviceLink): void {
-    const s = this.sockets.get(link);
-    if (!s || s.destroyed) return;
-    s.destroySoon();
-    // A peer that does not take the last bytes would keep the socket (and its buffers) forever.
-    setTimeout(() => s.destroy(), CLOSE_LINGER_MS).unref();
-  }
-
-  /** Drops the socket and whatever it still buffers at once (a peer that does not read gets nothing more). */
-  private destroy(link: DeviceLink): void {
-    const s = this.sockets.get(link);
-    if (s && !s.destroyed) s.destroy();
-  }
-
-  // ---------- per-connection bounds ----------
-
-  /**
-   * The peer does not read its replies. Past the cap we stop reading its frames (no frames, no new
-   * replies); past twice the cap (replies of frames already in flight) or when it has not drained
-   * within frame_timeout_s, the connection closes with code 22 and its buffers are released.
-   */
-  private outboundOverCap(link: DeviceLink, socket: Socket): void {
-    if (link.closed) return;
-    if (socket.writableLength > 2 * this.cfg.max_outbound_bytes) {
-      this.outboundOverflow(link, `${socket.writableLength} unsent bytes (limit ${2 * this.cfg.max_outbound_bytes})`);
-      return;
-    }
-    if (link.pausedByOutbound) return;
-    link.pausedByOutbound = true;
-    link.outboundStallSinceMs = this.now();
-    this.watched.add(link);
-    link.io.pause();
-    socket.once('drain', () => {
-      link.pausedByOutbound = false;
-      link.outboundStallSinceMs = 0;
-      this.maybeResume(link);
-    });
-  }
-
-  private outboundOverflow(link: DeviceLink, detail: string): void {
-    this.counters.outboundOverflows++;
-    if (this.unacked.add('EDGE_OUTBOUND_OVERFLOW')) this.linkLog(link).warn({ code: 'EDGE_OUTBOUND_OVERFLOW', detail }, 'EDGE_OUTBOUND_OVERFLOW: the peer does not read its replies; closing (further ones are counted per stats interval)');
-    this.close(link, CLOSE_CODES.OUTBOUND_OVERFLOW, `EDGE_OUTBOUND_OVERFLOW: ${detail}`);
-  }
-
-  /** Notes when an incomplete frame starts being held (frame_timeout_s runs from then until it completes). */
-  private trackPartialFrame(link: DeviceLink, partial: boolean, at: number): void {
-    if (!partial) {
-      link.partialSinceMs = 0;
-    } else if (link.partialSinceMs === 0) {
-      link.partialSinceMs = at;
-      this.watched.add(link);
-    }
-  }
-
-  /** One pass over the connections that have a deadline running (a partial frame, a stall, a close). */
-  private sweepDeadlines(): void {
-    const nowMs = this.now();
-    const frameMs = this.cfg.frame_timeout_s * 1000;
-    for (const link of this.watched) {
-      if (link.closed) {
-        this.watched.delete(link);
-        continue;
-      }
-      if (link.closing) {
-        if (nowMs - link.closingSinceMs >= CLOSE_DEADLINE_MS) {
-          // in-flight frames never confirmed: not acknowledged, the device sends them again
-          this.destroy(link);
-          this.watched.delete(link);
-        }
-        continue;
-      }
-      if (link.outboundStallSinceMs > 0 && nowMs - link.outboundStallSinceMs >= frameMs) {
-        this.outboundOverflow(link, `no replies read for ${this.cfg.frame_timeout_s} s`);
-      } else if (link.partialSinceMs > 0 && nowMs - link.partialSinceMs >= frameMs) {
-        this.counters.frameTimeouts++;
-        if (this.unacked.add('EDGE_FRAME_TIMEOUT')) this.linkLog(link).info({ code: 'EDGE_FRAME_TIMEOUT' }, 'EDGE_FRAME_TIMEOUT: a frame did not complete in time; closing (further ones are counted per stats interval)');
-        this.close(link, CLOSE_CODES.FRAME_TIMEOUT, `EDGE_FRAME_TIMEOUT: a frame started ${this.cfg.frame_timeout_s} s ago is still incomplete`);
-      } else if (link.outboundStallSinceMs === 0 && link.partialSinceMs === 0) {
-        this.watched.delete(link);
-      }
-    }
-  }
-
-  /** A per-connection error event, within a per-second budget; beyond it only counted per interval. */
-  private errorEvent(link: DeviceLink, nowMs: number, info: { code: string; reason: string; offset?: number }, bytes: Uint8Array): void {
-    if (this.errorBudget.take(nowMs)) this.events.error(link, nowMs, info, cappedHex(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
-    else this.errorsNotLogged.add(info.code);
-  }
-
-  private maybeResume(link: DeviceLink): void {
-    if (link.transport !== 'tcp' || link.closing || link.closed || link.pausedByLink || link.pausedByOutbound || this.pausedReasons.size > 0) return;
-    link.io.resume();
-  }
-
-  private setUdpReceiveBuffer(sock: UdpSocket): void {
-    const want = this.cfg.udp_receive_buffer_bytes;
-    if (want <= 0) return;
-    try {
-      sock.setRecvBufferSize(want);
-    } catch (e) {
-      this.log.warn({ err: String(e), udp_receive_buffer_bytes: want }, 'UDP receive buffer size could not be set');
-      return;
-    }
-    // Linux doubles the value for bookkeeping and caps it at net.core.rmem_max
-    const got = sock.getRecvBufferSize();
-    if (got < want) this.log.warn({ requested: want, effective: got }, 'UDP receive buffer is smaller than udp_receive_buffer_bytes (raise net.core.rmem_max)');
-  }
-
-  private finalize(link: DeviceLink, code: CloseCode, reason: string): void {
+  finalize(link: DeviceLink, code: CloseCode, reason: string): void {
     if (link.closed) return;
     link.closed = true;
     if (link.transport === 'tcp') this.tcpOpen--;
     this.links.delete(link);
-    this.sockets.delete(link);
-    let still = false;
-    if (link.ident) {
-      if (this.byIdent.get(link.ident) === link) this.byIdent.delete(link.ident);
-      else still = this.byIdent.has(link.ident);
-    }
+    const still = this.idents.release(link);
     this.events.closed(link, this.now(), code, reason, still);
     this.events.connectionsCount(() => this.connectionCount);
-    this.emit('closed', link, code);
+    if (link.ident && !still) this.hooks.offline?.(this.id, link.ident);
   }
 
-  private identified(link: DeviceLink, nowMs: number): void {
-    const ident = link.session.ident!;
-    const other = this.byIdent.get(ident);
-    if (other && other !== link && other.transport === 'tcp' && !other.closed) {
-      this.close(other, CLOSE_CODES.IDENT_COLLISION, `ident ${ident} connected again from ${link.peer}`);
+  /** A UDP peer forgotten by its listener. */
+  private forget(link: DeviceLink): void {
+    this.links.delete(link);
+    const still = this.idents.release(link);
+    if (link.ident && !still) this.hooks.offline?.(this.id, link.ident);
+  }
+
+  identChanged(link: DeviceLink, before: string | undefined, nowMs: number): void {
+    const { displaced, released } = this.idents.claim(link, before);
+    if (released) {
+      // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
+      this.events.released(released);
+      this.hooks.offline?.(this.id, released);
     }
-    this.byIdent.set(ident, link);
+    if (displaced) this.close(displaced, CLOSE_CODES.IDENT_COLLISION, `ident ${link.ident} connected again from ${link.peer}`);
     this.events.identified(link, nowMs);
-    this.emit('identified', link);
+    this.hooks.identified?.(this.id, link.ident!);
+  }
+
+  outboundOverCap(link: DeviceLink, watchDrain: () => void): void {
+    this.deadlines.outboundOverCap(link, watchDrain);
+  }
+
+  outboundDrained(link: DeviceLink): void {
+    link.pausedByOutbound = false;
+    link.outboundStallSinceMs = 0;
+    this.maybeResume(link);
+  }
+
+  partialFrame(link: DeviceLink, partial: boolean, at: number): void {
+    this.deadlines.partialFrame(link, partial, at);
+  }
+
+  /** A per-connection error event, within a per-second budget; beyond it only counted per interval. */
+  errorEvent(link: DeviceLink, nowMs: number, info: ErrorInfo, bytes: Uint8Array): void {
+    if (this.stats.errorBudget.take(nowMs)) this.events.error(link, nowMs, info, cappedHex(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    else this.stats.errorsNotLogged.add(info.code);
   }
 
   /** Child logger of a connection, made on first use (most connections never log anything). */
-  private linkLog(link: DeviceLink): Logger {
+  linkLog(link: DeviceLink): Logger {
     return (link.log ??= this.log.child({ conn: link.id, peer: link.peer }));
+  }
+
+  maybeResume(link: DeviceLink): void {
+    if (link.transport !== 'tcp' || link.closing || link.closed || link.pausedByLink || link.pausedByOutbound || this.pausedReasons.size > 0) return;
+    link.io.resume();
+  }
+
+  // ---------- seams for commands and server-initiated frames ----------
+
+  /** True while a link of this channel serves the ident. */
+  isOnline(ident: string): boolean {
+    const l = this.idents.get(ident);
+    return !!l && !l.closed && !l.closing;
+  }
+
+  /**
+   * Writes bytes to the device between its frames, never inside an ordered ACK sequence
+   * (DeviceLink.send). Throws when no link serves the ident.
+   */
+  send(ident: string, bytes: Uint8Array): void {
+    const l = this.idents.get(ident);
+    if (!l || l.closed || l.closing) throw new EdgeError('EDGE_DEVICE_OFFLINE', `device ${ident} is not connected to channel ${this.id}`);
+    l.send(bytes);
+  }
+
+  /** Encodes a command with the device's session, in a worker. */
+  encode(ident: string, command: CommandRequest): Promise<EncodedCommand> {
+    const session = this.idents.get(ident)?.session ?? { ident };
+    return this.deps.pool.encode(this.proto, command, session);
   }
 
   // ---------- backpressure ----------
@@ -624,7 +270,7 @@ export class Channel extends EventEmitter {
     for (const l of this.links) this.maybeResume(l);
   }
 
-  // ---------- stats and shutdown ----------
+  // ---------- reload, stats and shutdown ----------
 
   /**
    * Config reload: new IP lists and UDP limits take effect at once; open TCP connections whose
@@ -645,70 +291,53 @@ export class Channel extends EventEmitter {
   }
 
   private async publishStats(): Promise<void> {
-    await this.readUdpKernelDrops();
+    const c = this.stats.counters;
+    let kernel: number | null = null;
+    for (const u of this.udp) {
+      const d = await u.kernelDrops();
+      if (d !== null) kernel = (kernel ?? 0) + d;
+    }
+    if (kernel !== null) c.udpKernelDrops = kernel;
     const drops = this.guards.snapshot();
     if (drops) {
-      this.events.channelEvent('drops', { ...drops, udp_overload: this.counters.udpOverloadDrops }, 'drops');
+      this.events.channelEvent('drops', { ...drops, udp_overload: c.udpOverloadDrops }, 'drops');
       this.log.info({ total: drops.total, by_reason: drops.by_reason, top: drops.top_sources.slice(0, 3) }, 'guard drops in the last interval');
     }
-    const warnings = this.warnings.take();
+    const warnings = this.stats.warnings.take();
     if (warnings) {
       this.events.channelEvent('decode_warnings', { timestamp: this.now() / 1000, by_code: warnings });
       this.log.info({ by_code: warnings }, 'decode warnings in the last interval');
     }
-    const unacked = this.unacked.take();
+    const unacked = this.stats.unacked.take();
     if (unacked) {
       this.events.channelEvent('unacknowledged', { timestamp: this.now() / 1000, by_code: unacked });
       this.log.warn({ by_code: unacked }, 'frames not acknowledged and connections closed by the server in the last interval');
     }
-    const notLogged = this.errorsNotLogged.take();
+    const notLogged = this.stats.errorsNotLogged.take();
     if (notLogged) this.events.channelEvent('errors_not_logged', { timestamp: this.now() / 1000, by_code: notLogged });
-    this.events.channelEvent('counters', { timestamp: this.now() / 1000, ...this.counters, connections: this.connectionCount }, 'counters');
-  }
-
-  /** The kernel's drop count of our UDP socket since start (receive buffer full): see udp-kernel-drops.ts. */
-  private async readUdpKernelDrops(): Promise<void> {
-    if (!this.udpSocket || this.udpKernelDropsAtStart === null) return;
-    const d = await udpKernelDrops(this.udpPort);
-    if (d !== null) this.counters.udpKernelDrops = Math.max(0, d - this.udpKernelDropsAtStart);
+    this.events.channelEvent('counters', { timestamp: this.now() / 1000, ...c, connections: this.connectionCount }, 'counters');
   }
 
   /** Graceful stop: no new connections, stop reading, finish in-flight frames (publish, then ACK), close. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    const serverClosed = this.tcpServer ? new Promise<void>((r) => this.tcpServer!.close(() => r())) : Promise.resolve();
+    const serversClosed = Promise.all(this.tcp.map((l) => l.stop()));
     for (const l of this.links) l.io.pause();
     const deadline = this.now() + timeoutMs;
     while (this.now() < deadline && [...this.links].some((l) => l.slots.some((s) => !s.failed))) await new Promise((r) => setTimeout(r, 10));
     for (const l of [...this.links]) {
       if (l.transport === 'tcp') {
-        l.closing = l.closing ?? { code: CLOSE_CODES.SERVER_RESTART, reason: 'shutdown' };
-        const s = this.sockets.get(l);
-        s?.destroy();
-        this.finalize(l, l.closing.code, l.closing.reason);
+        l.beginClose(CLOSE_CODES.SERVER_RESTART, 'shutdown', this.now());
+        l.io.destroy();
+        this.finalize(l, l.closing!.code, l.closing!.reason);
       }
     }
-    if (this.udpSocket) {
-      const u = this.udpSocket;
-      await new Promise<void>((r) => u.close(() => r()));
-    }
-    if (this.udpSweep) clearInterval(this.udpSweep);
     if (this.statsTimer) clearInterval(this.statsTimer);
-    if (this.deadlineTimer) clearInterval(this.deadlineTimer);
+    this.deadlines.stop();
     await this.publishStats();
+    await Promise.all(this.udp.map((l) => l.stop()));
     await this.guards.close();
-    await serverClosed;
+    await serversClosed;
     this.events.flushCount(0);
   }
-}
-
-function listen(server: Server, port: number, host: string, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new EdgeError('EDGE_PORT_IN_USE', `${what} cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
-    );
-    // A large accept backlog: with Node's default (511) an after-load storm of simultaneous
-    // connects overflows it and the kernel makes the dropped ones retry a second later.
-    server.listen({ port, host, backlog: 4096 }, () => resolve());
-  });
 }

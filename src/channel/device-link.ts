@@ -1,41 +1,64 @@
 import type { SessionState, Transport } from '../protocol/types.js';
 import type { ErrorInfo } from '../errors.js';
-import type { CloseCode } from '../net/close-codes.js';
+import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { Logger } from '../util/log.js';
+import type { PoolConnection } from '../pool/decode-pool.js';
+import type { ConnContext } from '../pool/task-types.js';
 
 /**
- * One device's ordered frame pipeline: a TCP connection or a UDP peer (ip:port).
+ * One device's ordered frame pipeline and its outbound side: a TCP connection or a UDP peer (ip:port).
  *
- * Every frame gets a slot in arrival order. A slot becomes ready once its messages are confirmed
- * by the broker (PUBACK); replies are written strictly in slot order, so a device never sees the
- * ACK of frame n+1 before frame n's data is safe. A failed slot (decode error, publish failure)
- * is never acknowledged; on TCP everything after it is abandoned and the connection closes once
- * the earlier slots are answered, so the device resends from the failed frame.
+ * Every frame gets a slot in arrival order. A slot becomes ready once everything durable its
+ * decode asked for is done (messages confirmed by the broker or spooled, file chunks stored);
+ * replies are written strictly in slot order, so a device never sees the ACK of frame n+1 before
+ * frame n's data is safe. A failed slot (decode error, publish failure) is never acknowledged; on
+ * TCP everything after it is abandoned and the connection closes once the earlier slots are
+ * answered, so the device resends from the failed frame.
+ *
+ * Outbound: every byte to the device goes through `write` (replies, server frames, commands), the
+ * one place that counts and bounds what is queued for a peer. `send` puts a frame between two
+ * frames' reply sequences, never inside one.
+ *
+ * Closing: `beginClose` fixes the close code once; `finishClose` may be called any number of
+ * times and closes the transport as soon as nothing confirmed is left to answer.
  */
 export interface Slot {
-  /** Messages not yet confirmed; -1 while decoding. */
+  /** Durable effects (publishes, file chunks) not yet confirmed; -1 while decoding. */
   remaining: number;
   replies: Uint8Array[] | null;
+  /** Server-initiated frames to write right after this slot's replies. */
+  after: Uint8Array[] | null;
   failed: ErrorInfo | null;
   frame: Buffer;
   receivedAtMs: number;
+  /** The frame is the concatenation of parts the decoder asked to reassemble. */
+  reassembled: boolean;
 }
 
 export interface LinkIo {
   write(bytes: Uint8Array): void;
-  /** Close the transport (TCP) — UDP peers just forget. */
-  end(): void;
+  /** Bytes handed to the transport but not yet sent (TCP: socket.writableLength; UDP: 0). */
+  pendingBytes(): number;
   pause(): void;
   resume(): void;
+  /** Graceful close after pending writes (TCP); UDP peers have nothing to close. */
+  end(): void;
+  /** Close now, dropping whatever is still buffered. */
+  destroy(): void;
 }
 
 let nextLinkNum = 1;
 
-export class DeviceLink {
+/** Codes that close at once, without waiting for in-flight frames to be answered. */
+const IMMEDIATE_CLOSE = new Set<CloseCode>([CLOSE_CODES.INACTIVITY_TIMEOUT, CLOSE_CODES.IDENT_COLLISION, CLOSE_CODES.WHITELIST_MISMATCH, CLOSE_CODES.BLACKLIST_MATCH, CLOSE_CODES.OUTBOUND_OVERFLOW]);
+
+export class DeviceLink implements PoolConnection {
   readonly num = nextLinkNum++;
   readonly id: string;
   readonly openedAtMs: number;
   session: SessionState = {};
+  contextVersion = 1;
+  contextSent = 0;
   slots: Slot[] = [];
   backlog: Slot[] = [];
   decoding = false;
@@ -44,6 +67,7 @@ export class DeviceLink {
   bytesIn = 0;
   bytesOut = 0;
   messages = 0;
+  /** Reading stopped because too many frames of this link await their ACK. */
   pausedByLink = false;
   /** Reading stopped because the peer does not read its replies (outbound bytes over the cap). */
   pausedByOutbound = false;
@@ -57,21 +81,101 @@ export class DeviceLink {
   /** Recently sent bytes, decayed (decode priority: lower goes first). */
   attained = 0;
   attainedAtMs = 0;
-  /** Remote IP address (no port), for guards. */
-  address = '';
   lastSeenMs = 0;
+  /** Server frames waiting for the current reply sequence to end. */
+  private pendingSends: Uint8Array[] = [];
+  /** What to do when queued outbound bytes pass the cap (the channel's policy: pause, then close). */
+  onOverCap: ((link: DeviceLink) => void) | null = null;
 
   constructor(
     readonly transport: Transport,
     readonly peer: string,
+    /** Remote IP address (no port), for guards. */
+    readonly address: string,
     readonly io: LinkIo,
     nowMs: number,
+    /** Which listener of the protocol family this link came in on ('' = the main one). */
+    readonly part = '',
+    private readonly outboundCap = Infinity,
   ) {
     this.id = `${transport}-${this.num}`;
     this.openedAtMs = nowMs;
+    this.lastSeenMs = nowMs;
   }
 
   get ident(): string | undefined {
     return this.session.ident;
+  }
+
+  context(): ConnContext {
+    return { conn: this.num, version: this.contextVersion, peer: this.peer, transport: this.transport, session: this.session };
+  }
+
+  setSession(next: SessionState): void {
+    if (next === this.session) return;
+    this.session = next;
+    this.contextVersion++;
+  }
+
+  /** Every outbound byte goes through here. */
+  write(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.io.write(bytes);
+    this.bytesOut += bytes.length;
+    if (this.io.pendingBytes() > this.outboundCap) this.onOverCap?.(this);
+  }
+
+  /** A server-initiated frame: now if no reply sequence is pending, else right after the next one. */
+  send(bytes: Uint8Array): void {
+    if (this.slots.length === 0) this.write(bytes);
+    else this.pendingSends.push(bytes);
+  }
+
+  /**
+   * Writes the replies of ready slots in order and stops at the first slot still waiting (UDP: a
+   * failed slot is dropped and the rest go on; TCP: a failed slot stops everything). Returns how
+   * many frames were acknowledged.
+   */
+  flushReady(): number {
+    let acked = 0;
+    while (this.slots.length > 0) {
+      const head = this.slots[0]!;
+      if (head.failed) {
+        if (this.transport === 'udp') {
+          this.slots.shift();
+          continue;
+        }
+        break;
+      }
+      if (head.remaining !== 0) break;
+      this.slots.shift();
+      if (head.replies) for (const r of head.replies) this.write(r);
+      if (head.after) for (const r of head.after) this.write(r);
+      acked++;
+    }
+    if (this.pendingSends.length > 0 && (acked > 0 || this.slots.length === 0)) {
+      const sends = this.pendingSends;
+      this.pendingSends = [];
+      for (const b of sends) this.write(b);
+    }
+    return acked;
+  }
+
+  /** Records the close reason (the first one wins). Returns false when the link was already closing. */
+  beginClose(code: CloseCode, reason: string, nowMs: number): boolean {
+    if (this.closed || this.closing) return false;
+    this.closing = { code, reason };
+    this.closingSinceMs = nowMs;
+    this.io.pause();
+    return true;
+  }
+
+  /** Closes the transport once nothing confirmed is left to answer (or at once for the immediate codes). */
+  finishClose(): void {
+    if (this.transport !== 'tcp' || !this.closing || this.closed) return;
+    const code = this.closing.code;
+    // a peer that does not read gets nothing more: its buffers are dropped at once
+    if (code === CLOSE_CODES.OUTBOUND_OVERFLOW) this.io.destroy();
+    else if (IMMEDIATE_CLOSE.has(code) || this.slots.length === 0 || this.slots[0]!.failed) this.io.end();
   }
 }

@@ -3,7 +3,7 @@ import { EdgeError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { getProtocol } from '../protocol/registry.js';
 import { mergeSession } from '../protocol/session.js';
 import type { ProtocolModule, SessionState } from '../protocol/types.js';
-import { cutFrames } from './cut-frames.js';
+import { cutFrames } from '../net/cut-frames.js';
 import { flagStr, parseArgs } from './args.js';
 import { parseHexLines, readHexSource, type HexLine } from './hex-input.js';
 

@@ -2,7 +2,7 @@ import { EdgeError } from '../errors.js';
 import { getProtocol } from '../protocol/registry.js';
 import { openTcpDevice, openUdpDevice, type DeviceClient } from '../replay/device-client.js';
 import { planFrames, type PlannedFrame } from '../replay/frame-plan.js';
-import { cutFrames } from './cut-frames.js';
+import { cutFrames } from '../net/cut-frames.js';
 import { flagInt, flagStr, parseArgs } from './args.js';
 import { readHexSource } from './hex-input.js';
 

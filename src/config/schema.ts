@@ -50,6 +50,11 @@ export interface ChannelConfig {
   udp_receive_buffer_bytes: number;
   /** Overrides the protocol's maximum frame size (never above it). 0 = the protocol's. */
   max_frame_bytes: number;
+  /**
+   * Ports of the protocol family's further listeners (ProtocolModule.parts), by part id, e.g.
+   * `{ attachments: { tcp_port: 7100 } }`; a part without an entry is not opened.
+   */
+  parts: Record<string, { tcp_port: number | null; udp_port: number | null }>;
   /** Protocol options merged over the module's defaults. */
   options: Record<string, unknown>;
   ip_whitelist: string[];
@@ -85,11 +90,19 @@ export interface SpoolConfig {
   drain_inflight: number;
 }
 
+/** Where file pieces that devices upload (tacho files, photos, video) are stored (src/media/). */
+export interface MediaConfig {
+  dir: string;
+  /** fdatasync each stored piece before its frame is acknowledged. */
+  fsync: boolean;
+}
+
 export interface EdgeConfig {
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mqtt: MqttConfig;
   pool: PoolConfig;
   spool: SpoolConfig;
+  media: MediaConfig;
   channels: ChannelConfig[];
   /** Shared counters for guards across instances (optional). */
   redis_url: string;

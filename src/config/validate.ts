@@ -130,6 +130,30 @@ function spool(v: unknown): SpoolConfig {
   return out;
 }
 
+function parts(v: unknown, path: string): ChannelConfig['parts'] {
+  if (v === undefined || v === null) return {};
+  if (!isObj(v)) fail(path, 'an object of part ids to { tcp_port, udp_port }', v);
+  const out: ChannelConfig['parts'] = {};
+  for (const [id, ports] of Object.entries(v)) {
+    if (!/^[a-z0-9_-]+$/.test(id)) fail(`${path}.${id}`, 'a part id (lower-case letters, digits, "_", "-")', id);
+    if (!isObj(ports)) fail(`${path}.${id}`, 'an object with tcp_port and/or udp_port', ports);
+    checkKeys(ports, `${path}.${id}`, ['tcp_port', 'udp_port']);
+    const tcp = port(ports.tcp_port, `${path}.${id}.tcp_port`);
+    const udp = port(ports.udp_port, `${path}.${id}.udp_port`);
+    if (tcp === null && udp === null) fail(`${path}.${id}`, 'tcp_port and/or udp_port', undefined);
+    out[id] = { tcp_port: tcp, udp_port: udp };
+  }
+  return out;
+}
+
+function media(v: unknown): EdgeConfig['media'] {
+  const d = DEFAULT_CONFIG.media;
+  if (v === undefined) return { ...d };
+  if (!isObj(v)) fail('media', 'an object', v);
+  checkKeys(v, 'media', Object.keys(d));
+  return { dir: str(v.dir, 'media.dir', d.dir, /./, 'a directory path'), fsync: bool(v.fsync, 'media.fsync', d.fsync) };
+}
+
 const CHANNEL_KEYS = ['id', 'name', 'protocol', ...Object.keys(CHANNEL_DEFAULTS)] as const;
 
 function channel(v: unknown, i: number): ChannelConfig {
@@ -158,6 +182,7 @@ function channel(v: unknown, i: number): ChannelConfig {
     udp_receive_buffer_bytes: int(v.udp_receive_buffer_bytes, `${p}.udp_receive_buffer_bytes`, 0, 1024 * 1024 * 1024, d.udp_receive_buffer_bytes),
     max_frame_bytes: int(v.max_frame_bytes, `${p}.max_frame_bytes`, 0, 64 * 1024 * 1024, d.max_frame_bytes),
     options: (v.options as Obj | undefined) ?? {},
+    parts: parts(v.parts, `${p}.parts`),
     ip_whitelist: strList(v.ip_whitelist, `${p}.ip_whitelist`),
     ip_blacklist: strList(v.ip_blacklist, `${p}.ip_blacklist`),
     max_udp_packets_per_minute: int(v.max_udp_packets_per_minute, `${p}.max_udp_packets_per_minute`, 0, 1_000_000_000, 0),
@@ -172,7 +197,7 @@ function channel(v: unknown, i: number): ChannelConfig {
 export function validateConfig(raw: unknown): EdgeConfig {
   if (raw === undefined || raw === null) raw = {};
   if (!isObj(raw)) fail('(top level)', 'an object of settings', raw);
-  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'spool', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
+  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'spool', 'media', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
   const logLevel = str(raw.log_level, 'log_level', DEFAULT_CONFIG.log_level);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('log_level', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
   let channels: ChannelConfig[];
@@ -191,6 +216,7 @@ export function validateConfig(raw: unknown): EdgeConfig {
     mqtt: mqtt(raw.mqtt),
     pool: pool(raw.pool),
     spool: spool(raw.spool),
+    media: media(raw.media),
     channels,
     redis_url: str(raw.redis_url, 'redis_url', '', /^$|^rediss?:\/\/.+/, 'a redis:// URL or empty'),
     stats_interval_s: int(raw.stats_interval_s, 'stats_interval_s', 1, 86400, DEFAULT_CONFIG.stats_interval_s),

@@ -4,6 +4,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
 import type { MqttConfig } from '../config/schema.js';
 import { FairQueue } from './fair-queue.js';
+import { InboundRouter } from './inbound-router.js';
 
 /**
  * QoS 1 publisher with a bounded in-flight window. `publish` calls back when the broker's PUBACK
@@ -29,6 +30,7 @@ export class Publisher extends EventEmitter {
   /** Publishes waiting behind the window, one lane per device connection (served round-robin). */
   private readonly queue = new FairQueue<Queued>();
   private full = false;
+  private readonly inbound = new InboundRouter();
 
   constructor(
     url: string,
@@ -45,6 +47,7 @@ export class Publisher extends EventEmitter {
       this.emit('up');
     });
     this.client.on('close', () => this.emit('down'));
+    this.client.on('message', (topic, payload) => this.inbound.dispatch(topic, payload));
     this.client.on('error', (e) => this.emit('mqtt-error', e));
   }
 
@@ -95,6 +98,16 @@ export class Publisher extends EventEmitter {
       this.full = true;
       this.windowFull(true);
     }
+  }
+
+  /**
+   * Inbound: subscribes with QoS 1 and routes matching messages to `onMessage`. Resolves once the
+   * broker granted the subscription (MQTT.js renews it after a reconnect).
+   */
+  async subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    this.inbound.add(filter, onMessage);
+    const granted = await this.client.subscribeAsync(filter, { qos: 1 });
+    if (granted.some((g) => g.qos === 128)) throw new Error(`the broker refused the subscription to ${filter}`);
   }
 
   /** Fire-and-forget QoS 0 (log events): not worth a PUBACK round trip, never blocks data. */

@@ -1,17 +1,18 @@
-import { EdgeError, type ErrorInfo } from '../errors.js';
-import { SPLIT_INVALID, SPLIT_NEED_MORE, type ProtocolModule } from '../protocol/types.js';
+import type { FramePart } from '../protocol/types.js';
+import { cutStep } from './frame-cutter.js';
+import { EdgeError } from '../errors.js';
 
 /**
- * TCP stream → frames, using the protocol's pure `split`. Holds at most one partial frame
- * (bounded by maxFrameBytes) and counts resync skips, so a peer sending garbage is closed
- * instead of growing a buffer.
+ * TCP stream → frames, with the rules of frame-cutter.ts. Holds at most one partial frame (bounded
+ * by maxFrameBytes) and counts resync skips, so a peer sending garbage is closed instead of
+ * growing a buffer.
  */
 export class Framer {
   private rest: Buffer | null = null;
   private skipped = 0;
 
   constructor(
-    private readonly proto: Pick<ProtocolModule, 'split' | 'explainInvalid'>,
+    private readonly part: Pick<FramePart, 'split' | 'explainInvalid'>,
     private readonly maxFrameBytes: number,
   ) {}
 
@@ -32,24 +33,17 @@ export class Framer {
     let pos = 0;
     const end = buf.length;
     while (pos < end) {
-      const r = this.proto.split(buf, pos, end);
+      const r = cutStep(this.part, buf, pos, end, this.maxFrameBytes);
       if (r > 0) {
-        if (r > this.maxFrameBytes) throw new EdgeError('EDGE_FRAME_TOO_LARGE', `a ${r}-byte frame exceeds the ${this.maxFrameBytes}-byte limit`, 0);
-        if (pos + r > end) throw new EdgeError('EDGE_FRAME_LENGTH', `splitter returned ${r} bytes but only ${end - pos} are buffered (protocol bug)`);
         onFrame(buf.subarray(pos, pos + r));
         pos += r;
         this.skipped = 0;
-      } else if (r === SPLIT_NEED_MORE) {
-        if (end - pos > this.maxFrameBytes) throw new EdgeError('EDGE_FRAME_TOO_LARGE', `${end - pos} bytes buffered without a complete frame (limit ${this.maxFrameBytes})`, 0);
+      } else if (r === 0) {
         this.rest = Buffer.from(buf.subarray(pos, end));
         return;
-      } else if (r === SPLIT_INVALID) {
-        const info: ErrorInfo = this.proto.explainInvalid(buf, pos, end);
-        throw EdgeError.fromInfo(info);
       } else {
-        const n = Math.min(-r, end - pos);
-        this.skipped += n;
-        pos += n;
+        this.skipped -= r;
+        pos -= r;
         if (this.skipped > this.maxFrameBytes * 4) throw new EdgeError('EDGE_FRAME_GARBAGE', `${this.skipped} bytes skipped without finding a frame`);
       }
     }

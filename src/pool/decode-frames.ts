@@ -1,54 +1,87 @@
 import { EdgeError, toErrorInfo } from '../errors.js';
-import type { ProtocolModule, SessionState } from '../protocol/types.js';
+import type { DecodeContext, FramePart, ProtocolModule } from '../protocol/types.js';
 import { mergeSession } from '../protocol/session.js';
-import { messageId } from '../reliability/message-id.js';
-import type { DecodeTask, FrameOutcome } from './task-types.js';
+import { EnvelopeWriter } from '../message/envelope.js';
+import type { ContextCache } from './context-cache.js';
+import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type FrameOutcome } from './task-types.js';
 
 /**
- * Decodes one task's frames and serialises the messages. Shared by the worker entry and the
- * inline (no-pool) mode, so both paths run the same code.
+ * Decodes one task's frames and serialises the messages with their envelope (src/message/).
+ * Shared by the worker entry and the inline (no-pool) mode, so both paths run the same code.
  *
- * The envelope is appended to the decoder's JSON rather than building a new object per message:
- * one string concat instead of an object copy (keys: message.id, server.timestamp, channel.id,
- * protocol.id, peer). message.id is stable across resends of the same record (message-id.ts).
+ * Frames of one connection in a task are decoded in order, each seeing the session as the frames
+ * before it left it. A connection whose context version this worker does not hold gets a context
+ * miss for that frame and every later frame of it in the task: the pool sends them again with the
+ * context (context-cache.ts). The cache is only written from contexts the main thread sent, so a
+ * version always means the same content.
  */
-export function decodeFrames(proto: ProtocolModule, task: DecodeTask): FrameOutcome[] {
+const MISS: FrameOutcome = Object.freeze({ idents: [], payloads: [], replies: [], contextMiss: true }) as FrameOutcome;
+
+export function partOf(proto: ProtocolModule, part: string): FramePart {
+  if (!part) return proto;
+  const p = proto.parts?.find((x) => x.id === part);
+  if (!p) throw new EdgeError('EDGE_DECODE_INTERNAL', `protocol ${proto.id} has no part "${part}"`);
+  return p;
+}
+
+export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: ContextCache): FrameOutcome[] {
   const bytes = new Uint8Array(task.buffer);
-  const sessions = new Map<number, SessionState>();
-  const channelJson = /^\d+$/.test(task.channelId) && task.channelId.length < 16 ? task.channelId : JSON.stringify(task.channelId);
-  const protoJson = JSON.stringify(proto.id);
-  const out: FrameOutcome[] = new Array(task.frames.length);
-  for (let i = 0; i < task.frames.length; i++) {
-    const f = task.frames[i]!;
-    const session = sessions.get(f.conn) ?? f.session;
-    const frame = bytes.subarray(f.offset, f.offset + f.length);
+  const meta = task.meta;
+  const n = meta.length / META_FIELDS;
+  const out: FrameOutcome[] = new Array(n);
+  for (const c of task.contexts) cache.set(c);
+  let part: FramePart;
+  try {
+    part = partOf(proto, task.part);
+  } catch (e) {
+    const error = toErrorInfo(e);
+    return out.fill({ idents: [], payloads: [], replies: [], error });
+  }
+  const envelope = new EnvelopeWriter(task.channelId, proto.id);
+  /** The context each connection's next frame in this task sees (sessions patched by earlier frames). */
+  const running = new Map<number, ConnContext | null>();
+  for (let i = 0; i < n; i++) {
+    const m = i * META_FIELDS;
+    const conn = meta[m + M_CONN]!;
+    let ctx = running.get(conn);
+    if (ctx === undefined) {
+      ctx = cache.get(conn, meta[m + M_VERSION]!) ?? null;
+      running.set(conn, ctx);
+    }
+    if (ctx === null) {
+      out[i] = MISS;
+      continue;
+    }
+    const offset = meta[m + M_OFFSET]!;
+    const frame = bytes.subarray(offset, offset + meta[m + M_LENGTH]!);
+    const receivedAtMs = meta[m + M_RECEIVED]!;
     try {
-      const r = proto.decode(frame, { transport: f.transport, session, receivedAtMs: f.receivedAtMs, options: task.options });
-      let next = session;
+      const dctx: DecodeContext = { transport: ctx.transport, session: ctx.session, receivedAtMs, options: task.options };
+      if (meta[m + M_FLAGS]! & FLAG_REASSEMBLED) dctx.reassembled = true;
+      const r = part.decode(frame, dctx);
       if (r.session) {
-        next = mergeSession(session, r.session);
-        if (next !== session) sessions.set(f.conn, next);
+        const next = mergeSession(ctx.session, r.session);
+        if (next !== ctx.session) running.set(conn, (ctx = { ...ctx, session: next }));
       }
-      const suffix = `,"server.timestamp":${f.receivedAtMs / 1000},"channel.id":${channelJson},"protocol.id":${protoJson},"peer":${JSON.stringify(f.peer)}}`;
+      const suffix = envelope.frameSuffix(receivedAtMs, ctx.peer);
       const idents: string[] = new Array(r.messages.length);
       const payloads: string[] = new Array(r.messages.length);
-      for (let m = 0; m < r.messages.length; m++) {
-        const msg = r.messages[m]!;
+      for (let k = 0; k < r.messages.length; k++) {
+        const msg = r.messages[k]!;
         let ident = msg.ident;
         if (typeof ident !== 'string' || ident === '') {
-          if (!next.ident) throw new EdgeError('EDGE_DECODE_INVALID', 'the frame carries a message but the device ident is not known yet');
-          ident = next.ident;
+          if (!ctx.session.ident) throw new EdgeError('EDGE_DECODE_INVALID', 'the frame carries a message but the device ident is not known yet');
+          ident = ctx.session.ident;
           msg.ident = ident;
         }
-        idents[m] = ident;
-        const json = JSON.stringify(msg);
-        const idField = `,"message.id":${JSON.stringify(messageId(task.channelId, ident, msg.timestamp, json))}`;
-        payloads[m] = json.length > 2 ? json.slice(0, -1) + idField + suffix : '{' + idField.slice(1) + suffix;
+        idents[k] = ident;
+        payloads[k] = envelope.payload(msg, ident, suffix);
       }
       const o: FrameOutcome = { idents, payloads, replies: r.replies };
       if (r.session) o.session = r.session;
       if (r.warnings.length) o.warnings = r.warnings;
       if (r.commandReplies?.length) o.commandReplies = r.commandReplies;
+      if (r.effects?.length) o.effects = r.effects;
       out[i] = o;
     } catch (e) {
       out[i] = { idents: [], payloads: [], replies: [], error: toErrorInfo(e) };

@@ -1,13 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecodePool, type PoolFrame } from './decode-pool.js';
+import { DecodePool, type PoolConnection, type PoolFrame } from './decode-pool.js';
 import { getProtocol } from '../protocol/registry.js';
 import { fromHex } from '../codec/hex.js';
 
 const HEARTBEAT = fromHex('0009000310f56174900710bd93');
 
+function connection(num: number, session: Record<string, unknown> = {}): PoolConnection {
+  const c: PoolConnection = { num, contextVersion: 1, contextSent: 0, context: () => ({ conn: num, version: c.contextVersion, peer: `p${num}`, transport: 'tcp', session }) };
+  return c;
+}
+
 function frame(conn: number, order: number[]): PoolFrame {
-  return { bytes: HEARTBEAT, conn, peer: `p${conn}`, transport: 'tcp', receivedAtMs: 0, session: {}, done: () => order.push(conn) };
+  return { bytes: HEARTBEAT, connection: connection(conn), receivedAtMs: 0, done: () => order.push(conn) };
 }
 
 test('frames queued in one tick are decoded lowest priority value first (least attained service), FIFO on ties', async () => {
@@ -28,8 +33,9 @@ test('a worker pool decodes and keeps one connection\'s frames together and in o
   try {
     const done: string[] = [];
     const all = new Promise<void>((resolve) => {
+      const conns = new Map([1, 2, 3].map((n) => [n, connection(n)]));
       const mk = (conn: number, i: number): PoolFrame => ({
-        bytes: HEARTBEAT, conn, peer: 'p', transport: 'tcp', receivedAtMs: 0, session: {},
+        bytes: HEARTBEAT, connection: conns.get(conn)!, receivedAtMs: 0,
         done: (o) => {
           assert.equal(o.error, undefined);
           assert.equal(Buffer.from(o.replies[0]!).toString('hex'), '00027401862d');
@@ -50,4 +56,35 @@ test('a worker pool decodes and keeps one connection\'s frames together and in o
   } finally {
     await pool.close();
   }
+});
+
+test('a connection context travels once; a worker lacking its version reports a miss and those frames are decoded again, in order', async () => {
+  const proto = await getProtocol('ruptela');
+  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 16, maxPending: 1000 });
+  const c = connection(7);
+  const peers: string[] = [];
+  const run = (n: number) =>
+    new Promise<void>((resolve) => {
+      let left = n;
+      pool.submit(proto, '1', {}, Array.from({ length: n }, (_, i) => ({
+        bytes: HEARTBEAT, connection: c, receivedAtMs: i,
+        done: (o) => {
+          assert.equal(o.error, undefined);
+          assert.equal(o.contextMiss, undefined, 'a miss never reaches the caller');
+          peers.push(`${c.contextVersion}.${i}`);
+          if (--left === 0) resolve();
+        },
+      })));
+    });
+  await run(3);
+  await run(3);
+  assert.equal(c.contextSent, 1);
+  assert.equal(pool.contextMisses, 0, 'the context was sent with the first task and then cached');
+  // A new version that went to another worker (contextSent says sent, this cache has the old one):
+  c.contextVersion = 2;
+  c.contextSent = 2;
+  await run(3);
+  assert.equal(pool.contextMisses, 3, 'all three frames missed and were decoded again');
+  assert.deepEqual(peers, ['1.0', '1.1', '1.2', '1.0', '1.1', '1.2', '2.0', '2.1', '2.2']);
+  assert.equal(pool.pendingFrames, 0);
 });

@@ -1,32 +1,46 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { ProtocolModule, SessionState, Transport } from '../protocol/types.js';
+import { EdgeError } from '../errors.js';
+import type { CommandRequest, EncodedCommand, ProtocolModule, SessionState } from '../protocol/types.js';
+import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
-import type { DecodeTask, FrameMeta, FrameOutcome } from './task-types.js';
+import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
 import { MinHeap } from './min-heap.js';
 
 /**
- * Batches frames per event-loop tick into one worker task per channel, copies their bytes into a
- * single ArrayBuffer that is transferred (not cloned) to the worker, and calls each frame's
- * callback with its outcome. Emits 'full' when more than `maxPending` frames wait and 'drain'
- * when the backlog falls under half of it, so listeners can pause device sockets.
+ * Batches frames per event-loop tick into one worker task per channel and listener part, copies
+ * their bytes into a single ArrayBuffer that is transferred (not cloned) to the worker, and calls
+ * each frame's callback with its outcome. Emits 'full' when more than `maxPending` frames wait and
+ * 'drain' when the backlog falls under half of it, so listeners can pause device sockets.
  *
  * Socket Buffers are slices of Node's shared pool; transferring their ArrayBuffer would detach
  * the pool, hence the copy (it is also what makes one task per tick cheap: one allocation).
+ *
+ * Connection contexts (peer, transport, session) travel only when they changed since they were
+ * last sent, or after a worker reported a miss (context-cache.ts); per-frame metadata is numbers.
  */
+export interface PoolConnection {
+  readonly num: number;
+  /** Grows whenever peer, transport or session change. */
+  contextVersion: number;
+  /** The last version sent to any worker (the pool updates it). */
+  contextSent: number;
+  context(): ConnContext;
+}
+
 export interface PoolFrame {
   bytes: Uint8Array;
-  conn: number;
-  peer: string;
-  transport: Transport;
+  connection: PoolConnection;
   receivedAtMs: number;
-  session: SessionState;
+  /** Joined from parts by the runtime (`reassemble` effects). */
+  reassembled?: boolean;
   done: (o: FrameOutcome) => void;
 }
 
 interface ChannelQueue {
   protocol: ProtocolModule;
+  part: string;
   channelId: string;
   options: Record<string, unknown>;
   /** Groups of one connection's frames, lowest priority value first. */
@@ -50,7 +64,11 @@ export class DecodePool extends EventEmitter {
   private inflightTasks = 0;
   private readonly maxInflightTasks: number;
   private full = false;
+  /** Inline mode's stand-in for a worker's context cache. */
+  private readonly inlineContexts = new ContextCache();
   readonly threads: number;
+  /** Frames decoded a second time because a worker lacked their connection's context. */
+  contextMisses = 0;
 
   constructor(private readonly opts: DecodePoolOptions) {
     super();
@@ -80,12 +98,14 @@ export class DecodePool extends EventEmitter {
    * Queues frames of one connection; they land in the same task, in order. Lower `priority` is
    * decoded sooner: the channel passes the connection's recently attained service, so a live
    * device is not queued behind thousands of devices flushing their black box (after-load).
+   * `part` names the protocol family's listener that cut the frames ('' = the main one).
    */
-  submit(protocol: ProtocolModule, channelId: string, options: Record<string, unknown>, frames: PoolFrame[], priority = 0): void {
-    let q = this.queues.get(channelId);
+  submit(protocol: ProtocolModule, channelId: string, options: Record<string, unknown>, frames: PoolFrame[], priority = 0, part = ''): void {
+    const key = part ? `${channelId}\u0000${part}` : channelId;
+    let q = this.queues.get(key);
     if (!q) {
-      q = { protocol, channelId, options, groups: new MinHeap<PoolFrame[]>() };
-      this.queues.set(channelId, q);
+      q = { protocol, part, channelId, options, groups: new MinHeap<PoolFrame[]>() };
+      this.queues.set(key, q);
     }
     q.groups.push(priority, frames);
     this.pending += frames.length;
@@ -99,6 +119,15 @@ export class DecodePool extends EventEmitter {
     }
   }
 
+  /** Encodes a command in a worker (inline: here). Throws EdgeError EDGE_COMMAND_UNKNOWN / _INVALID. */
+  async encode(protocol: ProtocolModule, command: CommandRequest, session: SessionState): Promise<EncodedCommand> {
+    if (!this.piscina) return protocol.encode(command, session);
+    const task: EncodeTask = { protocolId: protocol.id, command, session };
+    const o = (await this.piscina.run(task, { name: 'encodeTask' })) as EncodeOutcome;
+    if (o.error) throw EdgeError.fromInfo(o.error);
+    return { bytes: o.bytes, replyKey: o.replyKey };
+  }
+
   private flush(): void {
     this.scheduled = false;
     for (const q of this.queues.values()) {
@@ -106,30 +135,63 @@ export class DecodePool extends EventEmitter {
         // Whole groups only: one connection's frames stay in one task, in order.
         const batch: PoolFrame[] = [];
         while (q.groups.size > 0 && batch.length < this.opts.maxBatchFrames) for (const f of q.groups.pop()!) batch.push(f);
-        this.runBatch(q, batch);
+        this.runBatch(q, batch, false);
       }
     }
   }
 
-  private runBatch(q: ChannelQueue, batch: PoolFrame[]): void {
+  /** `resend`: a retry after a context miss, which carries every context of its frames. */
+  private runBatch(q: ChannelQueue, batch: PoolFrame[], resend: boolean): void {
     let total = 0;
     for (const f of batch) total += f.bytes.length;
     const buffer = new ArrayBuffer(total);
     const view = new Uint8Array(buffer);
-    const metas: FrameMeta[] = new Array(batch.length);
+    const meta = new Float64Array(batch.length * META_FIELDS);
+    const contexts: ConnContext[] = [];
     let off = 0;
+    let lastConn: PoolConnection | null = null;
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
+      const c = f.connection;
       view.set(f.bytes, off);
-      metas[i] = { offset: off, length: f.bytes.length, conn: f.conn, peer: f.peer, transport: f.transport, receivedAtMs: f.receivedAtMs, session: f.session };
+      const m = i * META_FIELDS;
+      meta[m + M_OFFSET] = off;
+      meta[m + M_LENGTH] = f.bytes.length;
+      meta[m + M_CONN] = c.num;
+      meta[m + M_RECEIVED] = f.receivedAtMs;
+      meta[m + M_VERSION] = c.contextVersion;
+      meta[m + M_FLAGS] = f.reassembled ? FLAG_REASSEMBLED : 0;
+      if (c !== lastConn && (resend || c.contextSent !== c.contextVersion)) {
+        contexts.push(c.context());
+        c.contextSent = c.contextVersion;
+      }
+      lastConn = c;
       off += f.bytes.length;
     }
-    const task: DecodeTask = { protocolId: q.protocol.id, channelId: q.channelId, options: q.options, buffer, frames: metas };
+    const task: DecodeTask = { protocolId: q.protocol.id, part: q.part, channelId: q.channelId, options: q.options, buffer, meta, contexts };
     this.inflightTasks++;
     const deliver = (outcomes: FrameOutcome[]) => {
       this.inflightTasks--;
-      this.pending -= batch.length;
-      for (let i = 0; i < batch.length; i++) batch[i]!.done(outcomes[i]!);
+      let retry: PoolFrame[] | null = null;
+      for (let i = 0; i < batch.length; i++) {
+        const o = outcomes[i]!;
+        if (o.contextMiss) (retry ??= []).push(batch[i]!);
+        else {
+          this.pending--;
+          batch[i]!.done(o);
+        }
+      }
+      if (retry) {
+        // Frames after a miss of the same connection missed too, so their order holds.
+        this.contextMisses += retry.length;
+        if (resend) {
+          // cannot happen: the task carried every context; fail loudly rather than loop
+          for (const f of retry) {
+            this.pending--;
+            f.done({ idents: [], payloads: [], replies: [], error: { code: 'EDGE_DECODE_INTERNAL', reason: 'connection context missing in the worker after it was sent' } });
+          }
+        } else this.runBatch(q, retry, true);
+      }
       if (this.full && this.pending < this.opts.maxPending / 2) {
         this.full = false;
         this.emit('drain');
@@ -140,10 +202,10 @@ export class DecodePool extends EventEmitter {
       }
     };
     if (!this.piscina) {
-      deliver(decodeFrames(q.protocol, task));
+      deliver(decodeFrames(q.protocol, task, this.inlineContexts));
       return;
     }
-    this.piscina.run(task, { transferList: [buffer] }).then(deliver, (e: unknown) => {
+    this.piscina.run(task, { transferList: [buffer, meta.buffer as ArrayBuffer] }).then(deliver, (e: unknown) => {
       const reason = e instanceof Error ? e.message : String(e);
       deliver(batch.map(() => ({ idents: [], payloads: [], replies: [], error: { code: 'EDGE_DECODE_INTERNAL' as const, reason: `worker failed: ${reason}` } })));
     });

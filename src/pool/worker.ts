@@ -1,12 +1,27 @@
 /**
- * Piscina worker entry: decodes a batch of frames. Workers own decoding and encoding only;
- * they never touch sockets or MQTT.
+ * Piscina worker entry: decodes a batch of frames, or encodes a command. Workers own decoding and
+ * encoding only; they never touch sockets or MQTT. Each worker thread keeps its own cache of
+ * connection contexts (context-cache.ts).
  */
 import { getProtocol } from '../protocol/registry.js';
+import { toErrorInfo } from '../errors.js';
+import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
-import type { DecodeTask, FrameOutcome } from './task-types.js';
+import type { DecodeTask, EncodeOutcome, EncodeTask, FrameOutcome } from './task-types.js';
+
+const contexts = new ContextCache();
 
 export default async function decodeTask(task: DecodeTask): Promise<FrameOutcome[]> {
   const proto = await getProtocol(task.protocolId);
-  return decodeFrames(proto, task);
+  return decodeFrames(proto, task, contexts);
+}
+
+export async function encodeTask(task: EncodeTask): Promise<EncodeOutcome> {
+  try {
+    const proto = await getProtocol(task.protocolId);
+    const e = proto.encode(task.command, task.session);
+    return { bytes: e.bytes, replyKey: e.replyKey };
+  } catch (e) {
+    return { error: toErrorInfo(e) };
+  }
 }

@@ -15,8 +15,9 @@ export type MessageValue = string | number | boolean | null;
 export type Message = Record<string, MessageValue>;
 
 /**
- * Per-connection state the main thread keeps between frames and hands to every decode.
- * Plain JSON data only (it is structured-cloned into workers).
+ * Per-connection state the main thread keeps between frames and hands to every decode. Plain JSON
+ * data only, and small: it is cached in each worker and re-sent only when it changes. Bulky state
+ * (multi-frame reassembly, file uploads) belongs in effects, which the runtime keeps on the main thread.
  */
 export interface SessionState {
   /** The device identifier once known (IMEI, serial, phone number ...). */
@@ -31,6 +32,8 @@ export interface DecodeContext {
   receivedAtMs: number;
   /** The channel's protocol options (already validated against the module's defaults). */
   options: Readonly<Record<string, unknown>>;
+  /** True when the frame is the concatenation of parts the decoder asked to reassemble. */
+  reassembled?: boolean;
 }
 
 /** A non-fatal finding worth logging (never one per packet on a hot path: the runtime aggregates). */
@@ -50,6 +53,23 @@ export interface CommandReply {
   response: MessageValue;
 }
 
+/**
+ * Work a decoder asks the runtime to do on the main thread for a frame, besides publishing its
+ * messages and writing its replies (ARCHITECTURE.md "Decode effects"). The frame's replies are written
+ * only once every durable effect of it (file chunks) is done, as for its messages' PUBACKs.
+ *   - `server-frame`: bytes the server sends on its own initiative (e.g. a request that follows an
+ *     alarm), written right after this frame's replies, never inside another frame's ACK sequence.
+ *   - `file-chunk`: bytes of a file the device uploads in pieces (tacho DDD, photos), stored by the
+ *     media store under `key` at `offset`; `final` marks the last piece (the store then announces it).
+ *   - `reassemble`: one part of a message the protocol splits over several frames; the runtime keeps
+ *     the parts per connection (bounded in bytes and time) and, once all `count` are there, decodes
+ *     their concatenation as a frame of its own with `DecodeContext.reassembled` set.
+ */
+export type DecodeEffect =
+  | { kind: 'server-frame'; bytes: Uint8Array }
+  | { kind: 'file-chunk'; key: string; offset: number; bytes: Uint8Array; final: boolean; meta?: Record<string, MessageValue> }
+  | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array };
+
 export interface DecodeResult {
   /** Messages in device order. `ident` and `timestamp` are set by the decoder; the runtime adds the envelope. */
   messages: Message[];
@@ -62,6 +82,7 @@ export interface DecodeResult {
   session?: Partial<SessionState>;
   warnings: DecodeWarning[];
   commandReplies?: CommandReply[];
+  effects?: DecodeEffect[];
 }
 
 /**
@@ -100,22 +121,43 @@ export interface EncodedCommand {
   replyKey: string | null;
 }
 
-export interface ProtocolModule {
-  /** Folder name and `protocol.id` in messages, e.g. "ruptela". */
-  id: string;
-  title: string;
+/**
+ * The frame-level part of a protocol: how a byte stream is cut into frames and how a frame is
+ * decoded. A module is one part (its main listener) and may declare more (`parts`).
+ */
+export interface FramePart {
   transports: readonly Transport[];
-  defaultPorts: { tcp?: number; udp?: number };
-  /** Largest frame the protocol allows; the framer closes a connection buffering more without a frame. */
+  /** Largest frame the part allows; the framer closes a connection buffering more without a frame. */
   maxFrameBytes: number;
-  /** Protocol options with their defaults. */
-  defaultOptions: Readonly<Record<string, unknown>>;
   /** TCP splitter (main thread). Must not allocate, throw or keep state. */
   split(buf: Uint8Array, start: number, end: number): number;
   /** Why split returned SPLIT_INVALID (cold path, for the log and the CLI). */
   explainInvalid(buf: Uint8Array, start: number, end: number): ErrorInfo;
   /** Worker side. Throws EdgeError (code + offset) on bad input. */
   decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult;
+}
+
+/**
+ * A further listener of a protocol family, e.g. a dashcam's attachment server beside its main port:
+ * its own framing and decoder, sharing the channel's ident table, message sink and media store.
+ * A channel opens it when its config names a port for it (`channels[i].parts.<id>`).
+ */
+export interface ProtocolPart extends FramePart {
+  /** Lower-case id, unique in the module; the config key and the listener's name in logs. */
+  id: string;
+  title: string;
+  defaultPorts: { tcp?: number; udp?: number };
+}
+
+export interface ProtocolModule extends FramePart {
+  /** Folder name and `protocol.id` in messages, e.g. "ruptela". */
+  id: string;
+  title: string;
+  defaultPorts: { tcp?: number; udp?: number };
+  /** Protocol options with their defaults. */
+  defaultOptions: Readonly<Record<string, unknown>>;
+  /** Further listeners of the family (none for most protocols). */
+  parts?: readonly ProtocolPart[];
   commands: readonly CommandSpec[];
   /** Worker side. Throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. */
   encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand;

@@ -1,5 +1,5 @@
 import { toErrorInfo, type ErrorInfo } from '../errors.js';
-import type { CutFrame } from '../cli/cut-frames.js';
+import type { CutFrame } from '../net/cut-frames.js';
 import { mergeSession } from '../protocol/session.js';
 import type { ProtocolModule, SessionState } from '../protocol/types.js';
 

@@ -1,0 +1,35 @@
+import { PerSecondBudget, Tally } from '../util/tally.js';
+
+/** Individual per-connection error events published per second; the rest are counted per interval. */
+const ERROR_EVENTS_PER_SECOND = 20;
+
+/**
+ * A channel's counters and per-interval tallies. Counters are cumulative (published retained as
+ * `counters`); tallies are reset at every stats interval and published as aggregated log events,
+ * so a flood of per-frame conditions becomes one line per interval.
+ */
+export class ChannelStats {
+  readonly counters = {
+    frames: 0,
+    messages: 0,
+    acked: 0,
+    decodeErrors: 0,
+    udpOverloadDrops: 0,
+    udpKernelDrops: 0,
+    udpRepliesDropped: 0,
+    outboundOverflows: 0,
+    frameTimeouts: 0,
+    serverFrames: 0,
+    fileChunks: 0,
+    reassemblyDrops: 0,
+  };
+  /** Decoder warnings by code. */
+  readonly warnings = new Tally();
+  /** Frames not acknowledged and server-side closes, by code (publish failed, spool write failed, ...). */
+  readonly unacked = new Tally();
+  /** Error events over the per-second budget, by code. */
+  readonly errorsNotLogged = new Tally();
+  readonly errorBudget = new PerSecondBudget(ERROR_EVENTS_PER_SECOND);
+}
+
+export type ChannelCounters = ChannelStats['counters'];

@@ -1,0 +1,230 @@
+import { EdgeError, type ErrorInfo } from '../errors.js';
+import type { MediaStore } from '../media/media-store.js';
+import type { MessageSink } from '../message/message-sink.js';
+import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
+import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
+import type { FrameOutcome } from '../pool/task-types.js';
+import { mergeSession } from '../protocol/session.js';
+import type { CommandReply, DecodeEffect, ProtocolModule } from '../protocol/types.js';
+import type { Logger } from '../util/log.js';
+import type { ChannelLog } from './channel-log.js';
+import type { ChannelStats } from './channel-stats.js';
+import type { DeviceLink, Slot } from './device-link.js';
+import { Reassembler } from './reassembler.js';
+
+/**
+ * A channel's frames from arrival to acknowledgement:
+ *   enqueue (a slot per frame, arrival order) → pool (decode in a worker) → outcome → effects
+ *   (session, messages to the sink, file chunks to the media store, server frames, reassembly,
+ *   command replies) → the slot is ready once every durable effect is confirmed → replies written
+ *   in slot order (DeviceLink.flushReady).
+ * Applying an outcome is the one place that turns decode results into runtime actions; a new kind
+ * of decode effect is one more case in `applyEffects`.
+ */
+export interface PipelineHooks {
+  /** A decoded command reply; returns the command it closed (its id/name are added to the frame's messages). */
+  commandReply?(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null;
+}
+
+export interface PipelineHost {
+  readonly id: string;
+  readonly proto: ProtocolModule;
+  readonly options: Record<string, unknown>;
+  readonly stats: ChannelStats;
+  readonly events: ChannelLog;
+  now(): number;
+  close(link: DeviceLink, code: CloseCode, reason: string): void;
+  /** The link's ident changed (identification): ident table, events, queued commands. */
+  identChanged(link: DeviceLink, before: string | undefined, nowMs: number): void;
+  errorEvent(link: DeviceLink, nowMs: number, info: ErrorInfo, bytes: Uint8Array): void;
+  linkLog(link: DeviceLink): Logger;
+  maybeResume(link: DeviceLink): void;
+  /** The link has nothing in flight any more (shutdown waits for this). */
+  idle?(link: DeviceLink): void;
+}
+
+export interface PipelineDeps {
+  pool: DecodePool;
+  sink: MessageSink;
+  media: MediaStore | null;
+  hooks: PipelineHooks;
+}
+
+/** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
+const MAX_SLOTS_PER_LINK = 64;
+/** Half-life of a connection's attained service (decode priority), ms. */
+const ATTAINED_HALF_LIFE_MS = 2000;
+/** Bounds of multi-frame reassembly per connection. */
+const REASSEMBLY_MAX_BYTES = 4 * 1024 * 1024;
+const REASSEMBLY_MAX_AGE_MS = 5 * 60_000;
+
+export class FramePipeline {
+  private readonly reassemblers = new WeakMap<DeviceLink, Reassembler>();
+
+  constructor(
+    private readonly host: PipelineHost,
+    private readonly deps: PipelineDeps,
+  ) {}
+
+  enqueue(link: DeviceLink, frames: Buffer[], at: number, reassembled = false): void {
+    for (const frame of frames) {
+      const slot: Slot = { remaining: -1, replies: null, after: null, failed: null, frame, receivedAtMs: at, reassembled };
+      link.slots.push(slot);
+      link.backlog.push(slot);
+    }
+    this.host.stats.counters.frames += frames.length;
+    if (link.transport === 'tcp' && link.slots.length >= MAX_SLOTS_PER_LINK && !link.pausedByLink) {
+      link.pausedByLink = true;
+      link.io.pause();
+    }
+    if (!link.decoding) this.submit(link);
+  }
+
+  private submit(link: DeviceLink): void {
+    const items = link.backlog;
+    link.backlog = [];
+    link.decoding = true;
+    // Least-attained-service priority: bytes this connection sent recently (2 s half-life). A device
+    // flushing its black box sends big frames back to back and sinks; a live device stays near the top.
+    const nowMs = this.host.now();
+    let bytes = 0;
+    for (const slot of items) bytes += slot.frame.length;
+    link.attained = link.attained * Math.pow(0.5, (nowMs - link.attainedAtMs) / ATTAINED_HALF_LIFE_MS) + bytes;
+    link.attainedAtMs = nowMs;
+    let left = items.length;
+    const frames: PoolFrame[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const slot = items[i]!;
+      frames[i] = {
+        bytes: slot.frame,
+        connection: link,
+        receivedAtMs: slot.receivedAtMs,
+        reassembled: slot.reassembled,
+        done: (o: FrameOutcome) => {
+          this.outcome(link, slot, o);
+          if (--left === 0) {
+            link.decoding = false;
+            if (link.backlog.length > 0 && !link.closed) this.submit(link);
+          }
+        },
+      };
+    }
+    this.deps.pool.submit(this.host.proto, this.host.id, this.host.options, frames, link.attained, link.part);
+  }
+
+  private outcome(link: DeviceLink, slot: Slot, o: FrameOutcome): void {
+    if (link.closed || slot.failed) return;
+    const host = this.host;
+    const nowMs = host.now();
+    if (o.session) {
+      const before = link.ident;
+      link.setSession(mergeSession(link.session, o.session));
+      if (link.ident && link.ident !== before) host.identChanged(link, before, nowMs);
+    }
+    if (o.warnings) for (const w of o.warnings) host.stats.warnings.add(w.code);
+    if (o.error) {
+      host.stats.counters.decodeErrors++;
+      host.errorEvent(link, nowMs, o.error, slot.frame);
+      host.linkLog(link).debug({ code: o.error.code, reason: o.error.reason }, 'decode error');
+      const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
+      this.fail(link, slot, o.error, code);
+      return;
+    }
+    let fields: string | undefined;
+    if (o.commandReplies && link.ident && this.deps.hooks.commandReply) {
+      for (const r of o.commandReplies) {
+        const c = this.deps.hooks.commandReply(host.id, link.ident, r);
+        if (c) fields = JSON.stringify({ 'command.id': c.id, 'command.name': c.name });
+      }
+    }
+    slot.replies = o.replies;
+    slot.remaining = o.payloads.length;
+    if (o.effects) this.applyEffects(link, slot, o.effects, nowMs);
+    link.messages += o.payloads.length;
+    host.stats.counters.messages += o.payloads.length;
+    const sink = this.deps.sink;
+    for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, (err) => this.confirmed(link, slot, err), link.num, link.attained, fields);
+    if (slot.remaining === 0) this.flush(link);
+  }
+
+  /** One durable effect of the slot is done (or failed: the frame is not acknowledged). */
+  private confirmed(link: DeviceLink, slot: Slot, err?: Error | null): void {
+    if (slot.failed || link.closed) return;
+    if (err) {
+      const code = err instanceof EdgeError ? err.code : 'EDGE_PUBLISH_FAILED';
+      const info: ErrorInfo = { code, reason: err.message };
+      // one line per code per stats interval, the rest counted: a spool error must not log per frame
+      if (this.host.stats.unacked.add(code)) this.host.linkLog(link).warn({ code, err: err.message }, `${code}: frame not acknowledged (further ones are counted per stats interval)`);
+      this.fail(link, slot, info, CLOSE_CODES.INTERNAL_ERROR);
+      return;
+    }
+    if (--slot.remaining === 0) this.flush(link);
+  }
+
+  private applyEffects(link: DeviceLink, slot: Slot, effects: readonly DecodeEffect[], nowMs: number): void {
+    const counters = this.host.stats.counters;
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'server-frame':
+          (slot.after ??= []).push(e.bytes);
+          counters.serverFrames++;
+          break;
+        case 'file-chunk': {
+          const media = this.deps.media;
+          if (!media) {
+            this.fail(link, slot, { code: 'EDGE_MEDIA_WRITE_FAILED', reason: 'the frame carries a file piece but no media store is configured' }, CLOSE_CODES.INTERNAL_ERROR);
+            return;
+          }
+          slot.remaining++;
+          counters.fileChunks++;
+          media.write(this.host.id, link.ident ?? '_unidentified', e.key, e.offset, e.bytes, e.final, (err) => this.confirmed(link, slot, err ? new EdgeError('EDGE_MEDIA_WRITE_FAILED', err.message) : null));
+          break;
+        }
+        case 'reassemble': {
+          let r = this.reassemblers.get(link);
+          if (!r) this.reassemblers.set(link, (r = new Reassembler(REASSEMBLY_MAX_BYTES, REASSEMBLY_MAX_AGE_MS)));
+          const res = r.add(e.key, e.index, e.count, e.bytes, nowMs);
+          if (res.kind === 'complete') this.enqueue(link, [res.bytes], nowMs, true);
+          else if (res.kind === 'dropped') {
+            counters.reassemblyDrops++;
+            this.host.stats.warnings.add('EDGE_REASSEMBLY_DROPPED');
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  /** Writes what is ready, resumes a link paused for its slot count, completes a pending close. */
+  flush(link: DeviceLink): void {
+    this.host.stats.counters.acked += link.flushReady();
+    if (link.pausedByLink && link.slots.length < MAX_SLOTS_PER_LINK / 2) {
+      link.pausedByLink = false;
+      this.host.maybeResume(link);
+    }
+    if (link.closing) link.finishClose();
+    if (link.slots.length === 0) this.host.idle?.(link);
+  }
+
+  /**
+   * A frame that cannot be acknowledged. UDP: that datagram is dropped (no reply), others go on.
+   * TCP: frames after it are abandoned; earlier ones still get their ACKs, then the socket closes.
+   * `slot` null: a framing error after the last complete frame (nothing after it is trustworthy).
+   */
+  fail(link: DeviceLink, slot: Slot | null, info: ErrorInfo, code: CloseCode): void {
+    if (link.transport === 'udp') {
+      if (slot) slot.failed = info;
+      this.flush(link);
+      return;
+    }
+    if (slot) {
+      const idx = link.slots.indexOf(slot);
+      for (let i = Math.max(idx, 0); i < link.slots.length; i++) link.slots[i]!.failed = info;
+      if (idx >= 0) link.slots.length = idx + 1;
+    } else {
+      link.slots.push({ remaining: -1, replies: null, after: null, failed: info, frame: Buffer.alloc(0), receivedAtMs: this.host.now(), reassembled: false });
+    }
+    link.backlog = [];
+    this.host.close(link, code, `${info.code}: ${info.reason}`);
+  }
+}

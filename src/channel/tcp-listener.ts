@@ -1,0 +1,127 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { EdgeError, type ErrorInfo } from '../errors.js';
+import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
+import { CLOSE_CODES } from '../net/close-codes.js';
+import { Framer } from '../net/framer.js';
+import type { FramePart } from '../protocol/types.js';
+import { cappedHex } from '../util/log.js';
+import { DeviceLink } from './device-link.js';
+import type { ListenerHost } from './listener-host.js';
+
+/**
+ * One TCP port of a channel (its main protocol, or one part of a protocol family): accepts
+ * connections after the guards saw their address, gives each a DeviceLink whose io is the socket,
+ * cuts the stream into frames and hands them to the channel's pipeline.
+ */
+export class TcpListener {
+  private server: Server | null = null;
+  port = 0;
+
+  constructor(
+    private readonly host: ListenerHost,
+    private readonly part: FramePart,
+    /** '' for the protocol's main listener, else the part id. */
+    readonly partId: string,
+    private readonly maxFrameBytes: number,
+  ) {}
+
+  async start(host: string, port: number): Promise<void> {
+    // pauseOnConnect: nothing is read from a socket before the guards have seen its address.
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+    server.maxConnections = this.host.cfg.max_connections + 1024; // hard OS-level ceiling; the soft cap in accept logs
+    await listen(server, port, host, `channel ${this.host.id}${this.partId ? ` part ${this.partId}` : ''} TCP`);
+    this.server = server;
+    const a = server.address();
+    this.port = typeof a === 'object' && a ? a.port : port;
+  }
+
+  /** Stops accepting; resolves once the server is closed (after its open sockets are gone). */
+  stop(): Promise<void> {
+    const s = this.server;
+    return s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve();
+  }
+
+  private accept(socket: Socket): void {
+    const host = this.host;
+    const nowMs = host.now();
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    if (host.stopping) {
+      socket.destroy();
+      return;
+    }
+    const address = socket.remoteAddress ?? '';
+    const verdict = host.guards.checkIp(address);
+    if (verdict !== 'allow') {
+      socket.destroy();
+      host.guards.count(verdict, address, 'tcp');
+      if (host.guards.mayLogRejection(nowMs)) host.events.rejected(peer, 'tcp', nowMs, IP_FILTER_CLOSE_CODES[verdict]);
+      return;
+    }
+    if (host.connectionCount >= host.cfg.max_connections) {
+      socket.destroy();
+      host.events.rejected(peer, 'tcp', nowMs, CLOSE_CODES.CONNECTION_LIMIT);
+      host.log.warn({ peer, max_connections: host.cfg.max_connections }, 'EDGE_CONNECTION_LIMIT: connection refused');
+      return;
+    }
+    const framer = new Framer(this.part, this.maxFrameBytes);
+    const link = new DeviceLink(
+      'tcp',
+      peer,
+      address,
+      {
+        write: (b) => {
+          if (!socket.destroyed) socket.write(b);
+        },
+        pendingBytes: () => socket.writableLength,
+        pause: () => socket.pause(),
+        resume: () => socket.resume(),
+        end: () => {
+          if (socket.destroyed) return;
+          socket.destroySoon();
+          // a peer that does not take the last bytes would keep the socket (and its buffers) forever
+          setTimeout(() => socket.destroy(), host.closeLingerMs).unref();
+        },
+        destroy: () => socket.destroy(),
+      },
+      nowMs,
+      this.partId,
+      host.cfg.max_outbound_bytes,
+    );
+    link.onOverCap = (l) => host.outboundOverCap(l, () => socket.once('drain', () => host.outboundDrained(l)));
+    host.opened(link);
+    if (!host.readingPaused) socket.resume();
+    socket.setTimeout(host.cfg.idle_timeout_s * 1000, () => host.close(link, CLOSE_CODES.INACTIVITY_TIMEOUT, `no data for ${host.cfg.idle_timeout_s} s`));
+    socket.on('data', (chunk: Buffer) => {
+      if (link.closing || link.closed) return;
+      link.bytesIn += chunk.length;
+      const at = host.now();
+      const frames: Buffer[] = [];
+      try {
+        framer.push(chunk, (f) => frames.push(f));
+        host.partialFrame(link, framer.buffered > 0, at);
+      } catch (e) {
+        if (frames.length) host.pipeline.enqueue(link, frames, at);
+        const info: ErrorInfo = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH', reason: String(e) };
+        host.stats.counters.decodeErrors++;
+        host.errorEvent(link, at, info, chunk);
+        host.linkLog(link).debug({ code: info.code, hex: cappedHex(chunk) }, 'framing error');
+        host.pipeline.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);
+        return;
+      }
+      if (frames.length) host.pipeline.enqueue(link, frames, at);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => host.linkLog(link).debug({ err: e.code ?? e.message }, 'socket error'));
+    socket.on('close', () => host.finalize(link, link.closing?.code ?? CLOSE_CODES.BY_DEVICE, link.closing?.reason ?? ''));
+  }
+}
+
+function listen(server: Server, port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new EdgeError('EDGE_PORT_IN_USE', `${what} cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
+    );
+    // A large accept backlog: with Node's default (511) an after-load storm of simultaneous
+    // connects overflows it and the kernel makes the dropped ones retry a second later.
+    server.listen({ port, host, backlog: 4096 }, () => resolve());
+  });
+}

@@ -1,0 +1,68 @@
+import type { Publisher, PublishCallback } from '../mqtt/publisher.js';
+import type { Topics } from '../mqtt/topics.js';
+import { withFields } from './envelope.js';
+
+/**
+ * Where everything the server says goes, by intent rather than by topic string:
+ *   - `message`: a parsed device message (QoS 1; spooled when the broker cannot confirm it; the
+ *     callback fires once it is safe, which is what a frame's ACK waits for);
+ *   - `state`: retained QoS 1 state (the latest value is what a late subscriber gets);
+ *   - `event`: a QoS 1 event that is not retained (command lifecycle), confirmed by the broker;
+ *   - `log`: fire-and-forget QoS 0 (connection events, aggregated counters).
+ * Topic choice lives in topics.ts (the grammar) and here (which intent uses which topic).
+ *
+ * Enrichment: hooks that add fields to a device's messages on the main thread (assets add
+ * `asset.*`; a frame that answered a command carries `command.id`). An enricher returns a JSON
+ * object text, or null for nothing; it runs per message, so it must be a map lookup, not I/O.
+ */
+export type Enricher = (channelId: string, ident: string) => string | null;
+
+const noop: PublishCallback = () => {};
+
+export class MessageSink {
+  private readonly enrichers: Enricher[] = [];
+
+  constructor(
+    private readonly publisher: Publisher,
+    readonly topics: Topics,
+  ) {}
+
+  addEnricher(e: Enricher): void {
+    this.enrichers.push(e);
+  }
+
+  /**
+   * A device message. `lane` keeps one connection's messages in order in the publisher's fair queue,
+   * `priority` is the connection's recently attained service; `fields` are frame-level additions.
+   */
+  message(channelId: string, ident: string, payload: string, done: PublishCallback, lane: number, priority: number, fields?: string): void {
+    let p = fields ? withFields(payload, fields) : payload;
+    for (const e of this.enrichers) {
+      const f = e(channelId, ident);
+      if (f) p = withFields(p, f);
+    }
+    this.publisher.publish(this.topics.message(channelId, ident), p, false, done, lane, priority);
+  }
+
+  state(topic: string, payload: string, done: PublishCallback = noop): void {
+    this.publisher.publish(topic, payload, true, done);
+  }
+
+  /** Clears a retained state topic (an empty retained payload). */
+  clear(topic: string, done: PublishCallback = noop): void {
+    this.publisher.publish(topic, '', true, done);
+  }
+
+  event(topic: string, payload: string, done: PublishCallback = noop): void {
+    this.publisher.publish(topic, payload, false, done);
+  }
+
+  log(topic: string, payload: string): void {
+    this.publisher.publishLog(topic, payload);
+  }
+
+  /** Inbound MQTT through the same client (commands, asset management). */
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    return this.publisher.subscribe(filter, onMessage);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Inbound MQTT dispatch: topic filters (with `+` and `#`) to handlers, for the subscriptions the
+ * server makes through its one client (commands, asset management). MQTT.js resubscribes after a
+ * reconnect; this keeps the handlers.
+ */
+export type InboundHandler = (topic: string, payload: Buffer) => void;
+
+export class InboundRouter {
+  private readonly routes: { filter: string[]; handler: InboundHandler }[] = [];
+
+  add(filter: string, handler: InboundHandler): void {
+    this.routes.push({ filter: filter.split('/'), handler });
+  }
+
+  get size(): number {
+    return this.routes.length;
+  }
+
+  /** Calls every handler whose filter matches; returns how many did. */
+  dispatch(topic: string, payload: Buffer): number {
+    const levels = topic.split('/');
+    let n = 0;
+    for (const r of this.routes) {
+      if (matches(r.filter, levels)) {
+        n++;
+        r.handler(topic, payload);
+      }
+    }
+    return n;
+  }
+}
+
+export function matches(filter: readonly string[], levels: readonly string[]): boolean {
+  for (let i = 0; i < filter.length; i++) {
+    const f = filter[i]!;
+    if (f === '#') return true;
+    if (i >= levels.length) return false;
+    if (f !== '+' && f !== levels[i]) return false;
+  }
+  return filter.length === levels.length;
+}
