@@ -69,8 +69,11 @@ export class FakeMqtt implements CommandMqttPort {
   async subscribe(filter: string, fn: (topic: string, payload: Buffer) => void): Promise<void> {
     this.subs.push({ filter, fn });
   }
+  onPublish: ((p: Published) => void) | null = null;
   async publish(topic: string, payload: string, opts: { retain: boolean }): Promise<void> {
-    this.published.push({ topic, payload, retain: opts.retain });
+    const p = { topic, payload, retain: opts.retain };
+    this.published.push(p);
+    this.onPublish?.(p);
   }
   inject(topic: string, payload: string | Buffer): void {
     const b = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -107,11 +110,11 @@ export interface Rig {
 
 export const IMEI = '13226005504143';
 
-export async function startRig(opts: { config?: Partial<CommandsConfig>; dir?: string; clock?: FakeClock; device?: FakeDevice; onCorrupt?: () => void } = {}): Promise<Rig> {
+export async function startRig(opts: { config?: Partial<CommandsConfig>; dir?: string; clock?: FakeClock; device?: FakeDevice; onCorrupt?: () => void; mqtt?: FakeMqtt } = {}): Promise<Rig> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'edge-commands-'));
   const clock = opts.clock ?? new FakeClock();
   const device = opts.device ?? new FakeDevice();
-  const mqtt = new FakeMqtt();
+  const mqtt = opts.mqtt ?? new FakeMqtt();
   const config = { ...COMMANDS_DEFAULTS, dir, fsync: false, ...opts.config };
   const store = new FileCommandStore({ dir, fsync: config.fsync, now: clock.now, ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}) });
   const topics = makeTopics('edge');
