@@ -12,6 +12,11 @@ const offline = (r: Rig, ident = IMEI) => {
   r.svc.deviceOffline('1', ident);
   return r.settle();
 };
+/** Polls a condition that depends on file I/O (the store), for at most 5 s. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((res) => setTimeout(res, 10));
+  assert.ok(cond(), 'condition not reached within 5 s');
+}
 const statuses = (r: Rig, id: string) => r.events(id).map((e) => e.status);
 const VERSION_REPLY = { replyKey: 'ruptela:3', executed: true, response: '542C,00.03.09.10,668,22,1' };
 
@@ -328,5 +333,32 @@ test('restart: a reopened store gives the queue back in order with attempts; the
     ]);
   } finally {
     await second.close();
+  }
+});
+
+test('a reply that arrives before the write resolved still closes the command, after its "sent" event', async () => {
+  const r = await startRig();
+  try {
+    const release: (() => void)[] = [];
+    const send = r.device.send.bind(r.device);
+    r.device.send = async (ch, ident, bytes) => {
+      await send(ch, ident, bytes);
+      await new Promise<void>((res) => release.push(res));
+    };
+    await r.request({ id: 'e', name: 'get_version' });
+    await r.request({ id: 'f', name: 'get_version' });
+    r.device.online.add(`1/${IMEI}`);
+    r.svc.deviceOnline('1', IMEI);
+    await until(() => release.length === 1);
+    assert.deepEqual(r.svc.reply('1', IMEI, VERSION_REPLY), { id: 'e', name: 'get_version' });
+    await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(statuses(r, 'e'), ['queued'], 'nothing more until the write resolved');
+    release.shift()!();
+    await until(() => release.length === 1);
+    assert.deepEqual(statuses(r, 'e'), ['queued', 'sent', 'processed']);
+    assert.equal(r.device.written.length, 2, 'the next command went out');
+    release.shift()!();
+  } finally {
+    await r.close();
   }
 });

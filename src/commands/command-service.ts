@@ -107,10 +107,16 @@ export class CommandService implements CommandEvents {
     for (const dev of this.devices.values()) this.kick(dev);
   }
 
-  /** Stops taking requests and waits until admitted work has been stored and its events issued. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking requests and waits (at most `timeoutMs`: a device write or a publish may hang on a
+   * dead connection) until admitted work has been stored and its events issued. The store stays
+   * open: its owner closes it.
+   */
+  async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
-    await this.settled();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Resolves when no request is being admitted and every event so far has been published. */
