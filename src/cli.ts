@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * edge-channel command line: start | decode | replay. Usage errors exit 2, invalid frames 1.
+ * edge-channel command line: start | decode | replay | command. Usage errors exit 2, invalid frames 1.
  */
 import { EdgeError } from './errors.js';
+import { commandCommand, COMMAND_HELP } from './cli/command-command.js';
 import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';
 import { replayCommand, REPLAY_HELP } from './cli/replay-command.js';
 import { startCommand, START_HELP } from './cli/start-command.js';
@@ -13,6 +14,7 @@ Usage:
   edge-channel start  [--config FILE]                    run the server (npm start)
   edge-channel decode --protocol ID [HEX|--file F|-]     decode frames offline, print JSON lines
   edge-channel replay --protocol ID --to URL [FILE...]   act as devices: send frames, check ACKs
+  edge-channel command --broker URL --channel ID --ident IDENT --name NAME   send a device command
   edge-channel COMMAND --help                            details of a command
 
 ${START_HELP}
@@ -20,6 +22,8 @@ ${START_HELP}
 ${DECODE_HELP}
 
 ${REPLAY_HELP}
+
+${COMMAND_HELP}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return decodeCommand(rest);
     case 'replay':
       return replayCommand(rest);
+    case 'command':
+      return commandCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -38,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new EdgeError('EDGE_CLI_USAGE', `unknown command "${cmd}" (start, decode, replay; see --help)`);
+      throw new EdgeError('EDGE_CLI_USAGE', `unknown command "${cmd}" (start, decode, replay, command; see --help)`);
   }
 }
 

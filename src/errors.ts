@@ -19,6 +19,16 @@ export const ERROR_CODES = {
   // commands (encoder)
   EDGE_COMMAND_UNKNOWN: 'The protocol has no command of that name.',
   EDGE_COMMAND_INVALID: 'A command property is missing or has the wrong form.',
+  // device commands over MQTT (src/commands/): codes carried by rejected and processed events
+  EDGE_COMMAND_MALFORMED: 'A command request or cancel payload is not a UTF-8 JSON object, or a top-level field has the wrong form.',
+  EDGE_COMMAND_CHANNEL_UNKNOWN: 'A command was addressed to a channel this server does not run, or to an ident that cannot be a device ident.',
+  EDGE_COMMAND_QUEUE_FULL: 'The device already holds commands.max_queued_per_device commands; the request was rejected.',
+  EDGE_COMMAND_NOT_FOUND: 'A cancel named a command id that is not queued or sent for that device.',
+  EDGE_COMMAND_TIMEOUT: 'The device did not answer a sent command within its timeout; the command ended with executed false.',
+  EDGE_COMMAND_ATTEMPTS: 'The command was written commands.max_attempts times without a reply (the connection closed each time); it ended with executed false.',
+  EDGE_COMMAND_FAILED: 'The device answered that it did not execute the command.',
+  EDGE_COMMAND_STORE_FAILED: 'The durable command store could not write or sync; the request was rejected (or the change is kept in memory only).',
+  EDGE_COMMAND_STORE_CORRUPT: 'Command store recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were dropped.',
   // configuration and start-up
   EDGE_CONFIG_FILE: 'The configuration file cannot be read or parsed.',
   EDGE_CONFIG_INVALID: 'A configuration key is missing or has the wrong form.',

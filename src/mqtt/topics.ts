@@ -8,6 +8,10 @@
  *   {root}/log/gw/channels/{channel}/connections/{conn}/{event}          accepted | identified | closed | error
  *   {root}/log/gw/channels/{channel}/{event}                             channel-level log (drops, decode_errors)
  *   {root}/state/gw/reliability/{property}                               retained reliability state (breaker, spool)
+ *   {root}/command/gw/channels/{channel}/devices/{ident}                 command requests (clients publish, src/commands/)
+ *   {root}/command/gw/channels/{channel}/devices/{ident}/cancel          command cancels
+ *   {root}/log/gw/channels/{channel}/devices/{ident}/commands/{status}   command lifecycle events
+ *   {root}/state/gw/channels/{channel}/devices/{ident}/commands-queue/{id}  retained pending command
  */
 export interface Topics {
   message(channel: string, ident: string): string;
@@ -19,6 +23,24 @@ export interface Topics {
   reliabilityState(property: string): string;
   /** True for `{root}/message/...` topics: the only ones the spool takes. */
   isMessage(topic: string): boolean;
+  /** Where clients publish a command request for a device, and its cancel topic. */
+  commandRequest(channel: string, ident: string): string;
+  commandCancel(channel: string, ident: string): string;
+  /** Subscription filters covering every channel's and device's command requests and cancels. */
+  commandRequestFilter(): string;
+  commandCancelFilter(): string;
+  /** Channel, ident and kind of a command request/cancel topic; null for any other topic. */
+  parseCommandTopic(topic: string): CommandTopic | null;
+  /** Lifecycle event of a device command: queued | sent | processed | expired | canceled | rejected. */
+  commandEvent(channel: string, ident: string, status: string): string;
+  /** Retained pending entry of one command (an empty retained payload clears it). */
+  commandQueueState(channel: string, ident: string, id: string): string;
+}
+
+export interface CommandTopic {
+  channel: string;
+  ident: string;
+  kind: 'request' | 'cancel';
 }
 
 /**
@@ -38,5 +60,20 @@ export function makeTopics(root: string): Topics {
     channelLog: (c, e) => `${root}/log/gw/channels/${c}/${e}`,
     reliabilityState: (p) => `${root}/state/gw/reliability/${p}`,
     isMessage: (t) => t.startsWith(`${root}/message/`),
+    commandRequest: (c, ident) => `${root}/command/gw/channels/${c}/devices/${topicLevel(ident)}`,
+    commandCancel: (c, ident) => `${root}/command/gw/channels/${c}/devices/${topicLevel(ident)}/cancel`,
+    commandRequestFilter: () => `${root}/command/gw/channels/+/devices/+`,
+    commandCancelFilter: () => `${root}/command/gw/channels/+/devices/+/cancel`,
+    parseCommandTopic: (t) => {
+      const prefix = `${root}/command/gw/channels/`;
+      if (!t.startsWith(prefix)) return null;
+      const levels = t.slice(prefix.length).split('/');
+      if (levels[1] !== 'devices' || !levels[0] || !levels[2]) return null;
+      if (levels.length === 3) return { channel: levels[0], ident: levels[2], kind: 'request' };
+      if (levels.length === 4 && levels[3] === 'cancel') return { channel: levels[0], ident: levels[2], kind: 'cancel' };
+      return null;
+    },
+    commandEvent: (c, ident, status) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/commands/${status}`,
+    commandQueueState: (c, ident, id) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/commands-queue/${topicLevel(id)}`,
   };
 }

@@ -1,0 +1,481 @@
+/**
+ * The command service: MQTT requests in, a durable ordered queue per device, commands out to the
+ * device one at a time, replies matched, lifecycle events and retained queue entries out
+ * (README "Device commands"). It plugs into the runtime through ports.ts only.
+ *
+ * Per device (channel + ident):
+ *
+ *   request ──validate──► store.add (durable) ──► queued ──(device online, identified)──►
+ *     encode ──► attempts+1 (durable) ──► send ──► sent ──reply (replyKey)──► processed
+ *                                                       ──timeout──────────► processed, executed: false
+ *                                                       ──connection lost──► queued again (next attempt)
+ *   replyKey null (the device never answers): processed once written.
+ *   queued past its ttl: expired.   cancel: canceled (an in-flight one keeps the device's slot
+ *   until its reply or timeout, so a late reply cannot be taken for the next command's).
+ *
+ * One command is in flight per device: the protocols so far have no sequence numbers, so a reply
+ * can only be told apart by its reply key. Requests of one device are admitted in arrival order
+ * (an intake chain), and each device's events are issued in the order they happen (an outbox
+ * chain) after the store change they report is durable.
+ *
+ * No timers inside: the owner calls `tick()` (TTL expiry, reply timeouts) from its housekeeping
+ * interval, at least once a second; tests drive an injected clock.
+ */
+import { randomUUID } from 'node:crypto';
+import { EdgeError, type ErrorCode } from '../errors.js';
+import { topicLevel, type Topics } from '../mqtt/topics.js';
+import type { CommandReply } from '../protocol/types.js';
+import type { Logger } from '../util/log.js';
+import { parseCancel, parseCommandRequest, type Rejection } from './command-request.js';
+import type { CommandStore, StoredCommand } from './command-store.js';
+import type { CommandsConfig } from './commands-config.js';
+import { eventPayload, queueEntryPayload, type CommandStatus, type EventFields } from './lifecycle-payloads.js';
+import type { CommandDevicePort, CommandEvents, CommandMqttPort } from './ports.js';
+
+export interface CommandServiceOptions {
+  device: CommandDevicePort;
+  mqtt: CommandMqttPort;
+  topics: Topics;
+  store: CommandStore;
+  config: CommandsConfig;
+  now?: () => number;
+  newId?: () => string;
+  log?: Logger;
+}
+
+interface Held {
+  c: StoredCommand;
+  state: 'queued' | 'sending' | 'sent';
+  replyKey: string | null;
+  /** When the reply is due (sending/sent). */
+  deadlineMs: number;
+  /** Lifecycle over (processed, expired, canceled); a canceled in-flight command still holds the slot. */
+  ended: boolean;
+  /** A matching reply that arrived before send() resolved. */
+  earlyReply: CommandReply | null;
+}
+
+interface Device {
+  channelId: string;
+  /** The ident as the runtime knows it (from deviceOnline), else as addressed in the topic. */
+  ident: string;
+  online: boolean;
+  queue: Held[];
+  inflight: Held | null;
+  pumping: boolean;
+  repump: boolean;
+  intake: Promise<void>;
+  outbox: Promise<void>;
+}
+
+/** How long an ended command's id still dedupes a repeated request (a QoS 1 redelivery or a client retry). */
+const RECENT_ID_MS = 10 * 60 * 1000;
+const RECENT_ID_MAX = 10_000;
+const IDENT_RE = /^[\x21-\x7e]{1,64}$/;
+
+export class CommandService implements CommandEvents {
+  private readonly devices = new Map<string, Device>();
+  private readonly held = new Map<string, Held>();
+  /** Ids of requests being admitted (validated, stored): already taken for dedupe. */
+  private readonly admitting = new Set<string>();
+  private readonly recent = new Map<string, number>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private stopped = false;
+  /** Requests ignored because their id was already held or recently ended. */
+  duplicates = 0;
+
+  constructor(private readonly o: CommandServiceOptions) {
+    this.now = o.now ?? Date.now;
+    this.newId = o.newId ?? randomUUID;
+  }
+
+  /** Loads the store (queued commands come back in order), re-publishes their queue entries and subscribes. */
+  async start(): Promise<void> {
+    const stored = await this.o.store.load();
+    for (const c of stored) {
+      const dev = this.deviceFor(c.channelId, c.ident);
+      const h: Held = { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: false, earlyReply: null };
+      dev.queue.push(h);
+      this.held.set(c.id, h);
+      // a command that was in flight when the process stopped is queued again (its state said "sent")
+      this.publishQueueEntry(dev, h, null);
+    }
+    await this.o.mqtt.subscribe(this.o.topics.commandRequestFilter(), (t, p) => this.onMessage(t, p));
+    await this.o.mqtt.subscribe(this.o.topics.commandCancelFilter(), (t, p) => this.onMessage(t, p));
+    for (const dev of this.devices.values()) this.kick(dev);
+  }
+
+  /**
+   * Stops taking requests and waits (at most `timeoutMs`: a device write or a publish may hang on a
+   * dead connection) until admitted work has been stored and its events issued. The store stays
+   * open: its owner closes it.
+   */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Resolves when no request is being admitted and every event so far has been published. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const all = [...this.pending, ...[...this.devices.values()].flatMap((d) => [d.intake, d.outbox])];
+      await Promise.all(all);
+      const again = [...this.pending, ...[...this.devices.values()].flatMap((d) => [d.intake, d.outbox])];
+      if (again.length === all.length && again.every((p, i) => p === all[i])) return;
+    }
+  }
+
+  /** Commands held (queued or in flight) for a device, in queue order (in flight first). */
+  heldFor(channelId: string, ident: string): { id: string; name: string; state: string; attempts: number }[] {
+    const dev = this.devices.get(key(channelId, ident));
+    if (!dev) return [];
+    const list = dev.inflight && !dev.inflight.ended ? [dev.inflight, ...dev.queue] : dev.queue;
+    return list.map((h) => ({ id: h.c.id, name: h.c.name, state: h.state, attempts: h.c.attempts }));
+  }
+
+  /** TTL expiry and reply timeouts; call at least once a second. */
+  tick(): void {
+    const now = this.now();
+    for (const dev of this.devices.values()) {
+      for (const h of dev.queue.filter((q) => now >= q.c.expiresAtMs)) {
+        this.finish(dev, h, 'expired', { reason: `not delivered within its ttl (${(h.c.expiresAtMs - h.c.queuedAtMs) / 1000} s)` });
+      }
+      const f = dev.inflight;
+      if (f && now >= f.deadlineMs) {
+        dev.inflight = null;
+        if (!f.ended) {
+          this.finish(dev, f, 'processed', {
+            executed: false,
+            response: null,
+            code: 'EDGE_COMMAND_TIMEOUT',
+            reason: `no reply within ${f.c.timeoutMs / 1000} s`,
+          });
+        }
+        this.kick(dev);
+      }
+    }
+    for (const [id, at] of this.recent) {
+      if (now - at < RECENT_ID_MS) break;
+      this.recent.delete(id);
+    }
+  }
+
+  deviceOnline(channelId: string, ident: string): void {
+    const dev = this.devices.get(key(channelId, ident));
+    if (!dev) return;
+    dev.ident = ident;
+    dev.online = true;
+    this.kick(dev);
+  }
+
+  deviceOffline(channelId: string, ident: string): void {
+    const dev = this.devices.get(key(channelId, ident));
+    if (!dev) return;
+    // asked rather than assumed: with an ident collision the new connection may already be up
+    dev.online = this.o.device.isOnline(channelId, ident);
+    const h = dev.inflight;
+    if (h) {
+      dev.inflight = null;
+      if (!h.ended) {
+        // written on the connection that closed and not answered: goes again on the next one
+        h.state = 'queued';
+        h.earlyReply = null;
+        dev.queue.unshift(h);
+        this.publishEvent(dev, h, 'queued', { attempt: h.c.attempts, reason: 'the connection closed before the reply; queued again' }, null);
+        this.publishQueueEntry(dev, h, null);
+      }
+    }
+    if (dev.online) this.kick(dev);
+  }
+
+  reply(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null {
+    const dev = this.devices.get(key(channelId, ident));
+    const h = dev?.inflight;
+    if (!dev || !h || h.replyKey === null || h.replyKey !== reply.replyKey) return null;
+    const match = { id: h.c.id, name: h.c.name };
+    if (h.state === 'sending') {
+      h.earlyReply = reply; // finished once send() resolves, so "sent" is published before "processed"
+      return match;
+    }
+    dev.inflight = null;
+    if (!h.ended) this.complete(dev, h, reply);
+    this.kick(dev);
+    return match;
+  }
+
+  // ---- intake ----
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
+    const t = this.o.topics.parseCommandTopic(topic);
+    if (t === null) return;
+    if (t.kind === 'request') this.request(t.channel, t.ident, payload);
+    else this.cancel(t.channel, t.ident, payload);
+  }
+
+  private request(channelId: string, ident: string, payload: Buffer): void {
+    const specs = this.o.device.commandsOf(channelId);
+    const r = parseCommandRequest(payload, specs, this.o.config, this.newId);
+    if (!r.ok) return this.publishRejected(channelId, ident, r);
+    if (!IDENT_RE.test(ident)) {
+      return this.publishRejected(channelId, ident, { ...r, ok: false, code: 'EDGE_COMMAND_CHANNEL_UNKNOWN', reason: 'ident: must be 1-64 printable ASCII characters' });
+    }
+    if (this.held.has(r.id) || this.admitting.has(r.id) || this.recent.has(r.id)) {
+      this.duplicates++;
+      this.o.log?.debug({ channel: channelId, ident, id: r.id }, 'command request with an id already held or just ended: ignored');
+      return;
+    }
+    this.admitting.add(r.id);
+    const dev = this.deviceFor(channelId, ident);
+    const reject = (code: ErrorCode, reason: string) => this.publishRejected(channelId, ident, { ok: false, code, reason, id: r.id, name: r.name, properties: r.properties, meta: r.meta });
+    dev.intake = dev.intake.then(async () => {
+      try {
+        const count = dev.queue.length + (dev.inflight && !dev.inflight.ended ? 1 : 0);
+        if (count >= this.o.config.max_queued_per_device) {
+          return reject('EDGE_COMMAND_QUEUE_FULL', `the device already holds ${count} commands (commands.max_queued_per_device)`);
+        }
+        try {
+          await this.o.device.validate(channelId, { name: r.name, properties: r.properties });
+        } catch (e) {
+          const ee = asEdge(e, 'EDGE_COMMAND_INVALID');
+          return reject(ee.code, ee.reason);
+        }
+        const now = this.now();
+        const c: StoredCommand = {
+          id: r.id,
+          channelId,
+          ident,
+          name: r.name,
+          properties: r.properties,
+          meta: r.meta,
+          queuedAtMs: now,
+          expiresAtMs: now + Math.round(r.ttlS * 1000),
+          timeoutMs: Math.round(r.timeoutS * 1000),
+          attempts: 0,
+        };
+        try {
+          await this.o.store.add(c);
+        } catch (e) {
+          return reject('EDGE_COMMAND_STORE_FAILED', asEdge(e, 'EDGE_COMMAND_STORE_FAILED').reason);
+        }
+        const h: Held = { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: false, earlyReply: null };
+        this.held.set(c.id, h);
+        dev.queue.push(h);
+        this.publishEvent(dev, h, 'queued', { attempt: 0, ttlS: r.ttlS, timeoutS: r.timeoutS }, null);
+        this.publishQueueEntry(dev, h, null);
+        this.kick(dev);
+      } finally {
+        this.admitting.delete(r.id);
+      }
+    });
+  }
+
+  private cancel(channelId: string, ident: string, payload: Buffer): void {
+    const r = parseCancel(payload);
+    const rejection = (code: ErrorCode, reason: string, id: string | null): Rejection => ({ ok: false, code, reason: `cancel: ${reason}`, id, name: null, properties: null, meta: null });
+    if (!r.ok) return this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_MALFORMED', r.reason, r.id));
+    const h = this.held.get(r.id);
+    const dev = this.devices.get(key(channelId, ident));
+    if (!h || !dev || key(h.c.channelId, h.c.ident) !== key(channelId, ident)) {
+      return this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_NOT_FOUND', `no queued or sent command "${r.id}" for this device`, r.id));
+    }
+    // an in-flight command keeps the slot (finish leaves dev.inflight) until its reply or timeout
+    this.finish(dev, h, 'canceled', { attempt: h.c.attempts }, true);
+  }
+
+  // ---- delivery ----
+
+  private kick(dev: Device): void {
+    this.track(this.pump(dev));
+  }
+
+  private async pump(dev: Device): Promise<void> {
+    if (dev.pumping) {
+      dev.repump = true;
+      return;
+    }
+    dev.pumping = true;
+    try {
+      do {
+        dev.repump = false;
+        await this.deliver(dev);
+      } while (dev.repump);
+    } finally {
+      dev.pumping = false;
+    }
+  }
+
+  private async deliver(dev: Device): Promise<void> {
+    while (dev.online && dev.inflight === null && dev.queue.length > 0) {
+      const h = dev.queue[0]!;
+      if (this.now() >= h.c.expiresAtMs) {
+        this.finish(dev, h, 'expired', { reason: `not delivered within its ttl (${(h.c.expiresAtMs - h.c.queuedAtMs) / 1000} s)` });
+        continue;
+      }
+      if (h.c.attempts >= this.o.config.max_attempts) {
+        this.finish(dev, h, 'processed', {
+          executed: false,
+          response: null,
+          code: 'EDGE_COMMAND_ATTEMPTS',
+          reason: `written ${h.c.attempts} times without a reply (the connection closed each time; commands.max_attempts)`,
+        });
+        continue;
+      }
+      let enc;
+      try {
+        enc = await this.o.device.encode(dev.channelId, dev.ident, { name: h.c.name, properties: h.c.properties });
+      } catch (e) {
+        const ee = asEdge(e, 'EDGE_COMMAND_INVALID');
+        this.finish(dev, h, 'processed', { executed: false, response: null, code: ee.code, reason: `not encodable for this device: ${ee.reason}` });
+        continue;
+      }
+      if (h.ended || dev.queue[0] !== h || dev.inflight !== null) continue;
+      if (!dev.online) return;
+      dev.queue.shift();
+      dev.inflight = h;
+      h.state = 'sending';
+      h.replyKey = enc.replyKey;
+      h.deadlineMs = this.now() + h.c.timeoutMs;
+      h.c.attempts++;
+      // counted durably before the bytes go out, so the bound holds across crashes
+      await this.o.store.setAttempts(h.c.id, h.c.attempts).catch((e: unknown) => this.storeError(e, h.c.id));
+      if (dev.inflight !== h) continue;
+      if (h.ended) {
+        dev.inflight = null; // canceled before the write: nothing is sent, nothing will answer
+        continue;
+      }
+      try {
+        await this.o.device.send(dev.channelId, dev.ident, enc.bytes);
+      } catch {
+        if (dev.inflight === h) {
+          // not written: the device went away; the command waits at the head for the next connection
+          dev.inflight = null;
+          if (!h.ended) {
+            h.state = 'queued';
+            dev.queue.unshift(h);
+            dev.online = this.o.device.isOnline(dev.channelId, dev.ident);
+          }
+        }
+        continue;
+      }
+      this.written(dev, h);
+    }
+  }
+
+  private written(dev: Device, h: Held): void {
+    if (dev.inflight !== h) return; // timed out, or the connection closed, while sending
+    if (h.ended) {
+      // canceled while being sent: hold the slot for its reply unless none will come
+      h.state = 'sent';
+      if (h.replyKey === null || h.earlyReply) dev.inflight = null;
+      return;
+    }
+    h.state = 'sent';
+    this.publishEvent(dev, h, 'sent', { attempt: h.c.attempts }, null);
+    this.publishQueueEntry(dev, h, null);
+    if (h.replyKey === null) {
+      this.finish(dev, h, 'processed', { executed: true, response: null });
+    } else if (h.earlyReply) {
+      dev.inflight = null;
+      this.complete(dev, h, h.earlyReply);
+    }
+  }
+
+  private complete(dev: Device, h: Held, reply: CommandReply): void {
+    this.finish(
+      dev,
+      h,
+      'processed',
+      reply.executed
+        ? { executed: true, response: reply.response }
+        : { executed: false, response: reply.response, code: 'EDGE_COMMAND_FAILED', reason: `the device answered that it did not execute the command (response ${JSON.stringify(reply.response)})` },
+    );
+  }
+
+  /** Ends a command: out of the queue and the store, then its final event and the cleared queue entry. */
+  private finish(dev: Device, h: Held, status: CommandStatus, extra: Partial<EventFields>, keepSlot = false): void {
+    if (h.ended) return;
+    h.ended = true;
+    this.held.delete(h.c.id);
+    this.recent.set(h.c.id, this.now());
+    if (this.recent.size > RECENT_ID_MAX) this.recent.delete(this.recent.keys().next().value!);
+    const i = dev.queue.indexOf(h);
+    if (i >= 0) dev.queue.splice(i, 1);
+    if (dev.inflight === h && !keepSlot) dev.inflight = null;
+    const removed = this.o.store.remove(h.c.id).catch((e: unknown) => this.storeError(e, h.c.id));
+    const attempt = status === 'processed' || status === 'canceled' ? { attempt: h.c.attempts } : {};
+    this.publishEvent(dev, h, status, { ...attempt, ...extra }, removed);
+    this.enqueuePublish(dev, removed, this.o.topics.commandQueueState(h.c.channelId, h.c.ident, h.c.id), '', true);
+  }
+
+  // ---- publishing ----
+
+  private publishRejected(channelId: string, ident: string, r: Rejection): void {
+    const fields: EventFields = { id: r.id, name: r.name, properties: r.properties, channelId, ident, timestampMs: this.now(), code: r.code, reason: r.reason };
+    this.track(this.o.mqtt.publish(this.o.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), { retain: false }));
+  }
+
+  private publishEvent(dev: Device, h: Held, status: CommandStatus, extra: Partial<EventFields>, after: Promise<unknown> | null): void {
+    const fields: EventFields = { id: h.c.id, name: h.c.name, properties: h.c.properties, channelId: h.c.channelId, ident: h.c.ident, timestampMs: this.now(), ...extra };
+    this.enqueuePublish(dev, after, this.o.topics.commandEvent(h.c.channelId, h.c.ident, status), eventPayload(status, fields, h.c.meta), false);
+  }
+
+  private publishQueueEntry(dev: Device, h: Held, after: Promise<unknown> | null): void {
+    const payload = queueEntryPayload(
+      {
+        id: h.c.id,
+        name: h.c.name,
+        properties: h.c.properties,
+        status: h.state === 'queued' ? 'queued' : 'sent',
+        attempts: h.c.attempts,
+        queuedAtMs: h.c.queuedAtMs,
+        expiresAtMs: h.c.expiresAtMs,
+        timestampMs: this.now(),
+      },
+      h.c.meta,
+    );
+    this.enqueuePublish(dev, after, this.o.topics.commandQueueState(h.c.channelId, h.c.ident, h.c.id), payload, true);
+  }
+
+  /**
+   * Issues the publish after `after` (a store write) and after every earlier publish of this device
+   * was issued: the client keeps the order of issued publishes, so confirmations are not awaited.
+   */
+  private enqueuePublish(dev: Device, after: Promise<unknown> | null, topic: string, payload: string, retain: boolean): void {
+    dev.outbox = Promise.all([dev.outbox, after]).then(() => {
+      this.track(this.o.mqtt.publish(topic, payload, { retain }));
+    });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.catch((e: unknown) => this.o.log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'command service: a publish or delivery step failed'));
+    this.pending.add(q);
+    void q.finally(() => this.pending.delete(q));
+  }
+
+  private storeError(e: unknown, id: string): void {
+    this.o.log?.error({ code: 'EDGE_COMMAND_STORE_FAILED', id, err: e instanceof Error ? e.message : String(e) }, 'command store write failed; the change is kept in memory only');
+  }
+
+  private deviceFor(channelId: string, ident: string): Device {
+    const k = key(channelId, ident);
+    let dev = this.devices.get(k);
+    if (!dev) {
+      dev = { channelId, ident, online: this.o.device.isOnline(channelId, ident), queue: [], inflight: null, pumping: false, repump: false, intake: Promise.resolve(), outbox: Promise.resolve() };
+      this.devices.set(k, dev);
+    }
+    return dev;
+  }
+}
+
+function key(channelId: string, ident: string): string {
+  return `${channelId}\u0000${topicLevel(ident)}`;
+}
+
+function asEdge(e: unknown, fallback: ErrorCode): EdgeError {
+  return e instanceof EdgeError ? e : new EdgeError(fallback, e instanceof Error ? e.message : String(e));
+}

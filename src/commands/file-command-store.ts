@@ -1,0 +1,258 @@
+/**
+ * The default CommandStore: one append-only log file, `{dir}/commands.log`, of CRC-checked records
+ * (the spool's record format, src/reliability/record-format.ts, with the operation in its topic
+ * field and JSON in its payload):
+ *
+ *   add  StoredCommand        a command was accepted
+ *   att  {id, attempts}       it is about to be written to the device again
+ *   del  {id}                 it ended (processed, expired, canceled)
+ *
+ * Why a log and not a JSON file rewritten per change: an append plus one fdatasync per batch is
+ * the cheapest durable write, and a crash can only tear the last record, which fails its length
+ * or CRC check and is dropped on open (EDGE_COMMAND_STORE_CORRUPT is reported through `onCorrupt`).
+ * Writes are group-committed: while one batch syncs the next accumulates.
+ *
+ * Compaction: when the file is over COMPACT_MIN_BYTES and more than COMPACT_RATIO times the size of
+ * the live commands, the live set is written to `commands.log.tmp`, synced and renamed over the log
+ * (then the directory is synced), so a crash leaves either the old or the new file, never a mix.
+ * A lock file (pid) keeps two processes from appending to one log.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EdgeError } from '../errors.js';
+import { encodeRecord, parseRecords } from '../reliability/record-format.js';
+import type { CommandStore, StoredCommand } from './command-store.js';
+
+const LOG = 'commands.log';
+const COMPACT_MIN_BYTES = 256 * 1024;
+const COMPACT_RATIO = 4;
+
+export interface FileCommandStoreOptions {
+  dir: string;
+  fsync: boolean;
+  /** Damage found (and dropped) when the log was read: file byte ranges [from, to). */
+  onCorrupt?: (info: { code: 'EDGE_COMMAND_STORE_CORRUPT'; reason: string; ranges: [number, number][] }) => void;
+  now?: () => number;
+}
+
+interface Pending {
+  buf: Buffer;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class FileCommandStore implements CommandStore {
+  readonly dir: string;
+  private readonly path: string;
+  private readonly live = new Map<string, StoredCommand>();
+  private fh: FileHandle | null = null;
+  private fileBytes = 0;
+  private queue: Pending[] = [];
+  private writing: Promise<void> | null = null;
+  private closed = false;
+  private lockPath: string;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: FileCommandStoreOptions) {
+    this.dir = resolve(opts.dir);
+    this.path = join(this.dir, LOG);
+    this.lockPath = join(this.dir, 'lock');
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Size of the log file in bytes (for tests and stats). */
+  get bytes(): number {
+    return this.fileBytes;
+  }
+
+  async load(): Promise<StoredCommand[]> {
+    if (this.fh) return [...this.live.values()].map((c) => ({ ...c }));
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (e) {
+      throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot create the command store directory ${this.dir}: ${(e as Error).message}`);
+    }
+    this.lock();
+    try {
+      unlinkSync(this.path + '.tmp'); // a compaction that crashed before its rename: the log is intact
+    } catch {
+      // none
+    }
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot read ${this.path}: ${(e as Error).message}`);
+      buf = Buffer.alloc(0);
+    }
+    const parsed = parseRecords(buf, 0, true);
+    for (const r of parsed.records) this.apply(r.topic, r.payload);
+    this.fh = await open(this.path, 'a+');
+    this.fileBytes = buf.length;
+    if (parsed.damaged.length > 0) {
+      const bytes = parsed.damaged.reduce((n, [a, b]) => n + b - a, 0);
+      this.opts.onCorrupt?.({
+        code: 'EDGE_COMMAND_STORE_CORRUPT',
+        reason: `${this.path}: ${bytes} bytes in ${parsed.damaged.length} range(s) are not valid records (a write torn by a crash, or damage); dropped`,
+        ranges: parsed.damaged,
+      });
+      await this.compact(); // rewrite without the damage, so appends continue after valid records
+    }
+    return [...this.live.values()].map((c) => ({ ...c }));
+  }
+
+  add(cmd: StoredCommand): Promise<void> {
+    this.live.set(cmd.id, { ...cmd });
+    return this.append('add', cmd);
+  }
+
+  setAttempts(id: string, attempts: number): Promise<void> {
+    const c = this.live.get(id);
+    if (c) c.attempts = attempts;
+    return this.append('att', { id, attempts });
+  }
+
+  remove(id: string): Promise<void> {
+    this.live.delete(id);
+    return this.append('del', { id });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.writing) await this.writing;
+    await this.fh?.close();
+    this.fh = null;
+    try {
+      unlinkSync(this.lockPath);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Rewrites the log with the live commands only (also runs by itself when the log outgrows them). */
+  async compact(): Promise<void> {
+    while (this.writing) await this.writing;
+    // runs as the writer, so no append interleaves with the file swap
+    const run = this.rewrite();
+    this.writing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await run;
+    } finally {
+      this.writing = null;
+      if (this.queue.length > 0) this.writing = this.writeLoop();
+    }
+  }
+
+  private apply(op: string, payload: Buffer): void {
+    let v: unknown;
+    try {
+      v = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return; // a record with a valid CRC is JSON we wrote; nothing else can get here
+    }
+    const rec = v as Partial<StoredCommand> & { id?: string };
+    if (typeof rec.id !== 'string') return;
+    if (op === 'add') this.live.set(rec.id, rec as StoredCommand);
+    else if (op === 'att') {
+      const c = this.live.get(rec.id);
+      if (c && typeof rec.attempts === 'number') c.attempts = rec.attempts;
+    } else if (op === 'del') this.live.delete(rec.id);
+  }
+
+  private append(op: string, body: unknown): Promise<void> {
+    if (this.closed || !this.fh) return Promise.reject(new EdgeError('EDGE_COMMAND_STORE_FAILED', 'the command store is not open'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ buf: encodeRecord(op, JSON.stringify(body), this.now()), resolve, reject });
+      if (!this.writing) this.writing = this.writeLoop();
+    });
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          const buf = Buffer.concat(batch.map((p) => p.buf));
+          await this.fh!.write(buf, 0, buf.length, null);
+          if (this.opts.fsync) await this.fh!.datasync();
+          this.fileBytes += buf.length;
+        } catch (e) {
+          const err = new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot write ${this.path}: ${(e as Error).message}`);
+          for (const p of batch) p.reject(err);
+          continue;
+        }
+        for (const p of batch) p.resolve();
+        if (this.fileBytes > COMPACT_MIN_BYTES && this.fileBytes > COMPACT_RATIO * this.liveBytes()) {
+          try {
+            await this.rewrite();
+          } catch {
+            // the old log is intact and stays in use; the next batch tries again
+          }
+        }
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private liveBytes(): number {
+    let n = 0;
+    for (const c of this.live.values()) n += 64 + JSON.stringify(c).length;
+    return n;
+  }
+
+  private async rewrite(): Promise<void> {
+    const t = this.now();
+    const buf = Buffer.concat([...this.live.values()].map((c) => encodeRecord('add', JSON.stringify(c), t)));
+    const tmp = this.path + '.tmp';
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.write(buf, 0, buf.length, 0);
+      if (this.opts.fsync) await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    if (this.opts.fsync) {
+      const d = await open(this.dir, 'r');
+      try {
+        await d.sync();
+      } finally {
+        await d.close();
+      }
+    }
+    await this.fh?.close();
+    this.fh = await open(this.path, 'a+');
+    this.fileBytes = buf.length;
+  }
+
+  /** One process per store directory: a live pid in `lock` is an error, a dead one is taken over. */
+  private lock(): void {
+    try {
+      const fd = openSync(this.lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot lock ${this.dir}: ${(e as Error).message}`);
+    }
+    const pid = Number(readFileSync(this.lockPath, 'utf8'));
+    if (pid === process.pid) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is already open in this process`);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is in use by process ${pid}`);
+    writeFileSync(this.lockPath, String(process.pid)); // a stale lock left by a crashed process: take it over
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The seams between the command service (this folder) and the runtime. The runtime implements
+ * `CommandDevicePort` and `CommandMqttPort`; the command service implements `CommandEvents`.
+ */
+import type { CommandReply, CommandRequest, CommandSpec, EncodedCommand } from '../protocol/types.js';
+
+/** What the runtime offers the command service. */
+export interface CommandDevicePort {
+  /** The protocol's declared commands for a channel; undefined when the server has no such channel. */
+  commandsOf(channelId: string): readonly CommandSpec[] | undefined;
+  /**
+   * Checks a request the way the channel's encoder would, without a device session (e.g. the
+   * runtime calls the protocol's `encode(req, {})` in a worker and drops the bytes). Rejects with
+   * EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. Why it exists: a property schema cannot
+   * say everything an encoder checks (Ruptela `set_connection.protocol` must be "TCP" or "UDP"),
+   * and such a request must be rejected at once, not queued and then fail at delivery.
+   */
+  validate(channelId: string, req: CommandRequest): Promise<void>;
+  /** True while the device is connected and identified on that channel. */
+  isOnline(channelId: string, ident: string): boolean;
+  /** Encodes with the device's session (throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID). */
+  encode(channelId: string, ident: string, req: CommandRequest): Promise<EncodedCommand>;
+  /** Writes bytes to the device between its frames, never inside an ordered ACK sequence. Resolves once
+   *  handed to the socket; rejects when the device is not connected (or its connection closes first). */
+  send(channelId: string, ident: string, bytes: Uint8Array): Promise<void>;
+}
+
+/** Inbound and outbound MQTT through the runtime's one client (QoS 1 publishes are confirmed). */
+export interface CommandMqttPort {
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
+  publish(topic: string, payload: string, opts: { retain: boolean }): Promise<void>;
+}
+
+/** What the runtime calls on the command service. */
+export interface CommandEvents {
+  /** After the device's identification frame was handled (queued commands go out now). */
+  deviceOnline(channelId: string, ident: string): void;
+  deviceOffline(channelId: string, ident: string): void;
+  /** A decoded device reply; returns the command it closed, so the runtime can add `command.id` and
+   *  `command.name` to that frame's messages; null when no command matches. */
+  reply(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null;
+}
