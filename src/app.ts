@@ -10,6 +10,9 @@ import { getProtocol } from './protocol/registry.js';
 import { MessageSink } from './message/message-sink.js';
 import { FileMediaStore } from './media/media-store.js';
 import type { ChannelHooks } from './channel/channel.js';
+import { CommandService } from './commands/command-service.js';
+import { FileCommandStore } from './commands/file-command-store.js';
+import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
 import type { Logger } from './util/log.js';
 
 /**
@@ -24,6 +27,7 @@ export interface App {
   sink: MessageSink;
   pool: DecodePool;
   channels: Channel[];
+  commands: CommandService;
   stop(): Promise<void>;
   /** Applies a new config without a restart: guard lists and limits per channel (see Channel.updateConfig). */
   reload(next: EdgeConfig): string[];
@@ -77,9 +81,32 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
-  const sink = new MessageSink(publisher, makeTopics(config.mqtt.topic_root));
+  const topics = makeTopics(config.mqtt.topic_root);
+  const sink = new MessageSink(publisher, topics);
   const media = new FileMediaStore(config.media.dir, config.media.fsync);
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks: opts.hooks ?? {} }));
+  // Commands plug into the channels' seams: identification and close hooks, decoded replies,
+  // Channel.send/encode for the device side, the sink's inbound and QoS 1 publishes for MQTT.
+  let commands: CommandService | null = null;
+  const hooks: ChannelHooks = {
+    identified: (ch, ident) => {
+      opts.hooks?.identified?.(ch, ident);
+      commands?.deviceOnline(ch, ident);
+    },
+    offline: (ch, ident) => {
+      opts.hooks?.offline?.(ch, ident);
+      commands?.deviceOffline(ch, ident);
+    },
+    commandReply: (ch, ident, reply) => commands?.reply(ch, ident, reply) ?? opts.hooks?.commandReply?.(ch, ident, reply) ?? null,
+  };
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks }));
+  const commandStore = new FileCommandStore({
+    dir: config.commands.dir,
+    fsync: config.commands.fsync,
+    onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
+  });
+  commands = new CommandService({ device: channelDevicePort(channels), mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });
+  const commandTick = setInterval(() => commands!.tick(), 1000);
+  commandTick.unref();
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
   const pauseAll = (why: string) => () => {
@@ -100,8 +127,12 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       await ch.start(config.stats_interval_s);
       started.push(ch);
     }
+    // queued commands load before devices can identify; the subscription completes once connected
+    await commands.start();
   } catch (e) {
+    clearInterval(commandTick);
     for (const ch of started) await ch.stop(0);
+    await commandStore.close().catch(() => undefined);
     await publisher.close();
     await pool.close();
     if (broker) await broker.close();
@@ -113,7 +144,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     (stopped ??= (async () => {
       shuttingDown = true;
       const timeoutMs = config.shutdown_timeout_s * 1000;
+      clearInterval(commandTick);
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
+      await commands!.stop(timeoutMs);
+      await commandStore.close();
       await publisher.flush(timeoutMs);
       await publisher.close();
       await pool.close();
@@ -122,7 +156,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const reload = (next: EdgeConfig): string[] => reloadChannels(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, sink, pool, channels, stop, reload };
+  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, stop, reload };
 }
 
 /**

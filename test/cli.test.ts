@@ -96,9 +96,10 @@ test('edge-channel replay of both fixture files against a running channel: every
     });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const summary = JSON.parse(r.stdout) as { acked: number; mismatched: number; rejected: number; sent: number };
-    // expected messages: what the protocol decodes from the same frames
+    // expected messages: what the protocol decodes from the same frames, plus one per command reply
     const proto = await getProtocol('ruptela');
-    const expected = files.map((f) => decodeLines(proto, readHexSource(f), 'tcp', 0)).reduce((n, d) => n + d.messages, 0);
+    // (a device's reply to a command is published as a message too)
+    const expected = files.map((f) => decodeLines(proto, readHexSource(f), 'tcp', 0)).reduce((n, d) => n + d.messages + d.output.filter((o) => 'command_reply' in o).length, 0);
     const replies = files.map((f) => decodeLines(proto, readHexSource(f), 'tcp', 0)).reduce((n, d) => n + d.output.filter((o) => 'reply' in o).length, 0);
     assert.equal(summary.mismatched, 0);
     assert.equal(summary.rejected, 0);

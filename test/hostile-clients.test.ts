@@ -209,6 +209,8 @@ test('a flood of frames that cannot be acknowledged logs one warning per code an
   const config = validateConfig({
     mqtt: { url: 'mqtt://127.0.0.1:9', topic_root: `t${process.pid}` },
     spool: { dir: notADir },
+    commands: { dir: join(dir, 'commands') },
+    media: { dir: join(dir, 'media') },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 }],
     stats_interval_s: 1,
     shutdown_timeout_s: 1,

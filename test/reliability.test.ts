@@ -262,6 +262,8 @@ test('fault injection: every record a device saw ACKed reaches the broker (broke
     log_level: 'info',
     mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, topic_root: root, client_id: 'edge-channel' },
     pool: { threads: 1 },
+    commands: { dir: `${spoolDir}-commands` },
+    media: { dir: `${spoolDir}-media` },
     spool: { dir: spoolDir, publish_timeout_ms: 800, probe_min_ms: 200, probe_max_ms: 1500, segment_bytes: 64 * 1024, drain_rate: 3000 },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: channelPort, idle_timeout_s: 60 }],
     stats_interval_s: 2,

@@ -56,6 +56,8 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
     mqtt: { url: o.mqttUrl, topic_root: root, client_id: 'edge-bench', embedded: { host: '127.0.0.1', port: 0 }, ...(o.maxInflight ? { max_inflight: o.maxInflight } : {}), ...(extra.mqtt ?? {}) },
     pool: { ...pool, ...(extra.pool ?? {}) },
     spool: { dir: spoolDir, ...(extra.spool ?? {}) },
+    commands: { dir: join(spoolDir, 'commands') },
+    media: { dir: join(spoolDir, 'media') },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, ...(o.udp ? { udp_port: 0 } : {}), max_connections: o.maxConnections ?? 20_000, ...(o.channel ?? {}) }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,

@@ -248,7 +248,8 @@ export class Channel implements ListenerHost {
 
   /** Encodes a command with the device's session, in a worker. */
   encode(ident: string, command: CommandRequest): Promise<EncodedCommand> {
-    const session = this.idents.get(ident)?.session ?? { ident };
+    // no ident: validation only (the encoder's own checks, no device session)
+    const session = ident ? (this.idents.get(ident)?.session ?? { ident }) : {};
     return this.deps.pool.encode(this.proto, command, session);
   }
 

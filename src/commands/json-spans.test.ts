@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeTopics } from '../mqtt/topics.js';
 import { jsonDepth, topLevelValueSpans } from './json-spans.js';
-import { topicMatches } from './mqtt-client-port.js';
+import { topicMatches } from '../mqtt/inbound-router.js';
 
 test('top-level value spans: the exact text of each member, through strings, escapes and nesting', () => {
   const text = ' { "a" : 1.50 , "s":"x\\"}]{[", "meta" :{ "k": [1, {"z": "}"}], "e": "\\u00e9" } ,"n":null,"t":true, "meta2":[ ] } ';

@@ -12,7 +12,7 @@ import type { CommandRequest, CommandSpec, EncodedCommand } from '../protocol/ty
 import { CommandService } from './command-service.js';
 import { COMMANDS_DEFAULTS, type CommandsConfig } from './commands-config.js';
 import { FileCommandStore } from './file-command-store.js';
-import { topicMatches } from './mqtt-client-port.js';
+import { topicMatches } from '../mqtt/inbound-router.js';
 import type { CommandDevicePort, CommandMqttPort } from './ports.js';
 
 export class FakeClock {

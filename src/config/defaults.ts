@@ -1,4 +1,5 @@
 import type { ChannelConfig, EdgeConfig } from './schema.js';
+import { COMMANDS_DEFAULTS } from '../commands/commands-config.js';
 
 /** What `npm start` runs with no config file: embedded broker, one Ruptela channel on TCP 5046. */
 export const DEFAULT_CONFIG: EdgeConfig = {
@@ -25,6 +26,7 @@ export const DEFAULT_CONFIG: EdgeConfig = {
     drain_inflight: 100,
   },
   media: { dir: './data/media', fsync: true },
+  commands: { ...COMMANDS_DEFAULTS },
   channels: [{ id: '1', name: 'ruptela', protocol: 'ruptela', tcp_port: 5046 } as ChannelConfig],
   redis_url: '',
   stats_interval_s: 60,

@@ -97,12 +97,16 @@ export interface MediaConfig {
   fsync: boolean;
 }
 
+export type { CommandsConfig } from '../commands/commands-config.js';
+import type { CommandsConfig } from '../commands/commands-config.js';
+
 export interface EdgeConfig {
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mqtt: MqttConfig;
   pool: PoolConfig;
   spool: SpoolConfig;
   media: MediaConfig;
+  commands: CommandsConfig;
   channels: ChannelConfig[];
   /** Shared counters for guards across instances (optional). */
   redis_url: string;

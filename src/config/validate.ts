@@ -154,6 +154,28 @@ function media(v: unknown): EdgeConfig['media'] {
   return { dir: str(v.dir, 'media.dir', d.dir, /./, 'a directory path'), fsync: bool(v.fsync, 'media.fsync', d.fsync) };
 }
 
+function commands(v: unknown): EdgeConfig['commands'] {
+  const d = DEFAULT_CONFIG.commands;
+  if (v === undefined) return { ...d };
+  if (!isObj(v)) fail('commands', 'an object', v);
+  checkKeys(v, 'commands', Object.keys(d));
+  const out: EdgeConfig['commands'] = {
+    dir: str(v.dir, 'commands.dir', d.dir, /./, 'a directory path'),
+    fsync: bool(v.fsync, 'commands.fsync', d.fsync),
+    default_ttl_s: int(v.default_ttl_s, 'commands.default_ttl_s', 1, 365 * 86400, d.default_ttl_s),
+    max_ttl_s: int(v.max_ttl_s, 'commands.max_ttl_s', 1, 365 * 86400, d.max_ttl_s),
+    default_timeout_s: int(v.default_timeout_s, 'commands.default_timeout_s', 1, 86400, d.default_timeout_s),
+    max_timeout_s: int(v.max_timeout_s, 'commands.max_timeout_s', 1, 86400, d.max_timeout_s),
+    max_attempts: int(v.max_attempts, 'commands.max_attempts', 1, 1000, d.max_attempts),
+    max_queued_per_device: int(v.max_queued_per_device, 'commands.max_queued_per_device', 1, 1_000_000, d.max_queued_per_device),
+    max_meta_bytes: int(v.max_meta_bytes, 'commands.max_meta_bytes', 2, 1024 * 1024, d.max_meta_bytes),
+    max_meta_depth: int(v.max_meta_depth, 'commands.max_meta_depth', 1, 256, d.max_meta_depth),
+  };
+  if (out.default_ttl_s > out.max_ttl_s) fail('commands.default_ttl_s', `at most commands.max_ttl_s (${out.max_ttl_s})`, out.default_ttl_s);
+  if (out.default_timeout_s > out.max_timeout_s) fail('commands.default_timeout_s', `at most commands.max_timeout_s (${out.max_timeout_s})`, out.default_timeout_s);
+  return out;
+}
+
 const CHANNEL_KEYS = ['id', 'name', 'protocol', ...Object.keys(CHANNEL_DEFAULTS)] as const;
 
 function channel(v: unknown, i: number): ChannelConfig {
@@ -197,7 +219,7 @@ function channel(v: unknown, i: number): ChannelConfig {
 export function validateConfig(raw: unknown): EdgeConfig {
   if (raw === undefined || raw === null) raw = {};
   if (!isObj(raw)) fail('(top level)', 'an object of settings', raw);
-  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'spool', 'media', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
+  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'spool', 'media', 'commands', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
   const logLevel = str(raw.log_level, 'log_level', DEFAULT_CONFIG.log_level);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('log_level', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
   let channels: ChannelConfig[];
@@ -217,6 +239,7 @@ export function validateConfig(raw: unknown): EdgeConfig {
     pool: pool(raw.pool),
     spool: spool(raw.spool),
     media: media(raw.media),
+    commands: commands(raw.commands),
     channels,
     redis_url: str(raw.redis_url, 'redis_url', '', /^$|^rediss?:\/\/.+/, 'a redis:// URL or empty'),
     stats_interval_s: int(raw.stats_interval_s, 'stats_interval_s', 1, 86400, DEFAULT_CONFIG.stats_interval_s),

@@ -39,3 +39,8 @@ export function matches(filter: readonly string[], levels: readonly string[]): b
   }
   return filter.length === levels.length;
 }
+
+/** MQTT filter matching on topic strings: `+` is one level, a trailing `#` any number of levels (including none). */
+export function topicMatches(filter: string, topic: string): boolean {
+  return matches(filter.split('/'), topic.split('/'));
+}

@@ -31,6 +31,7 @@ export class Publisher extends EventEmitter {
   private readonly queue = new FairQueue<Queued>();
   private full = false;
   private readonly inbound = new InboundRouter();
+  private readonly filters: string[] = [];
 
   constructor(
     url: string,
@@ -44,6 +45,8 @@ export class Publisher extends EventEmitter {
       // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
       const stream = this.client.stream as unknown as Socket;
       if (typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
+      // clean sessions: every (re)connect subscribes again
+      for (const f of this.filters) this.sendSubscribe(f).catch((e: Error) => this.emit('mqtt-error', e));
       this.emit('up');
     });
     this.client.on('close', () => this.emit('down'));
@@ -101,11 +104,17 @@ export class Publisher extends EventEmitter {
   }
 
   /**
-   * Inbound: subscribes with QoS 1 and routes matching messages to `onMessage`. Resolves once the
-   * broker granted the subscription (MQTT.js renews it after a reconnect).
+   * Inbound: subscribes with QoS 1 and routes matching messages to `onMessage`. When connected,
+   * resolves once the broker granted the subscription; every later connect subscribes again.
    */
   async subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
     this.inbound.add(filter, onMessage);
+    this.filters.push(filter);
+    // not connected: the next connect subscribes (start-up must not wait for the broker)
+    if (this.client.connected) await this.sendSubscribe(filter);
+  }
+
+  private async sendSubscribe(filter: string): Promise<void> {
     const granted = await this.client.subscribeAsync(filter, { qos: 1 });
     if (granted.some((g) => g.qos === 128)) throw new Error(`the broker refused the subscription to ${filter}`);
   }

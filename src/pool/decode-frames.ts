@@ -1,5 +1,5 @@
 import { EdgeError, toErrorInfo } from '../errors.js';
-import type { DecodeContext, FramePart, ProtocolModule } from '../protocol/types.js';
+import type { CommandReply, DecodeContext, FramePart, Message, ProtocolModule } from '../protocol/types.js';
 import { mergeSession } from '../protocol/session.js';
 import { EnvelopeWriter } from '../message/envelope.js';
 import type { ContextCache } from './context-cache.js';
@@ -22,6 +22,10 @@ export function partOf(proto: ProtocolModule, part: string): FramePart {
   const p = proto.parts?.find((x) => x.id === part);
   if (!p) throw new EdgeError('EDGE_DECODE_INTERNAL', `protocol ${proto.id} has no part "${part}"`);
   return p;
+}
+
+function replyMessage(c: CommandReply, receivedAtMs: number): Message {
+  return { timestamp: receivedAtMs / 1000, 'command.reply': c.replyKey, 'command.executed': c.executed, 'command.response': c.response };
 }
 
 export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: ContextCache): FrameOutcome[] {
@@ -64,10 +68,13 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: Con
         if (next !== ctx.session) running.set(conn, (ctx = { ...ctx, session: next }));
       }
       const suffix = envelope.frameSuffix(receivedAtMs, ctx.peer);
-      const idents: string[] = new Array(r.messages.length);
-      const payloads: string[] = new Array(r.messages.length);
-      for (let k = 0; k < r.messages.length; k++) {
-        const msg = r.messages[k]!;
+      // A device's reply to a command is a message too (the runtime adds command.id/name when it
+      // closes a command), so the message stream can be joined to the command's lifecycle.
+      const messages = r.commandReplies?.length ? [...r.messages, ...r.commandReplies.map((c) => replyMessage(c, receivedAtMs))] : r.messages;
+      const idents: string[] = new Array(messages.length);
+      const payloads: string[] = new Array(messages.length);
+      for (let k = 0; k < messages.length; k++) {
+        const msg = messages[k]!;
         let ident = msg.ident;
         if (typeof ident !== 'string' || ident === '') {
           if (!ctx.session.ident) throw new EdgeError('EDGE_DECODE_INVALID', 'the frame carries a message but the device ident is not known yet');

@@ -59,11 +59,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   }
   const { mqtt: extraMqtt, spool: extraSpool, ...extra } = (opts.extra ?? {}) as { mqtt?: Record<string, unknown>; spool?: Record<string, unknown> };
   // each harness gets its own spool directory: a spool left by another run must not leak in
-  const spoolDir = mkdtempSync(join(tmpdir(), 'edge-spool-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'edge-data-'));
+  const spoolDir = join(dataDir, 'spool');
   const config = validateConfig({
     log_level: 'silent',
     mqtt: { url, topic_root: root, client_id: 'edge-channel', ...(extraMqtt ?? {}) },
     spool: { dir: spoolDir, ...(extraSpool ?? {}) },
+    commands: { dir: join(dataDir, 'commands') },
+    media: { dir: join(dataDir, 'media') },
     channels: opts.channels ?? [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, udp_port: 0 }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,
@@ -88,7 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await app.stop();
       await sub.endAsync();
       if (broker) await broker.close();
-      rmSync(spoolDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   });
 }
