@@ -9,8 +9,7 @@ import { projectRoot } from '../src/util/paths.js';
 import { getProtocol } from '../src/protocol/registry.js';
 import { decodeLines } from '../src/cli/decode-command.js';
 import { readHexSource } from '../src/cli/hex-input.js';
-import { loadGoldenFiles } from '../src/protocol/conformance.js';
-import { GOLDEN_RECEIVED_AT_MS } from '../src/protocol/golden.js';
+import { GOLDEN_RECEIVED_AT_MS, loadGoldenFiles } from '../src/protocol/golden.js';
 
 const root = projectRoot();
 const cli = (args: string[], input?: string) =>

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { topicLevel } from '../mqtt/topics.js';
@@ -34,7 +35,8 @@ export class FileMediaStore implements MediaStore {
     const folder = join(this.dir, safeLevel(channelId), safeLevel(ident));
     await mkdir(folder, { recursive: true });
     const path = join(folder, safeLevel(key));
-    const fh = await open(`${path}.part`, 'a+');
+    // read-write, created if missing, not O_APPEND: Linux ignores the position of writes in append mode
+    const fh = await open(`${path}.part`, constants.O_RDWR | constants.O_CREAT, 0o644);
     let size: number;
     try {
       // positional write: a piece sent again after a lost ACK lands on the same bytes

@@ -2,10 +2,23 @@
  * Golden vector files: `protocols/<id>/fixtures/golden-*.json`, each a JSON object
  * `{ "provenance": "...", "license": "...", "vectors": GoldenVector[] }`.
  * Expected outputs are written by hand from the protocol reference, never captured from the
- * decoder's own output; the conformance suite (src/protocol/conformance.ts) checks them exactly.
+ * decoder's own output; the conformance suite (test/support/conformance.ts) checks them exactly.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../util/paths.js';
 import type { Message, SessionState, Transport, CommandRequest } from './types.js';
 import type { ErrorCode } from '../errors.js';
+
+/** The golden files of a protocol (`protocols/<id>/fixtures/golden-*.json`), sorted by name. */
+export function loadGoldenFiles(protocolId: string): { name: string; file: GoldenFile }[] {
+  const dir = join(projectRoot(), 'protocols', protocolId, 'fixtures');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => /^golden-.*\.json$/.test(n))
+    .sort()
+    .map((name) => ({ name, file: JSON.parse(readFileSync(join(dir, name), 'utf8')) as GoldenFile }));
+}
 
 /** Fixed receive time used for every golden vector (2025-01-01T00:00:00Z), so outputs are exact. */
 export const GOLDEN_RECEIVED_AT_MS = 1735689600000;

@@ -7,7 +7,8 @@ import type { ProtocolModule } from './types.js';
 
 /**
  * Discovers protocols: every folder under protocols/ with an index.ts default-exporting a
- * ProtocolModule. Adding a protocol is one new folder; nothing central lists them.
+ * ProtocolModule. Adding a protocol is one new folder; nothing central lists them. Folders whose
+ * name starts with `_` (e.g. `protocols/_shared/`) hold shared code and are skipped.
  * Loaded once per thread (main and each worker) and cached.
  */
 let cache: Promise<Map<string, ProtocolModule>> | undefined;
@@ -21,7 +22,8 @@ async function discover(dir: string): Promise<Map<string, ProtocolModule>> {
   const out = new Map<string, ProtocolModule>();
   if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
+    // `_shared` and other `_` folders hold code shared by protocols of a family, not protocols
+    if (!entry.isDirectory() || entry.name.startsWith('_')) continue;
     const index = join(dir, entry.name, 'index.js');
     if (!existsSync(index)) continue;
     const mod = (await import(pathToFileURL(index).href)) as { default?: ProtocolModule };

@@ -1,6 +1,7 @@
 /**
  * The shared conformance suite every registered protocol must pass (run by
- * src/protocol/conformance.test.ts for each folder under protocols/):
+ * test/conformance.test.ts for each folder under protocols/). Test-only code: it imports node:test
+ * and fast-check, so it lives with the tests, never in what ships (src/).
  *  1. golden vectors: exact messages, replies, session, warnings; typed errors with codes/offsets;
  *  2. commands: byte-exact encoding and an encode ∘ parseCommand byte mirror;
  *  3. sanity invariants on every decoded message (ranges, names, value types);
@@ -8,26 +9,14 @@
  *  5. fuzzing (time-boxed): truncated, bit-flipped and random input gives only need-more, skip,
  *     or a typed EdgeError — never a TypeError/RangeError, a hang or an unbounded buffer.
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { toHex, fromHex } from '../codec/hex.js';
-import { EdgeError, ERROR_CODES } from '../errors.js';
-import { Framer } from '../net/framer.js';
-import { projectRoot } from '../util/paths.js';
-import { GOLDEN_RECEIVED_AT_MS, type GoldenFile, type GoldenFrameVector } from './golden.js';
-import { SPLIT_INVALID, SPLIT_NEED_MORE, type DecodeContext, type Message, type ProtocolModule } from './types.js';
-
-export function loadGoldenFiles(protocolId: string): { name: string; file: GoldenFile }[] {
-  const dir = join(projectRoot(), 'protocols', protocolId, 'fixtures');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => /^golden-.*\.json$/.test(n))
-    .sort()
-    .map((name) => ({ name, file: JSON.parse(readFileSync(join(dir, name), 'utf8')) as GoldenFile }));
-}
+import { toHex, fromHex } from '../../src/codec/hex.js';
+import { EdgeError, ERROR_CODES } from '../../src/errors.js';
+import { Framer } from '../../src/net/framer.js';
+import { GOLDEN_RECEIVED_AT_MS, loadGoldenFiles, type GoldenFrameVector } from '../../src/protocol/golden.js';
+import { SPLIT_INVALID, SPLIT_NEED_MORE, type DecodeContext, type Message, type ProtocolModule } from '../../src/protocol/types.js';
 
 function ctxFor(proto: ProtocolModule, v: GoldenFrameVector): DecodeContext {
   return { transport: v.transport ?? 'tcp', session: v.session ?? {}, receivedAtMs: GOLDEN_RECEIVED_AT_MS, options: { ...proto.defaultOptions, ...(v.options ?? {}) } };

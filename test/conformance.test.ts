@@ -1,5 +1,5 @@
-import { loadProtocols } from './registry.js';
-import { registerConformance } from './conformance.js';
+import { loadProtocols } from '../src/protocol/registry.js';
+import { registerConformance } from './support/conformance.js';
 
 // One conformance run per registered protocol: adding protocols/<id>/ is enough to be checked.
 const protocols = await loadProtocols();

@@ -1,0 +1,218 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { connectAsync } from 'mqtt';
+import { Channel } from '../src/channel/channel.js';
+import { DeviceLink, type LinkIo } from '../src/channel/device-link.js';
+import { validateConfig } from '../src/config/validate.js';
+import { EdgeError } from '../src/errors.js';
+import { FileMediaStore } from '../src/media/media-store.js';
+import { MessageSink } from '../src/message/message-sink.js';
+import { startEmbeddedBroker } from '../src/mqtt/embedded-broker.js';
+import { Publisher, mqttClientOptions } from '../src/mqtt/publisher.js';
+import { makeTopics } from '../src/mqtt/topics.js';
+import { DecodePool } from '../src/pool/decode-pool.js';
+import { SPLIT_NEED_MORE, type DecodeContext, type DecodeResult, type ProtocolModule } from '../src/protocol/types.js';
+import { createLogger } from '../src/util/log.js';
+import { waitFor } from './support/harness.js';
+
+/**
+ * The runtime seams with a protocol made for the test (the contract is the seam, so a toy protocol
+ * exercises it without Ruptela's details): decode effects (server frames, file pieces, multi-frame
+ * reassembly), a protocol family's second listener, and DeviceLink.send between reply sequences.
+ *
+ * Toy frame: [length u8 = whole frame][type u8][payload]; the ident is "toy-1".
+ */
+const split = (buf: Uint8Array, start: number, end: number): number => (end - start < 1 ? SPLIT_NEED_MORE : buf[start]! < 2 ? -1 : end - start >= buf[start]! ? buf[start]! : SPLIT_NEED_MORE);
+const explainInvalid = () => ({ code: 'EDGE_FRAME_LENGTH' as const, reason: 'never' });
+
+function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
+  const type = frame[1]!;
+  const body = frame.subarray(2);
+  const base = { ident: 'toy-1', timestamp: 1_735_689_600 };
+  const r: DecodeResult = { messages: [], replies: [Uint8Array.of(type)], session: { ident: 'toy-1' }, warnings: [] };
+  if (ctx.reassembled) {
+    r.messages.push({ ...base, joined: Buffer.from(frame).toString('hex') });
+    r.replies = [];
+    return r;
+  }
+  switch (type) {
+    case 1:
+      r.messages.push({ ...base, value: body[0] ?? 0 });
+      break;
+    case 2:
+      r.effects = [{ kind: 'server-frame', bytes: Uint8Array.of(0xaa, 0xbb) }];
+      break;
+    case 3:
+      r.effects = [{ kind: 'file-chunk', key: 'photo.jpg', offset: body[0]!, bytes: body.subarray(2), final: body[1] === 1 }];
+      break;
+    case 4:
+      // the parts carry a frame of their own once joined: [len][type 9][...]
+      r.effects = [{ kind: 'reassemble', key: 'm', index: body[0]!, count: body[1]!, bytes: body.subarray(2) }];
+      break;
+    default:
+      throw new EdgeError('EDGE_DECODE_INVALID', `type ${type}`, 1);
+  }
+  return r;
+}
+
+const toy: ProtocolModule = {
+  id: 'toy',
+  title: 'Toy',
+  transports: ['tcp'],
+  defaultPorts: {},
+  maxFrameBytes: 255,
+  defaultOptions: {},
+  split,
+  explainInvalid,
+  decode,
+  parts: [
+    {
+      id: 'attachments',
+      title: 'Toy attachments',
+      transports: ['tcp'],
+      defaultPorts: {},
+      maxFrameBytes: 255,
+      split,
+      explainInvalid,
+      decode: (frame) => ({ messages: [{ ident: 'toy-1', timestamp: 1_735_689_600, part: 'attachments', size: frame.length }], replies: [Uint8Array.of(0x77)], warnings: [] }),
+    },
+  ],
+  commands: [],
+  encode: () => {
+    throw new EdgeError('EDGE_COMMAND_UNKNOWN', 'none');
+  },
+  parseCommand: () => {
+    throw new EdgeError('EDGE_COMMAND_UNKNOWN', 'none');
+  },
+};
+
+const frame = (type: number, ...payload: number[]) => Buffer.from([payload.length + 2, type, ...payload]);
+
+async function rig(mediaDir: string) {
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+  const root = `s${process.pid}x${Math.floor(Math.random() * 1e9)}`;
+  const config = validateConfig({ mqtt: { url: broker.url, topic_root: root }, channels: [{ id: 5, protocol: 'toy', host: '127.0.0.1', tcp_port: 0, parts: { attachments: { tcp_port: 0 } } }] });
+  const log = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
+  const publisher = new Publisher(broker.url, mqttClientOptions(config.mqtt, 'seams'), 100, 1000);
+  await publisher.waitConnected(5000);
+  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxPending: 1000 });
+  const channel = new Channel(config.channels[0]!, toy, { pool, sink: new MessageSink(publisher, makeTopics(root)), media: new FileMediaStore(mediaDir, true), log });
+  await channel.start();
+  const sub = await connectAsync(broker.url);
+  const got: string[] = [];
+  sub.on('message', (_t, p) => got.push(p.toString()));
+  await sub.subscribeAsync(`${root}/message/#`, { qos: 1 });
+  return {
+    channel,
+    got,
+    async close() {
+      await channel.stop(1000);
+      await sub.endAsync();
+      await publisher.close();
+      await pool.close();
+      await broker.close();
+    },
+  };
+}
+
+async function dev(port: number): Promise<{ s: Socket; hex(): string; closed(): boolean }> {
+  const s = await new Promise<Socket>((resolve, reject) => {
+    const x = connect({ host: '127.0.0.1', port }, () => resolve(x));
+    x.once('error', reject);
+  });
+  const data: Buffer[] = [];
+  let closed = false;
+  s.on('data', (b) => data.push(b));
+  s.on('close', () => (closed = true));
+  s.on('error', () => {});
+  return { s, hex: () => Buffer.concat(data).toString('hex'), closed: () => closed };
+}
+
+test('decode effects: a server frame follows its frame\'s reply; file pieces are on disk before the ACK; parts are joined and decoded once complete', { timeout: 30_000 }, async () => {
+  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-media-'));
+  const r = await rig(mediaDir);
+  try {
+    const d = await dev(r.channel.tcpPort);
+    d.s.write(Buffer.concat([frame(1, 7), frame(2)]));
+    await waitFor('reply, reply, then the server frame', () => d.hex() === '01' + '02' + 'aabb', 5000);
+
+    // a file in two pieces, the second first: each ACK only once its bytes are synced
+    d.s.write(frame(3, 3, 0, 0x44, 0x45)); // offset 3, not final
+    await waitFor('ACK of piece 2', () => d.hex().endsWith('03'), 5000);
+    const part = join(mediaDir, '5', 'toy-1', 'photo.jpg.part');
+    assert.ok(existsSync(part), 'the piece is on disk when its frame is acknowledged');
+    d.s.write(frame(3, 0, 1, 0x41, 0x42, 0x43)); // offset 0, final
+    await waitFor('ACK of the final piece', () => d.hex().endsWith('0303'), 5000);
+    assert.equal(readFileSync(join(mediaDir, '5', 'toy-1', 'photo.jpg')).toString(), 'ABCDE');
+    assert.equal(r.channel.counters.fileChunks, 2);
+
+    // a frame of its own ([len 5][type 9][1 2 3]) in three parts, out of order
+    d.s.write(Buffer.concat([frame(4, 2, 3, 3), frame(4, 0, 3, 5, 9), frame(4, 1, 3, 1, 2)]));
+    const joined = await waitFor('the joined message', () => r.got.find((p) => p.includes('"joined"')), 5000);
+    assert.equal((JSON.parse(joined) as { joined: string }).joined, '0509010203');
+    assert.ok(d.hex().endsWith('040404'), 'each part was acknowledged');
+    d.s.destroy();
+  } finally {
+    await r.close();
+    rmSync(mediaDir, { recursive: true, force: true });
+  }
+});
+
+test('a file piece that cannot be stored is not acknowledged and the connection closes', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
+  const notADir = join(dir, 'file');
+  writeFileSync(notADir, 'x');
+  const r = await rig(notADir);
+  try {
+    const d = await dev(r.channel.tcpPort);
+    d.s.write(frame(3, 0, 1, 0x41));
+    await waitFor('the connection to close', () => d.closed(), 5000);
+    assert.equal(d.hex(), '', 'no ACK for a piece that is not on disk');
+  } finally {
+    await r.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a protocol family part gets its own listener (config channels[].parts), its own framing and decoder', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
+  const r = await rig(dir);
+  try {
+    const port = r.channel.portOf('attachments');
+    assert.ok(port > 0 && port !== r.channel.tcpPort);
+    const d = await dev(port);
+    d.s.write(frame(1, 2, 3));
+    await waitFor('the part\'s reply', () => d.hex() === '77', 5000);
+    const m = await waitFor('the part\'s message', () => r.got.find((p) => p.includes('"part":"attachments"')), 5000);
+    assert.equal((JSON.parse(m) as { size: number }).size, 4);
+    d.s.destroy();
+  } finally {
+    await r.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('DeviceLink.send writes at once between frames, and after the pending reply sequence otherwise', () => {
+  const written: string[] = [];
+  const io: LinkIo = { write: (b) => written.push(Buffer.from(b).toString('hex')), pendingBytes: () => 0, pause: () => {}, resume: () => {}, end: () => {}, destroy: () => {} };
+  const link = new DeviceLink('tcp', 'p:1', 'p', io, 0);
+  link.send(Uint8Array.of(0xc1));
+  assert.deepEqual(written, ['c1'], 'nothing pending: written at once');
+  const slot = (remaining: number) => ({ remaining, replies: [Uint8Array.of(0xa1), Uint8Array.of(0xa2)], after: null, failed: null, frame: Buffer.alloc(0), receivedAtMs: 0, reassembled: false });
+  const s1 = slot(1);
+  const s2 = slot(1);
+  link.slots.push(s1, s2);
+  link.send(Uint8Array.of(0xc2));
+  assert.deepEqual(written, ['c1'], 'held while a reply sequence is pending');
+  s1.remaining = 0;
+  assert.equal(link.flushReady(), 1);
+  assert.deepEqual(written, ['c1', 'a1', 'a2', 'c2'], 'after the whole reply sequence of the frame, never inside it');
+  s2.remaining = 0;
+  link.flushReady();
+  assert.deepEqual(written, ['c1', 'a1', 'a2', 'c2', 'a1', 'a2']);
+});
