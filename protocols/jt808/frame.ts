@@ -35,6 +35,8 @@ import {
  * escaped: the common case returns the input itself, no copy).
  */
 export function unescapeFrame(wire: Uint8Array): Uint8Array {
+  if (wire.length === 0 || wire[0] !== DELIM) throw new EdgeError('EDGE_DECODE_INVALID', 'a JT/T 808 frame starts with 7E', 0);
+  if (wire.length < 2 || wire[wire.length - 1] !== DELIM) throw new EdgeError('EDGE_DECODE_TRUNCATED', 'the frame has no closing 7E', wire.length);
   const last = wire.length - 1;
   let i = 1;
   while (i < last && wire[i] !== ESC) i++;
