@@ -99,9 +99,13 @@ function goldenCases(p: ProtocolModule): Case[] {
   const out: Case[] = [];
   for (const f of readdirSync(dir).filter((n) => /^golden-.*\.json$/.test(n)).sort()) {
     const g = JSON.parse(readFileSync(join(dir, f), 'utf8')) as GoldenFile;
+    let taken = 0;
     for (const v of g.vectors ?? []) {
+      // at most 16 cases per golden file: jt808 has ~100 valid rows, which would make the bench minutes longer
+      if (taken >= 16) break;
       // vectors replayed with non-default options (e.g. jt808 lenient_check) are not what a channel decodes
       if (!v.expect || v.expect.messages.length === 0 || v.options) continue;
+      taken++;
       out.push({ protocol: p, name: `${v.id} (${f.replace(/^golden-|\.json$/g, '')})`, frame: fromHex(v.hex), session: v.session ?? {}, transport: v.transport ?? 'tcp' });
     }
   }
@@ -173,9 +177,9 @@ function jt808LayoutComparison(o: DecodeOptions): { layout_us: number; hand_us: 
   // body of Traccar row dec-2 (basic block + items 01, 30, 31, eb)
   const frame = '7e0200006300000000000008f50000000000000000000000000000000000c7000000cc260615100115010400000001300114310108eb39000c00b20000000000000000000000060089fffffffe000600c5ffffffef0006002d00002db4001100d5303030303030303030303030303030c87e';
   const body = fromHex(frame.slice(26, -4));
-  const run = (readBasic: typeof readBasicByHand) => () => {
+  const run = (readBasic: typeof readBasicByHand) => {
     const c = { ident: '1', receivedAtS: 0, options: JT808_OPTIONS, warnings: [], readBasic };
-    return Object.keys(decodeLocation(body, 0, body.length, c)).length;
+    return () => decodeLocation(body, 0, body.length, c)['position.altitude'] as number;
   };
   const layout = medianTime(run(readBasicByLayout), o).ns / 1000;
   const hand = medianTime(run(readBasicByHand), o).ns / 1000;

@@ -33,12 +33,17 @@ export function resealFrame(frame: Uint8Array): Uint8Array {
   return escapeInner(x);
 }
 
-/** The same frame from terminal `ident` (phone field rewritten, XOR recomputed). */
+/**
+ * The same frame from terminal `ident` (phone field rewritten, XOR recomputed). A digit ident longer
+ * than the phone field (replay numbers its devices with 15-digit IMEI-like idents; a 2013 field holds
+ * 12 digits) keeps its last digits, so distinct simulated devices stay distinct terminals.
+ */
 export function rewriteIdent(frame: Uint8Array, ident: string): Uint8Array {
   const x = inner(frame);
   if (!x) return frame;
   const v2019 = (((x[2]! << 8) | x[3]!) & ATTR_VERSION_2019) !== 0;
-  const phone = phoneFromIdent(ident, v2019 ? 2019 : 2013);
+  const width = v2019 ? 20 : 12;
+  const phone = phoneFromIdent(/^\d+$/.test(ident) && ident.length > width ? ident.slice(-width) : ident, v2019 ? 2019 : 2013);
   if (!phone) return frame;
   x.set(phone, v2019 ? 5 : 4);
   x[x.length - 1] = xor8(x, 0, x.length - 1);
