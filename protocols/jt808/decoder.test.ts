@@ -150,3 +150,46 @@ test('rewriteIdent writes another terminal into a frame, 2013 and 2019', () => {
   const r19 = jt808.rewriteIdent!(fromHex(vector('dec-6').hex), '13912345678');
   assert.equal(jt808.decode(r19, ctx()).messages[0]!.ident, '13912345678');
 });
+
+test('active-safety items 0x65/0x66/0x67/0x70 (synthesised from the layouts): decoded when the profile is on and the length fits', () => {
+  // common tail: speed 60, altitude 12 m, 31.230416 N, 121.473701 E, 2026-09-01 08:00:00 (GMT+8), status ACC+positioned,
+  // identification "ABC1234" + same time + sequence 3 + 2 attachments + reserved
+  const tail = '3c' + '000c' + '01dc89d0' + '073d8aa5' + '260901080000' + '0401' + '41424331323334' + '260901080000' + '03' + '02' + '00';
+  const item = (id: number, valueHex: string) => id.toString(16).padStart(2, '0') + (valueHex.length / 2).toString(16).padStart(2, '0') + valueHex;
+  const dsm = item(0x65, '00000007' + '01' + '02' + '02' + '50' + '00000000' + tail);
+  const tpms = item(0x66, '00000008' + '02' + tail + '01' + '03' + '0004' + '00dc' + '0032' + '0055');
+  const bsd = item(0x67, '00000009' + '01' + '02' + tail);
+  const harsh = item(0x70, '0000000a' + '01' + '02' + '0005' + '0010' + '0020' + tail);
+  const basic = '00000000' + '00000003' + '01dc89d0' + '073d8aa5' + '000c' + '0258' + '005a' + '260901080000';
+  const frame = device(0x0200, 1, basic + dsm + tpms + bsd + harsh);
+  const m = jt808.decode(frame, ctx({}, { device_profile: 'active_safety' })).messages[0]!;
+  assert.equal(m['dsm.alarm.id'], 7);
+  assert.equal(m['dsm.alarm.start'], true);
+  assert.equal(m['dsm.alarm.type.enum'], 2); // handheld phone
+  assert.equal(m['dsm.fatigue.level'], 80);
+  assert.equal(m['dsm.alarm.latitude'], 31.230416);
+  assert.equal(m['dsm.alarm.longitude'], 121.473701);
+  assert.equal(m['dsm.alarm.timestamp'], 1788220800);
+  assert.equal(m['dsm.alarm.terminal.id'], 'ABC1234');
+  assert.equal(m['dsm.alarm.attachments.count'], 2);
+  assert.equal(m['dsm.alarm.label'], '41424331323334' + '260901080000' + '030200');
+  assert.equal(m['tpms.alarm.end'], true);
+  assert.equal(m['tpms.tyres.count'], 1);
+  assert.equal(m['tpms.tyre.1.position'], 3);
+  assert.equal(m['tpms.tyre.1.alarm.flags'], 4); // low pressure
+  assert.equal(m['tpms.tyre.1.pressure'], 220);
+  assert.equal(m['tpms.tyre.1.temperature'], 50);
+  assert.equal(m['tpms.tyre.1.battery.level'], 85);
+  assert.equal(m['bsd.alarm.type.enum'], 2);
+  assert.equal(m['bsd.alarm.speed'], 60);
+  assert.equal(m['harsh.alarm.type.enum'], 2); // braking
+  assert.equal(m['harsh.time.threshold'], 5);
+  assert.equal(m['harsh.threshold.2'], 32);
+  const standard = jt808.decode(frame, ctx()).messages[0]!;
+  assert.equal(standard['dsm.alarm.id'], undefined);
+  assert.equal(standard['item.65'], dsm.slice(4));
+  // a length that does not fit the layout (e-lock devices reuse 0x66/0x67) stays raw even with the profile on
+  const elock = jt808.decode(device(0x0200, 1, basic + item(0x67, '0102030405060708')), ctx({}, { device_profile: 'active_safety' })).messages[0]!;
+  assert.equal(elock['item.67'], '0102030405060708');
+  assert.equal(elock['bsd.alarm.id'], undefined);
+});
