@@ -1,7 +1,7 @@
 /**
  * JT/T 808 wire constants: message ids (JT/T 808-2013/2019, JT/T 1078-2016 additions), header
  * sizes, limits and the protocol options with their defaults. Ids are named after the standard's
- * message names; the reference used throughout is the project's JT/T 808 reference (README.md).
+ * message names (as transcribed by Traccar, go-jt808 and SmallChi/JT808; README.md lists the sources).
  */
 
 /** Frame delimiter and escape byte (`7D 02` = 7E, `7D 01` = 7D inside a frame). */

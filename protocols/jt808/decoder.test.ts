@@ -27,7 +27,7 @@ test('values Traccar asserts for the same rows (cross-check of the golden expect
   assert.equal(decodeVector('dec-15').messages[0]!['video.alarm.flags'], 4); // Traccar: videoAlarm = 4
   const adas = decodeVector('dec-108-lenient').messages[0]!;
   assert.equal(adas['adas.alarm.label'], '303037343234322603271552450b0500'); // Traccar: alarmLabel
-  // the reference's worked example for dec-108
+  // the field-level decode of dec-108 in the Traccar row's notes (fixtures/jt808-traccar.tsv)
   assert.equal(adas['adas.alarm.type.enum'], 4);
   assert.equal(adas['adas.alarm.attachments.count'], 5);
   assert.equal(adas['adas.alarm.terminal.id'], '0074242');
