@@ -6,7 +6,7 @@
  * apart on the same machine); absolute rates move with whatever else the machine runs.
  *
  *   node dist/bench/e2e-bench.js [--quick] [--devices N] [--duration-ms N] [--records 1,4] [--no-aedes] [--no-udp]
- *                                [--no-ceiling] [--no-latency]   (the last two isolate passes for a --cpu-prof run)
+ *                                [--no-ceiling] [--no-latency] [--no-jt808]   (ceiling/latency off isolate passes for a --cpu-prof run)
  *   env: BENCH_DEVICES, BENCH_DURATION_MS, MQTT_URL (default mqtt://127.0.0.1:1883)
  *
  * Processes: the server (startApp: channel, publisher, decode workers) runs in this process;
@@ -45,10 +45,13 @@ export interface E2eOptions {
   /** Off for profiling a single pass (--no-ceiling, --no-latency). */
   ceiling: boolean;
   latency: boolean;
+  /** The jt808 variant: a channel speaking JT/T 808, same devices and windows (--no-jt808 skips it). */
+  jt808: boolean;
 }
 
 export interface PassResult {
   label: string;
+  protocol: 'ruptela' | 'jt808';
   broker: 'mosquitto' | 'aedes';
   transport: 'tcp' | 'udp';
   records_per_frame: number;
@@ -95,6 +98,7 @@ export function defaultE2eOptions(): E2eOptions {
     halfRate: 0.5,
     ceiling: !flag('no-ceiling'),
     latency: !flag('no-latency'),
+    jt808: !flag('no-jt808'),
   };
 }
 
@@ -110,7 +114,7 @@ async function subStats(c: LoadChild): Promise<SubStats> {
 }
 
 /** One channel pass: devices in the child, meters here over the child's measure window. */
-async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number): Promise<PassResult> {
+async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number, protocol: 'ruptela' | 'jt808' = 'ruptela'): Promise<PassResult> {
   const { opts, devicesChild, subChild } = ctx;
   // Filled by the child's measure-start / measure-end notes (closures: TS cannot narrow lets here).
   const w: { stop: (() => CpuDelta) | null; cpu: CpuDelta | null; rss: { stop(): number } | null; peak: number; subA: Promise<SubStats> | null; subB: Promise<SubStats> | null } = {
@@ -132,17 +136,17 @@ async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'ae
   const res: DevicesResult = await devicesChild.call({
     type: 'devices',
     spec: {
-      host: '127.0.0.1', port, transport, devices: opts.devices, recordsPerFrame: r, imeiBase: IMEI.load, distinctFrames: 8,
+      protocol, host: '127.0.0.1', port, transport, devices: opts.devices, recordsPerFrame: r, imeiBase: IMEI.load, distinctFrames: 8,
       warmupMs: opts.warmupMs, durationMs: opts.durationMs, rateFps, ackTimeoutMs: transport === 'udp' ? 2_000 : 10_000, connectConcurrency: 200,
     },
   });
   devicesChild.onEvent = null;
   const [a, b] = await Promise.all([w.subA, w.subB]);
   const c = w.cpu;
-  const label = `${broker} ${transport.toUpperCase()} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
+  const label = `${protocol === 'jt808' ? 'jt808 ' : ''}${broker} ${transport.toUpperCase()} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
   const subRate = a && b ? Math.round(((b.messages - a.messages) / Math.max(1, b.atEpochMs - a.atEpochMs)) * 1000) : 0;
   const out: PassResult = {
-    label, broker, transport, records_per_frame: r, offered_fps: rateFps > 0 ? Math.round(rateFps) : null, devices: res.connected,
+    label, protocol, broker, transport, records_per_frame: r, offered_fps: rateFps > 0 ? Math.round(rateFps) : null, devices: res.connected,
     records_per_s: res.recordsPerS, frames_per_s: res.framesPerS, subscriber_msgs_per_s: subRate, ack_latency_ms: res.latencyMs,
     cpu_pct: {
       channel: c?.self_pct ?? NaN,
@@ -260,6 +264,24 @@ async function brokerRuns(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData
   }
 }
 
+/**
+ * The jt808 variant: the same closed-loop passes against a channel speaking JT/T 808 (0x0200 for
+ * R = 1, a 0x0704 batch of R locations otherwise; every frame answered by 0x8001 after PUBACK).
+ * One broker only (Mosquitto when reachable, else aedes): the broker side is what the Ruptela passes
+ * already characterise; this pass shows the protocol's own cost in the full path.
+ */
+async function jt808Runs(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData): Promise<void> {
+  const { opts, subChild } = ctx;
+  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? opts.mqttUrl : '', maxConnections: opts.devices + 1_000, channel: { protocol: 'jt808' } });
+  try {
+    await subChild.call({ type: 'subscribe', url: srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos() });
+    for (const r of opts.recordsPerFrame) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, 0, 'jt808'));
+  } finally {
+    await subChild.call({ type: 'unsubscribe' });
+    await srv.stop();
+  }
+}
+
 export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchReport<E2eData>> {
   const opts = { ...defaultE2eOptions(), ...partial };
   const { machine, t0 } = startReport();
@@ -274,6 +296,7 @@ export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchRepo
   try {
     if (reachable) await brokerRuns(ctx, 'mosquitto', data, true);
     if (opts.aedes) await brokerRuns(ctx, 'aedes', data, !reachable);
+    if (opts.jt808 && (reachable || opts.aedes)) await jt808Runs(ctx, reachable ? 'mosquitto' : 'aedes', data);
   } finally {
     await devicesChild.close();
     await subChild.close();
@@ -290,6 +313,10 @@ function e2eTargets(d: E2eData, mosquitto: boolean): TargetCheck[] {
   for (const r of d.ratios) {
     out.push(check(`channel ÷ ceiling ≥ 0.8 (${r.label})`, `${r.ratio} (${r.channel_records_per_s} ÷ ${r.ceiling_msgs_per_s} rec/s)`, r.label.startsWith('mosquitto') || !mosquitto ? r.ratio >= 0.8 : null,
       r.ratio < 0.8 ? 'see bench/README.md "What bounds the missed targets"' : undefined));
+  }
+  for (const j of d.passes.filter((x) => x.protocol === 'jt808')) {
+    const ru = d.passes.find((x) => x.protocol === 'ruptela' && x.broker === j.broker && x.transport === 'tcp' && x.records_per_frame === j.records_per_frame && x.offered_fps === null);
+    if (ru) out.push(check(`jt808 ÷ Ruptela records/s, same path (${j.broker} R=${j.records_per_frame})`, `${round(j.records_per_s / ru.records_per_s, 2)} (${j.records_per_s} ÷ ${ru.records_per_s} rec/s)`, null, 'reported, no target'));
   }
   for (const p of d.passes.filter((x) => x.offered_fps !== null)) {
     out.push(check(`p99 ACK ≤ 20 ms at 50 % of max (${p.broker} R=${p.records_per_frame})`, `${p.ack_latency_ms.p99} ms at ${p.offered_fps} fps (achieved ${p.frames_per_s})`, p.ack_latency_ms.p99 <= 20));

@@ -6,6 +6,8 @@ import type { LatencySummary } from './stats.js';
  * compete for CPU, which every result says.
  */
 export interface DevicesSpec {
+  /** Device protocol (default ruptela): which frames are sent and how ACKs are recognised. */
+  protocol?: 'ruptela' | 'jt808';
   host: string;
   port: number;
   transport: 'tcp' | 'udp';

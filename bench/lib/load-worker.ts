@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { IMEI, RECORDS_ACK, deviceRecordsFrame, recordsRangeFrame } from './ruptela-frames.js';
+import { JT808_TERMINAL_BASE, deviceLocationFrame } from './jt808-frames.js';
 import { Samples, summarize, sleep } from './stats.js';
 import type {
   DevicesResult, DevicesSpec, IdentifyResult, IdleResult, IdleSpec, LoadEvent, LoadMessage, LoadReply, LoadRequest, StormResult, StormSpec, SubStats, TrackSpec,
@@ -38,6 +39,34 @@ class AckMatcher {
       } else {
         AckMatcher.mismatches++;
         this.at = d[i] === ACK[0] ? 1 : 0;
+      }
+    }
+  }
+}
+
+/**
+ * jt808 replies carry the platform serial, so they are not one fixed byte string: every reply is one
+ * 7E-delimited 0x8001 frame. Counts closing delimiters (every second 7E) and checks the message id.
+ */
+class Jt808ReplyCounter {
+  private inFrame = false;
+  private pos = 0;
+  private id = 0;
+  constructor(private readonly onAck: () => void) {}
+  push(d: Buffer): void {
+    for (let i = 0; i < d.length; i++) {
+      const b = d[i]!;
+      if (b === 0x7e) {
+        if (this.inFrame) {
+          if (this.id === 0x8001) this.onAck();
+          else AckMatcher.mismatches++;
+        }
+        this.inFrame = !this.inFrame;
+        this.pos = 0;
+        this.id = 0;
+      } else if (this.inFrame && this.pos < 2) {
+        this.id = (this.id << 8) | b; // the message id is never escaped for 0x8001
+        this.pos++;
       }
     }
   }
@@ -125,7 +154,11 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
     }
   };
 
-  const framesFor = (i: number) => Array.from({ length: spec.distinctFrames }, (_, k) => Buffer.from(deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame)));
+  const jt808 = spec.protocol === 'jt808';
+  const framesFor = (i: number) =>
+    Array.from({ length: spec.distinctFrames }, (_, k) =>
+      Buffer.from(jt808 ? deviceLocationFrame(JT808_TERMINAL_BASE + i, k, spec.recordsPerFrame) : deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame)),
+    );
   const t0 = now();
   if (spec.transport === 'tcp') {
     await withConcurrency(spec.devices, spec.connectConcurrency, async (i) => {
@@ -137,7 +170,7 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
       }
       const s = c.socket;
       const d: Dev = { frames, next: 0, sentAt: 0, waiting: false, timedOut: false, due: 0, write: (b) => s.write(b), close: () => s.destroy() };
-      const m = new AckMatcher(() => onAck(d));
+      const m = jt808 ? new Jt808ReplyCounter(() => onAck(d)) : new AckMatcher(() => onAck(d));
       s.on('data', (b: Buffer) => m.push(b));
       s.on('error', () => {});
       s.on('close', () => {

@@ -33,6 +33,8 @@ export interface GoldenFrameVector {
   transport?: Transport;
   session?: SessionState;
   options?: Record<string, unknown>;
+  /** Server receive time for this vector (default GOLDEN_RECEIVED_AT_MS), for captures dated after it. */
+  receivedAtMs?: number;
   /**
    * Exactly one of `expect` / `error`. For `error`, `framing: true` means the splitter must refuse
    * the bytes as a frame (wrong length field) rather than the decoder.
@@ -52,6 +54,8 @@ export interface GoldenCommandVector {
   id: string;
   source: string;
   command: CommandRequest;
+  /** Session the encoder sees (protocols whose server frames carry the device id, e.g. jt808); default {}. */
+  session?: SessionState;
   /** Exact server frame bytes. */
   hex: string;
   replyKey: string | null;

@@ -19,7 +19,7 @@ import { GOLDEN_RECEIVED_AT_MS, loadGoldenFiles, type GoldenFrameVector } from '
 import { SPLIT_INVALID, SPLIT_NEED_MORE, type DecodeContext, type Message, type ProtocolModule } from '../../src/protocol/types.js';
 
 function ctxFor(proto: ProtocolModule, v: GoldenFrameVector): DecodeContext {
-  return { transport: v.transport ?? 'tcp', session: v.session ?? {}, receivedAtMs: GOLDEN_RECEIVED_AT_MS, options: { ...proto.defaultOptions, ...(v.options ?? {}) } };
+  return { transport: v.transport ?? 'tcp', session: v.session ?? {}, receivedAtMs: v.receivedAtMs ?? GOLDEN_RECEIVED_AT_MS, options: { ...proto.defaultOptions, ...(v.options ?? {}) } };
 }
 
 const NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
@@ -127,11 +127,11 @@ export function registerConformance(proto: ProtocolModule, opts: ConformanceOpti
     for (const c of cmds) {
       const where = `${c.file} ${c.id}`;
       assert.ok(names.has(c.command.name), `${where}: ${c.command.name} is not in the module's commands list`);
-      const enc = proto.encode(c.command, {});
+      const enc = proto.encode(c.command, c.session ?? {});
       assert.equal(toHex(enc.bytes), c.hex, `${where}: bytes`);
       assert.equal(enc.replyKey, c.replyKey, `${where}: replyKey`);
       const back = proto.parseCommand(fromHex(c.hex));
-      assert.equal(toHex(proto.encode(back, {}).bytes), c.hex, `${where}: encode(parseCommand(bytes)) must give the same bytes`);
+      assert.equal(toHex(proto.encode(back, c.session ?? {}).bytes), c.hex, `${where}: encode(parseCommand(bytes)) must give the same bytes`);
     }
     assert.throws(() => proto.encode({ name: '__no_such_command__', properties: {} }, {}), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_UNKNOWN');
   });
@@ -139,7 +139,7 @@ export function registerConformance(proto: ProtocolModule, opts: ConformanceOpti
   test(`${proto.id}: sanity invariants hold on every golden message`, () => {
     for (const v of valid) {
       const r = proto.decode(fromHex(v.hex), ctxFor(proto, v));
-      for (const m of r.messages) assert.deepEqual(sanityProblems(m), [], `${v.file} ${v.id}`);
+      for (const m of r.messages) assert.deepEqual(sanityProblems(m, v.receivedAtMs), [], `${v.file} ${v.id}`);
     }
   });
 

@@ -1,0 +1,52 @@
+/**
+ * BCD times `YY MM DD hh mm ss` (JT/T 808 §4.x "BCD[6]") in the device's zone → Unix seconds UTC.
+ * The zone is a channel option (default GMT+8, what the standard prescribes); export devices often
+ * send UTC, so it is never guessed.
+ */
+import { utcSeconds } from '../../src/codec/time.js';
+import { EdgeError } from '../../src/errors.js';
+
+function digit2(v: number, at: number): number {
+  const hi = v >> 4;
+  const lo = v & 0x0f;
+  if (hi > 9 || lo > 9) throw new EdgeError('EDGE_DECODE_INVALID', `time byte 0x${v.toString(16).padStart(2, '0')} is not packed BCD`, at);
+  return hi * 10 + lo;
+}
+
+/** Six BCD bytes (already read) → Unix seconds; null when all six are zero (device has no time yet). */
+export function bcdTimeOf(yy: number, mo: number, dd: number, hh: number, mi: number, ss: number, tzOffsetMin: number, at: number): number | null {
+  if ((yy | mo | dd | hh | mi | ss) === 0) return null;
+  try {
+    return utcSeconds(2000 + digit2(yy, at), digit2(mo, at + 1), digit2(dd, at + 2), digit2(hh, at + 3), digit2(mi, at + 4), digit2(ss, at + 5)) - tzOffsetMin * 60;
+  } catch (e) {
+    if (e instanceof EdgeError && e.offset === undefined) throw new EdgeError(e.code, e.reason, at);
+    throw e;
+  }
+}
+
+/** Six BCD bytes at `at` in `b`. */
+export function bcdTimeAt(b: Uint8Array, at: number, tzOffsetMin: number): number | null {
+  return bcdTimeOf(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!, b[at + 4]!, b[at + 5]!, tzOffsetMin, at);
+}
+
+/** Unix seconds → six BCD bytes in the given zone (server commands 0x9201/0x9205); 0 → all zeros ("no limit"). */
+export function bcdTimeBytes(unixS: number, tzOffsetMin: number): Uint8Array {
+  const out = new Uint8Array(6);
+  if (unixS === 0) return out;
+  const local = unixS + tzOffsetMin * 60;
+  const days = Math.floor(local / 86400);
+  const sod = local - days * 86400;
+  // civil-from-days (H. Hinnant's algorithm): pure arithmetic, no Date object in a protocol module
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const parts = [year % 100, month, day, Math.floor(sod / 3600), Math.floor((sod % 3600) / 60), sod % 60];
+  for (let i = 0; i < 6; i++) out[i] = (Math.floor(parts[i]! / 10) << 4) | parts[i]! % 10;
+  return out;
+}

@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromHex, toHex } from '../../src/codec/hex.js';
+import { EdgeError } from '../../src/errors.js';
+import type { GoldenFile } from '../../src/protocol/golden.js';
+import type { DecodeContext, SessionState } from '../../src/protocol/types.js';
+import { projectRoot } from '../../src/util/paths.js';
+import { buildFrame, escapeInner, unescapeFrame } from './frame.js';
+import jt808 from './index.js';
+import { authCodeFor } from './session-messages.js';
+
+const golden = JSON.parse(readFileSync(join(projectRoot(), 'protocols', 'jt808', 'fixtures', 'golden-traccar.json'), 'utf8')) as GoldenFile;
+const vector = (id: string) => golden.vectors!.find((v) => v.id === id)!;
+const ctx = (session: SessionState = {}, options: Record<string, unknown> = {}): DecodeContext => ({ transport: 'tcp', session, receivedAtMs: 1788220800000, options: { ...jt808.defaultOptions, ...options } });
+const decodeVector = (id: string) => {
+  const v = vector(id);
+  return jt808.decode(fromHex(v.hex), ctx({}, v.options ?? {}));
+};
+const PHONE = fromHex('013800138000');
+const device = (msgId: number, serial: number, bodyHex: string) => buildFrame(msgId, PHONE, serial, fromHex(bodyHex), 2013);
+
+test('values Traccar asserts for the same rows (cross-check of the golden expectations)', () => {
+  assert.equal(decodeVector('dec-1').messages[0]!['position.satellites'], 14); // Traccar: sat = 14
+  assert.equal(decodeVector('dec-6').messages[0]!['position.satellites'], 14); // 2019 header, sat = 14
+  assert.equal(decodeVector('dec-15').messages[0]!['video.alarm.flags'], 4); // Traccar: videoAlarm = 4
+  const adas = decodeVector('dec-108-lenient').messages[0]!;
+  assert.equal(adas['adas.alarm.label'], '303037343234322603271552450b0500'); // Traccar: alarmLabel
+  // the field-level decode of dec-108 in the Traccar row's notes (fixtures/jt808-traccar.tsv)
+  assert.equal(adas['adas.alarm.type.enum'], 4);
+  assert.equal(adas['adas.alarm.attachments.count'], 5);
+  assert.equal(adas['adas.alarm.terminal.id'], '0074242');
+  assert.equal(adas['adas.alarm.latitude'], 27.964216);
+  assert.equal(adas['video.signal.loss.channels'], 4);
+  // without the active-safety profile the same item stays raw (other vendors reuse 0x64)
+  const plain = jt808.decode(fromHex(vector('dec-108').hex), ctx({}, { lenient_check: true })).messages[0]!;
+  assert.equal(plain['adas.alarm.id'], undefined);
+  assert.equal(typeof plain['item.64'], 'string');
+});
+
+test('escaping: Traccar frame tests fdec-2 (un-escape) and fenc-1 → fenc-2 (escape)', () => {
+  assert.equal(toHex(unescapeFrame(fromHex('7e307d02087d01557e'))), '7e307e087d557e');
+  assert.equal(toHex(escapeInner(fromHex('307e087d55'))), '7e307d02087d01557e');
+  assert.throws(() => unescapeFrame(fromHex('7e307d03557e')), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_DECODE_INVALID');
+});
+
+test('splitter: leading garbage is skipped (fdec-3), 7E 7E resynchronises, a short candidate is skipped', () => {
+  const f = toHex(device(0x0002, 1, ''));
+  const b = fromHex('2424' + f + f.slice(0, 10));
+  assert.equal(jt808.split(b, 0, b.length), -2);
+  assert.equal(jt808.split(b, 2, b.length), f.length / 2);
+  assert.equal(jt808.split(b, 2 + f.length / 2, b.length), 0, 'an open frame waits for more');
+  const doubled = fromHex('7e' + f);
+  assert.equal(jt808.split(doubled, 0, doubled.length), -1);
+  const short = fromHex('7e307d02087d01557e');
+  assert.equal(jt808.split(short, 0, short.length), -8);
+});
+
+test('the platform serial comes from the session, is escaped on the wire and advances per reply', () => {
+  const r = jt808.decode(device(0x0002, 0x1234, ''), ctx({ platformSerial: 0x7d }));
+  assert.equal(r.replies.length, 1);
+  const reply = unescapeFrame(r.replies[0]!);
+  assert.equal(toHex(reply.subarray(1, 5)), '80010005');
+  assert.equal(toHex(reply.subarray(11, 13)), '007d', 'header serial = platform serial');
+  assert.equal(toHex(reply.subarray(13, 18)), '1234000200', 'body = terminal serial, terminal msg id, result 0');
+  assert.ok(toHex(r.replies[0]!).includes('007d01'), 'serial byte 7D escaped as 7D 01');
+  assert.deepEqual(r.session, { ident: '13800138000', jt808Version: 2013, platformSerial: 0x7e });
+});
+
+test('registration issues the terminal auth code; authentication with it is valid, another is not', () => {
+  const reg = jt808.decode(device(0x0100, 5, '002c012f' + '3730313131' + '00'.repeat(20) + '00'.repeat(7) + '01'), ctx());
+  const code = authCodeFor('13800138000');
+  const body = toHex(unescapeFrame(reg.replies[0]!).subarray(13, -2));
+  assert.equal(body, '000500' + toHex(new TextEncoder().encode(code)));
+  const ok = jt808.decode(device(0x0102, 6, toHex(new TextEncoder().encode(code))), ctx());
+  assert.equal(ok.messages[0]!['auth.code.valid'], true);
+  const bad = jt808.decode(device(0x0102, 6, '3132'), ctx());
+  assert.equal(bad.messages[0]!['auth.code.valid'], false);
+  assert.equal(bad.replies.length, 1, 'still acknowledged: a code from another platform must not lock the device out');
+});
+
+test('terminal general response 0x0001 closes the command by message id; no reply to it', () => {
+  const r = jt808.decode(device(0x0001, 9, '0007830000'), ctx());
+  assert.deepEqual(r.commandReplies, [{ replyKey: 'jt808:8300', executed: true, response: 0 }]);
+  assert.deepEqual(r.replies, []);
+  const fail = jt808.decode(device(0x0001, 9, '0007910101'), ctx());
+  assert.deepEqual(fail.commandReplies, [{ replyKey: 'jt808:9101', executed: false, response: 1 }]);
+});
+
+test('0x0805 and 0x1205 answer take_photo and video_timeline', () => {
+  const photo = jt808.decode(device(0x0805, 3, '0007' + '00' + '0002' + '00000011' + '00000012'), ctx());
+  assert.deepEqual(photo.commandReplies, [{ replyKey: 'jt808:8801', executed: true, response: '17,18' }]);
+  // one recording: channel 1, 2026-09-01 08:00:00 → 08:05:00 device time (GMT+8), alarm 0, video, main stream, main storage, 1 MB
+  const rec = '01' + '260901080000' + '260901080500' + '0000000000000000' + '02' + '01' + '01' + '00100000';
+  const list = jt808.decode(device(0x1205, 4, '0007' + '00000001' + rec), ctx());
+  assert.equal(list.commandReplies![0]!.replyKey, 'jt808:9205');
+  assert.deepEqual(JSON.parse(list.commandReplies![0]!.response as string), [{ channel: 1, start: 1788220800, end: 1788221100, alarm: '0000000000000000', av_type: 2, stream: 1, storage: 1, size: 1048576 }]);
+});
+
+test('0x0801 in one frame is announced (bytes not stored) and answered by 0x8800 with the media id', () => {
+  const basic = '00000000' + '00000003' + '01aab482' + '04ea7e57' + '0008' + '01ad' + '00b6' + '260327155245';
+  const r = jt808.decode(device(0x0801, 2, '0000002a' + '00' + '00' + '01' + '02' + basic + 'ffd8ffe0ffd9'), ctx());
+  const m = r.messages[0]!;
+  assert.equal(m['media.id'], 42);
+  assert.equal(m['media.channel'], 2);
+  assert.equal(m['media.size'], 6);
+  assert.equal(m['media.stored'], false);
+  assert.equal(m['position.latitude'], 27.964546);
+  assert.equal(toHex(unescapeFrame(r.replies[0]!).subarray(1, 3)), '8800');
+  assert.equal(toHex(unescapeFrame(r.replies[0]!).subarray(13, -2)), '0000002a');
+});
+
+test('a sub-packaged message is a typed unsupported warning: no message, no reply, no crash', () => {
+  const inner = fromHex('0801' + '2004' + '013800138000' + '0010' + '00030001' + 'deadbeef');
+  let x = 0;
+  for (const b of inner) x ^= b;
+  const frame = escapeInner(Uint8Array.from([...inner, x]));
+  const r = jt808.decode(frame, ctx());
+  assert.deepEqual(r.warnings.map((w) => w.code), ['EDGE_DECODE_UNSUPPORTED']);
+  assert.deepEqual(r.messages, []);
+  assert.deepEqual(r.replies, []);
+});
+
+test('a wrong option is a configuration error naming the key', () => {
+  assert.throws(() => jt808.decode(device(0x0002, 1, ''), ctx({}, { timezone_offset_minutes: '+8' })), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_INVALID' && e.message.includes('options.timezone_offset_minutes'));
+  assert.throws(() => jt808.decode(device(0x0002, 1, ''), ctx({}, { device_profile: 'subiao' })), (e: unknown) => e instanceof EdgeError && e.message.includes('options.device_profile'));
+});
+
+test('the time zone option moves the BCD time', () => {
+  const hex = vector('dec-2').hex;
+  const gmt8 = jt808.decode(fromHex(hex), ctx()).messages[0]!.timestamp as number;
+  const utc = jt808.decode(fromHex(hex), ctx({}, { timezone_offset_minutes: 0 })).messages[0]!.timestamp as number;
+  assert.equal(utc - gmt8, 8 * 3600);
+});
+
+test('commands need a known terminal and check their properties', () => {
+  assert.throws(() => jt808.encode({ name: 'query_parameters', properties: {} }, {}), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_INVALID');
+  const s = { ident: '13800138000' };
+  assert.throws(() => jt808.encode({ name: 'take_photo', properties: {} }, s), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_INVALID');
+  assert.throws(() => jt808.encode({ name: 'text_message', properties: { text: 'héllo' } }, s), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_INVALID');
+  assert.throws(() => jt808.encode({ name: 'set_parameters', properties: { parameters: '0001=abc' } }, s), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_INVALID');
+  const enc = jt808.encode({ name: 'take_photo', properties: { channel: 1 } }, s);
+  assert.deepEqual(jt808.parseCommand(enc.bytes), { name: 'take_photo', properties: { channel: 1, count: 1, interval_s: 0, save: false, resolution: 1, quality: 5, brightness: 128, contrast: 64, saturation: 64, chroma: 128 } });
+});
+
+test('rewriteIdent writes another terminal into a frame, 2013 and 2019', () => {
+  const r13 = jt808.rewriteIdent!(fromHex(vector('dec-2').hex), '13912345678');
+  assert.equal(jt808.decode(r13, ctx()).messages[0]!.ident, '13912345678');
+  const r19 = jt808.rewriteIdent!(fromHex(vector('dec-6').hex), '13912345678');
+  assert.equal(jt808.decode(r19, ctx()).messages[0]!.ident, '13912345678');
+});
+
+test('active-safety items 0x65/0x66/0x67/0x70 (synthesised from the layouts): decoded when the profile is on and the length fits', () => {
+  // common tail: speed 60, altitude 12 m, 31.230416 N, 121.473701 E, 2026-09-01 08:00:00 (GMT+8), status ACC+positioned,
+  // identification "ABC1234" + same time + sequence 3 + 2 attachments + reserved
+  const tail = '3c' + '000c' + '01dc89d0' + '073d8aa5' + '260901080000' + '0401' + '41424331323334' + '260901080000' + '03' + '02' + '00';
+  const item = (id: number, valueHex: string) => id.toString(16).padStart(2, '0') + (valueHex.length / 2).toString(16).padStart(2, '0') + valueHex;
+  const dsm = item(0x65, '00000007' + '01' + '02' + '02' + '50' + '00000000' + tail);
+  const tpms = item(0x66, '00000008' + '02' + tail + '01' + '03' + '0004' + '00dc' + '0032' + '0055');
+  const bsd = item(0x67, '00000009' + '01' + '02' + tail);
+  const harsh = item(0x70, '0000000a' + '01' + '02' + '0005' + '0010' + '0020' + tail);
+  const basic = '00000000' + '00000003' + '01dc89d0' + '073d8aa5' + '000c' + '0258' + '005a' + '260901080000';
+  const frame = device(0x0200, 1, basic + dsm + tpms + bsd + harsh);
+  const m = jt808.decode(frame, ctx({}, { device_profile: 'active_safety' })).messages[0]!;
+  assert.equal(m['dsm.alarm.id'], 7);
+  assert.equal(m['dsm.alarm.start'], true);
+  assert.equal(m['dsm.alarm.type.enum'], 2); // handheld phone
+  assert.equal(m['dsm.fatigue.level'], 80);
+  assert.equal(m['dsm.alarm.latitude'], 31.230416);
+  assert.equal(m['dsm.alarm.longitude'], 121.473701);
+  assert.equal(m['dsm.alarm.timestamp'], 1788220800);
+  assert.equal(m['dsm.alarm.terminal.id'], 'ABC1234');
+  assert.equal(m['dsm.alarm.attachments.count'], 2);
+  assert.equal(m['dsm.alarm.label'], '41424331323334' + '260901080000' + '030200');
+  assert.equal(m['tpms.alarm.end'], true);
+  assert.equal(m['tpms.tyres.count'], 1);
+  assert.equal(m['tpms.tyre.1.position'], 3);
+  assert.equal(m['tpms.tyre.1.alarm.flags'], 4); // low pressure
+  assert.equal(m['tpms.tyre.1.pressure'], 220);
+  assert.equal(m['tpms.tyre.1.temperature'], 50);
+  assert.equal(m['tpms.tyre.1.battery.level'], 85);
+  assert.equal(m['bsd.alarm.type.enum'], 2);
+  assert.equal(m['bsd.alarm.speed'], 60);
+  assert.equal(m['harsh.alarm.type.enum'], 2); // braking
+  assert.equal(m['harsh.time.threshold'], 5);
+  assert.equal(m['harsh.threshold.2'], 32);
+  const standard = jt808.decode(frame, ctx()).messages[0]!;
+  assert.equal(standard['dsm.alarm.id'], undefined);
+  assert.equal(standard['item.65'], dsm.slice(4));
+  // a length that does not fit the layout (e-lock devices reuse 0x66/0x67) stays raw even with the profile on
+  const elock = jt808.decode(device(0x0200, 1, basic + item(0x67, '0102030405060708')), ctx({}, { device_profile: 'active_safety' })).messages[0]!;
+  assert.equal(elock['item.67'], '0102030405060708');
+  assert.equal(elock['bsd.alarm.id'], undefined);
+});

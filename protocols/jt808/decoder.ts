@@ -1,0 +1,176 @@
+/**
+ * JT/T 808 device-frame decoder (worker side): un-escape, check (frame.ts), then dispatch on the
+ * message id. Every message that the standard acknowledges with 0x8001 gets it, carrying the
+ * platform's own serial from the session (`platformSerial`, incremented per reply); registration
+ * gets 0x8100 with the terminal's auth code; a complete 0x0801 gets 0x8800.
+ *
+ * ```
+ *  7E | msgId | attr | [ver] | phone | serial | [total | index] | body | XOR | 7E   (frame.ts)
+ * ```
+ *
+ * Not decoded (valid frame → no message, no reply, EDGE_DECODE_UNSUPPORTED warning, so it is
+ * logged and not acknowledged): sub-packaged messages (until the runtime's reassembly seam exists;
+ * the state machine is subpackage-reassembly.ts), RSA-encrypted bodies, and message ids outside
+ * the support matrix in README.md.
+ */
+import { ByteReader } from '../../src/codec/byte-reader.js';
+import type { CommandReply, DecodeContext, DecodeResult, DecodeWarning, Message, SessionState } from '../../src/protocol/types.js';
+import { BASIC_BLOCK_BYTES } from './basic-block.js';
+import { MSG, MSG_NAMES, RESULT_OK } from './constants.js';
+import { buildFrame, identFromPhone, readHeader, unescapeFrame, type Header } from './frame.js';
+import { decodeBasic, decodeLocation, type LocationContext } from './location.js';
+import { decodeMediaHeader, mediaResponseBody, MEDIA_HEADER_BYTES } from './multimedia.js';
+import { readOptions } from './options.js';
+import { generalResponse, parameterAnswer, photoAnswer, recordingList } from './responses.js';
+import { authCodeFor, decodeAuthentication, decodeRegistration } from './session-messages.js';
+
+/** Session keys this protocol keeps (plain JSON, see README "Session"). */
+export interface Jt808Session extends SessionState {
+  platformSerial?: number;
+  jt808Version?: 2013 | 2019;
+}
+
+function platformSerialOf(s: Readonly<SessionState>): number {
+  const v = s.platformSerial;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0;
+}
+
+class Replies {
+  readonly frames: Uint8Array[] = [];
+  private serial: number;
+  constructor(
+    private readonly h: Header,
+    session: Readonly<SessionState>,
+  ) {
+    this.serial = platformSerialOf(session);
+  }
+  add(msgId: number, body: Uint8Array): void {
+    this.frames.push(buildFrame(msgId, this.h.phone, this.serial, body, this.h.version));
+    this.serial = (this.serial + 1) & 0xffff;
+  }
+  /** 0x8001: terminal serial | terminal msg id | result. */
+  general(result = RESULT_OK): void {
+    const h = this.h;
+    this.add(MSG.platformGeneralResponse, Uint8Array.of(h.serial >>> 8, h.serial & 0xff, h.msgId >>> 8, h.msgId & 0xff, result));
+  }
+  get nextSerial(): number {
+    return this.serial;
+  }
+}
+
+export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
+  const options = readOptions(ctx.options);
+  const f = unescapeFrame(wire);
+  const { header: h, checkMismatch } = readHeader(f, options.lenient_check);
+  const warnings: DecodeWarning[] = [];
+  if (checkMismatch) {
+    warnings.push({ code: 'EDGE_DECODE_CHECKSUM', reason: `XOR check byte ${checkMismatch[0].toString(16)} on the wire, ${checkMismatch[1].toString(16)} computed: accepted because lenient_check is on` });
+  }
+  const ident = identFromPhone(h.phoneHex);
+  const session: Jt808Session = { ident, jt808Version: h.version };
+  const end = f.length - 2;
+  const receivedAtS = ctx.receivedAtMs / 1000;
+  const id = h.msgId;
+
+  const unsupported = (why: string): DecodeResult => {
+    warnings.push({ code: 'EDGE_DECODE_UNSUPPORTED', reason: `jt808 message 0x${id.toString(16).padStart(4, '0')} ${why}` });
+    return { messages: [], replies: [], session, warnings };
+  };
+  if (h.subpackage) return unsupported(`sub-package ${h.subpackage.index}/${h.subpackage.total} is not reassembled yet (runtime seam pending)`);
+  if (h.encrypted) return unsupported('has an encrypted body (RSA), which is not supported');
+
+  const r = new ByteReader(f, 0, end);
+  r.pos = h.bodyStart;
+  const replies = new Replies(h, ctx.session);
+  const messages: Message[] = [];
+  let commandReplies: CommandReply[] | undefined;
+  const loc: LocationContext = { ident, receivedAtS, options, warnings };
+
+  switch (id) {
+    case MSG.location:
+      messages.push(decodeLocation(f, r.pos, end, loc));
+      r.pos = end;
+      replies.general();
+      break;
+    case MSG.batchLocation: {
+      const count = r.u16('batch count');
+      const buffered = r.u8('batch type') === 1;
+      for (let i = 0; i < count; i++) {
+        const len = r.u16(`batch item ${i + 1} length`);
+        const at = r.pos;
+        r.skip(len, `batch item ${i + 1}`);
+        const m = decodeLocation(f, at, at + len, loc);
+        m['message.buffered.status'] = buffered;
+        messages.push(m);
+      }
+      replies.general();
+      break;
+    }
+    case MSG.heartbeat:
+    case MSG.logout:
+      replies.general();
+      break;
+    case MSG.registration: {
+      const m: Message = { ident, timestamp: receivedAtS };
+      decodeRegistration(r, h.version, m);
+      messages.push(m);
+      const code = authCodeFor(ident);
+      const body = new Uint8Array(3 + code.length);
+      body[0] = h.serial >>> 8;
+      body[1] = h.serial & 0xff;
+      body[2] = RESULT_OK;
+      for (let i = 0; i < code.length; i++) body[3 + i] = code.charCodeAt(i);
+      replies.add(MSG.registrationResponse, body);
+      break;
+    }
+    case MSG.authentication: {
+      const m: Message = { ident, timestamp: receivedAtS };
+      decodeAuthentication(r, h.version, ident, m);
+      messages.push(m);
+      replies.general();
+      break;
+    }
+    case MSG.multimediaEvent: {
+      const m: Message = { ident, timestamp: receivedAtS, 'message.type': 'media_event' };
+      decodeMediaHeader(f, r.pos, end, m);
+      r.skip(MEDIA_HEADER_BYTES, 'multimedia header');
+      messages.push(m);
+      replies.general();
+      break;
+    }
+    case MSG.multimediaData: {
+      const m0: Message = {};
+      const mediaId = decodeMediaHeader(f, r.pos, end, m0);
+      r.skip(MEDIA_HEADER_BYTES, 'multimedia header');
+      const m = decodeBasic(f, r.pos, end, loc);
+      r.skip(BASIC_BLOCK_BYTES, 'multimedia location');
+      m['message.type'] = 'media_data';
+      Object.assign(m, m0);
+      m['media.size'] = r.remaining;
+      m['media.stored'] = false;
+      r.pos = end;
+      messages.push(m);
+      replies.add(MSG.multimediaDataResponse, mediaResponseBody(mediaId, []));
+      break;
+    }
+    case MSG.terminalGeneralResponse:
+      commandReplies = [generalResponse(r)];
+      break;
+    case MSG.parameterQueryResponse:
+      commandReplies = [parameterAnswer(r)];
+      break;
+    case MSG.photoResponse:
+      commandReplies = [photoAnswer(r)];
+      break;
+    case MSG.recordingList:
+      commandReplies = [recordingList(r, f, options.timezone_offset_minutes)];
+      break;
+    default:
+      return unsupported(`(${MSG_NAMES[id] ?? 'unknown'}) is not decoded`);
+  }
+  if (r.remaining > 0) warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${r.remaining} byte(s) after the 0x${id.toString(16).padStart(4, '0')} body ignored` });
+  if (replies.frames.length > 0) session.platformSerial = replies.nextSerial;
+  const out: DecodeResult = { messages, replies: replies.frames, session, warnings };
+  if (commandReplies) out.commandReplies = commandReplies;
+  return out;
+}

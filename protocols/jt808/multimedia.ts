@@ -1,0 +1,46 @@
+/**
+ * Classic multimedia (JT/T 808-2013 §8.53/§8.54): the event 0x0800 and the data 0x0801.
+ *
+ * ```
+ *  0x0800: media id u32 | type u8 (0 image, 1 audio, 2 video) | format u8 (0 JPEG, 1 TIF, 2 MP3, 3 WAV, 4 WMV)
+ *          | event u8 (0 platform command, 1 timer, 2 robbery alarm, 3 collision/rollover, ...) | channel u8
+ *  0x0801: the same 8 bytes | location basic block (28) | media bytes
+ *  0x8800 (reply): media id u32 [| retransmit count u8 | packet index u16 × n]
+ * ```
+ *
+ * Media bytes are announced (`media.size`), not stored: the media store is a later issue. A
+ * complete 0x0801 is answered with the 4-byte 0x8800 (go-jt808's form for "nothing missing").
+ */
+import bp from 'binary-parser/dist/binary_parser.js';
+import { EdgeError } from '../../src/errors.js';
+import type { Message } from '../../src/protocol/types.js';
+
+export const MEDIA_HEADER_BYTES = 8;
+
+const header = new bp.Parser().uint32be('id').uint8('type').uint8('format').uint8('event').uint8('channel');
+
+export function decodeMediaHeader(f: Uint8Array, at: number, end: number, m: Message): number {
+  if (at + MEDIA_HEADER_BYTES > end) throw new EdgeError('EDGE_DECODE_TRUNCATED', `multimedia header needs ${MEDIA_HEADER_BYTES} bytes, ${end - at} left`, at);
+  const h = header.parse(f.subarray(at, at + MEDIA_HEADER_BYTES)) as { id: number; type: number; format: number; event: number; channel: number };
+  m['media.id'] = h.id;
+  m['media.type.enum'] = h.type;
+  m['media.format.enum'] = h.format;
+  m['media.event.enum'] = h.event;
+  m['media.channel'] = h.channel;
+  return h.id;
+}
+
+/** 0x8800 body: the media id, then (only when packets are missing) their count and 1-based indices. */
+export function mediaResponseBody(mediaId: number, missing: readonly number[]): Uint8Array {
+  if (missing.length > 255) throw new RangeError('0x8800 lists at most 255 packets');
+  const out = new Uint8Array(missing.length === 0 ? 4 : 5 + 2 * missing.length);
+  new DataView(out.buffer).setUint32(0, mediaId);
+  if (missing.length > 0) {
+    out[4] = missing.length;
+    missing.forEach((p, i) => {
+      out[5 + 2 * i] = p >>> 8;
+      out[6 + 2 * i] = p & 0xff;
+    });
+  }
+  return out;
+}

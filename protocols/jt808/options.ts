@@ -1,0 +1,21 @@
+/**
+ * Reads the channel's protocol options (merged over DEFAULT_OPTIONS by the runtime). A wrong type
+ * is a configuration error naming the key; the runtime has no per-protocol option hook at load
+ * time yet, so the first frame reports it (README "Options").
+ */
+import { EdgeError } from '../../src/errors.js';
+import { DEFAULT_OPTIONS, type Jt808Options } from './constants.js';
+
+export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options {
+  const tz = o.timezone_offset_minutes ?? DEFAULT_OPTIONS.timezone_offset_minutes;
+  const profile = o.device_profile ?? DEFAULT_OPTIONS.device_profile;
+  const lenient = o.lenient_check ?? DEFAULT_OPTIONS.lenient_check;
+  if (typeof tz !== 'number' || !Number.isInteger(tz) || tz < -720 || tz > 840) {
+    throw new EdgeError('EDGE_CONFIG_INVALID', `options.timezone_offset_minutes expects an integer -720..840 (minutes east of UTC), got ${JSON.stringify(tz)}`);
+  }
+  if (profile !== 'standard' && profile !== 'active_safety') {
+    throw new EdgeError('EDGE_CONFIG_INVALID', `options.device_profile expects "standard" or "active_safety", got ${JSON.stringify(profile)}`);
+  }
+  if (typeof lenient !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.lenient_check expects true or false, got ${JSON.stringify(lenient)}`);
+  return { timezone_offset_minutes: tz, device_profile: profile, lenient_check: lenient };
+}
