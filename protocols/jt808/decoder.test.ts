@@ -111,15 +111,17 @@ test('0x0801 in one frame is announced (bytes not stored) and answered by 0x8800
   assert.equal(toHex(unescapeFrame(r.replies[0]!).subarray(13, -2)), '0000002a');
 });
 
-test('a sub-packaged message is a typed unsupported warning: no message, no reply, no crash', () => {
-  const inner = fromHex('0801' + '2004' + '013800138000' + '0010' + '00030001' + 'deadbeef');
-  let x = 0;
-  for (const b of inner) x ^= b;
-  const frame = escapeInner(Uint8Array.from([...inner, x]));
-  const r = jt808.decode(frame, ctx());
-  assert.deepEqual(r.warnings.map((w) => w.code), ['EDGE_DECODE_UNSUPPORTED']);
-  assert.deepEqual(r.messages, []);
-  assert.deepEqual(r.replies, []);
+test('a sub-package with an impossible part number is a typed error, not a crash', () => {
+  const frame = (total: string, index: string) => {
+    const inner = fromHex('0801' + '2004' + '013800138000' + '0010' + total + index + 'deadbeef');
+    let x = 0;
+    for (const b of inner) x ^= b;
+    return escapeInner(Uint8Array.from([...inner, x]));
+  };
+  assert.equal(jt808.decode(frame('0003', '0001'), ctx()).effects?.[0]?.kind, 'reassemble');
+  for (const [t, i] of [['0003', '0004'], ['0003', '0000'], ['0000', '0000']] as const) {
+    assert.throws(() => jt808.decode(frame(t, i), ctx()), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_DECODE_INVALID', `${t}/${i}`);
+  }
 });
 
 test('a wrong option is a configuration error naming the key', () => {
@@ -192,4 +194,40 @@ test('active-safety items 0x65/0x66/0x67/0x70 (synthesised from the layouts): de
   const elock = jt808.decode(device(0x0200, 1, basic + item(0x67, '0102030405060708')), ctx({}, { device_profile: 'active_safety' })).messages[0]!;
   assert.equal(elock['item.67'], '0102030405060708');
   assert.equal(elock['bsd.alarm.id'], undefined);
+});
+
+test('sub-packages: each part is acknowledged and handed over to be joined; the joined message decodes like the whole one', () => {
+  // a 0x0200 from the golden file, its body split over two sub-packages
+  const whole = unescapeFrame(fromHex('7e02000032000000000000022500000000000c0002000000000000000000710000014626061510572501040000006430011f31010ce10200722b04ab560000487e'));
+  const body = whole.subarray(13, whole.length - 2);
+  const phone = whole.subarray(5, 11);
+  const part = (index: number, bytes: Uint8Array, serial: number) => {
+    const inner = new Uint8Array(16 + bytes.length + 1);
+    inner.set([0x02, 0x00, 0x20 | (bytes.length >> 8), bytes.length & 0xff], 0); // attr: sub-packaged
+    inner.set(phone, 4);
+    inner.set([serial >> 8, serial & 0xff, 0, 2, 0, index], 10);
+    inner.set(bytes, 16);
+    let x = 0;
+    for (let i = 0; i < inner.length - 1; i++) x ^= inner[i]!;
+    inner[inner.length - 1] = x;
+    return escapeInner(inner);
+  };
+  const cut = 20;
+  const r1 = jt808.decode(part(1, body.subarray(0, cut), 0x0100), ctx());
+  const r2 = jt808.decode(part(2, body.subarray(cut), 0x0101), ctx());
+  for (const [r, serial] of [[r1, '0100'], [r2, '0101']] as const) {
+    assert.equal(r.messages.length, 0);
+    assert.equal(r.replies.length, 1, 'each part gets its 0x8001');
+    assert.equal(toHex(r.replies[0]!).slice(2, 6), '8001');
+    assert.ok(toHex(unescapeFrame(r.replies[0]!)).includes(serial + '0200'), 'the 0x8001 names the part\'s serial and message id');
+    const e = r.effects![0]!;
+    assert.equal(e.kind, 'reassemble');
+  }
+  const [e1, e2] = [r1.effects![0]!, r2.effects![0]!] as { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array }[];
+  assert.equal(e1!.key, e2!.key, 'one key for both parts (message id + first serial)');
+  assert.deepEqual([e1!.index, e1!.count, e2!.index, e2!.count], [0, 2, 1, 2]);
+  const joined = jt808.decode(Buffer.concat([e1!.bytes, e2!.bytes]), { ...ctx(), reassembled: true });
+  const direct = jt808.decode(fromHex('7e02000032000000000000022500000000000c0002000000000000000000710000014626061510572501040000006430011f31010ce10200722b04ab560000487e'), ctx());
+  assert.deepEqual(joined.messages, direct.messages, 'the joined message is the message');
+  assert.equal(joined.replies.length, 0, 'its 0x8001 is not repeated: the parts were answered');
 });

@@ -8,16 +8,22 @@
  *  7E | msgId | attr | [ver] | phone | serial | [total | index] | body | XOR | 7E   (frame.ts)
  * ```
  *
+ * Sub-packaged messages: each sub-package is acknowledged with 0x8001 and handed to the runtime as a
+ * `reassemble` effect (key: message id + first serial; the first part carries the header). Once all
+ * parts are in, the runtime decodes the joined message (`ctx.reassembled`, readJoinedHeader): its
+ * messages are published and only non-general answers (0x8800) are sent, since every part already got
+ * its 0x8001.
+ *
  * Not decoded (valid frame → no message, no reply, EDGE_DECODE_UNSUPPORTED warning, so it is
- * logged and not acknowledged): sub-packaged messages (until the runtime's reassembly seam exists;
- * the state machine is subpackage-reassembly.ts), RSA-encrypted bodies, and message ids outside
- * the support matrix in README.md.
+ * logged and not acknowledged): RSA-encrypted bodies and message ids outside the support matrix in
+ * README.md.
  */
 import { ByteReader } from '../../src/codec/byte-reader.js';
+import { EdgeError } from '../../src/errors.js';
 import type { CommandReply, DecodeContext, DecodeResult, DecodeWarning, Message, SessionState } from '../../src/protocol/types.js';
 import { BASIC_BLOCK_BYTES } from './basic-block.js';
 import { MSG, MSG_NAMES, RESULT_OK } from './constants.js';
-import { buildFrame, identFromPhone, readHeader, unescapeFrame, type Header } from './frame.js';
+import { buildFrame, identFromPhone, readHeader, readJoinedHeader, unescapeFrame, type Header } from './frame.js';
 import { decodeBasic, decodeLocation, type LocationContext } from './location.js';
 import { decodeMediaHeader, mediaResponseBody, MEDIA_HEADER_BYTES } from './multimedia.js';
 import { readOptions } from './options.js';
@@ -41,6 +47,8 @@ class Replies {
   constructor(
     private readonly h: Header,
     session: Readonly<SessionState>,
+    /** A joined message: its parts were each answered with 0x8001 already. */
+    private readonly noGeneral = false,
   ) {
     this.serial = platformSerialOf(session);
   }
@@ -50,6 +58,7 @@ class Replies {
   }
   /** 0x8001: terminal serial | terminal msg id | result. */
   general(result = RESULT_OK): void {
+    if (this.noGeneral) return;
     const h = this.h;
     this.add(MSG.platformGeneralResponse, Uint8Array.of(h.serial >>> 8, h.serial & 0xff, h.msgId >>> 8, h.msgId & 0xff, result));
   }
@@ -60,15 +69,16 @@ class Replies {
 
 export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
   const options = readOptions(ctx.options);
-  const f = unescapeFrame(wire);
-  const { header: h, checkMismatch } = readHeader(f, options.lenient_check);
+  const joined = ctx.reassembled === true;
+  const f = joined ? wire : unescapeFrame(wire);
+  const { header: h, checkMismatch } = joined ? { header: readJoinedHeader(wire), checkMismatch: null } : readHeader(f, options.lenient_check);
   const warnings: DecodeWarning[] = [];
   if (checkMismatch) {
     warnings.push({ code: 'EDGE_DECODE_CHECKSUM', reason: `XOR check byte ${checkMismatch[0].toString(16)} on the wire, ${checkMismatch[1].toString(16)} computed: accepted because lenient_check is on` });
   }
   const ident = identFromPhone(h.phoneHex);
   const session: Jt808Session = { ident, jt808Version: h.version };
-  const end = f.length - 2;
+  const end = joined ? f.length : f.length - 2;
   const receivedAtS = ctx.receivedAtMs / 1000;
   const id = h.msgId;
 
@@ -76,12 +86,12 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
     warnings.push({ code: 'EDGE_DECODE_UNSUPPORTED', reason: `jt808 message 0x${id.toString(16).padStart(4, '0')} ${why}` });
     return { messages: [], replies: [], session, warnings };
   };
-  if (h.subpackage) return unsupported(`sub-package ${h.subpackage.index}/${h.subpackage.total} is not reassembled yet (runtime seam pending)`);
   if (h.encrypted) return unsupported('has an encrypted body (RSA), which is not supported');
+  if (h.subpackage && !joined) return subpackage(f, h, end, ctx.session, session, warnings);
 
   const r = new ByteReader(f, 0, end);
   r.pos = h.bodyStart;
-  const replies = new Replies(h, ctx.session);
+  const replies = new Replies(h, ctx.session, joined);
   const messages: Message[] = [];
   let commandReplies: CommandReply[] | undefined;
   const loc: LocationContext = { ident, receivedAtS, options, warnings };
@@ -173,4 +183,16 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
   const out: DecodeResult = { messages, replies: replies.frames, session, warnings };
   if (commandReplies) out.commandReplies = commandReplies;
   return out;
+}
+
+/** One sub-package: its 0x8001, and its bytes for the runtime to join (the first one with the header). */
+function subpackage(f: Uint8Array, h: Header, end: number, prev: Readonly<SessionState>, session: Jt808Session, warnings: DecodeWarning[]): DecodeResult {
+  const { total, index } = h.subpackage!;
+  if (total < 1 || index < 1 || index > total) throw new EdgeError('EDGE_DECODE_INVALID', `sub-package ${index} of ${total} is not a valid part number`, h.bodyStart - 4);
+  const firstSerial = (h.serial - (index - 1)) & 0xffff;
+  const bytes = index === 1 ? f.slice(1, end) : f.slice(h.bodyStart, end);
+  const replies = new Replies(h, prev);
+  replies.general();
+  session.platformSerial = replies.nextSerial;
+  return { messages: [], replies: replies.frames, session, warnings, effects: [{ kind: 'reassemble', key: `${h.msgId.toString(16)}:${firstSerial}`, index: index - 1, count: total, bytes }] };
 }

@@ -178,3 +178,33 @@ export function buildFrame(msgId: number, phone: Uint8Array, serial: number, bod
   inner[p] = xor8(inner, 0, p);
   return escapeInner(inner);
 }
+
+/**
+ * The header of a message joined from sub-packages by the runtime (`reassemble` effects): the
+ * joined bytes are the first part's header (from msgId, sub-package fields included, no 7E) followed
+ * by every part's body in order. `bodyStart` points at the joined body; `serial` is the first part's.
+ */
+export function readJoinedHeader(j: Uint8Array): Header {
+  if (j.length < HEADER_2013 + SUBPACKAGE_FIELDS) throw new EdgeError('EDGE_DECODE_TRUNCATED', `a joined message of ${j.length} bytes has no room for its header`, 0);
+  const msgId = (j[0]! << 8) | j[1]!;
+  const attr = (j[2]! << 8) | j[3]!;
+  const version = attr & ATTR_VERSION_2019 ? 2019 : 2013;
+  const phoneAt = version === 2019 ? 5 : 4;
+  const phoneLen = version === 2019 ? 10 : 6;
+  const serialAt = phoneAt + phoneLen;
+  const headerLen = (version === 2019 ? HEADER_2019 : HEADER_2013) + SUBPACKAGE_FIELDS;
+  if (j.length < headerLen) throw new EdgeError('EDGE_DECODE_TRUNCATED', `the ${headerLen}-byte header runs past the joined message`, 0);
+  const phone = j.subarray(phoneAt, phoneAt + phoneLen);
+  return {
+    msgId,
+    attr,
+    bodyLength: j.length - headerLen,
+    version,
+    phone,
+    phoneHex: toHex(phone),
+    serial: (j[serialAt]! << 8) | j[serialAt + 1]!,
+    subpackage: { total: (j[serialAt + 2]! << 8) | j[serialAt + 3]!, index: 1 },
+    encrypted: (attr & ATTR_ENCRYPTION_MASK) !== 0,
+    bodyStart: headerLen,
+  };
+}
