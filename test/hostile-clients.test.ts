@@ -271,3 +271,27 @@ test('UDP: datagrams the kernel drops (receive buffer full) are counted, and the
     await h.close();
   }
 });
+
+test('a frame held while the server itself is not reading (backpressure) is not a frame timeout', { timeout: 30_000 }, async () => {
+  const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, frame_timeout_s: 1, idle_timeout_s: 30 }] });
+  try {
+    const ch = h.app.channels[0]!;
+    const p = await peer(ch.tcpPort);
+    const frame = Buffer.from(fromHex(HEARTBEAT));
+    p.socket.write(frame.subarray(0, 5));
+    await sleep(300);
+    ch.pause('test'); // as the pool or the publisher would when full
+    await sleep(2500);
+    assert.equal(p.closed, false, 'not closed while the server was not reading');
+    ch.resume('test');
+    p.socket.write(frame.subarray(5));
+    await waitFor('the heartbeat ACK', () => p.bytes() === HEARTBEAT_ACK, 5000);
+    // and the deadline still applies once reading resumed
+    p.socket.write(frame.subarray(0, 5));
+    await waitFor('frame timeout', () => p.closed, 5000);
+    await waitFor('closed event', () => closeCodes(h).length === 1, 3000);
+    assert.deepEqual(closeCodes(h), [23]);
+  } finally {
+    await h.close();
+  }
+});

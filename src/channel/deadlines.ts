@@ -16,6 +16,8 @@ import type { DeviceLink } from './device-link.js';
 export interface DeadlineHost {
   readonly cfg: ChannelConfig;
   readonly stats: ChannelStats;
+  /** Device sockets are paused channel-wide (backpressure). */
+  readonly readingPaused: boolean;
   now(): number;
   close(link: DeviceLink, code: CloseCode, reason: string): void;
   linkLog(link: DeviceLink): Logger;
@@ -95,6 +97,9 @@ export class Deadlines {
         }
         continue;
       }
+      // While we are not reading a peer (our backpressure, or its unread replies) its frame cannot
+      // complete: the frame deadline restarts from when reading resumes, so it only ever blames the peer.
+      if (link.partialSinceMs > 0 && (link.pausedByLink || link.pausedByOutbound || host.readingPaused)) link.partialSinceMs = nowMs;
       if (link.outboundStallSinceMs > 0 && nowMs - link.outboundStallSinceMs >= frameMs) {
         this.overflow(link, `no replies read for ${host.cfg.frame_timeout_s} s`);
       } else if (link.partialSinceMs > 0 && nowMs - link.partialSinceMs >= frameMs) {
