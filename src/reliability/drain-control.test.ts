@@ -67,6 +67,23 @@ test('drain control: settles where the latency meets its target (a broker whose 
   assert.ok(Math.max(...tail) <= 260 && Math.min(...tail) >= 120, `window ${Math.min(...tail)}..${Math.max(...tail)}`);
 });
 
+test('drain control: an event-loop pause that delays part of a round is not read as congestion', () => {
+  const c = new DrainControl({ maxWindow: 400, rateCap: 0, slackMs: 10, now: clock().now });
+  for (let i = 0; i < 40; i++) round(c, 2);
+  assert.equal(c.window, 400);
+  // a 120 ms pause: the last quarter of the round's confirmations carry it
+  let inflight = 0;
+  while (c.allowance(inflight) > 0) {
+    c.sent();
+    inflight++;
+  }
+  for (let i = 0; i < inflight; i++) c.confirmed(i < (inflight * 3) / 4 ? 2 : 120);
+  assert.equal(c.window, 400, "the round's lowest latency stayed at the floor");
+  // a queue, by contrast, delays the whole round
+  round(c, 40);
+  assert.ok(c.window < 400);
+});
+
 test('drain control: a timeout resets the window to the minimum; it grows again afterwards', () => {
   const c = new DrainControl({ maxWindow: 200, rateCap: 0, minWindow: 8, now: clock().now });
   for (let i = 0; i < 40; i++) round(c, 1);

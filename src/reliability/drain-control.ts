@@ -8,11 +8,15 @@
  *
  *   base   = lowest drain PUBACK latency over the last ~10–20 s (windowed minimum)
  *   target = max(2·base, base + slackMs)
- *   once per round (about one window of confirmations), with L = the round's mean latency:
+ *   once per round (about one window of confirmations), with L = the round's lowest latency:
  *     L ≤ target and the window was the limit → window ·= 1 + 0.25·(1 − L/target)
  *     L > target                             → window ·= max(0.5, target/L)
  *   a timeout or publish error               → window = minWindow (the breaker opens too)
  *
+ * The lowest latency of a round is the congestion signal (as in Vegas): a queue at the broker
+ * delays every record of the round, while a pause of our own event loop (GC, a burst of device
+ * frames) inflates only the confirmations that arrive during it. The mean would read every such
+ * pause on a busy 2-core machine as congestion and keep the window small.
  * The step shrinks as the latency approaches the target, so the window settles near the knee
  * instead of sawing between a cap and half of it. The window only grows when it actually held
  * the drain back, so a drain limited by the rate cap or by the reader does not inflate a
@@ -50,7 +54,7 @@ export class DrainControl {
   private bucketAt: number;
   // the current round
   private roundN = 0;
-  private roundSum = 0;
+  private roundMin = Infinity;
   private roundSize: number;
   private limited = false;
   /** Adjustments made (for metrics and tests): increases, decreases, resets after failure. */
@@ -109,16 +113,16 @@ export class DrainControl {
     }
     if (latencyMs < this.minCur) this.minCur = latencyMs;
     this.roundN++;
-    this.roundSum += latencyMs;
+    if (latencyMs < this.roundMin) this.roundMin = latencyMs;
     if (this.roundN < this.roundSize) return;
-    const mean = this.roundSum / this.roundN;
-    const base = this.baseMs ?? mean;
+    const low = this.roundMin;
+    const base = this.baseMs ?? low;
     const target = Math.max(2 * base, base + this.slackMs);
-    if (mean > target) {
-      this.w = Math.max(this.minW, this.w * Math.max(0.5, target / mean));
+    if (low > target) {
+      this.w = Math.max(this.minW, this.w * Math.max(0.5, target / low));
       this.stats.decreases++;
     } else if (this.limited && this.w < this.maxW) {
-      this.w = Math.min(this.maxW, this.w * (1 + 0.25 * (1 - mean / target)));
+      this.w = Math.min(this.maxW, this.w * (1 + 0.25 * (1 - low / target)));
       this.stats.increases++;
     }
     this.newRound();
@@ -133,7 +137,7 @@ export class DrainControl {
 
   private newRound(): void {
     this.roundN = 0;
-    this.roundSum = 0;
+    this.roundMin = Infinity;
     this.limited = false;
     this.roundSize = Math.max(this.minW, this.window);
   }
