@@ -54,7 +54,6 @@ export interface ReliableOptions {
 
 type Kind = 'direct' | 'drain' | 'probe';
 
-
 interface Watched {
   kind: Kind;
   deadline: number;
@@ -103,7 +102,6 @@ export class ReliablePublisher extends Publisher {
   private unsettledDirect = 0;
   private drainEpoch = 0;
   private drainInflight = 0;
-  private readonly drainMaxWindow: number;
   private readonly drain: DrainControl;
   private readonly windowSize: number;
   private readonly pendingState = new Map<string, { payload: string | Buffer; retain: boolean; cbs: PublishCallback[] }>();
@@ -131,8 +129,8 @@ export class ReliablePublisher extends Publisher {
     this.now = o.now ?? Date.now;
     this.windowSize = maxInflight;
     // at most half the publisher's window: a live publish always finds room
-    this.drainMaxWindow = Math.max(1, Math.min(o.drainInflight, Math.floor(maxInflight / 2)));
-    this.drain = new DrainControl({ maxWindow: this.drainMaxWindow, rateCap: o.drainRate, now: this.now });
+    const maxWindow = Math.max(1, Math.min(o.drainInflight, Math.floor(maxInflight / 2)));
+    this.drain = new DrainControl({ maxWindow, rateCap: o.drainRate, now: this.now });
     this.lastStatsAt = this.now();
     const bo: ConstructorParameters<typeof CircuitBreaker>[0] = { probeMinMs: o.probeMinMs, probeMaxMs: o.probeMaxMs, now: this.now };
     if (o.random) bo.random = o.random;
@@ -238,6 +236,7 @@ export class ReliablePublisher extends Publisher {
       // stop draining; what was in flight is sent again from the confirmed prefix
       this.drainEpoch++;
       this.drainInflight = 0;
+      // and start again from a small window once the broker is back
       this.drain.failed();
       this.spool.rewind();
       // direct publishes still awaiting PUBACK: spool them now instead of waiting for their timeout
@@ -316,10 +315,7 @@ export class ReliablePublisher extends Publisher {
     }
     if (w.kind === 'drain') {
       w.settled = true;
-      if (w.epoch === this.drainEpoch) {
-        this.drain.failed();
-        this.breaker.failure(reason);
-      }
+      if (w.epoch === this.drainEpoch) this.breaker.failure(reason);
       return;
     }
     this.breaker.failure(reason);
@@ -346,7 +342,6 @@ export class ReliablePublisher extends Publisher {
         if (epoch !== this.drainEpoch) return;
         this.drainInflight--;
         if (err) {
-          this.drain.failed();
           this.breaker.failure(`drain publish failed: ${err.message}`);
           return;
         }
