@@ -25,10 +25,6 @@ export class FailureLog {
 
   constructor(private readonly o: FailureLogOptions) {}
 
-  get isFailing(): boolean {
-    return this.failing;
-  }
-
   /**
    * One more failure. `fields` (with the error code) go into the log line; `message` is the
    * line's text. A failure whose message differs from the previous one is logged at once too.
@@ -48,13 +44,12 @@ export class FailureLog {
     this.lastMessage = message;
   }
 
-  /** A success: logs the recovery with the totals once (returns true), else does nothing. */
-  recovered(fields: Record<string, unknown>, message: string): boolean {
-    if (!this.failing) return false;
+  /** A success: logs the recovery with the totals once; nothing when it was not failing. */
+  recovered(fields: Record<string, unknown>, message: string): void {
+    if (!this.failing) return;
     this.o.log?.info({ ...fields, failures: this.total, failed_for_s: Math.round((this.o.now() - this.since) / 1000) }, message);
     this.failing = false;
     this.lastMessage = '';
-    return true;
   }
 
   private line(now: number, level: 'error' | 'warn', fields: Record<string, unknown>, message: string): void {

@@ -115,7 +115,7 @@ export class Spool extends EventEmitter {
   private readonly readFailures: FailureLog;
   private lockPath: string | null = null;
   private lockKey: string | null = null;
-  /** Last disk error (null once a write succeeds again). */
+  /** Last disk error (null once a write or a disk probe succeeds again). */
   error: EdgeError | null = null;
   // confirmed prefix (cursor) and read position
   private ackSeg = 0;
