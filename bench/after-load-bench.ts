@@ -7,11 +7,16 @@
  *
  * With --broker-down-ms N (the outage variant) the channel reaches the broker through a proxy
  * that is cut for the first N ms of the storm: the storm lands in the durable spool and drains
- * once the broker is back; the report adds the spool's peak depth and the drain time.
+ * once the broker is back. The outage variant runs twice in one run, before/after: the drain as it
+ * was (fixed 5,000 records/s, window 100: `spool.drain_rate` 5000, `drain_inflight` 100) and the
+ * adaptive drain with the default spool settings. Each pass reports the spool's peak depth, the
+ * longest time a record waited in the spool (peak `oldest_spooled_age_s`), the time from the
+ * broker's return until the spool is empty and until the subscriber has every record.
  *
  *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N] [--broker-down-ms N]
  *   env: BENCH_STORM_DEVICES, BENCH_BACKLOG, BENCH_BROKER_DOWN_MS, MQTT_URL
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startCutProxy, type CutProxy } from './lib/cut-proxy.js';
 import { ReliablePublisher } from '../src/reliability/reliable-publisher.js';
 import { startLoadChild } from './lib/load-child.js';
@@ -51,6 +56,40 @@ export interface AfterLoadData {
   spool_peak_bytes?: number;
   /** Broker back → subscriber counted every record. */
   drain_ms?: number | null;
+  /** Outage variant: the fixed-rate pass and the adaptive pass (this data is the adaptive one). */
+  drain_passes?: DrainPass[];
+}
+
+/** One outage pass: how the spool filled and drained with one drain configuration. */
+export interface DrainPass {
+  label: string;
+  /** Spool keys of this pass ({} = the defaults). */
+  spool: Record<string, unknown>;
+  spool_peak_records: number;
+  spool_peak_bytes: number;
+  /** Longest wait of a record in the spool: peak of oldest_spooled_age_s (sampled every 100 ms). */
+  oldest_wait_s: number;
+  /** Broker back → the spool is empty (null: not within the timeout). */
+  spool_empty_ms: number | null;
+  /** Broker back → the subscriber has every backlog record. */
+  drain_ms: number | null;
+  /** Spooled records confirmed by the broker ÷ (broker back → spool empty). */
+  drain_rec_s: number | null;
+  /** Largest drain window seen (records awaiting PUBACK at once). */
+  drain_window_max: number;
+  /** Mean window and mean records actually awaiting PUBACK while draining (sampled every 100 ms). */
+  drain_window_mean: number | null;
+  drain_inflight_mean: number | null;
+  lost: number;
+  duplicates: number;
+  /** Live devices' ACK latency p99 during the storm (the storm ends before the broker returns). */
+  live_p99_during_ms: number;
+  /**
+   * The channel's event-loop delay while draining (broker back → spool empty): what a live frame
+   * waits for the main thread beside the drain (the channel runs in this process).
+   */
+  loop_delay_p99_drain_ms: number | null;
+  loop_delay_max_drain_ms: number | null;
 }
 
 export function defaultAfterLoadOptions(): AfterLoadOptions {
@@ -66,20 +105,98 @@ export function defaultAfterLoadOptions(): AfterLoadOptions {
   };
 }
 
+/** The drain before this change: a token bucket at 5,000 records/s and a fixed window of 100. */
+const FIXED_DRAIN = { drain_rate: 5000, drain_inflight: 100 };
+
 export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<BenchReport<AfterLoadData>> {
   const o = { ...defaultAfterLoadOptions(), ...partial };
   const { machine, t0 } = startReport();
   console.log(`after-load bench — ${machineLine(machine)}; ${o.devices} devices × ${o.backlog} records, ${o.live} live devices`);
+  const outage = o.brokerDownMs > 0;
+  let data: AfterLoadData;
+  const passes: DrainPass[] = [];
+  if (!outage) data = await runPass(o, {});
+  else {
+    const fixed = await runPass(o, FIXED_DRAIN);
+    passes.push(toPass('fixed 5,000/s, window 100 (before)', FIXED_DRAIN, fixed));
+    data = await runPass(o, {});
+    passes.push(toPass('adaptive, defaults (after)', {}, data));
+    data.drain_passes = passes;
+  }
+  const { storm, subscriber: s } = data;
+  console.log(`  all ACKed in ${storm.allAckedMs ?? '–'} ms, on broker in ${data.on_broker_ms ?? '–'} ms; lost ${data.lost}, duplicates ${s.duplicates}; live p99 ${storm.liveDuringMs.p99} ms (load generator's own loop delay p99 ${storm.loadLoopDelayP99Ms} ms, max ${storm.loadLoopDelayMaxMs} ms); connect max ${storm.connectMs.max} ms`);
+  const rate = storm.allAckedMs ? Math.round((storm.recordsAcked / storm.allAckedMs) * 1000) : null;
+  const targets = [
+    check('every backlog record delivered (ACKed and on the broker)', `${s.unique} / ${storm.recordsExpected} on broker (${storm.recordsAcked} ACKed, ${s.duplicates} duplicates)`, data.lost === 0 && storm.recordsAcked === storm.recordsExpected),
+    check('live-device p99 ACK ≤ 250 ms during the storm', `${storm.liveDuringMs.p99} ms (${storm.liveDuringMs.count} frames; before: ${storm.liveBeforeMs.p99} ms)`, storm.liveDuringMs.count > 0 ? storm.liveDuringMs.p99 <= 250 : null),
+    check('no accept stall > 1 s (storm connect latency max)', `${storm.connectMs.max} ms (p99 ${storm.connectMs.p99})`, storm.connectMs.count > 0 ? storm.connectMs.max <= 1_000 : null,
+      storm.connectMs.max > 1_000 ? 'a dropped SYN is retried after 1 s: listen backlog / accept loop' : undefined),
+  ];
+  for (const p of passes) targets.push(check(`outage (${p.label}): every record spooled and drained (none lost)`, `${p.lost === 0 ? 'none' : p.lost} lost; spool peak ${p.spool_peak_records} records; oldest record waited ${p.oldest_wait_s} s; spool empty ${fmtS(p.spool_empty_ms)} s after the broker returned`, p.lost === 0));
+  const name = outage ? 'after-load-outage' : 'after-load';
+  const md = [
+    `### ${name} (${machineLine(machine)})`,
+    ...(outage ? [`The broker is unreachable for the channel during the first ${o.brokerDownMs} ms of the storm (a cut proxy; Mosquitto and the subscriber stay up): the storm lands in the spool, then drains. Two passes in this run: the drain before this change (fixed rate) and the adaptive drain.`, '',
+      mdTable(['drain', 'spool peak records', 'spool peak MiB', 'oldest record waited s', 'broker back → spool empty s', 'broker back → all on subscriber s', 'drain rec/s', 'drain window mean / max (mean in flight)', 'channel loop delay p99 / max while draining ms', 'live p99 during storm ms', 'lost', 'duplicates'],
+        passes.map((p) => [p.label, p.spool_peak_records, round(p.spool_peak_bytes / 1048576, 1), p.oldest_wait_s, fmtS(p.spool_empty_ms), fmtS(p.drain_ms), p.drain_rec_s, `${p.drain_window_mean ?? '–'} / ${p.drain_window_max} (${p.drain_inflight_mean ?? '–'})`, `${p.loop_delay_p99_drain_ms ?? '–'} / ${p.loop_delay_max_drain_ms ?? '–'}`, p.live_p99_during_ms, p.lost, p.duplicates]), 2),
+      '', 'The adaptive pass in detail:'] : []),
+    `Broker: ${data.broker}, subscriber QoS ${subscriberQos()}. ${o.devices} devices connect at once, each sends ${o.backlog} records in frames of ${o.recordsPerFrame} (stop-and-wait); ${o.live} live devices send 1 frame/s throughout.`,
+    '',
+    mdTable(['storm devices', 'records', 'all ACKed s', 'on broker s', 'backlog rec/s', 'lost', 'duplicates', 'connect p50 ms', 'connect p99 ms', 'connect max ms', 'first ACK p99 ms', 'live p99 before ms', 'live p50 during ms', 'live p99 during ms', 'live max during ms', 'reconnects', 'peak RSS MB', 'channel CPU % (storm)', 'broker CPU %'], [[
+      o.devices, storm.recordsExpected, storm.allAckedMs === null ? null : storm.allAckedMs / 1000, data.on_broker_ms === null ? null : data.on_broker_ms / 1000, rate, data.lost, s.duplicates,
+      storm.connectMs.p50, storm.connectMs.p99, storm.connectMs.max, storm.firstAckMs.p99, storm.liveBeforeMs.p99, storm.liveDuringMs.p50, storm.liveDuringMs.p99, storm.liveDuringMs.max, storm.reconnects, data.peak_rss_mb, data.cpu.self_pct, data.cpu.others.broker?.pct,
+    ]], 2),
+  ].join('\n');
+  return { name, machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md };
+}
+
+const fmtS = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : round(ms / 1000, 1));
+
+function toPass(label: string, spool: Record<string, unknown>, d: AfterLoadData & { extra?: PassExtra }): DrainPass {
+  const x = d.extra!;
+  return {
+    label, spool,
+    spool_peak_records: d.spool_peak_records ?? 0,
+    spool_peak_bytes: d.spool_peak_bytes ?? 0,
+    oldest_wait_s: round(x.oldestWaitS, 1),
+    spool_empty_ms: x.emptyMs,
+    drain_ms: d.drain_ms ?? null,
+    drain_rec_s: x.emptyMs ? Math.round((x.drained / x.emptyMs) * 1000) : null,
+    drain_window_max: x.windowMax,
+    drain_window_mean: x.windowMean,
+    drain_inflight_mean: x.inflightMean,
+    lost: d.lost,
+    duplicates: d.subscriber.duplicates,
+    live_p99_during_ms: d.storm.liveDuringMs.p99,
+    loop_delay_p99_drain_ms: x.loopP99Ms,
+    loop_delay_max_drain_ms: x.loopMaxMs,
+  };
+}
+
+interface PassExtra {
+  oldestWaitS: number;
+  emptyMs: number | null;
+  drained: number;
+  windowMax: number;
+  windowMean: number | null;
+  inflightMean: number | null;
+  loopP99Ms: number | null;
+  loopMaxMs: number | null;
+}
+
+/** One storm against a fresh runtime with these spool keys. */
+async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>): Promise<AfterLoadData & { extra?: PassExtra }> {
   const mqttUrl = mqttUrlFromEnv();
   const external = await mqttReachable(mqttUrl);
   const outage = o.brokerDownMs > 0;
   if (outage && !external) throw new Error('the outage variant needs an external broker (MQTT_URL / Mosquitto on 127.0.0.1:1883)');
+  if (outage) console.log(`  pass: spool ${JSON.stringify(spoolKeys)}`);
   let proxy: CutProxy | null = null;
   if (outage) {
     const u = new URL(mqttUrl);
     proxy = await startCutProxy({ host: u.hostname, port: Number(u.port || 1883) });
   }
-  const srv = await startBenchServer({ mqttUrl: proxy ? proxy.url : external ? mqttUrl : '', maxConnections: o.devices + o.live + 1_000 });
+  const srv = await startBenchServer({ mqttUrl: proxy ? proxy.url : external ? mqttUrl : '', maxConnections: o.devices + o.live + 1_000, spool: spoolKeys });
   const load = await startLoadChild({ nofile: o.devices + o.live + 2_048 });
   const sub = await startLoadChild();
   try {
@@ -89,21 +206,36 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
     // Outage: cut the broker when the storm starts (after the load's pre-storm phase), restore later.
     const PRE_STORM_MS = 2_000;
     let restoredAt = 0;
-    const spoolPeak = { records: 0, bytes: 0 };
+    const spoolPeak = { records: 0, bytes: 0, oldestS: 0, windowMax: 0, windowSum: 0, inflightSum: 0, samples: 0, emptyAt: 0, drainedAtRestore: 0, drainedAtEmpty: 0 };
     const timers: NodeJS.Timeout[] = [];
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    const rp = srv.app.publisher instanceof ReliablePublisher ? srv.app.publisher : null;
     if (proxy) {
       const p = proxy;
-      const rp = srv.app.publisher instanceof ReliablePublisher ? srv.app.publisher : null;
       timers.push(setTimeout(() => p.cut(), PRE_STORM_MS));
       timers.push(setTimeout(() => {
         p.restore();
         restoredAt = Date.now();
+        loop.enable();
+        spoolPeak.drainedAtRestore = rp?.counters.drained ?? 0;
       }, PRE_STORM_MS + o.brokerDownMs));
       if (rp) {
         const sample = setInterval(() => {
           const m = rp.metrics();
           spoolPeak.records = Math.max(spoolPeak.records, m.spool_records);
           spoolPeak.bytes = Math.max(spoolPeak.bytes, m.spool_bytes);
+          spoolPeak.oldestS = Math.max(spoolPeak.oldestS, m.oldest_spooled_age_s);
+          if (restoredAt > 0 && spoolPeak.emptyAt === 0) {
+            spoolPeak.windowMax = Math.max(spoolPeak.windowMax, m.drain_window);
+            spoolPeak.windowSum += m.drain_window;
+            spoolPeak.inflightSum += rp.spool.inFlight;
+            spoolPeak.samples++;
+          }
+          if (restoredAt > 0 && spoolPeak.emptyAt === 0 && m.spool_records === 0 && rp.spool.isEmpty) {
+            spoolPeak.emptyAt = Date.now();
+            spoolPeak.drainedAtEmpty = m.drained;
+            loop.disable();
+          }
         }, 100);
         timers.push(sample);
       }
@@ -114,15 +246,16 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
     });
     const cpu = meter();
     const peak = rss.stop();
-    // The broker may still be delivering to the subscriber: wait for the count (bounded).
+    // The broker may still be delivering to the subscriber (or the spool draining): wait for the count (bounded).
     let s = await sub.call({ type: 'sub-stats' });
-    const until = Date.now() + (outage ? 120_000 : 30_000);
-    while (s.unique < storm.recordsExpected && Date.now() < until) {
+    const until = Date.now() + (outage ? 300_000 : 30_000);
+    while ((s.unique < storm.recordsExpected || (outage && rp && spoolPeak.emptyAt === 0)) && Date.now() < until) {
       await sleep(250);
       s = await sub.call({ type: 'sub-stats' });
     }
     for (const t of timers) clearTimeout(t);
-    const data: AfterLoadData = {
+    loop.disable();
+    const data: AfterLoadData & { extra?: PassExtra } = {
       broker: external ? mqttUrl : 'embedded aedes',
       storm, subscriber: s,
       on_broker_ms: s.completeAtEpochMs === null ? null : s.completeAtEpochMs - storm.stormStartEpochMs,
@@ -135,29 +268,17 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
       data.spool_peak_records = spoolPeak.records;
       data.spool_peak_bytes = spoolPeak.bytes;
       data.drain_ms = s.completeAtEpochMs === null || restoredAt === 0 ? null : s.completeAtEpochMs - restoredAt;
-      console.log(`  outage ${o.brokerDownMs} ms: spool peak ${spoolPeak.records} records (${round(spoolPeak.bytes / 1048576, 1)} MiB), drained to the broker ${data.drain_ms ?? '–'} ms after it came back`);
+      const emptyMs = spoolPeak.emptyAt === 0 || restoredAt === 0 ? null : spoolPeak.emptyAt - restoredAt;
+      const sampled = loop.count > 0;
+      data.extra = {
+        oldestWaitS: spoolPeak.oldestS, emptyMs, drained: spoolPeak.drainedAtEmpty - spoolPeak.drainedAtRestore, windowMax: spoolPeak.windowMax,
+        windowMean: spoolPeak.samples ? Math.round(spoolPeak.windowSum / spoolPeak.samples) : null,
+        inflightMean: spoolPeak.samples ? Math.round(spoolPeak.inflightSum / spoolPeak.samples) : null,
+        loopP99Ms: sampled ? round(loop.percentile(99) / 1e6, 1) : null, loopMaxMs: sampled ? round(loop.max / 1e6, 1) : null,
+      };
+      console.log(`  outage ${o.brokerDownMs} ms: spool peak ${spoolPeak.records} records (${round(spoolPeak.bytes / 1048576, 1)} MiB), oldest record waited ${round(spoolPeak.oldestS, 1)} s; broker back → spool empty in ${emptyMs ?? '–'} ms, every record on the subscriber in ${data.drain_ms ?? '–'} ms; drain window max ${spoolPeak.windowMax}, mean ${data.extra.windowMean ?? '–'} (in flight ${data.extra.inflightMean ?? '–'}); channel loop delay while draining p99 ${data.extra.loopP99Ms ?? '–'} ms; lost ${data.lost}`);
     }
-    console.log(`  all ACKed in ${storm.allAckedMs ?? '–'} ms, on broker in ${data.on_broker_ms ?? '–'} ms; lost ${data.lost}, duplicates ${s.duplicates}; live p99 ${storm.liveDuringMs.p99} ms (load generator's own loop delay p99 ${storm.loadLoopDelayP99Ms} ms, max ${storm.loadLoopDelayMaxMs} ms); connect max ${storm.connectMs.max} ms`);
-    const rate = storm.allAckedMs ? Math.round((storm.recordsAcked / storm.allAckedMs) * 1000) : null;
-    const targets = [
-      check('every backlog record delivered (ACKed and on the broker)', `${s.unique} / ${storm.recordsExpected} on broker (${storm.recordsAcked} ACKed, ${s.duplicates} duplicates)`, data.lost === 0 && storm.recordsAcked === storm.recordsExpected),
-      check('live-device p99 ACK ≤ 250 ms during the storm', `${storm.liveDuringMs.p99} ms (${storm.liveDuringMs.count} frames; before: ${storm.liveBeforeMs.p99} ms)`, storm.liveDuringMs.count > 0 ? storm.liveDuringMs.p99 <= 250 : null),
-      check('no accept stall > 1 s (storm connect latency max)', `${storm.connectMs.max} ms (p99 ${storm.connectMs.p99})`, storm.connectMs.count > 0 ? storm.connectMs.max <= 1_000 : null,
-        storm.connectMs.max > 1_000 ? 'a dropped SYN is retried after 1 s: listen backlog / accept loop' : undefined),
-    ];
-    if (outage) targets.push(check('outage: every record spooled and drained (none lost)', `${s.unique} / ${storm.recordsExpected}; spool peak ${spoolPeak.records} records; drain ${data.drain_ms ?? '–'} ms`, data.lost === 0 && storm.recordsAcked === storm.recordsExpected));
-    const name = outage ? 'after-load-outage' : 'after-load';
-    const md = [
-      `### ${name} (${machineLine(machine)})`,
-      ...(outage ? [`The broker is unreachable for the channel during the first ${o.brokerDownMs} ms of the storm (a cut proxy; Mosquitto and the subscriber stay up): the storm lands in the spool, then drains. Spool peak ${spoolPeak.records} records (${round(spoolPeak.bytes / 1048576, 1)} MiB); broker back → every record on the subscriber in ${data.drain_ms ?? '–'} ms.`] : []),
-      `Broker: ${data.broker}, subscriber QoS ${subscriberQos()}. ${o.devices} devices connect at once, each sends ${o.backlog} records in frames of ${o.recordsPerFrame} (stop-and-wait); ${o.live} live devices send 1 frame/s throughout.`,
-      '',
-      mdTable(['storm devices', 'records', 'all ACKed s', 'on broker s', 'backlog rec/s', 'lost', 'duplicates', 'connect p50 ms', 'connect p99 ms', 'connect max ms', 'first ACK p99 ms', 'live p99 before ms', 'live p50 during ms', 'live p99 during ms', 'live max during ms', 'reconnects', 'peak RSS MB', 'channel CPU % (storm)', 'broker CPU %'], [[
-        o.devices, storm.recordsExpected, storm.allAckedMs === null ? null : storm.allAckedMs / 1000, data.on_broker_ms === null ? null : data.on_broker_ms / 1000, rate, data.lost, s.duplicates,
-        storm.connectMs.p50, storm.connectMs.p99, storm.connectMs.max, storm.firstAckMs.p99, storm.liveBeforeMs.p99, storm.liveDuringMs.p50, storm.liveDuringMs.p99, storm.liveDuringMs.max, storm.reconnects, peak, cpu.self_pct, cpu.others.broker?.pct,
-      ]], 2),
-    ].join('\n');
-    return { name, machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md };
+    return data;
   } finally {
     await load.close();
     await sub.close();

@@ -45,7 +45,7 @@ const BENCHES: Record<string, () => Promise<BenchReport>> = {
   connections: () => connections(),
   'after-load': () => afterLoad(),
   // the same storm with the broker unreachable for its first part (issue: never lose an ACKed record)
-  // (half the devices: the spool drains at the default drain_rate of 5,000 records/s)
+  // (half the devices; two passes: the old fixed 5,000 records/s drain, then the adaptive one)
   'after-load-outage': () => afterLoad({ brokerDownMs: quickMode() ? 3_000 : 5_000, devices: quickMode() ? 250 : 1_000 }),
 };
 

@@ -31,6 +31,8 @@ export interface BenchServerOptions {
   maxInflight?: number;
   /** Extra channel keys (guards: ip_blacklist, max_udp_packets_per_minute, …). */
   channel?: Record<string, unknown>;
+  /** Spool keys for this run (BENCH_CONFIG's spool section still wins, for experiments). */
+  spool?: Record<string, unknown>;
 }
 
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
@@ -55,7 +57,7 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
     log_level: 'silent',
     mqtt: { url: o.mqttUrl, topic_root: root, client_id: 'edge-bench', embedded: { host: '127.0.0.1', port: 0 }, ...(o.maxInflight ? { max_inflight: o.maxInflight } : {}), ...(extra.mqtt ?? {}) },
     pool: { ...pool, ...(extra.pool ?? {}) },
-    spool: { dir: spoolDir, ...(extra.spool ?? {}) },
+    spool: { dir: spoolDir, ...(o.spool ?? {}), ...(extra.spool ?? {}) },
     commands: { dir: join(spoolDir, 'commands') },
     media: { dir: join(spoolDir, 'media') },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, ...(o.udp ? { udp_port: 0 } : {}), max_connections: o.maxConnections ?? 20_000, ...(o.channel ?? {}) }],

@@ -22,8 +22,10 @@ export const DEFAULT_CONFIG: EdgeConfig = {
     publish_timeout_ms: 10_000,
     probe_min_ms: 500,
     probe_max_ms: 30_000,
-    drain_rate: 5000,
-    drain_inflight: 100,
+    // no cap: the adaptive window follows the broker (bench/README.md, after-load-outage)
+    drain_rate: 0,
+    // half of mqtt.max_inflight: the drain never takes more of the publisher's window than that
+    drain_inflight: 500,
   },
   media: { dir: './data/media', fsync: true },
   commands: { ...COMMANDS_DEFAULTS },

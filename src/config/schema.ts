@@ -84,9 +84,12 @@ export interface SpoolConfig {
   /** Half-open probe backoff bounds of the circuit breaker (exponential with jitter in between). */
   probe_min_ms: number;
   probe_max_ms: number;
-  /** Spooled records published per second while draining (0 = unlimited). */
+  /**
+   * Cap of spooled records published per second while draining (0 = no cap). The drain adapts
+   * to the broker's PUBACK latency by itself; the cap is for consumers that cannot take bursts.
+   */
   drain_rate: number;
-  /** Spooled records awaiting PUBACK at once while draining. */
+  /** Largest adaptive drain window (spooled records awaiting PUBACK at once); at most half of mqtt.max_inflight is used. */
   drain_inflight: number;
 }
 

@@ -4,6 +4,7 @@ import { Publisher, type PublishCallback } from '../mqtt/publisher.js';
 import type { Topics } from '../mqtt/topics.js';
 import type { Logger } from '../util/log.js';
 import { CircuitBreaker, type BreakerChange } from './breaker.js';
+import { DrainControl } from './drain-control.js';
 import type { Spool, SpoolRecord } from './spool.js';
 
 /**
@@ -26,9 +27,13 @@ import type { Spool, SpoolRecord } from './spool.js';
  * Timeouts: one FIFO of watched publishes scanned by one interval. All share the same timeout,
  * so deadlines are ordered and the scan stops at the first one not yet due.
  *
- * Drain (breaker closed, connected): spool records in order, at most `drainInflight` awaiting
- * PUBACK and `drainRate` per second (token bucket); each PUBACK advances the spool's durable
- * cursor. A failure rewinds to the confirmed prefix (records in flight are sent again).
+ * Drain (breaker closed, connected): spool records in order, as many awaiting PUBACK as the
+ * adaptive window allows (drain-control.ts: grows while drain PUBACK latency stays near its
+ * floor, shrinks when it rises, resets on a timeout), at most `drainRate` per second. The drain
+ * never waits in the publisher's queue: it sends only into free window room while no other
+ * publish is queued, and takes at most half the window, so live publishes never queue behind
+ * spooled records. Each PUBACK advances the spool's durable cursor. A failure rewinds to the
+ * confirmed prefix (records in flight are sent again).
  */
 export interface ReliableOptions {
   spool: Spool;
@@ -37,8 +42,9 @@ export interface ReliableOptions {
   publishTimeoutMs: number;
   probeMinMs: number;
   probeMaxMs: number;
-  /** Records per second while draining; 0 = unlimited. */
+  /** Cap of spooled records published per second; 0 = no cap (the adaptive window alone limits). */
   drainRate: number;
+  /** Largest drain window (spooled records awaiting PUBACK at once); also bounded by half the publisher's window. */
   drainInflight: number;
   /** Periodic metrics (log + retained state), seconds. */
   statsIntervalS: number;
@@ -47,9 +53,6 @@ export interface ReliableOptions {
 }
 
 type Kind = 'direct' | 'drain' | 'probe';
-
-/** The drain takes its turn in the publisher's round-robin like one more device connection. */
-const DRAIN_LANE = -1;
 
 interface Watched {
   kind: Kind;
@@ -61,6 +64,8 @@ interface Watched {
   spooling: boolean;
   epoch: number;
   rec: SpoolRecord | null;
+  /** Drain only: when it was sent (PUBACK latency feeds the drain control). */
+  sentAt: number;
   /** Counted in unsettledDirect (what flush waits for). */
   counted: boolean;
 }
@@ -76,6 +81,8 @@ export interface ReliabilityMetrics {
   spool_error: string | null;
   oldest_spooled_age_s: number;
   drain_rate: number;
+  /** Current adaptive drain window (records awaiting PUBACK at once). */
+  drain_window: number;
   direct: number;
   spooled: number;
   drained: number;
@@ -95,9 +102,8 @@ export class ReliablePublisher extends Publisher {
   private unsettledDirect = 0;
   private drainEpoch = 0;
   private drainInflight = 0;
-  private tokens = 0;
-  private tokensAt = 0;
-  private readonly burst: number;
+  private readonly drain: DrainControl;
+  private readonly windowSize: number;
   private readonly pendingState = new Map<string, { payload: string | Buffer; retain: boolean; cbs: PublishCallback[] }>();
   private readonly fullReasons = new Set<string>();
   private readonly tickTimer: NodeJS.Timeout;
@@ -108,6 +114,12 @@ export class ReliablePublisher extends Publisher {
   private lastDrained = 0;
   private drainRateNow = 0;
   private timeoutLogged = false;
+  /**
+   * direct: published straight to the broker; spooled: durably written to the spool (a failed
+   * write is not counted here but in spoolWriteErrors: records the spool refused, so their frames
+   * were not acknowledged); drained: spooled records confirmed by the broker; timeouts: PUBACKs
+   * that did not come within publish_timeout_ms.
+   */
   readonly counters = { direct: 0, spooled: 0, drained: 0, timeouts: 0, spoolWriteErrors: 0 };
 
   constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
@@ -115,8 +127,10 @@ export class ReliablePublisher extends Publisher {
     this.o = o;
     this.spool = o.spool;
     this.now = o.now ?? Date.now;
-    this.burst = o.drainRate > 0 ? Math.max(1, Math.ceil(o.drainRate / 5)) : 0;
-    this.tokensAt = this.now();
+    this.windowSize = maxInflight;
+    // at most half the publisher's window: a live publish always finds room
+    const maxWindow = Math.max(1, Math.min(o.drainInflight, Math.floor(maxInflight / 2)));
+    this.drain = new DrainControl({ maxWindow, rateCap: o.drainRate, now: this.now });
     this.lastStatsAt = this.now();
     const bo: ConstructorParameters<typeof CircuitBreaker>[0] = { probeMinMs: o.probeMinMs, probeMaxMs: o.probeMaxMs, now: this.now };
     if (o.random) bo.random = o.random;
@@ -146,7 +160,7 @@ export class ReliablePublisher extends Publisher {
       this.publishState(topic, payload, retain, cb);
       return;
     }
-    const w: Watched = { kind: 'direct', deadline: 0, settled: false, topic, payload, cb, spooling: false, epoch: 0, rec: null, counted: false };
+    const w: Watched = { kind: 'direct', deadline: 0, settled: false, topic, payload, cb, spooling: false, epoch: 0, rec: null, sentAt: 0, counted: false };
     if (this.closing || !this.spool.isEmpty || this.breaker.state !== 'closed' || !this.connected) {
       this.toSpool(w);
       return;
@@ -202,12 +216,14 @@ export class ReliablePublisher extends Publisher {
 
   private toSpool(w: Watched): void {
     w.spooling = true;
-    this.counters.spooled++;
     this.spool.append(w.topic, w.payload, (err) => {
       if (err) {
         this.counters.spoolWriteErrors++;
         this.settle(w, err instanceof EdgeError ? err : new EdgeError('EDGE_SPOOL_WRITE_FAILED', String(err)));
-      } else this.settle(w);
+      } else {
+        this.counters.spooled++;
+        this.settle(w);
+      }
     });
   }
 
@@ -220,6 +236,8 @@ export class ReliablePublisher extends Publisher {
       // stop draining; what was in flight is sent again from the confirmed prefix
       this.drainEpoch++;
       this.drainInflight = 0;
+      // and start again from a small window once the broker is back
+      this.drain.failed();
       this.spool.rewind();
       // direct publishes still awaiting PUBACK: spool them now instead of waiting for their timeout
       for (let i = this.wHead; i < this.watch.length; i++) {
@@ -247,7 +265,7 @@ export class ReliablePublisher extends Publisher {
       return;
     }
     const topic = this.o.topics.reliabilityState('breaker');
-    const w: Watched = { kind: 'probe', deadline: 0, settled: false, topic, payload: '', cb: noop, spooling: false, epoch: 0, rec: null, counted: false };
+    const w: Watched = { kind: 'probe', deadline: 0, settled: false, topic, payload: '', cb: noop, spooling: false, epoch: 0, rec: null, sentAt: 0, counted: false };
     this.watchIt(w);
     super.publish(topic, JSON.stringify(this.breakerState()), true, (err) => {
       if (w.settled) return;
@@ -278,6 +296,8 @@ export class ReliablePublisher extends Publisher {
       this.wHead = 0;
     }
     if (this.breaker.tick()) this.probe();
+    // after a disk error, try the disk again even when no record needs the spool (clears spool_error)
+    this.spool.retryDisk();
     this.pumpDrain();
   }
 
@@ -306,19 +326,15 @@ export class ReliablePublisher extends Publisher {
 
   private pumpDrain(): void {
     if (this.breaker.state !== 'closed' || !this.connected || this.closing || this.spool.records === 0) return;
-    const rate = this.o.drainRate;
-    if (rate > 0) {
-      const now = this.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
-      this.tokensAt = now;
-    }
-    while (this.drainInflight < this.o.drainInflight && (rate === 0 || this.tokens >= 1)) {
+    // Live first: publishes queued for the window go before any more spooled records, and the
+    // drain only ever sends into free room, so it never sits in the queue in front of them.
+    while (this.queued === 0 && this.inFlight < this.windowSize && this.drain.allowance(this.drainInflight) > 0) {
       const rec = this.spool.next();
       if (!rec) return;
-      if (rate > 0) this.tokens -= 1;
+      this.drain.sent();
       this.drainInflight++;
       const epoch = this.drainEpoch;
-      const w: Watched = { kind: 'drain', deadline: 0, settled: false, topic: rec.topic, payload: '', cb: noop, spooling: false, epoch, rec, counted: false };
+      const w: Watched = { kind: 'drain', deadline: 0, settled: false, topic: rec.topic, payload: '', cb: noop, spooling: false, epoch, rec, sentAt: this.now(), counted: false };
       this.watchIt(w);
       super.publish(rec.topic, rec.payload, false, (err) => {
         if (w.settled) return;
@@ -329,11 +345,12 @@ export class ReliablePublisher extends Publisher {
           this.breaker.failure(`drain publish failed: ${err.message}`);
           return;
         }
+        this.drain.confirmed(this.now() - w.sentAt);
         this.breaker.success();
         this.spool.ack(rec);
         this.counters.drained++;
         this.pumpDrain();
-      }, DRAIN_LANE, Number.MAX_SAFE_INTEGER);
+      });
     }
   }
 
@@ -374,6 +391,7 @@ export class ReliablePublisher extends Publisher {
       spool_error: this.spool.error?.message ?? null,
       oldest_spooled_age_s: oldest === null ? 0 : Math.max(0, (this.now() - oldest) / 1000),
       drain_rate: this.drainRateNow,
+      drain_window: this.drain.window,
       direct: this.counters.direct,
       spooled: this.counters.spooled,
       drained: this.counters.drained,

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Spool, type SpoolOptions, type SpoolRecord } from './spool.js';
+import { Writable } from 'node:stream';
+import { createLogger } from '../util/log.js';
+import { Spool, type SpoolOp, type SpoolOptions, type SpoolRecord } from './spool.js';
 import { encodeRecord, parseRecords } from './record-format.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'edge-spool-'));
@@ -210,3 +212,58 @@ test('spool: a file where the directory should be, and a second owner, give clea
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('spool: after a disk error the error clears once the disk is healthy, with no append needed; repeats are logged once per interval', async () => {
+  const dir = tmp();
+  try {
+    let t = 1_000_000;
+    const lines: { level: number; msg: string; failures?: number }[] = [];
+    const log = createLogger('info', new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as (typeof lines)[number]), cb()) }));
+    let fault: SpoolOp | null = 'sync';
+    const s = await Spool.open(opts(dir, { now: () => t, failFastMs: 1000, logIntervalMs: 60_000, log, faultHook: (op) => (op === fault ? Object.assign(new Error('injected I/O error'), { code: 'EIO' }) : null) }));
+    const events: string[] = [];
+    s.on('failed', () => events.push('failed'));
+    s.on('recovered', () => events.push('recovered'));
+    await assert.rejects(append(s, 't', 'a'));
+    for (let i = 0; i < 200; i++) await assert.rejects(append(s, 't', `fail-fast ${i}`));
+    assert.equal(s.stats.refused, 201, 'every refused append is counted');
+    s.retryDisk(); // within the fail-fast pause: no probe
+    assert.equal(s.stats.writeErrors, 1);
+    // the disk stays broken for 100 s: one probe per second, each fails
+    for (let i = 1; i <= 100; i++) {
+      t += 1000;
+      s.retryDisk();
+      await waitUntil(() => s.stats.writeErrors === i + 1);
+    }
+    assert.ok(s.isFailed);
+    const errors = lines.filter((l) => l.level === 50);
+    const summaries = lines.filter((l) => l.level === 40 && /still failing/.test(l.msg));
+    assert.equal(errors.length, 1, `one error line for 101 failures, got ${JSON.stringify(errors)}`);
+    assert.equal(summaries.length, 1, 'one summary line per 60 s interval');
+    assert.equal(summaries[0]!.failures, 61);
+    assert.deepEqual(events, ['failed'], "'failed' once, not once per failure");
+    // the disk is healthy again; nothing is appended (live traffic goes direct), a probe finds out
+    fault = null;
+    t += 1000;
+    s.retryDisk();
+    await waitUntil(() => !s.isFailed);
+    assert.equal(s.error, null);
+    assert.deepEqual(events, ['failed', 'recovered']);
+    const rec = lines.find((l) => /succeed again/.test(l.msg));
+    assert.equal(rec?.failures, 101, 'the recovery line carries the total');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('probe')), [], 'the probe file is removed');
+    await append(s, 't', 'after');
+    assert.equal(s.records, 1);
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

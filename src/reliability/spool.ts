@@ -4,6 +4,7 @@ import { open, readdir, readFile, rename, unlink, writeFile, type FileHandle } f
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
+import { FailureLog } from './failure-log.js';
 import { encodeRecord, parseRecords } from './record-format.js';
 
 /**
@@ -30,6 +31,9 @@ import { encodeRecord, parseRecords } from './record-format.js';
  * it) and the spool emits 'full'; 'drain' follows when records fit again. Nothing is dropped.
  * Disk errors: the batch's callbacks get EDGE_SPOOL_WRITE_FAILED, the segment is abandoned (its
  * durable records stay readable) and appends fail fast for a second before the next attempt.
+ * `retryDisk` (the owner's tick) tries the disk again after that second even when nothing needs
+ * the spool, so `error` clears once the disk is healthy. Repeated failures are logged once plus
+ * one summary per `logIntervalMs` (failure-log.ts), never once per record.
  */
 export type AppendCallback = (err?: Error) => void;
 export type SpoolOp = 'open' | 'write' | 'sync' | 'read';
@@ -45,6 +49,8 @@ export interface SpoolOptions {
   failFastMs?: number;
   /** Fault injection (tests): an error returned here makes that disk operation fail. */
   faultHook?: (op: SpoolOp) => Error | null;
+  /** A failure that keeps repeating is summed up in one log line per this interval (default 60 000). */
+  logIntervalMs?: number;
 }
 
 export interface SpoolRecord {
@@ -79,6 +85,9 @@ const READ_CHUNK = 256 * 1024;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 const FAIL_FAST_MS = 1000;
 const CURSOR_EVERY_MS = 200;
+const LOG_INTERVAL_MS = 60_000;
+/** What retryDisk writes and syncs: about one record, so a full disk shows as ENOSPC. */
+const PROBE_BYTES = Buffer.alloc(4096);
 /** Directories locked by this process (two spools on one directory would corrupt it). */
 const lockedHere = new Set<string>();
 
@@ -101,9 +110,12 @@ export class Spool extends EventEmitter {
   private initialized = false;
   private initializing: Promise<void> | null = null;
   private failedUntil = 0;
+  private probing = false;
+  private readonly writeFailures: FailureLog;
+  private readonly readFailures: FailureLog;
   private lockPath: string | null = null;
   private lockKey: string | null = null;
-  /** Last disk error (null once a write succeeds again). */
+  /** Last disk error (null once a write or a disk probe succeeds again). */
   error: EdgeError | null = null;
   // confirmed prefix (cursor) and read position
   private ackSeg = 0;
@@ -120,12 +132,19 @@ export class Spool extends EventEmitter {
   private cursorDirty = false;
   private oldest: number | null = null;
   private readonly now: () => number;
-  readonly stats = { appended: 0, acked: 0, writeBatches: 0, writeErrors: 0, recoveredRecords: 0, damagedBytes: 0 };
+  /**
+   * appended: records durably written; refused: appends whose callback got an error (their
+   * frames are not acknowledged); writeErrors: failed disk operations (one can refuse a batch).
+   */
+  readonly stats = { appended: 0, refused: 0, acked: 0, writeBatches: 0, writeErrors: 0, readErrors: 0, recoveredRecords: 0, damagedBytes: 0 };
 
   private constructor(private readonly opts: SpoolOptions) {
     super();
     this.dir = resolve(opts.dir);
     this.now = opts.now ?? Date.now;
+    const fl = { log: opts.log, intervalMs: opts.logIntervalMs ?? LOG_INTERVAL_MS, now: this.now };
+    this.writeFailures = new FailureLog(fl);
+    this.readFailures = new FailureLog(fl);
   }
 
   /** Opens (and recovers) the spool. Disk problems do not throw: the spool starts failed and retries. */
@@ -172,17 +191,17 @@ export class Spool extends EventEmitter {
 
   append(topic: string, payload: string | Buffer, cb: AppendCallback): void {
     if (this.closed) {
-      cb(new EdgeError('EDGE_SPOOL_WRITE_FAILED', 'the spool is closed'));
+      this.refuse(cb, new EdgeError('EDGE_SPOOL_WRITE_FAILED', 'the spool is closed'));
       return;
     }
     const atMs = this.now();
     const buf = encodeRecord(topic, payload, atMs);
     if (buf.length > this.opts.maxBytes) {
-      cb(new EdgeError('EDGE_SPOOL_WRITE_FAILED', `a ${buf.length}-byte record cannot fit a spool of spool.max_bytes ${this.opts.maxBytes}`));
+      this.refuse(cb, new EdgeError('EDGE_SPOOL_WRITE_FAILED', `a ${buf.length}-byte record cannot fit a spool of spool.max_bytes ${this.opts.maxBytes}`));
       return;
     }
     if (this.error && this.now() < this.failedUntil) {
-      cb(this.error);
+      this.refuse(cb, this.error);
       return;
     }
     this.queue.push({ buf, cb, atMs });
@@ -190,8 +209,14 @@ export class Spool extends EventEmitter {
     void this.flush();
   }
 
+  private refuse(cb: AppendCallback, err: Error): void {
+    this.stats.refused++;
+    cb(err);
+  }
+
   private async flush(): Promise<void> {
-    if (this.writing || this.closed || this.qHead >= this.queue.length) return;
+    // a disk probe under way: it flushes the queue when it is done
+    if (this.writing || this.probing || this.closed || this.qHead >= this.queue.length) return;
     this.writing = true;
     let batch: Pending[] = [];
     try {
@@ -234,11 +259,7 @@ export class Spool extends EventEmitter {
       this.count += batch.length;
       this.stats.appended += batch.length;
       this.stats.writeBatches++;
-      if (this.error) {
-        this.opts.log?.info({ dir: this.dir }, 'spool writes succeed again');
-        this.error = null;
-        this.emit('recovered');
-      }
+      this.clearError();
       const done = batch;
       batch = [];
       for (const p of done) p.cb();
@@ -247,7 +268,7 @@ export class Spool extends EventEmitter {
       const err = e instanceof EdgeError && (e.code === 'EDGE_SPOOL_WRITE_FAILED' || e.code === 'EDGE_SPOOL_LOCKED') ? e : this.diskError(e, 'write');
       this.failedUntil = this.now() + (this.opts.failFastMs ?? FAIL_FAST_MS);
       await this.abandonActive();
-      for (const p of batch) p.cb(err);
+      for (const p of batch) this.refuse(p.cb, err);
       batch = [];
       this.failQueued(err);
     } finally {
@@ -266,7 +287,7 @@ export class Spool extends EventEmitter {
     this.queue = [];
     this.qHead = 0;
     this.queuedBytes = 0;
-    for (const p of q) p.cb(err);
+    for (const p of q) this.refuse(p.cb, err);
   }
 
   private compactQueue(): void {
@@ -289,10 +310,60 @@ export class Spool extends EventEmitter {
     const msg = e instanceof EdgeError ? e.reason : `${what} in ${this.dir} failed: ${code ? code + ' ' : ''}${(e as Error).message ?? String(e)}`;
     const err = e instanceof EdgeError && e.code === 'EDGE_SPOOL_LOCKED' ? e : new EdgeError('EDGE_SPOOL_WRITE_FAILED', msg);
     this.stats.writeErrors++;
-    if (!this.error || this.error.message !== err.message) this.opts.log?.error({ code: err.code, dir: this.dir, err: msg }, `${err.code}: ${msg}; messages that need the spool are not acknowledged`);
+    this.writeFailures.failed({ code: err.code, dir: this.dir, err: msg, refused_records: this.stats.refused }, `${err.code}: ${msg}; messages that need the spool are not acknowledged`);
+    const changed = !this.error || this.error.message !== err.message;
     this.error = err;
-    this.emit('failed', err);
+    if (changed) this.emit('failed', err);
     return err;
+  }
+
+  /** A write or a disk probe succeeded: the spool is healthy again. */
+  private clearError(): void {
+    if (!this.error) return;
+    this.error = null;
+    this.writeFailures.recovered({ dir: this.dir, refused_records: this.stats.refused }, 'spool writes succeed again');
+    this.emit('recovered');
+  }
+
+  /**
+   * After a disk error, once the fail-fast pause is over and nothing is being written: write and
+   * sync a small probe file. Success clears `error` (and emits 'recovered') even when no record
+   * needs the spool — the broker is back and live traffic goes direct, so no append would ever
+   * find out. A failure starts another pause. Called from the owner's housekeeping tick.
+   */
+  retryDisk(): void {
+    if (!this.error || this.writing || this.probing || this.closed || this.now() < this.failedUntil || this.qHead < this.queue.length) return;
+    this.probing = true;
+    void this.probeDisk().finally(() => {
+      this.probing = false;
+      if (this.qHead < this.queue.length) void this.flush();
+    });
+  }
+
+  private async probeDisk(): Promise<void> {
+    const before = this.error;
+    try {
+      await this.ensureInit();
+      this.fault('open');
+      const path = join(this.dir, 'probe.tmp');
+      const fd = await open(path, 'w');
+      try {
+        this.fault('write');
+        await fd.write(PROBE_BYTES, 0, PROBE_BYTES.length, 0);
+        if (this.opts.fsync) {
+          this.fault('sync');
+          await fd.datasync();
+        }
+      } finally {
+        await fd.close().catch(() => undefined);
+      }
+      await unlink(path);
+      if (this.error === before) this.clearError();
+    } catch (e) {
+      this.failedUntil = this.now() + (this.opts.failFastMs ?? FAIL_FAST_MS);
+      // ensureInit has reported its own failure
+      if (!(e instanceof EdgeError)) this.diskError(e, 'write');
+    }
   }
 
   /** The segment to append `bytes` to: rotates a segment that would grow past segmentBytes. */
@@ -566,6 +637,7 @@ export class Spool extends EventEmitter {
           if (r.consumed === 0 && !atEnd) want = Math.min(want * 4, limit - at);
           else parsed = r;
         }
+        this.readFailures.recovered({ dir: this.dir }, 'spool reads succeed again');
         if (epoch !== this.epoch || this.closed) return;
         for (const rec of parsed.records) this.buffered.push({ ...rec, seg: seg.seq, epoch, acked: false });
         this.readOff = at + parsed.consumed;
@@ -577,7 +649,9 @@ export class Spool extends EventEmitter {
         }
       }
     } catch (e) {
-      this.opts.log?.error({ dir: this.dir, err: (e as Error).message }, 'spool read failed; retrying on the next drain tick');
+      this.stats.readErrors++;
+      const msg = (e as Error).message;
+      this.readFailures.failed({ dir: this.dir, err: msg }, `spool read failed: ${msg}; retrying on the next drain tick`);
     } finally {
       this.reading = false;
     }
@@ -653,7 +727,7 @@ export class Spool extends EventEmitter {
   /** Waits for the write under way, fails appends still waiting for room, persists the cursor. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.writing) await new Promise((r) => setTimeout(r, 5));
+    while (this.writing || this.probing) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
     this.failQueued(new EdgeError('EDGE_SPOOL_WRITE_FAILED', 'the spool closed before this record could be written'));
     if (this.cursorTimer) clearTimeout(this.cursorTimer);
