@@ -6,7 +6,8 @@ import { makeTopics } from './mqtt/topics.js';
 import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
-import { getProtocol } from './protocol/registry.js';
+import { loadProtocols } from './protocol/registry.js';
+import { checkChannelProtocols } from './config/protocol-check.js';
 import type { Logger } from './util/log.js';
 
 /**
@@ -33,8 +34,8 @@ export interface AppOptions {
 
 export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<App> {
   const { log } = opts;
-  // Resolve protocols first: a typo in a channel's protocol fails before any port is bound.
-  const protos = await Promise.all(config.channels.map((c) => getProtocol(c.protocol)));
+  // Resolve protocols and check channel options first: a typo fails before any port is bound.
+  const protos = checkChannelProtocols(config, await loadProtocols());
 
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;

@@ -82,6 +82,29 @@ test('edge-channel start with an invalid config exits 2 naming the key', () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('edge-channel start exits 2 before starting anything on unknown protocol options, an invalid host, and a port used twice', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-cli-'));
+  try {
+    const cases: [string, RegExp][] = [
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - id: 1\n    protocol: ruptela\n    tcp_port: 0\n    options: { foo: 1 }\n', /EDGE_CONFIG_INVALID: channels\[0\]\.options\.foo: unknown option/],
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - id: 1\n    protocol: ruptela\n    host: 999.1.1.1\n    tcp_port: 0\n', /EDGE_CONFIG_INVALID: channels\[0\]\.host: expected an IP address/],
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - { id: 1, protocol: ruptela, tcp_port: 47001 }\n  - { id: 2, protocol: ruptela, tcp_port: 47001 }\n', /EDGE_CONFIG_INVALID: channels\[1\]\.tcp_port: expected a TCP port not used by channels\[0\]\.tcp_port/],
+      ['channels:\n  - { id: 1, protocol: ruptela, host: 127.0.0.1, tcp_port: 1883 }\n', /EDGE_CONFIG_INVALID: channels\[0\]\.tcp_port: expected a TCP port not used by mqtt\.embedded\.port/],
+    ];
+    cases.forEach(([yaml, re], i) => {
+      const file = join(dir, `c${i}.yaml`);
+      writeFileSync(file, yaml);
+      const r = cli(['start', '--config', file]);
+      assert.equal(r.status, 2, `case ${i}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, re);
+      // nothing started: no broker, no listener, no "MQTT connection lost" warning
+      assert.doesNotMatch(r.stdout + r.stderr, /listening|connection lost|connect to/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('edge-channel replay of both fixture files against a running channel: every device frame acknowledged exactly, every record on the broker', async () => {
   const h = await startHarness();
   try {

@@ -1,6 +1,8 @@
 import { watch } from 'node:fs';
 import { startApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { checkChannelProtocols } from '../config/protocol-check.js';
+import { loadProtocols } from '../protocol/registry.js';
 import { EdgeError } from '../errors.js';
 import { createLogger } from '../util/log.js';
 import { flagStr, parseArgs } from './args.js';
@@ -28,6 +30,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   const configFile = flagStr(args, 'config') ?? process.env.EDGE_CONFIG;
   const config = loadConfig(configFile);
+  // protocol options and transports: checked here too so they fail like any other config error
+  checkChannelProtocols(config, await loadProtocols());
   const log = createLogger(config.log_level);
   let app;
   try {
@@ -46,11 +50,13 @@ export async function startCommand(argv: string[]): Promise<number> {
   const subHost = new URL(app.brokerUrl);
   log.info(`subscribe to everything with: mosquitto_sub -h ${subHost.hostname} -p ${subHost.port || 1883} -t '${config.mqtt.topic_root}/#' -v`);
 
+  const protocols = await loadProtocols();
   // Reload on SIGHUP or when the file changes: IP lists and UDP limits apply without a restart.
   const reload = (why: string) => {
     if (!configFile) return;
     try {
       const next = loadConfig(configFile);
+      checkChannelProtocols(next, protocols);
       log.info({ why }, 'reloading configuration');
       app.reload(next);
     } catch (e) {

@@ -2,6 +2,8 @@ import { EdgeError } from '../errors.js';
 import { CHANNEL_DEFAULTS, DEFAULT_CONFIG } from './defaults.js';
 import type { ChannelConfig, EdgeConfig, MqttConfig, PoolConfig, SpoolConfig, TlsConfig } from './schema.js';
 import { compileIpFilter } from '../guard/ip-filter.js';
+import { HOST_FORM, isValidHost } from './host.js';
+import { checkPortConflicts, type Listener } from './port-conflicts.js';
 
 /**
  * Validates a parsed config object and fills defaults. Every error names the key path and the
@@ -56,6 +58,12 @@ function port(v: unknown, path: string): number | null {
   return int(v, path, 0, 65535, 0);
 }
 
+function host(v: unknown, path: string, dflt: string): string {
+  const h = str(v, path, dflt, undefined, HOST_FORM);
+  if (!isValidHost(h)) fail(path, HOST_FORM, h);
+  return h;
+}
+
 const TOPIC_LEVEL = /^[A-Za-z0-9_.-]+$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -80,7 +88,7 @@ function mqtt(v: unknown): MqttConfig {
   if (v.embedded !== undefined) {
     if (!isObj(v.embedded)) fail('mqtt.embedded', 'an object', v.embedded);
     checkKeys(v.embedded, 'mqtt.embedded', ['host', 'port']);
-    embedded = { host: str(v.embedded.host, 'mqtt.embedded.host', d.embedded.host), port: int(v.embedded.port, 'mqtt.embedded.port', 0, 65535, d.embedded.port) };
+    embedded = { host: host(v.embedded.host, 'mqtt.embedded.host', d.embedded.host), port: int(v.embedded.port, 'mqtt.embedded.port', 0, 65535, d.embedded.port) };
   }
   const out: MqttConfig = {
     url,
@@ -148,7 +156,7 @@ function channel(v: unknown, i: number): ChannelConfig {
     id,
     name: str(v.name, `${p}.name`, protocol),
     protocol,
-    host: str(v.host, `${p}.host`, d.host),
+    host: host(v.host, `${p}.host`, d.host),
     tcp_port: port(v.tcp_port, `${p}.tcp_port`),
     udp_port: port(v.udp_port, `${p}.udp_port`),
     max_connections: int(v.max_connections, `${p}.max_connections`, 1, 10_000_000, d.max_connections),
@@ -186,9 +194,18 @@ export function validateConfig(raw: unknown): EdgeConfig {
     if (seen.has(c.id)) fail(`channels[${i}].id`, 'an id not used by another channel', c.id);
     seen.add(c.id);
   });
+  const mq = mqtt(raw.mqtt);
+  // Listeners that would collide at bind time are config errors before anything starts.
+  const listeners: Listener[] = [];
+  if (!mq.url) listeners.push({ key: 'mqtt.embedded.port', transport: 'tcp', host: mq.embedded.host, port: mq.embedded.port });
+  channels.forEach((c, i) => {
+    listeners.push({ key: `channels[${i}].tcp_port`, transport: 'tcp', host: c.host, port: c.tcp_port });
+    listeners.push({ key: `channels[${i}].udp_port`, transport: 'udp', host: c.host, port: c.udp_port });
+  });
+  checkPortConflicts(listeners);
   return {
     log_level: logLevel as EdgeConfig['log_level'],
-    mqtt: mqtt(raw.mqtt),
+    mqtt: mq,
     pool: pool(raw.pool),
     spool: spool(raw.spool),
     channels,

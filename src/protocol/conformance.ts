@@ -17,6 +17,7 @@ import { toHex, fromHex } from '../codec/hex.js';
 import { EdgeError, ERROR_CODES } from '../errors.js';
 import { Framer } from '../net/framer.js';
 import { projectRoot } from '../util/paths.js';
+import { checkOptions, optionDefaults } from './options.js';
 import { GOLDEN_RECEIVED_AT_MS, type GoldenFile, type GoldenFrameVector } from './golden.js';
 import { SPLIT_INVALID, SPLIT_NEED_MORE, type DecodeContext, type Message, type ProtocolModule } from './types.js';
 
@@ -98,6 +99,10 @@ export function registerConformance(proto: ProtocolModule, opts: ConformanceOpti
     assert.match(proto.id, /^[a-z0-9_-]+$/);
     assert.ok(proto.maxFrameBytes > 0);
     assert.ok(proto.transports.length > 0);
+    // declared options: defaults agree with the specs, and every default passes its own check
+    assert.deepEqual({ ...proto.defaultOptions }, { ...optionDefaults(proto.options) }, 'defaultOptions must equal optionDefaults(options)');
+    checkOptions(proto.options, proto.defaultOptions, 'options', proto.id);
+    for (const [k, s] of Object.entries(proto.options)) assert.ok(s.description.length > 0, `option ${k} needs a description`);
     assert.ok(files.length > 0, `protocols/${proto.id}/fixtures has no golden-*.json`);
     assert.ok(valid.length > 0, 'no valid golden vectors');
     for (const f of files) {
