@@ -121,3 +121,52 @@ test('option specs: types, ranges and enums, each error naming the key', () => {
   bad({ toString: 1 }, /options\.toString: unknown option \(options of x: tz_offset_min, mode, strict, ratio\)/);
   checkOptions(specs, { tz_offset_min: -60, mode: 'b', strict: true, ratio: 0.5 }, 'channels[2].options', 'x');
 });
+
+test('EDGE_* environment variables override the file, typed by the schema, and errors name the variable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-cfg-'));
+  try {
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'log_level: info\nmqtt:\n  url: mqtt://file:1883\n  username: fromfile\nchannels:\n  - { id: 1, protocol: ruptela, tcp_port: 6000 }\n');
+    const c = loadConfig(file, { EDGE_MQTT_URL: 'mqtts://env:8883', EDGE_LOG_LEVEL: 'debug', EDGE_POOL_THREADS: '2', EDGE_REDIS_URL: 'redis://r:6379', EDGE_MQTT_USERNAME: '' });
+    assert.equal(c.mqtt.url, 'mqtts://env:8883');
+    assert.equal(c.log_level, 'debug');
+    assert.equal(c.pool.threads, 2);
+    assert.equal(c.redis_url, 'redis://r:6379');
+    assert.equal(c.mqtt.username, 'fromfile', 'an empty variable counts as unset');
+    assert.equal(loadConfig(undefined, { EDGE_MQTT_TOPIC_ROOT: 'site1' }).mqtt.topic_root, 'site1', 'without a file too');
+    assert.throws(() => loadConfig(file, { EDGE_POOL_THREADS: 'two' }), /EDGE_CONFIG_INVALID: pool\.threads \(from EDGE_POOL_THREADS\): expected an integer 0\.\.256, got "two"/);
+    assert.throws(() => loadConfig(file, { EDGE_LOG_LEVEL: 'loud' }), /log_level \(from EDGE_LOG_LEVEL\): expected one of/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('secrets from files: password_file and EDGE_MQTT_PASSWORD_FILE; both forms, or an unreadable file, are errors naming the key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-cfg-'));
+  try {
+    const secret = join(dir, 'pw');
+    writeFileSync(secret, 's3cret\n');
+    const redisSecret = join(dir, 'redis');
+    writeFileSync(redisSecret, 'redis://:pw@r:6379');
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, `mqtt:\n  url: mqtt://b:1883\n  password_file: ${secret}\nredis_url_file: ${redisSecret}\n`);
+    const c = loadConfig(file, {});
+    assert.equal(c.mqtt.password, 's3cret', 'one trailing newline dropped');
+    assert.equal(c.redis_url, 'redis://:pw@r:6379');
+    assert.equal('password_file' in c.mqtt, false);
+    assert.equal('redis_url_file' in c, false);
+
+    const inline = join(dir, 'inline.yaml');
+    writeFileSync(inline, 'mqtt:\n  password: infile\n');
+    assert.equal(loadConfig(inline, { EDGE_MQTT_PASSWORD_FILE: secret }).mqtt.password, 's3cret', 'the environment wins over the file');
+    assert.equal(loadConfig(inline, {}).mqtt.password, 'infile');
+
+    const both = join(dir, 'both.yaml');
+    writeFileSync(both, `mqtt:\n  password: x\n  password_file: ${secret}\n`);
+    assert.throws(() => loadConfig(both, {}), /mqtt\.password_file: expected either mqtt\.password or mqtt\.password_file, got both/);
+    assert.throws(() => loadConfig(inline, { EDGE_MQTT_PASSWORD: 'a', EDGE_MQTT_PASSWORD_FILE: secret }), /EDGE_MQTT_PASSWORD and EDGE_MQTT_PASSWORD_FILE: expected one of them, got both/);
+    assert.throws(() => loadConfig(inline, { EDGE_MQTT_PASSWORD_FILE: join(dir, 'nope') }), /mqtt\.password_file \(from EDGE_MQTT_PASSWORD_FILE\): expected a readable file, got ".*nope" \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
