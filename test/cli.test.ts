@@ -131,3 +131,47 @@ test('edge-channel replay of both fixture files against a running channel: every
     await h.close();
   }
 });
+
+test('usage errors exit 2 with one line and no stack: bad hex, an unreadable file, a malformed --to URL, an unknown flag', () => {
+  const oneLine = (r: ReturnType<typeof cli>, re: RegExp) => {
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at |unexpected error/);
+  };
+  oneLine(cli(['decode', '--protocol', 'ruptela', '0009zz']), /^edge-channel: EDGE_CLI_USAGE: the HEX argument: not an even-length hex string/);
+  oneLine(cli(['decode', '--protocol', 'ruptela', '-'], '0009000310f56174900710bd93\nabc\n'), /EDGE_CLI_USAGE: standard input line 2: not an even-length hex string: abc/);
+  oneLine(cli(['decode', '--protocol', 'ruptela', '--file', join(root, 'nope.tsv')]), /EDGE_CLI_USAGE: cannot read .*nope\.tsv: ENOENT/);
+  for (const to of ['127.0.0.1:5046', 'http://127.0.0.1:5046', 'tcp://127.0.0.1:99999', 'tcp://127.0.0.1', 'tcp://[::1:5046', 'tcp://127.0.0.1:5046/x']) {
+    oneLine(cli(['replay', '--protocol', 'ruptela', '--to', to, '-'], '0009000310f56174900710bd93\n'), /EDGE_CLI_USAGE: --to expects tcp:\/\/host:port or udp:\/\/host:port/);
+  }
+  oneLine(cli(['replay', '--protocol', 'ruptela', '--to']), /EDGE_CLI_USAGE: Option '--to <value>' argument missing/);
+  oneLine(cli(['start', '--bogus']), /EDGE_CLI_USAGE: Unknown option '--bogus'/);
+});
+
+test('replay keeps and prints its partial summary when the server goes away mid-run, and exits 1', async () => {
+  const h = await startHarness();
+  let closed = false;
+  let child: ReturnType<typeof spawn> | null = null;
+  try {
+    const file = join(root, 'protocols/ruptela/fixtures/ruptela-traccar.tsv');
+    child = spawn(process.execPath, [join(root, 'dist/src/cli.js'), 'replay', '--protocol', 'ruptela', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--repeat', '100000', '--timeout', '2000', '--json', file], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const done = new Promise<number | null>((resolve) => child!.on('close', (status) => resolve(status)));
+    await waitFor('records flowing', () => h.received.filter((m) => m.topic.startsWith(`${h.root}/message/`)).length >= 50, 20000);
+    closed = true;
+    await h.close(); // the server goes away mid-run
+    const status = await done;
+    assert.equal(status, 1, stdout + stderr);
+    const summary = JSON.parse(stdout) as { sent: number; acked: number; aborted: string | null; aborted_devices: number | null };
+    assert.ok(summary.sent > 0 && summary.acked > 0, stdout);
+    assert.match(String(summary.aborted), /cannot connect to tcp:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    assert.equal(summary.aborted_devices, 1);
+  } finally {
+    child?.kill('SIGKILL');
+    if (!closed) await h.close();
+  }
+});
