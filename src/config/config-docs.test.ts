@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { projectRoot } from '../util/paths.js';
 import { configJsonSchema, EXAMPLE_FILE, exampleFile, exampleYaml, JSON_SCHEMA_FILE, README_BEGIN, README_END } from './config-docs.js';
 import { DEFAULT_CONFIG } from './defaults.js';
+import { isValidHost } from './host.js';
 import { ConfigSchema } from './schema.js';
 import { validateConfig } from './validate.js';
 
@@ -50,4 +51,29 @@ test('the JSON Schema asks editors only for keys without a default', () => {
   const s = configJsonSchema() as { required?: string[]; properties: { channels: { items: { required: string[] } } } };
   assert.equal(s.required, undefined);
   assert.deepEqual(s.properties.channels.items.required, ['id', 'protocol']);
+});
+
+test('config.schema.json is a draft-07 schema a standard validator applies with the same verdicts as the server', async () => {
+  const { Ajv } = await import('ajv');
+  // strict mode: any keyword besides draft-07's and our four x- annotations would be an error
+  const ajv = new Ajv({ strict: true, allErrors: false });
+  ajv.addVocabulary(['x-env', 'x-live', 'x-secret', 'x-expected']);
+  ajv.addFormat('host', isValidHost);
+  const check = ajv.compile(JSON.parse(read(JSON_SCHEMA_FILE)) as object);
+  assert.equal(check(parse(read(EXAMPLE_FILE))), true, JSON.stringify(check.errors));
+  assert.equal(check({}), true, 'every key may be left out');
+  assert.equal(check({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 5046 }] }), true);
+  const rejected: unknown[] = [
+    { colour: 'red' },
+    { mqtt: { embedded: { port: 70000 } } },
+    { channels: [{ id: 1, tcp_port: 1 }] },
+    { channels: [{ id: 'a/b', protocol: 'ruptela', tcp_port: 1 }] },
+    { channels: [{ id: 1, protocol: 'ruptela', host: '999.1.1.1', tcp_port: 1 }] },
+    { log_level: 'loud' },
+    { channels: [] },
+  ];
+  for (const raw of rejected) {
+    assert.equal(check(raw), false, `editor accepts ${JSON.stringify(raw)}`);
+    assert.throws(() => validateConfig(raw), /EDGE_CONFIG_INVALID/, `server accepts ${JSON.stringify(raw)}`);
+  }
 });
