@@ -6,13 +6,15 @@ import { makeTopics } from './mqtt/topics.js';
 import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
-import { getProtocol } from './protocol/registry.js';
 import { MessageSink } from './message/message-sink.js';
 import { FileMediaStore } from './media/media-store.js';
 import type { ChannelHooks } from './channel/channel.js';
 import { CommandService } from './commands/command-service.js';
 import { FileCommandStore } from './commands/file-command-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
+import { loadProtocols } from './protocol/registry.js';
+import { checkChannelProtocols } from './config/protocol-check.js';
+import { planReload, type ReloadPlan } from './config/reload-plan.js';
 import type { Logger } from './util/log.js';
 
 /**
@@ -29,8 +31,11 @@ export interface App {
   channels: Channel[];
   commands: CommandService;
   stop(): Promise<void>;
-  /** Applies a new config without a restart: guard lists and limits per channel (see Channel.updateConfig). */
-  reload(next: EdgeConfig): string[];
+  /**
+   * Applies the live keys of a new config (log level, per-channel IP lists and UDP limits) and
+   * returns them, with the changed keys that need a restart (logged in one warning, not applied).
+   */
+  reload(next: EdgeConfig): ReloadPlan;
 }
 
 export interface AppOptions {
@@ -43,8 +48,8 @@ export interface AppOptions {
 
 export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<App> {
   const { log } = opts;
-  // Resolve protocols first: a typo in a channel's protocol fails before any port is bound.
-  const protos = await Promise.all(config.channels.map((c) => getProtocol(c.protocol)));
+  // Resolve protocols and check channel options first: a typo fails before any port is bound.
+  const protos = checkChannelProtocols(config, await loadProtocols());
 
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
@@ -154,33 +159,31 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       if (broker) await broker.close();
     })());
 
-  const reload = (next: EdgeConfig): string[] => reloadChannels(channels, config, next, log);
+  const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
 
   return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, stop, reload };
 }
 
 /**
- * Reload: channels matched by id get their new guard settings; anything that needs sockets or
- * workers rebuilt (ports, protocol, broker, pool, channels added or removed) is reported as
- * needing a restart instead of half-applied. Returns the keys that were not applied.
+ * Reload: keys marked live in the schema are applied (log level; per channel, the IP lists and
+ * UDP limits, matched by channel id); every other changed key is listed by name in one warning
+ * and left as it runs. `running` (app.config) is updated with exactly what was applied, so the
+ * next reload compares against what really runs and keeps listing what still needs a restart.
  */
-function reloadChannels(channels: Channel[], current: EdgeConfig, next: EdgeConfig, log: Logger): string[] {
-  const notApplied: string[] = [];
-  const restartKeys = ['protocol', 'host', 'tcp_port', 'udp_port'] as const;
-  for (const nc of next.channels) {
-    const ch = channels.find((c) => c.id === nc.id);
-    if (!ch) {
-      notApplied.push(`channels[${nc.id}] (new channel)`);
-      continue;
-    }
-    for (const k of restartKeys) if (ch.cfg[k] !== nc[k]) notApplied.push(`channels[${nc.id}].${k}`);
-    ch.updateConfig(nc);
+function reloadConfig(channels: Channel[], running: EdgeConfig, next: EdgeConfig, log: Logger): ReloadPlan {
+  const plan = planReload(running, next);
+  if (plan.live.includes('log_level')) {
+    // pino children follow the root's level unless set on their own, which nothing here does
+    log.level = next.log_level;
+    running.log_level = next.log_level;
   }
-  for (const ch of channels) if (!next.channels.some((c) => c.id === ch.id)) notApplied.push(`channels[${ch.id}] (removed)`);
-  if (JSON.stringify(current.mqtt) !== JSON.stringify(next.mqtt)) notApplied.push('mqtt');
-  if (JSON.stringify(current.pool) !== JSON.stringify(next.pool)) notApplied.push('pool');
-  if (current.redis_url !== next.redis_url) notApplied.push('redis_url');
-  if (notApplied.length) log.warn({ keys: notApplied }, 'config reloaded; these changes need a restart');
-  else log.info('config reloaded');
-  return notApplied;
+  next.channels.forEach((nc, i) => {
+    const ch = channels.find((c) => c.id === nc.id);
+    // updateConfig assigns the live guard keys into ch.cfg, which is running.channels[j]
+    if (ch && plan.live.some((k) => k.startsWith(`channels[${i}].`))) ch.updateConfig(nc);
+  });
+  if (plan.restart.length) log.warn({ keys: plan.restart }, `config changes need a restart (not applied): ${plan.restart.join(', ')}`);
+  if (plan.live.length) log.info({ keys: plan.live }, `config reloaded: applied ${plan.live.join(', ')}`);
+  else if (!plan.restart.length) log.info('config reloaded: no change');
+  return plan;
 }

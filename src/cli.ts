@@ -6,7 +6,7 @@ import { EdgeError } from './errors.js';
 import { commandCommand, COMMAND_HELP } from './cli/command-command.js';
 import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';
 import { replayCommand, REPLAY_HELP } from './cli/replay-command.js';
-import { startCommand, START_HELP } from './cli/start-command.js';
+import { START_HELP } from './cli/start-help.js';
 
 const HELP = `edge-channel — self-hosted telematics channel server
 
@@ -30,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'start':
-      return startCommand(rest);
+      // loaded on demand: the server, config schema and YAML parser cost ~0.2 s of start-up that decode and replay do not need
+      return (await import('./cli/start-command.js')).startCommand(rest);
     case 'decode':
       return decodeCommand(rest);
     case 'replay':

@@ -81,6 +81,29 @@ test('edge-channel start with an invalid config exits 2 naming the key', () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('edge-channel start exits 2 before starting anything on unknown protocol options, an invalid host, and a port used twice', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-cli-'));
+  try {
+    const cases: [string, RegExp][] = [
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - id: 1\n    protocol: ruptela\n    tcp_port: 0\n    options: { foo: 1 }\n', /EDGE_CONFIG_INVALID: channels\[0\]\.options\.foo: unknown option/],
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - id: 1\n    protocol: ruptela\n    host: 999.1.1.1\n    tcp_port: 0\n', /EDGE_CONFIG_INVALID: channels\[0\]\.host: expected an IP address/],
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - { id: 1, protocol: ruptela, tcp_port: 47001 }\n  - { id: 2, protocol: ruptela, tcp_port: 47001 }\n', /EDGE_CONFIG_INVALID: channels\[1\]\.tcp_port: expected a TCP port not used by channels\[0\]\.tcp_port/],
+      ['channels:\n  - { id: 1, protocol: ruptela, host: 127.0.0.1, tcp_port: 1883 }\n', /EDGE_CONFIG_INVALID: channels\[0\]\.tcp_port: expected a TCP port not used by mqtt\.embedded\.port/],
+    ];
+    cases.forEach(([yaml, re], i) => {
+      const file = join(dir, `c${i}.yaml`);
+      writeFileSync(file, yaml);
+      const r = cli(['start', '--config', file]);
+      assert.equal(r.status, 2, `case ${i}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, re);
+      // nothing started: no broker, no listener, no "MQTT connection lost" warning
+      assert.doesNotMatch(r.stdout + r.stderr, /listening|connection lost|connect to/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('edge-channel replay of both fixture files against a running channel: every device frame acknowledged exactly, every record on the broker', async () => {
   const h = await startHarness();
   try {
@@ -106,5 +129,49 @@ test('edge-channel replay of both fixture files against a running channel: every
     await waitFor('every record on the broker', () => h.received.filter((m) => m.topic.startsWith(`${h.root}/message/`)).length === expected);
   } finally {
     await h.close();
+  }
+});
+
+test('usage errors exit 2 with one line and no stack: bad hex, an unreadable file, a malformed --to URL, an unknown flag', () => {
+  const oneLine = (r: ReturnType<typeof cli>, re: RegExp) => {
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at |unexpected error/);
+  };
+  oneLine(cli(['decode', '--protocol', 'ruptela', '0009zz']), /^edge-channel: EDGE_CLI_USAGE: the HEX argument: not an even-length hex string/);
+  oneLine(cli(['decode', '--protocol', 'ruptela', '-'], '0009000310f56174900710bd93\nabc\n'), /EDGE_CLI_USAGE: standard input line 2: not an even-length hex string: abc/);
+  oneLine(cli(['decode', '--protocol', 'ruptela', '--file', join(root, 'nope.tsv')]), /EDGE_CLI_USAGE: cannot read .*nope\.tsv: ENOENT/);
+  for (const to of ['127.0.0.1:5046', 'http://127.0.0.1:5046', 'tcp://127.0.0.1:99999', 'tcp://127.0.0.1', 'tcp://[::1:5046', 'tcp://127.0.0.1:5046/x']) {
+    oneLine(cli(['replay', '--protocol', 'ruptela', '--to', to, '-'], '0009000310f56174900710bd93\n'), /EDGE_CLI_USAGE: --to expects tcp:\/\/host:port or udp:\/\/host:port/);
+  }
+  oneLine(cli(['replay', '--protocol', 'ruptela', '--to']), /EDGE_CLI_USAGE: Option '--to <value>' argument missing/);
+  oneLine(cli(['start', '--bogus']), /EDGE_CLI_USAGE: Unknown option '--bogus'/);
+});
+
+test('replay keeps and prints its partial summary when the server goes away mid-run, and exits 1', async () => {
+  const h = await startHarness();
+  let closed = false;
+  let child: ReturnType<typeof spawn> | null = null;
+  try {
+    const file = join(root, 'protocols/ruptela/fixtures/ruptela-traccar.tsv');
+    child = spawn(process.execPath, [join(root, 'dist/src/cli.js'), 'replay', '--protocol', 'ruptela', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--repeat', '100000', '--timeout', '2000', '--json', file], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const done = new Promise<number | null>((resolve) => child!.on('close', (status) => resolve(status)));
+    await waitFor('records flowing', () => h.received.filter((m) => m.topic.startsWith(`${h.root}/message/`)).length >= 50, 20000);
+    closed = true;
+    await h.close(); // the server goes away mid-run
+    const status = await done;
+    assert.equal(status, 1, stdout + stderr);
+    const summary = JSON.parse(stdout) as { sent: number; acked: number; aborted: string | null; aborted_devices: number | null };
+    assert.ok(summary.sent > 0 && summary.acked > 0, stdout);
+    assert.match(String(summary.aborted), /cannot connect to tcp:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    assert.equal(summary.aborted_devices, 1);
+  } finally {
+    child?.kill('SIGKILL');
+    if (!closed) await h.close();
   }
 });

@@ -145,8 +145,8 @@ test('reload: blacklisting a connected peer closes its connection (code 20)', as
     c.socket.write(frame());
     await waitFor('ACK before the reload', () => c.got === ACK);
     const cfg = h.app.config;
-    const notApplied = h.app.reload({ ...cfg, channels: [{ ...cfg.channels[0]!, ip_blacklist: ['127.0.0.2/32'] }] });
-    assert.deepEqual(notApplied, []);
+    const plan = h.app.reload({ ...cfg, channels: [{ ...cfg.channels[0]!, ip_blacklist: ['127.0.0.2/32'] }] });
+    assert.deepEqual(plan, { live: ['channels[0].ip_blacklist'], restart: [] });
     await waitFor('connection closed by the reload', () => c.closed);
     const closed = await waitFor('closed log', () => h.received.find((r) => r.topic.endsWith('/closed')));
     assert.equal((JSON.parse(closed.payload) as { close_code: number }).close_code, 20);

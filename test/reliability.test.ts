@@ -349,6 +349,9 @@ test('fault injection: every record a device saw ACKed reaches the broker (broke
     await ackedIn('C broker back, draining', 400);
     await channel.kill('SIGKILL'); // again, in the middle of the drain (drain_rate bounds it)
     channel.start();
+    // await the restarted process's recovery line instead of trusting a fixed time: start-up takes
+    // well over a second on a loaded 2-core machine (the assertion below still says what is missing)
+    await waitUntil('the second restart to recover the spool', () => channel.lines.filter((l) => /spool recovered/.test(l)).length >= 2, 15_000).catch(() => undefined);
     await ackedIn('C killed during drain, restarted', 2000);
     const recovered = channel.lines.filter((l) => /spool recovered/.test(l)).map((l) => (JSON.parse(l) as { records: number }).records);
     phase.push(`C spool records recovered after each SIGKILL: ${recovered.join(', ')}`);

@@ -66,6 +66,7 @@ const toy: ProtocolModule = {
   transports: ['tcp'],
   defaultPorts: {},
   maxFrameBytes: 255,
+  options: {},
   defaultOptions: {},
   split,
   explainInvalid,

@@ -4,11 +4,19 @@
  * Streamax, MettaX and many more). TCP; see README.md for the support matrix and options.
  */
 import type { ProtocolModule } from '../../src/protocol/types.js';
+import type { OptionSpecs } from '../../src/protocol/options.js';
 import { DEFAULT_OPTIONS, MAX_FRAME_BYTES } from './constants.js';
 import { decode } from './decoder.js';
 import { commands, encode, parseCommand } from './encoder.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 import { explainInvalid, split } from './splitter.js';
+
+/** Declared options: checked against channels[i].options before the server starts. */
+const options: OptionSpecs = {
+  timezone_offset_minutes: { type: 'integer', description: 'time zone of the BCD device time, minutes east of UTC (the standard: Beijing time, +480)', default: DEFAULT_OPTIONS.timezone_offset_minutes, min: -720, max: 840 },
+  device_profile: { type: 'string', description: 'active_safety decodes the Subiao items 0x64–0x67 and 0x70; standard keeps them raw (other vendors reuse those ids)', default: DEFAULT_OPTIONS.device_profile, enum: ['standard', 'active_safety'] },
+  lenient_check: { type: 'boolean', description: 'accept a wrong XOR check byte with a warning (for replaying hand-edited vectors)', default: DEFAULT_OPTIONS.lenient_check },
+};
 
 const jt808: ProtocolModule = {
   id: 'jt808',
@@ -16,6 +24,7 @@ const jt808: ProtocolModule = {
   transports: ['tcp'],
   defaultPorts: { tcp: 5015 },
   maxFrameBytes: MAX_FRAME_BYTES,
+  options,
   defaultOptions: DEFAULT_OPTIONS,
   split,
   explainInvalid,

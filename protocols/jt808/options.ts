@@ -1,7 +1,7 @@
 /**
- * Reads the channel's protocol options (merged over DEFAULT_OPTIONS by the runtime). A wrong type
- * is a configuration error naming the key; the runtime has no per-protocol option hook at load
- * time yet, so the first frame reports it (README "Options").
+ * Reads the channel's protocol options (merged over DEFAULT_OPTIONS by the runtime). The server
+ * checks them against the declared specs (index.ts) before it starts; this check stays for callers
+ * that decode without the server (CLI, benches, tests), where a wrong type is the same config error.
  */
 import { EdgeError } from '../../src/errors.js';
 import { DEFAULT_OPTIONS, type Jt808Options } from './constants.js';

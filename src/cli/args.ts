@@ -1,32 +1,30 @@
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { EdgeError } from '../errors.js';
 
-/** Minimal flag parser: `--name value`, `--flag`, and positionals. Unknown flags are errors. */
+/**
+ * Flags via node:util parseArgs (strict: unknown flags are usage errors), in the small shape the
+ * commands read: `--name value` / `--name=value`, `--flag`, and positionals (`-` is one: stdin).
+ */
 export interface ParsedArgs {
   flags: Map<string, string | true>;
   positionals: string[];
 }
 
 export function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag'>): ParsedArgs {
-  const flags = new Map<string, string | true>();
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-' || !a.startsWith('-')) {
-      positionals.push(a);
-      continue;
-    }
-    const [rawName, inline] = a.startsWith('--') ? a.slice(2).split(/=(.*)/s, 2) : [a.slice(1), undefined];
-    const name = rawName!;
-    const kind = spec[name];
-    if (!kind) throw new EdgeError('EDGE_CLI_USAGE', `unknown option ${a} (see --help)`);
-    if (kind === 'flag') flags.set(name, true);
-    else {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new EdgeError('EDGE_CLI_USAGE', `option --${name} needs a value`);
-      flags.set(name, v);
-    }
+  const options = Object.fromEntries(Object.entries(spec).map(([k, kind]) => [k, { type: kind === 'value' ? ('string' as const) : ('boolean' as const) }]));
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    // node's messages are good ("Unknown option '--bogus'", "Option '--to <value>' argument missing"); keep their first sentence
+    throw new EdgeError('EDGE_CLI_USAGE', `${(e as Error).message.split(/\.\s|\n/)[0]} (see --help)`);
   }
-  return { flags, positionals };
+  const flags = new Map<string, string | true>();
+  for (const [k, v] of Object.entries(parsed.values)) {
+    if (typeof v === 'string') flags.set(k, v);
+    else if (v === true) flags.set(k, true);
+  }
+  return { flags, positionals: parsed.positionals };
 }
 
 export function flagStr(a: ParsedArgs, name: string): string | undefined {

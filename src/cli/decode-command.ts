@@ -50,7 +50,7 @@ export async function decodeCommand(argv: string[], out: Out = process.stdout): 
   const file = flagStr(args, 'file');
   if (file) lines = readHexSource(file);
   else if (args.positionals[0] === '-') lines = readHexSource('-');
-  else if (args.positionals.length > 0) lines = parseHexLines(args.positionals.join(''));
+  else if (args.positionals.length > 0) lines = parseHexLines(args.positionals.join(''), 'the HEX argument');
   else throw new EdgeError('EDGE_CLI_USAGE', 'give a HEX string, --file FILE or - (see --help)');
 
   const r = decodeLines(proto, lines, transport, receivedAtMs);

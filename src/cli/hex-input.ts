@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fromHex } from '../codec/hex.js';
+import { EdgeError } from '../errors.js';
 
 /**
  * Reads frames given as hex: one hex string per line (a line may hold several concatenated
@@ -12,9 +13,11 @@ export interface HexLine {
   bytes: Uint8Array;
 }
 
-export function parseHexLines(text: string): HexLine[] {
+/** `source` names the input in errors (a file name, "the HEX argument", "standard input"). */
+export function parseHexLines(text: string, source = 'the input'): HexLine[] {
   const out: HexLine[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     let hex = line;
@@ -25,12 +28,24 @@ export function parseHexLines(text: string): HexLine[] {
       if (!field) return; // header or a row without bytes
       hex = field;
     }
-    out.push({ line: i + 1, bytes: fromHex(hex) });
+    let bytes: Uint8Array;
+    try {
+      bytes = fromHex(hex);
+    } catch (e) {
+      // bad input from the user is a usage error (one line, exit 2), not a crash
+      throw new EdgeError('EDGE_CLI_USAGE', `${source}${lines.length > 1 ? ` line ${i + 1}` : ''}: ${(e as Error).message}`);
+    }
+    out.push({ line: i + 1, bytes });
   });
   return out;
 }
 
 export function readHexSource(file: string): HexLine[] {
-  const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  return parseHexLines(text);
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new EdgeError('EDGE_CLI_USAGE', `cannot read ${file === '-' ? 'standard input' : file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseHexLines(text, file === '-' ? 'standard input' : file);
 }

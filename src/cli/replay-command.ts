@@ -25,8 +25,10 @@ Options:
   --json            print the summary as JSON
   --help            this text
 
-Progress: a bar on a terminal, a plain line every 2 s otherwise. Exit status 0 when every sent
-frame was acknowledged exactly, 1 otherwise, 2 on usage errors.`;
+Progress: a bar on a terminal, a plain line every 2 s otherwise. When the server goes away (a
+device cannot reconnect) or on Ctrl-C, the summary of what was sent so far is printed with the
+reason ("aborted"). Exit status 0 when every frame was sent and acknowledged exactly, 1 otherwise,
+2 on usage errors.`;
 
 interface Stats {
   sent: number;
@@ -39,6 +41,9 @@ interface Stats {
   invalidAcked: number;
   latencies: number[];
   firstProblem: string | null;
+  /** Why the run ended early (a device could not connect, or SIGINT); null when it ran to the end. */
+  aborted: string | null;
+  abortedDevices: number;
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
@@ -50,11 +55,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const protocolId = flagStr(args, 'protocol');
   const to = flagStr(args, 'to');
   if (!protocolId || !to) throw new EdgeError('EDGE_CLI_USAGE', 'replay needs --protocol ID and --to tcp://host:port (see --help)');
-  const m = /^(tcp|udp):\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(to);
-  if (!m) throw new EdgeError('EDGE_CLI_USAGE', `--to expects tcp://host:port or udp://host:port, got "${to}"`);
-  const transport = m[1] as 'tcp' | 'udp';
-  const host = m[2]!.replace(/^\[|\]$/g, '');
-  const port = Number(m[3]);
+  const { transport, host, port } = parseTarget(to);
   const proto = await getProtocol(protocolId);
   const devices = flagInt(args, 'devices', 1, 1);
   const rate = flagInt(args, 'rate', 0, 0);
@@ -66,7 +67,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const cut = [...cutFrames(proto, lines, transport)];
   if (cut.length === 0) throw new EdgeError('EDGE_CLI_USAGE', 'no frames in the input');
 
-  const stats: Stats = { sent: 0, acked: 0, noReplyExpected: 0, mismatched: 0, rejected: 0, invalidSkipped: 0, invalidRejected: 0, invalidAcked: 0, latencies: [], firstProblem: null };
+  const stats: Stats = { sent: 0, acked: 0, noReplyExpected: 0, mismatched: 0, rejected: 0, invalidSkipped: 0, invalidRejected: 0, invalidAcked: 0, latencies: [], firstProblem: null, aborted: null, abortedDevices: 0 };
   const total = cut.length * devices * repeat;
   const t0 = performance.now();
   const progress = startProgress(stats, total);
@@ -79,31 +80,50 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const wait = slot - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   };
+  // The server may go away mid-run: a device that cannot (re)connect stops, the others go on, and
+  // the summary of what was sent so far is printed with the reason (exit 1), never lost.
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    stats.aborted ??= 'interrupted';
+  };
+  process.once('SIGINT', onInterrupt);
   const runDevice = async (i: number) => {
     const ident = devices > 1 ? String(860000000000000 + i) : undefined;
     const plan = planFrames(proto, cut, transport, ident);
     let client: DeviceClient | null = null;
-    for (let k = 0; k < repeat; k++) {
-      for (const f of plan) {
-        if (f.invalid && !sendInvalid) {
-          stats.invalidSkipped++;
-          continue;
+    try {
+      for (let k = 0; k < repeat; k++) {
+        for (const f of plan) {
+          if (interrupted) return;
+          if (f.invalid && !sendInvalid) {
+            stats.invalidSkipped++;
+            continue;
+          }
+          if (!client || client.closed) {
+            try {
+              client = transport === 'tcp' ? await openTcpDevice(host, port) : await openUdpDevice(host, port);
+            } catch (e) {
+              stats.aborted ??= `cannot connect to ${to}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+              stats.abortedDevices++;
+              return;
+            }
+          }
+          await pace();
+          stats.sent++;
+          await account(stats, f, await client.send(f.bytes, f.invalid ? null : f.expected, timeoutMs), client, transport, timeoutMs);
         }
-        if (!client || client.closed) client = transport === 'tcp' ? await openTcpDevice(host, port) : await openUdpDevice(host, port);
-        await pace();
-        stats.sent++;
-        await account(stats, f, await client.send(f.bytes, f.invalid ? null : f.expected, timeoutMs), client, transport, timeoutMs);
       }
+    } finally {
+      client?.close();
     }
-    client?.close();
   };
   try {
     await Promise.all(Array.from({ length: devices }, (_, i) => runDevice(i)));
-  } catch (e) {
+  } finally {
+    process.off('SIGINT', onInterrupt);
     progress.stop();
-    throw new EdgeError('EDGE_CLI_USAGE', `cannot reach ${to}: ${(e as Error).message}`);
   }
-  progress.stop();
   const seconds = (performance.now() - t0) / 1000;
   const lat = stats.latencies.sort((a, b) => a - b);
   const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 100) / 100 : null);
@@ -113,12 +133,26 @@ export async function replayCommand(argv: string[]): Promise<number> {
     invalid_not_sent: stats.invalidSkipped, invalid_rejected_as_expected: stats.invalidRejected, invalid_but_acked: stats.invalidAcked,
     seconds: Math.round(seconds * 1000) / 1000, frames_per_s: Math.round(stats.sent / seconds), latency_ms_p50: pct(0.5), latency_ms_p99: pct(0.99),
     first_problem: stats.firstProblem,
+    aborted: stats.aborted, aborted_devices: stats.abortedDevices || null,
   };
   if (args.flags.has('json')) process.stdout.write(JSON.stringify(summary) + '\n');
   else {
     for (const [k, v] of Object.entries(summary)) if (v !== null) process.stdout.write(`${k.padEnd(30)} ${v}\n`);
   }
-  return stats.mismatched + stats.rejected + stats.invalidAcked > 0 ? 1 : 0;
+  return stats.mismatched + stats.rejected + stats.invalidAcked > 0 || stats.aborted !== null ? 1 : 0;
+}
+
+/** `--to` as tcp://host:port or udp://host:port (IPv6 in brackets); anything else is a usage error. */
+export function parseTarget(to: string): { transport: 'tcp' | 'udp'; host: string; port: number } {
+  const bad = () => new EdgeError('EDGE_CLI_USAGE', `--to expects tcp://host:port or udp://host:port (port 1..65535), got "${to}"`);
+  let u: URL;
+  try {
+    u = new URL(to);
+  } catch {
+    throw bad();
+  }
+  if ((u.protocol !== 'tcp:' && u.protocol !== 'udp:') || !u.hostname || !u.port || u.username || u.password || u.search || u.hash || (u.pathname !== '' && u.pathname !== '/')) throw bad();
+  return { transport: u.protocol === 'tcp:' ? 'tcp' : 'udp', host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) };
 }
 
 async function account(stats: Stats, f: PlannedFrame, o: Awaited<ReturnType<DeviceClient['send']>>, client: DeviceClient, transport: string, timeoutMs: number): Promise<void> {

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { validateConfig } from './validate.js';
 import { loadConfig } from './load.js';
 import { EdgeError } from '../errors.js';
+import { checkChannelProtocols } from './protocol-check.js';
+import { loadProtocols } from '../protocol/registry.js';
+import { checkOptions, optionDefaults, type OptionSpecs } from '../protocol/options.js';
 
 const invalid = (raw: unknown, re: RegExp) =>
   assert.throws(() => validateConfig(raw), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_INVALID' && re.test(e.message), `expected ${re}`);
@@ -59,4 +62,111 @@ test('loadConfig reads YAML and JSON files and reports unreadable or malformed f
   assert.throws(() => loadConfig(bad), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_FILE');
   assert.throws(() => loadConfig(join(dir, 'missing.yaml')), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_FILE');
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('host must be an IP address or a host name, named by its key', () => {
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', host: '999.1.1.1', tcp_port: 1 }] }, /channels\[0\]\.host: expected an IP address .* got "999\.1\.1\.1"/);
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', host: '1.2.3', tcp_port: 1 }] }, /channels\[0\]\.host/);
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', host: ':::1', tcp_port: 1 }] }, /channels\[0\]\.host/);
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', host: 'bad host', tcp_port: 1 }] }, /channels\[0\]\.host/);
+  invalid({ mqtt: { embedded: { host: '300.0.0.1' } } }, /mqtt\.embedded\.host: expected an IP address/);
+  for (const h of ['0.0.0.0', '::', '::1', '127.0.0.1', 'localhost', 'gw-1.example.org', 'fe80::1']) {
+    assert.equal(validateConfig({ channels: [{ id: 1, protocol: 'ruptela', host: h, tcp_port: 1 }] }).channels[0]!.host, h);
+  }
+});
+
+test('two listeners on one port and transport are a config error naming the second key', () => {
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 6000 }, { id: 2, protocol: 'ruptela', tcp_port: 6000 }] }, /channels\[1\]\.tcp_port: expected a TCP port not used by channels\[0\]\.tcp_port \(0\.0\.0\.0:6000\), got 6000/);
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', udp_port: 6000 }, { id: 2, protocol: 'ruptela', host: '::', udp_port: 6000 }] }, /channels\[1\]\.udp_port: expected a UDP port not used by channels\[0\]\.udp_port/);
+  // the embedded broker's port, unless an external broker is used
+  invalid({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1883 }] }, /channels\[0\]\.tcp_port: expected a TCP port not used by mqtt\.embedded\.port \(127\.0\.0\.1:1883\), got 1883/);
+  assert.equal(validateConfig({ mqtt: { url: 'mqtt://127.0.0.1:1883' }, channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1883 }] }).channels[0]!.tcp_port, 1883);
+  // what can bind side by side stays valid: TCP and UDP on one port, distinct addresses, ephemeral ports
+  const ok = validateConfig({
+    channels: [
+      { id: 1, protocol: 'ruptela', tcp_port: 6000, udp_port: 6000 },
+      { id: 2, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 },
+      { id: 3, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 },
+      { id: 4, protocol: 'ruptela', host: '127.0.0.2', tcp_port: 6001 },
+      { id: 5, protocol: 'ruptela', host: '127.0.0.3', tcp_port: 6001 },
+    ],
+  });
+  assert.equal(ok.channels.length, 5);
+});
+
+test('channel options are checked against the protocol declared options', async () => {
+  const protocols = await loadProtocols();
+  const check = (raw: unknown, re: RegExp) =>
+    assert.throws(() => checkChannelProtocols(validateConfig(raw), protocols), (e: unknown) => e instanceof EdgeError && re.test(e.message), `expected ${re}`);
+  check({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, options: { foo: 1 } }] }, /: channels\[0\]\.options\.foo: unknown option \(ruptela declares no options\)$/);
+  check({ channels: [{ id: 1, protocol: 'nope', tcp_port: 1 }] }, /: channels\[0\]\.protocol: unknown protocol "nope"; registered: .*ruptela/);
+  assert.equal(checkChannelProtocols(validateConfig({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, options: {} }] }), protocols)[0]!.id, 'ruptela');
+});
+
+test('option specs: types, ranges and enums, each error naming the key', () => {
+  const specs: OptionSpecs = {
+    tz_offset_min: { type: 'integer', description: 'device clock offset', default: 0, min: -720, max: 840 },
+    mode: { type: 'string', description: 'mode', default: 'a', enum: ['a', 'b'] },
+    strict: { type: 'boolean', description: 'strict', default: false },
+    ratio: { type: 'number', description: 'ratio', default: 1, min: 0 },
+  };
+  assert.deepEqual({ ...optionDefaults(specs) }, { tz_offset_min: 0, mode: 'a', strict: false, ratio: 1 });
+  const bad = (given: Record<string, unknown>, re: RegExp) =>
+    assert.throws(() => checkOptions(specs, given, 'channels[2].options', 'x'), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_CONFIG_INVALID' && re.test(e.message), `expected ${re}`);
+  bad({ tz_offset_min: 1.5 }, /: channels\[2\]\.options\.tz_offset_min: expected an integer -720\.\.840, got 1\.5$/);
+  bad({ tz_offset_min: 900 }, /tz_offset_min: expected an integer -720\.\.840, got 900/);
+  bad({ mode: 'c' }, /: channels\[2\]\.options\.mode: expected one of "a", "b", got "c"$/);
+  bad({ strict: 'yes' }, /strict: expected true or false, got "yes"/);
+  bad({ ratio: -1 }, /ratio: expected a number >= 0, got -1/);
+  bad({ toString: 1 }, /options\.toString: unknown option \(options of x: tz_offset_min, mode, strict, ratio\)/);
+  checkOptions(specs, { tz_offset_min: -60, mode: 'b', strict: true, ratio: 0.5 }, 'channels[2].options', 'x');
+});
+
+test('EDGE_* environment variables override the file, typed by the schema, and errors name the variable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-cfg-'));
+  try {
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'log_level: info\nmqtt:\n  url: mqtt://file:1883\n  username: fromfile\nchannels:\n  - { id: 1, protocol: ruptela, tcp_port: 6000 }\n');
+    const c = loadConfig(file, { EDGE_MQTT_URL: 'mqtts://env:8883', EDGE_LOG_LEVEL: 'debug', EDGE_POOL_THREADS: '2', EDGE_REDIS_URL: 'redis://r:6379', EDGE_MQTT_USERNAME: '' });
+    assert.equal(c.mqtt.url, 'mqtts://env:8883');
+    assert.equal(c.log_level, 'debug');
+    assert.equal(c.pool.threads, 2);
+    assert.equal(c.redis_url, 'redis://r:6379');
+    assert.equal(c.mqtt.username, 'fromfile', 'an empty variable counts as unset');
+    assert.equal(loadConfig(undefined, { EDGE_MQTT_TOPIC_ROOT: 'site1' }).mqtt.topic_root, 'site1', 'without a file too');
+    assert.throws(() => loadConfig(file, { EDGE_POOL_THREADS: 'two' }), /EDGE_CONFIG_INVALID: pool\.threads \(from EDGE_POOL_THREADS\): expected an integer 0\.\.256, got "two"/);
+    assert.throws(() => loadConfig(file, { EDGE_LOG_LEVEL: 'loud' }), /log_level \(from EDGE_LOG_LEVEL\): expected one of/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('secrets from files: password_file and EDGE_MQTT_PASSWORD_FILE; both forms, or an unreadable file, are errors naming the key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-cfg-'));
+  try {
+    const secret = join(dir, 'pw');
+    writeFileSync(secret, 's3cret\n');
+    const redisSecret = join(dir, 'redis');
+    writeFileSync(redisSecret, 'redis://:pw@r:6379');
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, `mqtt:\n  url: mqtt://b:1883\n  password_file: ${secret}\nredis_url_file: ${redisSecret}\n`);
+    const c = loadConfig(file, {});
+    assert.equal(c.mqtt.password, 's3cret', 'one trailing newline dropped');
+    assert.equal(c.redis_url, 'redis://:pw@r:6379');
+    assert.equal('password_file' in c.mqtt, false);
+    assert.equal('redis_url_file' in c, false);
+
+    const inline = join(dir, 'inline.yaml');
+    writeFileSync(inline, 'mqtt:\n  password: infile\n');
+    assert.equal(loadConfig(inline, { EDGE_MQTT_PASSWORD_FILE: secret }).mqtt.password, 's3cret', 'the environment wins over the file');
+    assert.equal(loadConfig(inline, {}).mqtt.password, 'infile');
+
+    const both = join(dir, 'both.yaml');
+    writeFileSync(both, `mqtt:\n  password: x\n  password_file: ${secret}\n`);
+    assert.throws(() => loadConfig(both, {}), /mqtt\.password_file: expected either mqtt\.password or mqtt\.password_file, got both/);
+    assert.throws(() => loadConfig(inline, { EDGE_MQTT_PASSWORD: 'a', EDGE_MQTT_PASSWORD_FILE: secret }), /EDGE_MQTT_PASSWORD and EDGE_MQTT_PASSWORD_FILE: expected one of them, got both/);
+    assert.throws(() => loadConfig(inline, { EDGE_MQTT_PASSWORD_FILE: join(dir, 'nope') }), /mqtt\.password_file \(from EDGE_MQTT_PASSWORD_FILE\): expected a readable file, got ".*nope" \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,120 +1,210 @@
 /**
- * The configuration shape (snake_case keys, as users write them in YAML/JSON). Validation lives in
- * validate.ts; defaults in defaults.ts. README.md "Configuration" documents every key.
+ * The configuration, declared once. This schema is the single source of the TypeScript types
+ * (`Static`), the defaults (`default`, filled by TypeBox's Value.Default), the validation (Value.Errors,
+ * worded by validate.ts), the JSON Schema file editors use (`config.schema.json`, written by
+ * `npm run config-schema`) and the environment overrides (env.ts). README.md "Configuration" is
+ * checked against it by a test.
+ *
+ * Adding a key is one edit here: give it a type with its bounds, a `default` (or wrap it in
+ * Type.Optional), a `description`, and where useful:
+ *   - `'x-expected'`: the expected form in error messages, when the type alone does not say it;
+ *   - `'x-env': true`: settable per deployment as EDGE_<PATH> (e.g. mqtt.url → EDGE_MQTT_URL);
+ *   - `'x-secret': true`: also accepted as `<key>_file` (a file holding the value; env EDGE_<PATH>_FILE);
+ *   - `'x-live': true`: applied by a reload without a restart (app.ts applies it; every other
+ *     changed key is reported as needing a restart).
+ * Then list it in the README block (the test says so if you forget). Checks across keys (ports used
+ * twice, ip lists, probe bounds) live in validate.ts.
  */
-export interface TlsConfig {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  reject_unauthorized: boolean;
-}
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { HOST_FORM, isValidHost } from './host.js';
+import { COMMANDS_DEFAULTS as CD } from '../commands/commands-config.js';
 
-export interface MqttConfig {
-  /** External broker URL (mqtt://, mqtts://). Empty: run the embedded broker. */
-  url: string;
-  username?: string;
-  password?: string;
-  client_id: string;
-  tls?: TlsConfig;
-  topic_root: string;
-  embedded: { host: string; port: number };
-  /** QoS 1 publishes awaiting PUBACK at once; beyond it publishes queue and sockets pause. */
-  max_inflight: number;
-  /** Publishes queued behind the in-flight window before device sockets are paused. */
-  max_queued: number;
-}
+FormatRegistry.Set('host', isValidHost);
 
-export interface PoolConfig {
-  /** Worker threads; 0 = number of cores. */
-  threads: number;
-  /** Frames per worker task (frames are batched per event-loop tick up to this). */
-  max_batch_frames: number;
-  /** Frames waiting for a worker before sockets are paused. */
-  max_pending_frames: number;
-}
+const int = (minimum: number, maximum: number, dflt: number, description: string, extra: Record<string, unknown> = {}) =>
+  Type.Integer({ minimum, maximum, default: dflt, description, ...extra });
 
-export interface ChannelConfig {
+const port = (description: string) =>
+  Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], { default: null, description, 'x-expected': 'an integer 0..65535' });
+
+const host = (dflt: string, description: string) => Type.String({ format: 'host', default: dflt, description, 'x-expected': HOST_FORM });
+
+/** Object with unknown keys rejected (a typo must not silently fall back to a default). */
+const obj = <P extends Record<string, TSchema>>(properties: P, options: Record<string, unknown> = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...options });
+
+/** A secret string key and its `<key>_file` form (a path to a file holding the value; resolved by env.ts). */
+const secretFile = (key: string) => Type.Optional(Type.String({ description: `a file holding ${key} (read at start and reload; one trailing newline is ignored); instead of ${key}` }));
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const TOPIC_LEVEL = '^[A-Za-z0-9_.-]+$';
+
+export const TlsSchema = obj({
+  ca: Type.Optional(Type.String({ description: 'CA certificate file (PEM)' })),
+  cert: Type.Optional(Type.String({ description: 'client certificate file (PEM)' })),
+  key: Type.Optional(Type.String({ description: 'client key file (PEM)' })),
+  reject_unauthorized: Type.Boolean({ default: true, description: 'reject a broker certificate the CA does not vouch for' }),
+}, { description: 'TLS for mqtts:// (optional)' });
+
+export const MqttSchema = obj(
+  {
+    url: Type.String({
+      pattern: '^$|^(mqtts?|tcp|ssl|wss?)://.+',
+      default: '',
+      description: 'external broker, e.g. mqtt://127.0.0.1:1883 or mqtts://…; "" = the embedded broker',
+      'x-expected': 'a broker URL such as mqtt://127.0.0.1:1883 (or empty for the embedded broker)',
+      'x-env': true,
+    }),
+    username: Type.Optional(Type.String({ description: 'broker user name', 'x-env': true })),
+    password: Type.Optional(Type.String({ description: 'broker password', 'x-env': true, 'x-secret': true })),
+    password_file: secretFile('password'),
+    client_id: Type.String({ minLength: 1, default: 'edge-channel', description: 'MQTT client id; the pid is appended', 'x-env': true }),
+    tls: Type.Optional(TlsSchema),
+    topic_root: Type.String({
+      pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
+      default: 'edge',
+      description: 'first topic level(s) of everything published',
+      'x-expected': 'topic levels without wildcards, e.g. "edge"',
+      'x-env': true,
+    }),
+    embedded: obj(
+      {
+        host: host('127.0.0.1', 'listen address of the embedded broker'),
+        port: int(0, 65535, 1883, 'port of the embedded broker; 0 = ephemeral'),
+      },
+      { default: {}, description: 'the embedded broker, used when url is empty' },
+    ),
+    max_inflight: int(1, 65535, 1000, 'QoS 1 publishes awaiting PUBACK at once'),
+    max_queued: int(1, 10_000_000, 20000, 'publishes queued behind the window before device sockets pause'),
+  },
+  { default: {}, description: 'the MQTT broker every message is published to' },
+);
+
+export const PoolSchema = obj(
+  {
+    threads: int(0, 256, 0, 'decode worker threads; 0 = number of cores', { 'x-env': true }),
+    max_batch_frames: int(1, 65536, 256, 'frames per worker task (batched per event-loop tick)'),
+    max_pending_frames: int(1, 10_000_000, 20000, 'frames waiting for a worker before device sockets pause'),
+  },
+  { default: {}, description: 'the decode worker pool' },
+);
+
+export const SpoolSchema = obj(
+  {
+    enabled: Type.Boolean({ default: true, description: 'false = bare QoS 1 publisher: frames simply wait for the broker' }),
+    dir: Type.String({ minLength: 1, default: './data/spool', description: 'spool directory, relative to the working directory', 'x-expected': 'a directory path', 'x-env': true }),
+    max_bytes: int(64 * 1024, Number.MAX_SAFE_INTEGER, 1024 * 1024 * 1024, 'at this size frames are not acknowledged and sockets pause'),
+    segment_bytes: int(4096, 1024 * 1024 * 1024, 16 * 1024 * 1024, 'segment file size; a segment is deleted once all its records are confirmed'),
+    fsync: Type.Boolean({ default: true, description: 'fdatasync each group commit before acknowledging' }),
+    publish_timeout_ms: int(100, 3_600_000, 10_000, 'a publish without PUBACK this long opens the breaker and is spooled'),
+    probe_min_ms: int(10, 3_600_000, 500, 'half-open probe backoff (exponential with jitter) from this …'),
+    probe_max_ms: int(10, 3_600_000, 30_000, '… up to this'),
+    drain_rate: int(0, 10_000_000, 0, 'cap of spooled records published per second while draining; 0 = no cap (the drain adapts)'),
+    drain_inflight: int(1, 65535, 500, 'largest adaptive drain window (at most half of mqtt.max_inflight is used)'),
+  },
+  { default: {}, description: 'the durable local spool behind the broker (see "Never losing data")' },
+);
+
+export const ChannelSchema = obj(
+  {
+    id: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: TOPIC_LEVEL })], {
+      description: 'channel id: an integer or [A-Za-z0-9_.-]; becomes a topic level',
+      'x-expected': 'a channel id (integer or letters, digits, "_", "-", ".")',
+    }),
+    name: Type.Optional(Type.String({ description: 'display name; default: the protocol id' })),
+    protocol: Type.String({ pattern: '^[a-z0-9_-]+$', description: 'a folder under protocols/', 'x-expected': 'a protocol id such as "ruptela"' }),
+    host: host('0.0.0.0', 'an IP address or host name to listen on; "::" listens dual-stack'),
+    tcp_port: port('TCP port; 0 = ephemeral; null = no TCP listener'),
+    udp_port: port('UDP port; 0 = ephemeral; null = no UDP listener'),
+    max_connections: int(1, 10_000_000, 10000, 'beyond it new TCP connections are closed (close code 21)'),
+    idle_timeout_s: int(1, 86400, 600, 'close a TCP connection silent this long (close code 17)'),
+    frame_timeout_s: int(1, 86400, 30, 'a started frame must be complete within this (close code 23)'),
+    max_outbound_bytes: int(1024, 1024 * 1024 * 1024, 256 * 1024, 'replies queued for a peer that does not read: pause at this, close at 2x (close code 22)'),
+    udp_receive_buffer_bytes: int(0, 1024 * 1024 * 1024, 0, 'SO_RCVBUF of the UDP socket; 0 = the OS default'),
+    max_frame_bytes: int(0, 64 * 1024 * 1024, 0, "lower the protocol's frame limit; 0 = the protocol's"),
+    options: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'options the protocol declares (unknown keys are errors; Ruptela has none)', 'x-expected': 'an object' }),
+    parts: Type.Record(
+      Type.String({ pattern: '^[a-z0-9_-]+$' }),
+      // optional: defaults are not filled inside a record's values (validate.ts turns a missing one into null)
+      obj({ tcp_port: Type.Optional(port('TCP port of the part')), udp_port: Type.Optional(port('UDP port of the part')) }),
+      { default: {}, description: "ports of the protocol family's further listeners, e.g. { attachments: { tcp_port: 7100 } }", 'x-expected': 'an object of part ids to { tcp_port, udp_port }' },
+    ),
+    ip_whitelist: Type.Array(Type.String(), { default: [], description: 'IPs and CIDR networks, IPv4 and IPv6; empty = allow all', 'x-live': true }),
+    ip_blacklist: Type.Array(Type.String(), { default: [], description: 'wins over the whitelist', 'x-live': true }),
+    max_udp_packets_per_minute: int(0, 1_000_000_000, 0, 'channel-wide, 0 = unlimited', { 'x-live': true }),
+    max_udp_packets_per_minute_per_ip: int(0, 1_000_000_000, 0, 'per source IP, 0 = unlimited', { 'x-live': true }),
+  },
+  { description: 'one protocol per channel; needs tcp_port and/or udp_port' },
+);
+
+export const MediaSchema = obj(
+  {
+    dir: Type.String({ minLength: 1, default: './data/media', description: '{dir}/{channel}/{ident}/{key}; ".part" until the last piece', 'x-expected': 'a directory path', 'x-env': true }),
+    fsync: Type.Boolean({ default: true, description: 'fdatasync each piece before its frame is acknowledged' }),
+  },
+  { default: {}, description: 'file pieces devices upload (decode effects "file-chunk": tacho files, photos)' },
+);
+
+export const CommandsSchema = obj(
+  {
+    dir: Type.String({ minLength: 1, default: CD.dir, description: 'the durable command store', 'x-expected': 'a directory path', 'x-env': true }),
+    fsync: Type.Boolean({ default: CD.fsync, description: 'fdatasync every store write before it counts' }),
+    default_ttl_s: int(1, 365 * 86400, CD.default_ttl_s, 'ttl of a request that gives none, seconds'),
+    max_ttl_s: int(1, 365 * 86400, CD.max_ttl_s, 'largest ttl allowed, seconds'),
+    default_timeout_s: int(1, 86400, CD.default_timeout_s, 'wait for the reply of a request that gives no timeout, seconds'),
+    max_timeout_s: int(1, 86400, CD.max_timeout_s, 'largest timeout allowed, seconds'),
+    max_attempts: int(1, 1000, CD.max_attempts, 'writes of one command (reconnects in between) before executed: false'),
+    max_queued_per_device: int(1, 1_000_000, CD.max_queued_per_device, 'commands held per device; beyond it requests are rejected'),
+    max_meta_bytes: int(2, 1024 * 1024, CD.max_meta_bytes, 'meta: UTF-8 bytes of its JSON text as sent'),
+    max_meta_depth: int(1, 256, CD.max_meta_depth, 'meta: nesting depth (the object itself is 1)'),
+  },
+  { default: {}, description: 'device commands over MQTT (see "Device commands")' },
+);
+
+export const ConfigSchema = obj(
+  {
+    log_level: Type.Union(
+      LOG_LEVELS.map((l) => Type.Literal(l)),
+      { default: 'info', description: 'fatal | error | warn | info | debug | trace | silent', 'x-env': true, 'x-live': true },
+    ),
+    mqtt: MqttSchema,
+    pool: PoolSchema,
+    spool: SpoolSchema,
+    media: MediaSchema,
+    commands: CommandsSchema,
+    channels: Type.Array(ChannelSchema, {
+      minItems: 1,
+      default: [{ id: 1, protocol: 'ruptela', tcp_port: 5046 }],
+      description: 'one protocol per channel, many channels per process',
+      'x-expected': 'a non-empty list of channels',
+    }),
+    redis_url: Type.String({
+      pattern: '^$|^rediss?://.+',
+      default: '',
+      description: 'e.g. redis://127.0.0.1:6379: UDP limits shared by several instances',
+      'x-expected': 'a redis:// URL or empty',
+      'x-env': true,
+      'x-secret': true,
+    }),
+    redis_url_file: secretFile('redis_url'),
+    stats_interval_s: int(1, 86400, 60, 'aggregated drops / counters / warnings are published this often'),
+    shutdown_timeout_s: int(0, 3600, 10, 'graceful stop: time allowed to finish in-flight frames'),
+  },
+  { title: 'edge-channel configuration' },
+);
+
+/** The file's shape after defaults; validate.ts turns it into EdgeConfig (ids as strings, names filled). */
+export type RawConfig = Static<typeof ConfigSchema>;
+
+export type TlsConfig = Static<typeof TlsSchema>;
+export type MqttConfig = Omit<Static<typeof MqttSchema>, 'password_file'>;
+export type PoolConfig = Static<typeof PoolSchema>;
+export type SpoolConfig = Static<typeof SpoolSchema>;
+export type MediaConfig = Static<typeof MediaSchema>;
+export type CommandsConfig = Static<typeof CommandsSchema>;
+export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | 'parts'> & {
   id: string;
   name: string;
-  protocol: string;
-  host: string;
-  tcp_port: number | null;
-  udp_port: number | null;
-  max_connections: number;
-  idle_timeout_s: number;
-  /** A frame that has started must be complete within this many seconds (slow-drip defence). */
-  frame_timeout_s: number;
-  /** Outbound bytes queued for one TCP connection before it is paused; twice this closes it. */
-  max_outbound_bytes: number;
-  /** UDP socket receive buffer (SO_RCVBUF), bytes; 0 = the OS default. */
-  udp_receive_buffer_bytes: number;
-  /** Overrides the protocol's maximum frame size (never above it). 0 = the protocol's. */
-  max_frame_bytes: number;
-  /**
-   * Ports of the protocol family's further listeners (ProtocolModule.parts), by part id, e.g.
-   * `{ attachments: { tcp_port: 7100 } }`; a part without an entry is not opened.
-   */
   parts: Record<string, { tcp_port: number | null; udp_port: number | null }>;
-  /** Protocol options merged over the module's defaults. */
-  options: Record<string, unknown>;
-  ip_whitelist: string[];
-  ip_blacklist: string[];
-  /** 0 = unlimited. */
-  max_udp_packets_per_minute: number;
-  max_udp_packets_per_minute_per_ip: number;
-}
-
-/**
- * The reliable publishing layer (src/reliability/): PUBACK timeout, circuit breaker and the durable
- * local spool that takes messages while the broker is unreachable. `enabled: false` runs the bare
- * QoS 1 publisher (no timeout, no spool: frames wait for the broker).
- */
-export interface SpoolConfig {
-  enabled: boolean;
-  /** Spool directory (relative paths are resolved against the working directory). */
-  dir: string;
-  /** Cap of the spool on disk; when reached, frames are not acknowledged and sockets pause. */
-  max_bytes: number;
-  /** Segment file size; a segment is deleted once every record in it is confirmed by the broker. */
-  segment_bytes: number;
-  /** fdatasync each group commit before acknowledging (false: faster, survives a process crash only). */
-  fsync: boolean;
-  /** A QoS 1 publish without PUBACK after this long counts as failed and its message is spooled. */
-  publish_timeout_ms: number;
-  /** Half-open probe backoff bounds of the circuit breaker (exponential with jitter in between). */
-  probe_min_ms: number;
-  probe_max_ms: number;
-  /**
-   * Cap of spooled records published per second while draining (0 = no cap). The drain adapts
-   * to the broker's PUBACK latency by itself; the cap is for consumers that cannot take bursts.
-   */
-  drain_rate: number;
-  /** Largest adaptive drain window (spooled records awaiting PUBACK at once); at most half of mqtt.max_inflight is used. */
-  drain_inflight: number;
-}
-
-/** Where file pieces that devices upload (tacho files, photos, video) are stored (src/media/). */
-export interface MediaConfig {
-  dir: string;
-  /** fdatasync each stored piece before its frame is acknowledged. */
-  fsync: boolean;
-}
-
-export type { CommandsConfig } from '../commands/commands-config.js';
-import type { CommandsConfig } from '../commands/commands-config.js';
-
-export interface EdgeConfig {
-  log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  mqtt: MqttConfig;
-  pool: PoolConfig;
-  spool: SpoolConfig;
-  media: MediaConfig;
-  commands: CommandsConfig;
-  channels: ChannelConfig[];
-  /** Shared counters for guards across instances (optional). */
-  redis_url: string;
-  /** How often aggregated stats (drops, counters) are published, seconds. */
-  stats_interval_s: number;
-  /** Seconds to finish in-flight frames on SIGINT/SIGTERM before closing anyway. */
-  shutdown_timeout_s: number;
-}
+};
+export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file'> & { mqtt: MqttConfig; channels: ChannelConfig[] };

@@ -5,6 +5,7 @@
  * same code runs in the worker pool, in tests, in the CLI and in benchmarks.
  */
 import type { ErrorCode, ErrorInfo } from '../errors.js';
+import type { OptionSpecs } from './options.js';
 
 export type Transport = 'tcp' | 'udp';
 
@@ -154,7 +155,12 @@ export interface ProtocolModule extends FramePart {
   id: string;
   title: string;
   defaultPorts: { tcp?: number; udp?: number };
-  /** Protocol options with their defaults. */
+  /**
+   * Every option the protocol reads (`channels[i].options`), with type, default and bounds: a
+   * channel's options are validated against these before anything starts (unknown keys are errors).
+   */
+  options: OptionSpecs;
+  /** The options' defaults, `optionDefaults(options)` (src/protocol/options.ts); the conformance suite checks they agree. */
   defaultOptions: Readonly<Record<string, unknown>>;
   /** Further listeners of the family (none for most protocols). */
   parts?: readonly ProtocolPart[];

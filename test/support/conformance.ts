@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { toHex, fromHex } from '../../src/codec/hex.js';
 import { EdgeError, ERROR_CODES } from '../../src/errors.js';
 import { Framer } from '../../src/net/framer.js';
+import { checkOptions, optionDefaults } from '../../src/protocol/options.js';
 import { GOLDEN_RECEIVED_AT_MS, loadGoldenFiles, type GoldenFrameVector } from '../../src/protocol/golden.js';
 import { SPLIT_INVALID, SPLIT_NEED_MORE, type DecodeContext, type Message, type ProtocolModule } from '../../src/protocol/types.js';
 
@@ -87,6 +88,10 @@ export function registerConformance(proto: ProtocolModule, opts: ConformanceOpti
     assert.match(proto.id, /^[a-z0-9_-]+$/);
     assert.ok(proto.maxFrameBytes > 0);
     assert.ok(proto.transports.length > 0);
+    // declared options: defaults agree with the specs, and every default passes its own check
+    assert.deepEqual({ ...proto.defaultOptions }, { ...optionDefaults(proto.options) }, 'defaultOptions must equal optionDefaults(options)');
+    checkOptions(proto.options, proto.defaultOptions, 'options', proto.id);
+    for (const [k, s] of Object.entries(proto.options)) assert.ok(s.description.length > 0, `option ${k} needs a description`);
     assert.ok(files.length > 0, `protocols/${proto.id}/fixtures has no golden-*.json`);
     assert.ok(valid.length > 0, 'no valid golden vectors');
     for (const f of files) {

@@ -1,0 +1,18 @@
+/** Kept apart from start-command.ts so `edge-channel --help` and `decode` do not load the server and config modules. */
+export const START_HELP = `edge-channel start [--config FILE]
+
+Runs the channel server: the listeners of every configured channel, the decode worker pool, and
+the MQTT publisher (an embedded broker on 127.0.0.1:1883 unless mqtt.url names one).
+
+Options:
+  --config FILE   YAML or JSON configuration, or EDGE_CONFIG (default: built-in defaults =
+                  embedded broker and a Ruptela channel on TCP 5046; see README.md "Configuration";
+                  EDGE_MQTT_URL, EDGE_LOG_LEVEL and the other EDGE_* variables listed there
+                  override the file)
+  --help          this text
+
+Signals: SIGINT/SIGTERM stop accepting, finish in-flight frames (publish, then ACK), exit 0.
+         SIGHUP (or saving the config file) reloads: log_level, IP lists and UDP limits apply
+         without a restart; other changed keys are listed in one warning as needing one;
+         open connections from addresses no longer allowed are closed.
+Exit status 2: invalid configuration or a port that cannot be bound.`;

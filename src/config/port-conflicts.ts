@@ -1,0 +1,35 @@
+import { EdgeError } from '../errors.js';
+
+/**
+ * Two listeners on one port and transport cannot both bind; finding that in the config means the
+ * process exits before anything starts, instead of at bind time with a broker already running.
+ * Addresses overlap when they are equal or either is a wildcard (0.0.0.0 and :: take every
+ * address; on Linux :: is dual-stack). Port 0 (ephemeral) never conflicts. Host names are compared
+ * as written: `localhost` and `127.0.0.1` on one port are still found at bind time.
+ */
+export interface Listener {
+  /** Key path of the port, e.g. `channels[1].tcp_port`. */
+  key: string;
+  transport: 'tcp' | 'udp';
+  host: string;
+  port: number | null;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '']);
+
+function overlap(a: string, b: string): boolean {
+  return a === b || WILDCARDS.has(a) || WILDCARDS.has(b);
+}
+
+export function checkPortConflicts(listeners: readonly Listener[]): void {
+  for (let i = 0; i < listeners.length; i++) {
+    const b = listeners[i]!;
+    if (!b.port) continue;
+    for (let j = 0; j < i; j++) {
+      const a = listeners[j]!;
+      if (a.port === b.port && a.transport === b.transport && overlap(a.host, b.host)) {
+        throw new EdgeError('EDGE_CONFIG_INVALID', `${b.key}: expected a ${b.transport.toUpperCase()} port not used by ${a.key} (${a.host}:${a.port}), got ${b.port}`);
+      }
+    }
+  }
+}
