@@ -1,7 +1,14 @@
+import { hostname } from 'node:os';
 import type { ChannelConfig, EdgeConfig } from './schema.js';
+
+/** The default instance id: the host name as a topic level ("edge-channel" if it has nothing usable). */
+export function defaultInstanceId(host = hostname()): string {
+  return host.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^_+|_+$/g, '') || 'edge-channel';
+}
 
 /** What `npm start` runs with no config file: embedded broker, one Ruptela channel on TCP 5046. */
 export const DEFAULT_CONFIG: EdgeConfig = {
+  instance_id: defaultInstanceId(),
   log_level: 'info',
   mqtt: {
     url: '',
@@ -28,6 +35,7 @@ export const DEFAULT_CONFIG: EdgeConfig = {
   redis_url: '',
   stats_interval_s: 60,
   shutdown_timeout_s: 10,
+  http: { host: '127.0.0.1', port: null },
 };
 
 /** Defaults for each channel entry; `id`, `protocol` and at least one port are required. */

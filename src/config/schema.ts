@@ -85,7 +85,21 @@ export interface SpoolConfig {
   drain_inflight: number;
 }
 
+/** The optional HTTP listener for health checks and Prometheus metrics (src/ops/). */
+export interface HttpConfig {
+  /** Interface to bind; 127.0.0.1 keeps it private to the machine. */
+  host: string;
+  /** null = no listener (the default); 0 = an ephemeral port. */
+  port: number | null;
+}
+
 export interface EdgeConfig {
+  /**
+   * Who this process is: the MQTT client id suffix, the owner written into the spool lock and the
+   * `{root}/state/gw/instances/{instance_id}/...` topics. Default: the host name (a container's
+   * host name is its own), made a valid topic level.
+   */
+  instance_id: string;
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mqtt: MqttConfig;
   pool: PoolConfig;
@@ -97,4 +111,5 @@ export interface EdgeConfig {
   stats_interval_s: number;
   /** Seconds to finish in-flight frames on SIGINT/SIGTERM before closing anyway. */
   shutdown_timeout_s: number;
+  http: HttpConfig;
 }

@@ -1,6 +1,6 @@
 import { EdgeError } from '../errors.js';
 import { CHANNEL_DEFAULTS, DEFAULT_CONFIG } from './defaults.js';
-import type { ChannelConfig, EdgeConfig, MqttConfig, PoolConfig, SpoolConfig, TlsConfig } from './schema.js';
+import type { ChannelConfig, EdgeConfig, HttpConfig, MqttConfig, PoolConfig, SpoolConfig, TlsConfig } from './schema.js';
 import { compileIpFilter } from '../guard/ip-filter.js';
 
 /**
@@ -130,6 +130,14 @@ function spool(v: unknown): SpoolConfig {
   return out;
 }
 
+function http(v: unknown): HttpConfig {
+  const d = DEFAULT_CONFIG.http;
+  if (v === undefined || v === null) return { ...d };
+  if (!isObj(v)) fail('http', 'an object such as { host: 127.0.0.1, port: 9464 }', v);
+  checkKeys(v, 'http', ['host', 'port']);
+  return { host: str(v.host, 'http.host', d.host, /./, 'an address to bind, e.g. 127.0.0.1'), port: port(v.port, 'http.port') };
+}
+
 const CHANNEL_KEYS = ['id', 'name', 'protocol', ...Object.keys(CHANNEL_DEFAULTS)] as const;
 
 function channel(v: unknown, i: number): ChannelConfig {
@@ -172,7 +180,7 @@ function channel(v: unknown, i: number): ChannelConfig {
 export function validateConfig(raw: unknown): EdgeConfig {
   if (raw === undefined || raw === null) raw = {};
   if (!isObj(raw)) fail('(top level)', 'an object of settings', raw);
-  checkKeys(raw, '', ['log_level', 'mqtt', 'pool', 'spool', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s']);
+  checkKeys(raw, '', ['instance_id', 'log_level', 'mqtt', 'pool', 'spool', 'channels', 'redis_url', 'stats_interval_s', 'shutdown_timeout_s', 'http']);
   const logLevel = str(raw.log_level, 'log_level', DEFAULT_CONFIG.log_level);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('log_level', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
   let channels: ChannelConfig[];
@@ -187,6 +195,7 @@ export function validateConfig(raw: unknown): EdgeConfig {
     seen.add(c.id);
   });
   return {
+    instance_id: str(raw.instance_id, 'instance_id', DEFAULT_CONFIG.instance_id, TOPIC_LEVEL, 'an instance id of letters, digits, "_", "-", "." (it becomes a topic level and the MQTT client id)'),
     log_level: logLevel as EdgeConfig['log_level'],
     mqtt: mqtt(raw.mqtt),
     pool: pool(raw.pool),
@@ -195,5 +204,6 @@ export function validateConfig(raw: unknown): EdgeConfig {
     redis_url: str(raw.redis_url, 'redis_url', '', /^$|^rediss?:\/\/.+/, 'a redis:// URL or empty'),
     stats_interval_s: int(raw.stats_interval_s, 'stats_interval_s', 1, 86400, DEFAULT_CONFIG.stats_interval_s),
     shutdown_timeout_s: int(raw.shutdown_timeout_s, 'shutdown_timeout_s', 0, 3600, DEFAULT_CONFIG.shutdown_timeout_s),
+    http: http(raw.http),
   };
 }
