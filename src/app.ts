@@ -48,7 +48,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   const mqttOpts = mqttClientOptions(config.mqtt, String(process.pid));
   const publisher = sp.enabled
     ? new ReliablePublisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, {
-        spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, log: log.child({ component: 'spool' }) }),
+        spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, instanceId: config.instance_id, log: log.child({ component: 'spool' }) }),
         topics: makeTopics(config.mqtt.topic_root),
         log: log.child({ component: 'reliability' }),
         publishTimeoutMs: sp.publish_timeout_ms,
