@@ -3,6 +3,7 @@ import { Channel } from './channel/channel.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { Publisher, mqttClientOptions } from './mqtt/publisher.js';
 import { makeTopics } from './mqtt/topics.js';
+import { InstanceState, instanceWill } from './mqtt/instance-state.js';
 import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
@@ -20,6 +21,8 @@ export interface App {
   publisher: Publisher;
   pool: DecodePool;
   channels: Channel[];
+  /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
+  instance: InstanceState;
   stop(): Promise<void>;
   /** Applies a new config without a restart: guard lists and limits per channel (see Channel.updateConfig). */
   reload(next: EdgeConfig): string[];
@@ -45,11 +48,13 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
   // spool.enabled: PUBACK timeout + circuit breaker + durable spool (src/reliability/); else the bare publisher
   const sp = config.spool;
-  const mqttOpts = mqttClientOptions(config.mqtt, String(process.pid));
+  const topics = makeTopics(config.mqtt.topic_root);
+  // the instance id (not the pid: 1 in every container) keys the client id; the will tells the truth after kill -9
+  const mqttOpts = mqttClientOptions(config.mqtt, config.instance_id, instanceWill(topics, config.instance_id));
   const publisher = sp.enabled
     ? new ReliablePublisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, {
         spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, instanceId: config.instance_id, log: log.child({ component: 'spool' }) }),
-        topics: makeTopics(config.mqtt.topic_root),
+        topics,
         log: log.child({ component: 'reliability' }),
         publishTimeoutMs: sp.publish_timeout_ms,
         probeMinMs: sp.probe_min_ms,
@@ -71,7 +76,6 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
-  const topics = makeTopics(config.mqtt.topic_root);
   const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, publisher, topics, log, redisUrl: config.redis_url }));
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
@@ -87,6 +91,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   publisher.on('full', pauseAll('mqtt'));
   publisher.on('drain', resumeAll('mqtt'));
 
+  const instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log });
+  // before the listeners open: stale "connected true" of an earlier run are corrected first
+  await instance.start();
+
   const started: Channel[] = [];
   try {
     for (const ch of channels) {
@@ -95,6 +103,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     }
   } catch (e) {
     for (const ch of started) await ch.stop(0);
+    await instance.stop(1000);
     await publisher.close();
     await pool.close();
     if (broker) await broker.close();
@@ -108,6 +117,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       const timeoutMs = config.shutdown_timeout_s * 1000;
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await publisher.flush(timeoutMs);
+      await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();
       await pool.close();
       if (broker) await broker.close();
@@ -115,7 +125,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const reload = (next: EdgeConfig): string[] => reloadChannels(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, pool, channels, stop, reload };
+  return { config, broker, brokerUrl, publisher, pool, channels, instance, stop, reload };
 }
 
 /**

@@ -153,7 +153,13 @@ export class Publisher extends EventEmitter {
   }
 }
 
-export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string): IClientOptions {
+/**
+ * Client options from the config. The client id is `{client_id}-{suffix}` where the runtime passes
+ * the instance id: stable across restarts and distinct per replica (a pid is 1 in every container,
+ * and two clients with one id take over each other's session). `will` is the last will (the
+ * instance's retained `online false`).
+ */
+export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string, will?: IClientOptions['will']): IClientOptions {
   const o: IClientOptions = {
     clientId: `${cfg.client_id}-${clientIdSuffix}`,
     clean: true,
@@ -162,6 +168,7 @@ export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string): ICli
     keepalive: 30,
     protocolVersion: 4,
   };
+  if (will) o.will = will;
   if (cfg.username !== undefined) o.username = cfg.username;
   if (cfg.password !== undefined) o.password = cfg.password;
   if (cfg.tls) {

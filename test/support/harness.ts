@@ -61,6 +61,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   // each harness gets its own spool directory: a spool left by another run must not leak in
   const spoolDir = mkdtempSync(join(tmpdir(), 'edge-spool-'));
   const config = validateConfig({
+    // a unique instance (= MQTT client id): tests of other runs may share the same broker
+    instance_id: root,
     log_level: 'silent',
     mqtt: { url, topic_root: root, client_id: 'edge-channel', ...(extraMqtt ?? {}) },
     spool: { dir: spoolDir, ...(extraSpool ?? {}) },
