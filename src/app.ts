@@ -9,6 +9,9 @@ import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
 import { getProtocol } from './protocol/registry.js';
 import type { Logger } from './util/log.js';
+import { createMetrics, type AppMetrics } from './ops/metrics.js';
+import { startOpsServer, type OpsServer, type Readiness } from './ops/http-server.js';
+import { packageVersion } from './util/version.js';
 
 /**
  * Composition root: broker (embedded or external), publisher, decode pool and channels.
@@ -23,6 +26,11 @@ export interface App {
   channels: Channel[];
   /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
   instance: InstanceState;
+  metrics: AppMetrics;
+  /** The health/metrics listener when config.http.port is set. */
+  http: OpsServer | null;
+  /** What /readyz answers. */
+  readiness(): Readiness;
   stop(): Promise<void>;
   /** Applies a new config without a restart: guard lists and limits per channel (see Channel.updateConfig). */
   reload(next: EdgeConfig): string[];
@@ -76,7 +84,15 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, publisher, topics, log, redisUrl: config.redis_url }));
+  const metrics = createMetrics({
+    instanceId: config.instance_id,
+    version: packageVersion(),
+    channels: () => channels,
+    pool: () => pool,
+    publisher: () => publisher,
+    ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
+  });
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, publisher, topics, log, redisUrl: config.redis_url, metrics }));
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
   const pauseAll = (why: string) => () => {
@@ -95,14 +111,32 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // before the listeners open: stale "connected true" of an earlier run are corrected first
   await instance.start();
 
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
+  const readiness = (): Readiness => {
+    const reasons: string[] = [];
+    if (phase !== 'running') reasons.push(phase);
+    if (!publisher.connected) {
+      if (!(publisher instanceof ReliablePublisher)) reasons.push('MQTT broker not connected (no spool)');
+      else if (publisher.spool.isFailed) reasons.push(`MQTT broker not connected and the spool cannot write: ${publisher.spool.error?.message ?? 'failed'}`);
+      else if (publisher.spool.isFull) reasons.push('MQTT broker not connected and the spool is full');
+    }
+    return { ready: reasons.length === 0, reasons };
+  };
+  let http: OpsServer | null = null;
   const started: Channel[] = [];
   try {
+    if (config.http.port !== null) {
+      http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
+      log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
+    }
     for (const ch of channels) {
       await ch.start(config.stats_interval_s);
       started.push(ch);
     }
+    phase = 'running';
   } catch (e) {
     for (const ch of started) await ch.stop(0);
+    if (http) await http.close();
     await instance.stop(1000);
     await publisher.close();
     await pool.close();
@@ -114,18 +148,20 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   const stop = () =>
     (stopped ??= (async () => {
       shuttingDown = true;
+      phase = 'stopping';
       const timeoutMs = config.shutdown_timeout_s * 1000;
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await publisher.flush(timeoutMs);
       await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();
       await pool.close();
+      if (http) await http.close();
       if (broker) await broker.close();
     })());
 
   const reload = (next: EdgeConfig): string[] => reloadChannels(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, pool, channels, instance, stop, reload };
+  return { config, broker, brokerUrl, publisher, pool, channels, instance, metrics, http, readiness, stop, reload };
 }
 
 /**

@@ -17,6 +17,7 @@ import { ChannelLog } from './channel-log.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
 import type { UdpRateVerdict } from '../guard/udp-rate-limit.js';
 import { DeviceLink, type Slot } from './device-link.js';
+import type { ChannelMetrics } from '../ops/channel-metrics.js';
 
 /**
  * One channel: one protocol on a TCP and/or UDP port. Owns listeners, framing, sessions and the
@@ -33,6 +34,8 @@ export interface ChannelDeps {
   now?: () => number;
   /** Shared guard counters across instances (config redis_url); empty = local memory. */
   redisUrl?: string;
+  /** Per-event figures for /metrics (ACK latency, decode errors by code); absent = not collected. */
+  metrics?: ChannelMetrics;
 }
 
 /** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
@@ -167,6 +170,7 @@ export class Channel extends EventEmitter {
         if (frames.length) this.enqueue(link, frames, at);
         const info = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH' as const, reason: String(e) };
         this.counters.decodeErrors++;
+        this.deps.metrics?.decodeError(this.id, info.code);
         this.events.error(link, at, info, cappedHex(chunk));
         this.linkLog(link).debug({ code: info.code, hex: cappedHex(chunk) }, 'framing error');
         this.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);
@@ -235,6 +239,7 @@ export class Channel extends EventEmitter {
         : r === 0 ? { code: 'EDGE_DECODE_TRUNCATED', reason: `datagram of ${msg.length} bytes is shorter than its frame`, offset: 0 }
         : this.proto.explainInvalid(msg, 0, msg.length);
       this.counters.decodeErrors++;
+      this.deps.metrics?.decodeError(this.id, info.code);
       this.events.error(link, at, info, cappedHex(msg));
       return;
     }
@@ -320,6 +325,7 @@ export class Channel extends EventEmitter {
     if (o.commandReplies) for (const r of o.commandReplies) this.emit('command-reply', link.session.ident, r as CommandReply);
     if (o.error) {
       this.counters.decodeErrors++;
+      this.deps.metrics?.decodeError(this.id, o.error.code);
       this.events.error(link, nowMs, o.error, cappedHex(slot.frame));
       this.linkLog(link).debug({ code: o.error.code, reason: o.error.reason, hex: cappedHex(slot.frame) }, 'decode error');
       const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
@@ -369,6 +375,7 @@ export class Channel extends EventEmitter {
         }
       }
       this.counters.acked++;
+      this.deps.metrics?.acked(this.id, this.now() - head.receivedAtMs);
     }
     if (link.pausedByLink && link.slots.length < MAX_SLOTS_PER_LINK / 2) {
       link.pausedByLink = false;
