@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram.js';
 import type { ChannelMetrics } from './channel-metrics.js';
 import type { DropReason } from '../guard/drop-stats.js';
 
@@ -113,13 +114,12 @@ export function createMetrics(src: MetricsSource): AppMetrics {
     registers,
   });
 
-  const ackLatency = new Histogram({
-    name: 'edge_ack_latency_seconds',
-    help: 'Time from a frame arriving to its acknowledgement being written (decode + broker or spool confirmation + ordering)',
-    labelNames: ['channel'],
-    buckets: ACK_LATENCY_BUCKETS_S,
-    registers,
-  });
+  const ackLatency = new LatencyHistogram(
+    'edge_ack_latency_seconds',
+    'Time from a frame arriving to its acknowledgement being written (decode + broker or spool confirmation + ordering)',
+    'channel',
+    ACK_LATENCY_BUCKETS_S,
+  ).register(registry);
 
   new Gauge({
     name: 'edge_pool_pending_frames',
@@ -207,7 +207,7 @@ export function createMetrics(src: MetricsSource): AppMetrics {
     contentType: registry.contentType,
     text: () => registry.metrics(),
     acked(channelId, latencyMs) {
-      ackLatency.observe({ channel: channelId }, latencyMs / 1000);
+      ackLatency.observe(channelId, latencyMs / 1000);
     },
     decodeError(channelId, code) {
       decodeErrors.inc({ channel: channelId, code });
