@@ -4,6 +4,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker
 import { Publisher, mqttClientOptions } from './mqtt/publisher.js';
 import { makeTopics } from './mqtt/topics.js';
 import { InstanceState, instanceWill } from './mqtt/instance-state.js';
+import { watchDelayedAcks } from './mqtt/delayed-ack-check.js';
 import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
@@ -72,6 +73,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
         statsIntervalS: config.stats_interval_s,
       })
     : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
+  watchDelayedAcks(publisher, log);
   publisher.on('mqtt-error', (e: Error) => log.warn({ err: e.message }, 'EDGE_MQTT_UNREACHABLE: MQTT client error'));
   let shuttingDown = false;
   publisher.on('down', () => !shuttingDown && log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));

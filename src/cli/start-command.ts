@@ -4,16 +4,19 @@ import { loadConfig } from '../config/load.js';
 import { EdgeError } from '../errors.js';
 import { createLogger } from '../util/log.js';
 import { flagStr, parseArgs } from './args.js';
+import { chooseBroker } from './broker-choice.js';
 
-export const START_HELP = `edge-channel start [--config FILE]
+export const START_HELP = `edge-channel start [--config FILE] [--mqtt-url URL]
 
 Runs the channel server: the listeners of every configured channel, the decode worker pool, and
-the MQTT publisher (an embedded broker on 127.0.0.1:1883 unless mqtt.url names one).
+the MQTT publisher. Broker: --mqtt-url, else mqtt.url, else (with no config file) a broker already
+answering MQTT on 127.0.0.1:1883, else an embedded broker on 127.0.0.1:1883.
 
 Options:
-  --config FILE   YAML or JSON configuration (default: built-in defaults = embedded broker and a
-                  Ruptela channel on TCP 5046; see README.md "Configuration")
-  --help          this text
+  --config FILE     YAML or JSON configuration (default: built-in defaults = a Ruptela channel on
+                    TCP 5046; see README.md "Configuration" and config.example.yaml)
+  --mqtt-url URL    the MQTT broker to publish to, e.g. mqtt://127.0.0.1:1883 (over mqtt.url)
+  --help            this text
 
 Signals: SIGINT/SIGTERM stop accepting, finish in-flight frames (publish, then ACK), exit 0.
          SIGHUP (or saving the config file) reloads IP lists and UDP limits without a restart;
@@ -21,14 +24,16 @@ Signals: SIGINT/SIGTERM stop accepting, finish in-flight frames (publish, then A
 Exit status 2: invalid configuration or a port that cannot be bound.`;
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { config: 'value', help: 'flag' });
+  const args = parseArgs(argv, { config: 'value', 'mqtt-url': 'value', help: 'flag' });
   if (args.flags.has('help')) {
     process.stdout.write(START_HELP + '\n');
     return 0;
   }
   const configFile = flagStr(args, 'config') ?? process.env.EDGE_CONFIG;
-  const config = loadConfig(configFile);
-  const log = createLogger(config.log_level);
+  const loaded = loadConfig(configFile);
+  const log = createLogger(loaded.log_level);
+  const { config, note } = await chooseBroker(loaded, { mqttUrlFlag: flagStr(args, 'mqtt-url'), configFile });
+  if (note) log.info(note);
   let app;
   try {
     app = await startApp(config, { log });
@@ -51,6 +56,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     if (!configFile) return;
     try {
       const next = loadConfig(configFile);
+      if (args.flags.has('mqtt-url')) next.mqtt.url = config.mqtt.url; // --mqtt-url stays in force across reloads
       log.info({ why }, 'reloading configuration');
       app.reload(next);
     } catch (e) {

@@ -29,6 +29,8 @@ export class Publisher extends EventEmitter {
   /** Publishes waiting behind the window, one lane per device connection (served round-robin). */
   private readonly queue = new FairQueue<Queued>();
   private full = false;
+  /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
+  onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null = null;
 
   constructor(
     url: string,
@@ -103,9 +105,12 @@ export class Publisher extends EventEmitter {
   }
 
   private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+    const before = this.inflight;
+    const t0 = this.onRoundTrip && before < 8 ? performance.now() : -1;
     this.inflight++;
     this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.inflight--;
+      if (t0 >= 0 && !err) this.onRoundTrip?.(performance.now() - t0, before);
       cb(err ?? undefined);
       this.pump();
     });
