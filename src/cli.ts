@@ -6,6 +6,7 @@ import { EdgeError } from './errors.js';
 import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';
 import { replayCommand, REPLAY_HELP } from './cli/replay-command.js';
 import { startCommand, START_HELP } from './cli/start-command.js';
+import { packageVersion } from './util/version.js';
 
 const HELP = `edge-channel — self-hosted telematics channel server
 
@@ -14,6 +15,7 @@ Usage:
   edge-channel decode --protocol ID [HEX|--file F|-]     decode frames offline, print JSON lines
   edge-channel replay --protocol ID --to URL [FILE...]   act as devices: send frames, check ACKs
   edge-channel COMMAND --help                            details of a command
+  edge-channel --version                                 print the version
 
 ${START_HELP}
 
@@ -31,6 +33,11 @@ async function main(argv: string[]): Promise<number> {
       return decodeCommand(rest);
     case 'replay':
       return replayCommand(rest);
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
