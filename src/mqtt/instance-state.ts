@@ -34,6 +34,8 @@ export interface InstanceStateOptions {
   quietMs?: number;
   /** Upper bound of the retained scan (default 3000 ms). */
   scanMaxMs?: number;
+  /** How long start() waits for the scan and its corrections before the channels open anyway (default 5000 ms). */
+  startWaitMs?: number;
 }
 
 /** The last will that turns the instance's `online` false when the broker loses it uncleanly. */
@@ -71,7 +73,14 @@ export class InstanceState {
    */
   async start(): Promise<number> {
     if (!this.o.publisher.connected) return 0;
-    return this.announce();
+    // bounded: if the broker drops meanwhile, the corrections wait in the publisher, not the start
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(0), this.o.startWaitMs ?? 5000)));
+    try {
+      return await Promise.race([this.announce(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private announce(): Promise<number> {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { SpoolLock } from './spool-lock.js';
@@ -52,6 +52,20 @@ test('spool lock: a lock left by a dead owner with our own pid (a container rest
     writeFileSync(path, '');
     const l3 = await SpoolLock.acquire(dir, { instanceId: 'same', ...FAST });
     l3.release();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('spool lock: a crashed earlier run of this instance on this host (pid gone) is taken over without waiting for its heartbeat', { timeout: 20_000 }, async () => {
+  const dir = tmp();
+  const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await once(gone, 'exit');
+  try {
+    writeFileSync(join(dir, 'lock'), JSON.stringify({ instance: 'me', pid: gone.pid, host: hostname(), token: 'old', since: '' }));
+    // a stale window far beyond the test timeout: only the fast path can pass
+    const l = await SpoolLock.acquire(dir, { instanceId: 'me', refreshMs: 50, staleMs: 120_000 });
+    l.release();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,8 +13,9 @@ import { EdgeError } from '../errors.js';
  * take a live lock, and "that pid is alive" cannot be checked across pid namespaces or hosts. The
  * heartbeat needs neither: a lock whose mtime moves is owned by a live process wherever it runs;
  * one that stays still for `staleMs` is not. So a restart (same pid or not) takes the lock over as
- * soon as the old heartbeat is `staleMs` old (at once after a clean stop, which deletes the file),
- * and a live owner is never displaced while its event loop runs.
+ * soon as the old heartbeat is `staleMs` old (at once after a clean stop, which deletes the file, and
+ * after a crash of this instance on this host whose pid is gone), and a live owner is never
+ * displaced while its event loop runs.
  *
  * Breaking a stale lock is a rename to a private name followed by a check that the renamed file is
  * the one judged stale (same token): two contenders cannot both win, and one that lost the race
@@ -75,6 +76,9 @@ export class SpoolLock {
       if (!seen) continue; // removed meanwhile: try again
       if (seen.legacyPid !== null) {
         if (seen.legacyPid !== process.pid && pidAlive(seen.legacyPid)) throw locked(dir, `live process ${seen.legacyPid} (lock written by an earlier version)`);
+      } else if (diedHere(seen.holder, opts.instanceId)) {
+        // an earlier run of this instance on this host whose process is gone (systemd restart after
+        // a crash): no need to wait for its heartbeat to go stale
       } else if (Date.now() - seen.mtimeMs < staleMs) {
         // a recent heartbeat: watch it until it would be stale
         const live = await beatsWithin(path, seen, staleMs - (Date.now() - seen.mtimeMs) + 50);
@@ -210,6 +214,15 @@ function breakStale(path: string, staleRaw: string, token: string): void {
   } catch {
     // gone
   }
+}
+
+/**
+ * The holder was this instance on this host, with another pid that no longer runs. Only then can a
+ * pid be checked: the same instance id and host name put it in our pid namespace (a container
+ * restarted with the same pid — 1 — is not covered and waits for the heartbeat).
+ */
+function diedHere(h: Partial<Holder> | null, instanceId: string): boolean {
+  return !!h && h.instance === instanceId && h.host === hostname() && typeof h.pid === 'number' && h.pid !== process.pid && !pidAlive(h.pid);
 }
 
 function describe(s: Seen): string {
