@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
 import { Writable } from 'node:stream';
 import { connectAsync } from 'mqtt';
 import { startApp } from '../src/app.js';
@@ -98,6 +99,48 @@ test('instance state: online true at start, false by the will when the connectio
   } finally {
     await app?.stop();
     await broker.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+  }
+});
+
+test('instance state: with the broker unreachable at start, the correction runs on the first connection', { timeout: 60_000 }, async () => {
+  // a broker that holds the channel's CONNECT until the gate opens (the start goes on without it)
+  let gateOpen = false;
+  const gated: (() => void)[] = [];
+  const aedes = await Aedes.createBroker({
+    preConnect: (_client, packet, cb) => {
+      if (!gateOpen && packet.clientId.startsWith('edge-channel')) gated.push(() => cb(null, true));
+      else cb(null, true);
+    },
+  });
+  const server = createServer((s) => aedes.handle(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const root = `instd${process.pid}x${Math.floor(Math.random() * 1e9)}`;
+  const spoolDir = mkdtempSync(join(tmpdir(), 'edge-inst-'));
+  const topic = `${root}/state/gw/channels/1/devices/111/connected`;
+  let app: Awaited<ReturnType<typeof startApp>> | null = null;
+  try {
+    const seed = await connectAsync(url, { clientId: `seed-${root}` });
+    await seed.publishAsync(topic, 'true', { qos: 1, retain: true });
+    await seed.endAsync();
+    const config = validateConfig({ instance_id: `gw-${root}`, log_level: 'silent', mqtt: { url, topic_root: root }, spool: { dir: spoolDir }, channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 }], stats_interval_s: 3600, shutdown_timeout_s: 2 });
+    app = await startApp(config, { log: quiet(), threads: 'inline' });
+    assert.equal(app.publisher.connected, false, 'started without the broker');
+    assert.equal((await retained(url, topic)).get(topic), 'true', 'nothing corrected yet');
+    gateOpen = true;
+    for (const f of gated.splice(0)) f();
+    await waitFor('the correction after the first connection', () => app!.publisher.connected);
+    let value: string | undefined = 'true';
+    for (let i = 0; i < 50 && value !== 'false'; i++) {
+      value = (await retained(url, topic)).get(topic);
+      if (value !== 'false') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(value, 'false');
+  } finally {
+    await app?.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => aedes.close(() => r()));
     rmSync(spoolDir, { recursive: true, force: true });
   }
 });
