@@ -3,6 +3,8 @@ import { Channel } from './channel/channel.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { Publisher, mqttClientOptions } from './mqtt/publisher.js';
 import { makeTopics } from './mqtt/topics.js';
+import { InstanceState, instanceWill } from './mqtt/instance-state.js';
+import { watchDelayedAcks } from './mqtt/delayed-ack-check.js';
 import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
@@ -16,6 +18,9 @@ import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
 import type { Logger } from './util/log.js';
+import { createMetrics, type AppMetrics } from './ops/metrics.js';
+import { startOpsServer, type OpsServer, type Readiness } from './ops/http-server.js';
+import { packageVersion } from './util/version.js';
 
 /**
  * Composition root: broker (embedded or external), publisher, decode pool and channels.
@@ -30,6 +35,13 @@ export interface App {
   pool: DecodePool;
   channels: Channel[];
   commands: CommandService;
+  /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
+  instance: InstanceState;
+  metrics: AppMetrics;
+  /** The health/metrics listener when config.http.port is set. */
+  http: OpsServer | null;
+  /** What /readyz answers. */
+  readiness(): Readiness;
   stop(): Promise<void>;
   /**
    * Applies the live keys of a new config (log level, per-channel IP lists and UDP limits) and
@@ -60,11 +72,13 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
   // spool.enabled: PUBACK timeout + circuit breaker + durable spool (src/reliability/); else the bare publisher
   const sp = config.spool;
-  const mqttOpts = mqttClientOptions(config.mqtt, String(process.pid));
+  const topics = makeTopics(config.mqtt.topic_root);
+  // the instance id (not the pid: 1 in every container) keys the client id; the will tells the truth after kill -9
+  const mqttOpts = mqttClientOptions(config.mqtt, config.instance_id, instanceWill(topics, config.instance_id));
   const publisher = sp.enabled
     ? new ReliablePublisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, {
-        spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, log: log.child({ component: 'spool' }), logIntervalMs: config.stats_interval_s * 1000 }),
-        topics: makeTopics(config.mqtt.topic_root),
+        spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, instanceId: config.instance_id, log: log.child({ component: 'spool' }), logIntervalMs: config.stats_interval_s * 1000 }),
+        topics,
         log: log.child({ component: 'reliability' }),
         publishTimeoutMs: sp.publish_timeout_ms,
         probeMinMs: sp.probe_min_ms,
@@ -74,6 +88,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
         statsIntervalS: config.stats_interval_s,
       })
     : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
+  watchDelayedAcks(publisher, log);
   publisher.on('mqtt-error', (e: Error) => log.warn({ err: e.message }, 'EDGE_MQTT_UNREACHABLE: MQTT client error'));
   let shuttingDown = false;
   publisher.on('down', () => !shuttingDown && log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));
@@ -86,24 +101,34 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   }
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
-  const topics = makeTopics(config.mqtt.topic_root);
   const sink = new MessageSink(publisher, topics);
   const media = new FileMediaStore(config.media.dir, config.media.fsync);
   // Commands plug into the channels' seams: identification and close hooks, decoded replies,
   // Channel.send/encode for the device side, the sink's inbound and QoS 1 publishes for MQTT.
   let commands: CommandService | null = null;
+  let instance: InstanceState | null = null;
   const hooks: ChannelHooks = {
     identified: (ch, ident) => {
       opts.hooks?.identified?.(ch, ident);
+      instance?.identified(ch, ident);
       commands?.deviceOnline(ch, ident);
     },
     offline: (ch, ident) => {
       opts.hooks?.offline?.(ch, ident);
+      instance?.offline(ch, ident);
       commands?.deviceOffline(ch, ident);
     },
     commandReply: (ch, ident, reply) => commands?.reply(ch, ident, reply) ?? opts.hooks?.commandReply?.(ch, ident, reply) ?? null,
   };
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks }));
+  const metrics = createMetrics({
+    instanceId: config.instance_id,
+    version: packageVersion(),
+    channels: () => channels,
+    pool: () => pool,
+    publisher: () => publisher,
+    ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
+  });
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks, metrics }));
   const commandStore = new FileCommandStore({
     dir: config.commands.dir,
     fsync: config.commands.fsync,
@@ -126,18 +151,41 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   publisher.on('full', pauseAll('mqtt'));
   publisher.on('drain', resumeAll('mqtt'));
 
+  instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log });
+  // before the listeners open: stale "connected true" of an earlier run are corrected first
+  await instance.start();
+
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
+  const readiness = (): Readiness => {
+    const reasons: string[] = [];
+    if (phase !== 'running') reasons.push(phase);
+    if (!publisher.connected) {
+      if (!(publisher instanceof ReliablePublisher)) reasons.push('MQTT broker not connected (no spool)');
+      else if (publisher.spool.isFailed) reasons.push(`MQTT broker not connected and the spool cannot write: ${publisher.spool.error?.message ?? 'failed'}`);
+      else if (publisher.spool.isFull) reasons.push('MQTT broker not connected and the spool is full');
+    }
+    return { ready: reasons.length === 0, reasons };
+  };
+  let http: OpsServer | null = null;
   const started: Channel[] = [];
   try {
+    if (config.http.port !== null) {
+      http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
+      log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
+    }
     for (const ch of channels) {
       await ch.start(config.stats_interval_s);
       started.push(ch);
     }
     // queued commands load before devices can identify; the subscription completes once connected
     await commands.start();
+    phase = 'running';
   } catch (e) {
     clearInterval(commandTick);
     for (const ch of started) await ch.stop(0);
     await commandStore.close().catch(() => undefined);
+    if (http) await http.close();
+    await instance.stop(1000);
     await publisher.close();
     await pool.close();
     if (broker) await broker.close();
@@ -148,20 +196,23 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   const stop = () =>
     (stopped ??= (async () => {
       shuttingDown = true;
+      phase = 'stopping';
       const timeoutMs = config.shutdown_timeout_s * 1000;
       clearInterval(commandTick);
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await commands!.stop(timeoutMs);
       await commandStore.close();
       await publisher.flush(timeoutMs);
+      await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();
       await pool.close();
+      if (http) await http.close();
       if (broker) await broker.close();
     })());
 
   const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, stop, reload };
+  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, instance, metrics, http, readiness, stop, reload };
 }
 
 /**

@@ -7,6 +7,7 @@ import { commandCommand, COMMAND_HELP } from './cli/command-command.js';
 import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';
 import { replayCommand, REPLAY_HELP } from './cli/replay-command.js';
 import { START_HELP } from './cli/start-help.js';
+import { packageVersion } from './util/version.js';
 
 const HELP = `edge-channel — self-hosted telematics channel server
 
@@ -16,6 +17,7 @@ Usage:
   edge-channel replay --protocol ID --to URL [FILE...]   act as devices: send frames, check ACKs
   edge-channel command --broker URL --channel ID --ident IDENT --name NAME   send a device command
   edge-channel COMMAND --help                            details of a command
+  edge-channel --version                                 print the version
 
 ${START_HELP}
 
@@ -38,6 +40,11 @@ async function main(argv: string[]): Promise<number> {
       return replayCommand(rest);
     case 'command':
       return commandCommand(rest);
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':

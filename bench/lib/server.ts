@@ -54,6 +54,7 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
   const extra = (process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) : {}) as Record<string, Record<string, unknown>>;
   const spoolDir = mkdtempSync(join(tmpdir(), 'edge-bench-spool-'));
   const config = validateConfig({
+    instance_id: root,
     log_level: 'silent',
     mqtt: { url: o.mqttUrl, topic_root: root, client_id: 'edge-bench', embedded: { host: '127.0.0.1', port: 0 }, ...(o.maxInflight ? { max_inflight: o.maxInflight } : {}), ...(extra.mqtt ?? {}) },
     pool: { ...pool, ...(extra.pool ?? {}) },

@@ -17,6 +17,7 @@ import { IdentTable } from './ident-table.js';
 import type { ListenerHost } from './listener-host.js';
 import { TcpListener } from './tcp-listener.js';
 import { UdpListener } from './udp-listener.js';
+import type { ChannelMetrics } from '../ops/channel-metrics.js';
 
 /**
  * One channel: one protocol (and its family's parts) on TCP and/or UDP ports. Composes the parts
@@ -42,6 +43,8 @@ export interface ChannelDeps {
   now?: () => number;
   /** Shared guard counters across instances (config redis_url); empty = local memory. */
   redisUrl?: string;
+  /** Per-event figures for /metrics (ACK latency, decode errors by code); absent = not collected. */
+  metrics?: ChannelMetrics;
 }
 
 /** After a graceful end(), a peer that does not take the last bytes is destroyed this much later. */
@@ -56,6 +59,8 @@ export class Channel implements ListenerHost {
   readonly log: Logger;
   readonly options: Record<string, unknown>;
   readonly closeLingerMs = CLOSE_LINGER_MS;
+  /** ACK latency for /metrics (undefined without metrics: the pipeline then passes no callback). */
+  readonly acked: ((receivedAtMs: number) => void) | undefined;
   private readonly idents = new IdentTable();
   private readonly links = new Set<DeviceLink>();
   private readonly tcp: TcpListener[] = [];
@@ -80,6 +85,8 @@ export class Channel implements ListenerHost {
     this.events = new ChannelLog(cfg.id, deps.sink);
     this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log);
     this.options = { ...proto.defaultOptions, ...cfg.options };
+    const metrics = deps.metrics;
+    this.acked = metrics ? (at) => metrics.acked(this.id, this.now() - at) : undefined;
     this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, hooks: this.hooks });
     this.deadlines = new Deadlines(this);
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
@@ -212,8 +219,13 @@ export class Channel implements ListenerHost {
     this.deadlines.partialFrame(link, partial, at);
   }
 
-  /** A per-connection error event, within a per-second budget; beyond it only counted per interval. */
+  /**
+   * A frame that failed framing, checksum or decoding: counted (counters, metrics by code) and
+   * logged as an error event within a per-second budget; beyond it only counted per interval.
+   */
   errorEvent(link: DeviceLink, nowMs: number, info: ErrorInfo, bytes: Uint8Array): void {
+    this.stats.counters.decodeErrors++;
+    this.deps.metrics?.decodeError(this.id, info.code);
     if (this.stats.errorBudget.take(nowMs)) this.events.error(link, nowMs, info, cappedHex(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
     else this.stats.errorsNotLogged.add(info.code);
   }

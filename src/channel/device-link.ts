@@ -136,7 +136,7 @@ export class DeviceLink implements PoolConnection {
    * failed slot is dropped and the rest go on; TCP: a failed slot stops everything). Returns how
    * many frames were acknowledged.
    */
-  flushReady(): number {
+  flushReady(onAck?: (receivedAtMs: number) => void): number {
     let acked = 0;
     while (this.slots.length > 0) {
       const head = this.slots[0]!;
@@ -152,6 +152,7 @@ export class DeviceLink implements PoolConnection {
       if (head.replies) for (const r of head.replies) this.write(r);
       if (head.after) for (const r of head.after) this.write(r);
       acked++;
+      onAck?.(head.receivedAtMs);
     }
     if (this.pendingSends.length > 0 && (acked > 0 || this.slots.length === 0)) {
       const sends = this.pendingSends;

@@ -41,6 +41,8 @@ export interface PipelineHost {
   maybeResume(link: DeviceLink): void;
   /** The link has nothing in flight any more (shutdown waits for this). */
   idle?(link: DeviceLink): void;
+  /** A frame was acknowledged; `receivedAtMs` is when its bytes arrived (ACK latency metrics). */
+  readonly acked?: (receivedAtMs: number) => void;
 }
 
 export interface PipelineDeps {
@@ -123,7 +125,6 @@ export class FramePipeline {
     }
     if (o.warnings) for (const w of o.warnings) host.stats.warnings.add(w.code);
     if (o.error) {
-      host.stats.counters.decodeErrors++;
       host.errorEvent(link, nowMs, o.error, slot.frame);
       host.linkLog(link).debug({ code: o.error.code, reason: o.error.reason }, 'decode error');
       const code = o.error.code === 'EDGE_DECODE_CHECKSUM' || o.error.code === 'EDGE_FRAME_LENGTH' ? CLOSE_CODES.PROTOCOL_VIOLATION : CLOSE_CODES.PARSE_ERROR;
@@ -197,7 +198,7 @@ export class FramePipeline {
 
   /** Writes what is ready, resumes a link paused for its slot count, completes a pending close. */
   flush(link: DeviceLink): void {
-    this.host.stats.counters.acked += link.flushReady();
+    this.host.stats.counters.acked += link.flushReady(this.host.acked);
     if (link.pausedByLink && link.slots.length < MAX_SLOTS_PER_LINK / 2) {
       link.pausedByLink = false;
       this.host.maybeResume(link);

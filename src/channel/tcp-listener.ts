@@ -102,7 +102,6 @@ export class TcpListener {
       } catch (e) {
         if (frames.length) host.pipeline.enqueue(link, frames, at);
         const info: ErrorInfo = e instanceof EdgeError ? e.toInfo() : { code: 'EDGE_FRAME_LENGTH', reason: String(e) };
-        host.stats.counters.decodeErrors++;
         host.errorEvent(link, at, info, chunk);
         host.linkLog(link).debug({ code: info.code, hex: cappedHex(chunk) }, 'framing error');
         host.pipeline.fail(link, null, info, CLOSE_CODES.PROTOCOL_VIOLATION);

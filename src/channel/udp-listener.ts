@@ -93,7 +93,6 @@ export class UdpListener {
     link.lastSeenMs = at;
     const invalid = checkDatagram(this.part, msg, this.maxFrameBytes);
     if (invalid) {
-      host.stats.counters.decodeErrors++;
       host.errorEvent(link, at, invalid, msg);
       return;
     }

@@ -7,20 +7,24 @@ import { EdgeError } from '../errors.js';
 import { createLogger } from '../util/log.js';
 import { flagStr, parseArgs } from './args.js';
 import { START_HELP } from './start-help.js';
+import { chooseBroker } from './broker-choice.js';
 
+export { START_HELP };
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { config: 'value', help: 'flag' });
+  const args = parseArgs(argv, { config: 'value', 'mqtt-url': 'value', help: 'flag' });
   if (args.flags.has('help')) {
     process.stdout.write(START_HELP + '\n');
     return 0;
   }
   const configFile = flagStr(args, 'config') ?? process.env.EDGE_CONFIG;
-  const config = loadConfig(configFile);
+  const loaded = loadConfig(configFile);
   // protocol options and transports: checked here too so they fail like any other config error
   const protocols = await loadProtocols();
-  checkChannelProtocols(config, protocols);
-  const log = createLogger(config.log_level);
+  checkChannelProtocols(loaded, protocols);
+  const log = createLogger(loaded.log_level);
+  const { config, note } = await chooseBroker(loaded, { mqttUrlFlag: flagStr(args, 'mqtt-url'), configFile });
+  if (note) log.info(note);
   let app;
   try {
     app = await startApp(config, { log });
@@ -38,6 +42,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     try {
       const next = loadConfig(configFile);
       checkChannelProtocols(next, protocols);
+      if (args.flags.has('mqtt-url')) next.mqtt.url = config.mqtt.url; // --mqtt-url stays in force across reloads
       log.info({ why }, 'reloading configuration');
       app.reload(next);
     } catch (e) {

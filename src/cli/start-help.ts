@@ -1,15 +1,17 @@
 /** Kept apart from start-command.ts so `edge-channel --help` and `decode` do not load the server and config modules. */
-export const START_HELP = `edge-channel start [--config FILE]
+export const START_HELP = `edge-channel start [--config FILE] [--mqtt-url URL]
 
 Runs the channel server: the listeners of every configured channel, the decode worker pool, and
-the MQTT publisher (an embedded broker on 127.0.0.1:1883 unless mqtt.url names one).
+the MQTT publisher. Broker: --mqtt-url, else mqtt.url (or EDGE_MQTT_URL), else (with no config
+file) a broker already answering MQTT on 127.0.0.1:1883, else an embedded broker on 127.0.0.1:1883.
 
 Options:
-  --config FILE   YAML or JSON configuration, or EDGE_CONFIG (default: built-in defaults =
-                  embedded broker and a Ruptela channel on TCP 5046; see README.md "Configuration";
-                  EDGE_MQTT_URL, EDGE_LOG_LEVEL and the other EDGE_* variables listed there
-                  override the file)
-  --help          this text
+  --config FILE     YAML or JSON configuration, or EDGE_CONFIG (default: built-in defaults = a
+                    Ruptela channel on TCP 5046; see README.md "Configuration" and
+                    config.example.yaml; EDGE_MQTT_URL, EDGE_LOG_LEVEL and the other EDGE_*
+                    variables listed there override the file)
+  --mqtt-url URL    the MQTT broker to publish to, e.g. mqtt://127.0.0.1:1883 (over mqtt.url)
+  --help            this text
 
 Signals: SIGINT/SIGTERM stop accepting, finish in-flight frames (publish, then ACK), exit 0.
          SIGHUP (or saving the config file) reloads: log_level, IP lists and UDP limits apply

@@ -170,3 +170,18 @@ test('secrets from files: password_file and EDGE_MQTT_PASSWORD_FILE; both forms,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+test('instance_id defaults to the host name as a topic level; http is off unless a port is given', async () => {
+  const { defaultInstanceId } = await import('./defaults.js');
+  const c = validateConfig({});
+  assert.match(c.instance_id, /^[A-Za-z0-9_.-]+$/);
+  assert.equal(c.instance_id, defaultInstanceId());
+  assert.equal(defaultInstanceId('edge-01.example.com'), 'edge-01.example.com');
+  assert.equal(defaultInstanceId('a b/c'), 'a_b_c');
+  assert.equal(defaultInstanceId('///'), 'edge-channel');
+  assert.deepEqual(c.http, { host: '127.0.0.1', port: null });
+  assert.deepEqual(validateConfig({ http: { port: 9464 } }).http, { host: '127.0.0.1', port: 9464 });
+  assert.equal(validateConfig({ instance_id: 'gw-7' }).instance_id, 'gw-7');
+  invalid({ instance_id: 'a/b' }, /instance_id: expected an instance id/);
+  invalid({ http: { port: 'x' } }, /http\.port: expected an integer 0\.\.65535/);
+  invalid({ http: { bind: 'x' } }, /http\.bind: unknown key/);
+});

@@ -161,8 +161,25 @@ export const CommandsSchema = obj(
   { default: {}, description: 'device commands over MQTT (see "Device commands")' },
 );
 
+export const HttpSchema = obj(
+  {
+    host: host('127.0.0.1', 'interface to bind; 127.0.0.1 keeps it private to the machine'),
+    port: port('port of /healthz, /readyz and /metrics; null = no listener; 0 = ephemeral'),
+  },
+  { default: {}, description: 'the optional HTTP listener for health checks and Prometheus metrics (off by default)' },
+);
+
 export const ConfigSchema = obj(
   {
+    // no default here: it is the host name, filled by validate.ts (generated docs must not depend on the machine)
+    instance_id: Type.Optional(
+      Type.String({
+        pattern: '^$|^[A-Za-z0-9_.-]+$',
+        description: 'who this process is: MQTT client id suffix, spool lock owner, {root}/state/gw/instances/{instance_id}; "" or absent = the host name',
+        'x-expected': 'an instance id of letters, digits, "_", "-", "." (it becomes a topic level and the MQTT client id)',
+        'x-env': true,
+      }),
+    ),
     log_level: Type.Union(
       LOG_LEVELS.map((l) => Type.Literal(l)),
       { default: 'info', description: 'fatal | error | warn | info | debug | trace | silent', 'x-env': true, 'x-live': true },
@@ -189,6 +206,7 @@ export const ConfigSchema = obj(
     redis_url_file: secretFile('redis_url'),
     stats_interval_s: int(1, 86400, 60, 'aggregated drops / counters / warnings are published this often'),
     shutdown_timeout_s: int(0, 3600, 10, 'graceful stop: time allowed to finish in-flight frames'),
+    http: HttpSchema,
   },
   { title: 'edge-channel configuration' },
 );
@@ -200,6 +218,7 @@ export type TlsConfig = Static<typeof TlsSchema>;
 export type MqttConfig = Omit<Static<typeof MqttSchema>, 'password_file'>;
 export type PoolConfig = Static<typeof PoolSchema>;
 export type SpoolConfig = Static<typeof SpoolSchema>;
+export type HttpConfig = Static<typeof HttpSchema>;
 export type MediaConfig = Static<typeof MediaSchema>;
 export type CommandsConfig = Static<typeof CommandsSchema>;
 export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | 'parts'> & {
@@ -207,4 +226,4 @@ export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | '
   name: string;
   parts: Record<string, { tcp_port: number | null; udp_port: number | null }>;
 };
-export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file'> & { mqtt: MqttConfig; channels: ChannelConfig[] };
+export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file' | 'instance_id'> & { mqtt: MqttConfig; channels: ChannelConfig[]; instance_id: string };

@@ -3,6 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { EdgeError } from '../errors.js';
 import { compileIpFilter } from '../guard/ip-filter.js';
 import { checkPortConflicts, type Listener } from './port-conflicts.js';
+import { defaultInstanceId } from './instance-id.js';
 import { ConfigSchema, type ChannelConfig, type EdgeConfig, type RawConfig } from './schema.js';
 
 /**
@@ -127,6 +128,7 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   // Listeners that would collide at bind time are config errors before anything starts.
   const listeners: Listener[] = [];
   if (!c.mqtt.url) listeners.push({ key: 'mqtt.embedded.port', transport: 'tcp', host: c.mqtt.embedded.host, port: c.mqtt.embedded.port });
+  listeners.push({ key: 'http.port', transport: 'tcp', host: c.http.host, port: c.http.port });
   channels.forEach((ch, i) => {
     listeners.push({ key: `channels[${i}].tcp_port`, transport: 'tcp', host: ch.host, port: ch.tcp_port });
     listeners.push({ key: `channels[${i}].udp_port`, transport: 'udp', host: ch.host, port: ch.udp_port });
@@ -138,5 +140,5 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   checkPortConflicts(listeners);
   const { password_file: _pf, ...mqtt } = c.mqtt;
   const { redis_url_file: _rf, ...rest } = c;
-  return { ...rest, mqtt, channels };
+  return { ...rest, instance_id: rest.instance_id || defaultInstanceId(), mqtt, channels };
 }

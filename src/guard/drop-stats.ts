@@ -46,6 +46,8 @@ export interface DropStats {
   count(reason: DropReason, ip: string, transport: DropTransport): void;
   /** The interval's counters, or null if nothing was dropped; either way a new interval starts. */
   snapshot(): DropSnapshot | null;
+  /** Drops by reason since the start, never reset (Prometheus counters). */
+  totals(): Readonly<Record<DropReason, number>>;
 }
 
 export function createDropStats(opts: DropStatsOptions = {}): DropStats {
@@ -59,10 +61,12 @@ export function createDropStats(opts: DropStatsOptions = {}): DropStats {
   let byTransport: Record<DropTransport, number> = { tcp: 0, udp: 0 };
   let sources = new Map<string, number>();
   let other = 0;
+  const sinceStart: Record<DropReason, number> = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0 };
 
   return {
     count(reason, rawIp, transport) {
       const ip = peerIp(rawIp);
+      sinceStart[reason]++;
       total++;
       byReason[reason]++;
       byTransport[transport]++;
@@ -71,6 +75,8 @@ export function createDropStats(opts: DropStatsOptions = {}): DropStats {
       else if (sources.size < maxSources) sources.set(ip, 1);
       else other++;
     },
+
+    totals: () => sinceStart,
 
     snapshot() {
       const until = now();

@@ -27,7 +27,7 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; au
     server.once('error', (e: NodeJS.ErrnoException) => {
       aedes.close();
       if (e.code === 'EADDRINUSE') {
-        reject(new EdgeError('EDGE_PORT_IN_USE', `the embedded MQTT broker cannot listen on ${opts.host}:${opts.port}: the port is in use (another broker such as Mosquitto?). Point mqtt.url at that broker (e.g. mqtt://${opts.host}:${opts.port}) or set mqtt.embedded.port to a free port.`));
+        reject(new EdgeError('EDGE_PORT_IN_USE', `the embedded MQTT broker cannot listen on ${opts.host}:${opts.port}: the port is in use (another broker such as Mosquitto?). Point mqtt.url or --mqtt-url at that broker (e.g. mqtt://${opts.host}:${opts.port}) or set mqtt.embedded.port to a free port.`));
       } else reject(new EdgeError('EDGE_PORT_IN_USE', `the embedded MQTT broker cannot listen on ${opts.host}:${opts.port}: ${e.message}`));
     });
     server.listen(opts.port, opts.host, () => resolve());

@@ -32,6 +32,8 @@ export class Publisher extends EventEmitter {
   private full = false;
   private readonly inbound = new InboundRouter();
   private readonly filters: string[] = [];
+  /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
+  onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null = null;
 
   constructor(
     url: string,
@@ -125,9 +127,12 @@ export class Publisher extends EventEmitter {
   }
 
   private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+    const before = this.inflight;
+    const t0 = this.onRoundTrip && before < 8 ? performance.now() : -1;
     this.inflight++;
     this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.inflight--;
+      if (t0 >= 0 && !err) this.onRoundTrip?.(performance.now() - t0, before);
       cb(err ?? undefined);
       this.pump();
     });
@@ -175,7 +180,13 @@ export class Publisher extends EventEmitter {
   }
 }
 
-export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string): IClientOptions {
+/**
+ * Client options from the config. The client id is `{client_id}-{suffix}` where the runtime passes
+ * the instance id: stable across restarts and distinct per replica (a pid is 1 in every container,
+ * and two clients with one id take over each other's session). `will` is the last will (the
+ * instance's retained `online false`).
+ */
+export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string, will?: IClientOptions['will']): IClientOptions {
   const o: IClientOptions = {
     clientId: `${cfg.client_id}-${clientIdSuffix}`,
     clean: true,
@@ -184,6 +195,7 @@ export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string): ICli
     keepalive: 30,
     protocolVersion: 4,
   };
+  if (will) o.will = will;
   if (cfg.username !== undefined) o.username = cfg.username;
   if (cfg.password !== undefined) o.password = cfg.password;
   if (cfg.tls) {

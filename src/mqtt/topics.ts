@@ -12,6 +12,8 @@
  *   {root}/command/gw/channels/{channel}/devices/{ident}/cancel          command cancels
  *   {root}/log/gw/channels/{channel}/devices/{ident}/commands/{status}   command lifecycle events
  *   {root}/state/gw/channels/{channel}/devices/{ident}/commands-queue/{id}  retained pending command
+ *   {root}/state/gw/instances/{instance}/online                          retained true, or false (last will / clean stop)
+ *   {root}/state/gw/channels/{channel}/instance                          retained id of the instance serving the channel
  */
 export interface Topics {
   message(channel: string, ident: string): string;
@@ -21,6 +23,10 @@ export interface Topics {
   channelLog(channel: string, event: string): string;
   /** Retained state of the reliable publisher: `breaker` and `spool` (src/reliability/). */
   reliabilityState(property: string): string;
+  /** Subscription filter for one property of every device of a channel (`.../devices/+/{property}`). */
+  deviceStateFilter(channel: string, property: string): string;
+  /** Retained state of one running instance (config instance_id): `online`. */
+  instanceState(instance: string, property: string): string;
   /** True for `{root}/message/...` topics: the only ones the spool takes. */
   isMessage(topic: string): boolean;
   /** Where clients publish a command request for a device, and its cancel topic. */
@@ -59,6 +65,8 @@ export function makeTopics(root: string): Topics {
     connectionLog: (c, conn, e) => `${root}/log/gw/channels/${c}/connections/${conn}/${e}`,
     channelLog: (c, e) => `${root}/log/gw/channels/${c}/${e}`,
     reliabilityState: (p) => `${root}/state/gw/reliability/${p}`,
+    deviceStateFilter: (c, p) => `${root}/state/gw/channels/${c}/devices/+/${p}`,
+    instanceState: (i, p) => `${root}/state/gw/instances/${topicLevel(i)}/${p}`,
     isMessage: (t) => t.startsWith(`${root}/message/`),
     commandRequest: (c, ident) => `${root}/command/gw/channels/${c}/devices/${topicLevel(ident)}`,
     commandCancel: (c, ident) => `${root}/command/gw/channels/${c}/devices/${topicLevel(ident)}/cancel`,

@@ -1,18 +1,19 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, renameSync, writeFileSync, readFileSync, unlinkSync, realpathSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, realpathSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { FailureLog } from './failure-log.js';
 import { encodeRecord, parseRecords } from './record-format.js';
+import { SpoolLock } from './spool-lock.js';
 
 /**
  * The durable local spool: an append-only log of segment files with group commit.
  *
  *   dir/seg-0000000000000001.log   records (record-format.ts), appended at the tail segment
  *   dir/cursor                     {"seg":n,"off":o}: everything before it is confirmed by the broker
- *   dir/lock                       pid of the owning process
+ *   dir/lock                       the owner and its heartbeat (spool-lock.ts)
  *
  * Writing: appends queue in memory; one batch at a time is written with a single positional
  * writev and made durable with fdatasync, then every callback of the batch fires (group commit:
@@ -44,6 +45,8 @@ export interface SpoolOptions {
   segmentBytes: number;
   fsync: boolean;
   log?: Logger;
+  /** Owner identity written into the directory lock (config instance_id). */
+  instanceId?: string;
   now?: () => number;
   /** After a disk error, appends fail at once for this long before the disk is tried again (default 1000). */
   failFastMs?: number;
@@ -113,7 +116,7 @@ export class Spool extends EventEmitter {
   private probing = false;
   private readonly writeFailures: FailureLog;
   private readonly readFailures: FailureLog;
-  private lockPath: string | null = null;
+  private dirLock: SpoolLock | null = null;
   private lockKey: string | null = null;
   /** Last disk error (null once a write or a disk probe succeeds again). */
   error: EdgeError | null = null;
@@ -436,7 +439,7 @@ export class Spool extends EventEmitter {
   private async init(): Promise<void> {
     this.fault('open');
     mkdirSync(this.dir, { recursive: true });
-    this.lock();
+    await this.lock();
     try {
       await this.recover();
     } catch (e) {
@@ -519,23 +522,17 @@ export class Spool extends EventEmitter {
     else if (segs.length > 0) await this.reclaim();
   }
 
-  private lock(): void {
+  private async lock(): Promise<void> {
     const key = realpathSync(this.dir);
     if (lockedHere.has(key)) throw new EdgeError('EDGE_SPOOL_LOCKED', `the spool ${this.dir} is already open in this process`);
-    const path = join(this.dir, 'lock');
-    try {
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new EdgeError('EDGE_SPOOL_LOCKED', `the spool ${this.dir} is locked by live process ${pid} (${path})`);
-      }
-    } catch (e) {
-      if (e instanceof EdgeError) throw e;
-    }
-    writeFileSync(path + '.tmp', String(process.pid));
-    renameSync(path + '.tmp', path);
     lockedHere.add(key);
     this.lockKey = key;
-    this.lockPath = path;
+    try {
+      this.dirLock = await SpoolLock.acquire(this.dir, { instanceId: this.opts.instanceId ?? 'edge-channel', onLost: (holder) => this.opts.log?.error({ code: 'EDGE_SPOOL_LOCKED', holder }, 'EDGE_SPOOL_LOCKED: another process took over the spool lock (this process stalled past the heartbeat)') });
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
   }
 
   // ---------- reading (drain) ----------
@@ -750,24 +747,9 @@ export class Spool extends EventEmitter {
   }
 
   private unlock(): void {
-    if (this.lockPath) {
-      try {
-        unlinkSync(this.lockPath);
-      } catch {
-        // already gone
-      }
-    }
+    this.dirLock?.release();
+    this.dirLock = null;
     if (this.lockKey) lockedHere.delete(this.lockKey);
-    this.lockPath = null;
     this.lockKey = null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

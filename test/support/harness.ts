@@ -62,6 +62,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const dataDir = mkdtempSync(join(tmpdir(), 'edge-data-'));
   const spoolDir = join(dataDir, 'spool');
   const config = validateConfig({
+    // a unique instance (= MQTT client id): tests of other runs may share the same broker
+    instance_id: root,
     log_level: 'silent',
     mqtt: { url, topic_root: root, client_id: 'edge-channel', ...(extraMqtt ?? {}) },
     spool: { dir: spoolDir, ...(extraSpool ?? {}) },

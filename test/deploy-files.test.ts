@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { projectRoot } from '../src/util/paths.js';
+import { loadConfig } from '../src/config/load.js';
+
+/**
+ * The deployment artefacts hold the settings that matter (Docker is not available on the machines
+ * that run these tests, so the image itself is not built here): the compose file's Mosquitto
+ * configuration, the systemd unit, the Dockerfile's user/health/volume, and the example configs,
+ * which must load with the real validator.
+ */
+const root = projectRoot();
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+
+/** `key value` lines of a mosquitto.conf or `Key=value` lines of a unit file, comments dropped. */
+function directives(text: string, sep: RegExp): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('[')) continue;
+    const m = sep.exec(line);
+    if (!m) continue;
+    const k = line.slice(0, m.index);
+    const v = line.slice(m.index + m[0].length).trim();
+    out.set(k, [...(out.get(k) ?? []), v]);
+  }
+  return out;
+}
+
+test('compose: Mosquitto gets the recommended config (nodelay, queue depth, persistence on a volume), Redis and the channel are wired', () => {
+  const compose = parseYaml(read('compose.yaml')) as { services: Record<string, { image?: string; build?: unknown; volumes?: string[]; command?: string[]; init?: boolean; ports?: string[] }>; volumes: Record<string, unknown> };
+  const { mosquitto, redis } = compose.services;
+  const edge = compose.services['edge-channel'];
+  assert.ok(mosquitto && redis && edge, 'services mosquitto, redis, edge-channel');
+  assert.match(mosquitto.image ?? '', /^eclipse-mosquitto:2/);
+  assert.ok(mosquitto.volumes?.includes('./deploy/mosquitto/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro'), 'the repository mosquitto.conf is the one mounted');
+  assert.ok(mosquitto.volumes?.some((v) => v.endsWith(':/mosquitto/data')), 'broker persistence on a volume');
+
+  const conf = directives(read('deploy/mosquitto/mosquitto.conf'), /\s+/);
+  assert.deepEqual(conf.get('set_tcp_nodelay'), ['true']);
+  assert.deepEqual(conf.get('persistence'), ['true']);
+  assert.deepEqual(conf.get('persistence_location'), ['/mosquitto/data/']);
+  assert.ok(Number(conf.get('max_queued_messages')?.[0]) >= 10_000, 'queue depth raised from the default 1000');
+  assert.deepEqual(conf.get('listener'), ['1883']);
+
+  assert.match(redis.image ?? '', /^redis:/);
+  assert.ok(edge.build !== undefined, 'the channel image is built from the Dockerfile');
+  assert.equal(edge.init, true);
+  assert.ok(edge.volumes?.includes('./deploy/docker/config.yaml:/etc/edge-channel/config.yaml:ro'));
+  assert.ok(edge.volumes?.some((v) => v.endsWith(':/var/lib/edge-channel')), 'the spool on a data volume');
+  assert.ok(edge.ports?.includes('5046:5046/tcp') && edge.ports.includes('5046:5046/udp'));
+
+  // the container's config loads, talks to the compose services and keeps the spool on the volume
+  const c = loadConfig(join(root, 'deploy/docker/config.yaml'));
+  assert.equal(c.mqtt.url, 'mqtt://mosquitto:1883');
+  assert.equal(c.redis_url, 'redis://redis:6379');
+  assert.match(c.spool.dir, /^\/var\/lib\/edge-channel\//);
+  assert.deepEqual(c.http, { host: '0.0.0.0', port: 9464 });
+});
+
+test('Dockerfile: multi-stage, non-root, health check on the configured port, data volume', () => {
+  const d = read('Dockerfile');
+  assert.ok((d.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
+  assert.match(d, /^USER node$/m);
+  assert.match(d, /^HEALTHCHECK .*\n?.*http:\/\/127\.0\.0\.1:9464\/healthz/m);
+  assert.match(d, /^VOLUME \["\/var\/lib\/edge-channel"\]$/m);
+  assert.match(d, /npm ci --omit=dev/);
+  assert.match(d, /npm pack/);
+  assert.match(d, /^COPY deploy\/docker\/config\.yaml \/etc\/edge-channel\/config\.yaml$/m);
+});
+
+test('systemd unit: state directory for the spool, SIGHUP reload, no restart loop on a bad config', () => {
+  const u = directives(read('deploy/systemd/edge-channel.service'), /=/);
+  assert.deepEqual(u.get('StateDirectory'), ['edge-channel']);
+  assert.deepEqual(u.get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
+  assert.deepEqual(u.get('ExecStart'), ['/usr/bin/node /opt/edge-channel/bin/edge-channel.js start --config /etc/edge-channel/config.yaml']);
+  assert.deepEqual(u.get('RestartPreventExitStatus'), ['2']);
+  assert.deepEqual(u.get('Restart'), ['on-failure']);
+  assert.deepEqual(u.get('KillSignal'), ['SIGTERM']);
+  assert.deepEqual(u.get('WorkingDirectory'), ['/var/lib/edge-channel']);
+  // the example config (generated from the schema) keeps every data directory inside the state
+  // directory: its relative defaults resolve against WorkingDirectory
+  const c = loadConfig(join(root, 'config.example.yaml'));
+  for (const dir of [c.spool.dir, c.commands.dir, c.media.dir]) assert.match(resolve('/var/lib/edge-channel', dir), /^\/var\/lib\/edge-channel\//);
+});
