@@ -1,7 +1,7 @@
 import type { EdgeConfig } from './config/schema.js';
 import { Channel } from './channel/channel.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker.js';
-import { Publisher, mqttClientOptions } from './mqtt/publisher.js';
+import { Publisher, mqttClientOptions, type MessagePublisher } from './mqtt/publisher.js';
 import { makeTopics } from './mqtt/topics.js';
 import { InstanceState, instanceWill } from './mqtt/instance-state.js';
 import { watchDelayedAcks } from './mqtt/delayed-ack-check.js';
@@ -30,7 +30,7 @@ export interface App {
   config: EdgeConfig;
   broker: EmbeddedBroker | null;
   brokerUrl: string;
-  publisher: Publisher;
+  publisher: MessagePublisher;
   sink: MessageSink;
   pool: DecodePool;
   channels: Channel[];

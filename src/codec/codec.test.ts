@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc16Kermit, crc16Arc, crc8ReflectedPoly07, xor8 } from './crc.js';
+import { crc16Kermit, xor8 } from './crc.js';
 import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
 import { fromHex, toHex } from './hex.js';
-import { bcdToString, stringToBcd, bcdByte } from './bcd.js';
+import { stringToBcd } from './bcd.js';
 import { utcSeconds } from './time.js';
 import { EdgeError } from '../errors.js';
 
@@ -18,10 +18,9 @@ test('crc16Kermit catalogue check value and the Ruptela records ACK', () => {
   assert.equal(crc16Kermit(t2, 2, t2.length - 2), 0x1681);
 });
 
-test('other named checksums have their catalogue check values', () => {
-  assert.equal(crc16Arc(ascii('123456789')), 0xbb3d);
-  assert.equal(crc8ReflectedPoly07(ascii('123456789')), 0x20);
+test('xor8 (the JT/T 808 check code)', () => {
   assert.equal(xor8(new Uint8Array([0x01, 0x02, 0x04])), 0x07);
+  assert.equal(xor8(new Uint8Array([0xff, 0x01, 0x02, 0x04]), 1), 0x07);
 });
 
 test('ByteReader reads big-endian fields and reports truncation with a frame offset', () => {
@@ -43,10 +42,8 @@ test('ByteWriter and hex round-trip', () => {
 });
 
 test('BCD and UTC time helpers', () => {
-  assert.equal(bcdToString(fromHex('013912345678')), '013912345678');
   assert.equal(toHex(stringToBcd('13912345678', 6)), '013912345678');
-  assert.equal(bcdByte(0x59), 59);
-  assert.throws(() => bcdByte(0x5a), EdgeError);
+  assert.throws(() => stringToBcd('12a', 2), RangeError);
   assert.equal(utcSeconds(2024, 12, 3, 17, 46, 7), 1733247967);
   assert.throws(() => utcSeconds(2024, 13, 1, 0, 0, 0), EdgeError);
 });

@@ -5,8 +5,6 @@
 
 // CRC-16/KERMIT: poly 0x1021 reflected (0x8408), init 0, refin/refout, xorout 0. check("123456789") = 0x2189.
 const KERMIT_TABLE = buildReflectedTable16(0x8408);
-// CRC-16/ARC (a.k.a. IBM, used by Teltonika): poly 0x8005 reflected (0xA001), init 0. check = 0xBB3D.
-const ARC_TABLE = buildReflectedTable16(0xa001);
 
 function buildReflectedTable16(reflectedPoly: number): Uint16Array {
   const table = new Uint16Array(256);
@@ -21,22 +19,6 @@ function buildReflectedTable16(reflectedPoly: number): Uint16Array {
 export function crc16Kermit(buf: Uint8Array, start = 0, end = buf.length): number {
   let crc = 0;
   for (let i = start; i < end; i++) crc = (crc >>> 8) ^ KERMIT_TABLE[(crc ^ buf[i]!) & 0xff]!;
-  return crc;
-}
-
-export function crc16Arc(buf: Uint8Array, start = 0, end = buf.length): number {
-  let crc = 0;
-  for (let i = start; i < end; i++) crc = (crc >>> 8) ^ ARC_TABLE[(crc ^ buf[i]!) & 0xff]!;
-  return crc;
-}
-
-/** CRC-8 reflected, poly 0x07 (0xE0 reflected), init 0, xorout 0 — the Ruptela RS232 tunnel CRC. check = 0x20. */
-export function crc8ReflectedPoly07(buf: Uint8Array, start = 0, end = buf.length): number {
-  let crc = 0;
-  for (let i = start; i < end; i++) {
-    crc ^= buf[i]!;
-    for (let b = 0; b < 8; b++) crc = crc & 1 ? (crc >>> 1) ^ 0xe0 : crc >>> 1;
-  }
   return crc;
 }
 

@@ -11,7 +11,3 @@ export function utcSeconds(year: number, month: number, day: number, hour: numbe
   return Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
 }
 
-/** Seconds since the Unix epoch to ISO-8601 UTC (for CLI output and logs). */
-export function isoUtc(seconds: number): string {
-  return new Date(seconds * 1000).toISOString();
-}

@@ -1,4 +1,4 @@
-import type { Publisher, PublishCallback } from '../mqtt/publisher.js';
+import type { MessagePublisher, PublishCallback } from '../mqtt/publisher.js';
 import type { Topics } from '../mqtt/topics.js';
 import { withFields } from './envelope.js';
 
@@ -23,7 +23,7 @@ export class MessageSink {
   private readonly enrichers: Enricher[] = [];
 
   constructor(
-    private readonly publisher: Publisher,
+    private readonly publisher: MessagePublisher,
     readonly topics: Topics,
   ) {}
 

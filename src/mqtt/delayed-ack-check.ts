@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Publisher } from './publisher.js';
+import type { MessagePublisher } from './publisher.js';
 import type { Logger } from '../util/log.js';
 
 /**
@@ -80,7 +80,7 @@ export function sameHost(remote: string | undefined, local: string | undefined):
  * Wires the check to a publisher (call right after constructing it): samples low-load round trips
  * until the first verdict, then logs one warning naming the fix and stops measuring.
  */
-export function watchDelayedAcks(publisher: Publisher, log: Logger, o: DelayedAckOptions = {}): DelayedAckCheck {
+export function watchDelayedAcks(publisher: MessagePublisher, log: Logger, o: DelayedAckOptions = {}): DelayedAckCheck {
   const check = new DelayedAckCheck(o);
   let connectStarted = performance.now();
   publisher.client.on('reconnect', () => (connectStarted = performance.now()));

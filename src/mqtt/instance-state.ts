@@ -1,5 +1,5 @@
 import type { IClientOptions } from 'mqtt';
-import type { Publisher } from './publisher.js';
+import type { MessagePublisher } from './publisher.js';
 import type { Topics } from './topics.js';
 import type { Logger } from '../util/log.js';
 
@@ -24,7 +24,7 @@ export interface ChannelEvents {
 }
 
 export interface InstanceStateOptions {
-  publisher: Publisher;
+  publisher: MessagePublisher;
   topics: Topics;
   instanceId: string;
   channels: readonly ChannelEvents[];

@@ -17,6 +17,28 @@ import { InboundRouter } from './inbound-router.js';
  */
 export type PublishCallback = (err?: Error) => void;
 
+/**
+ * What the runtime publishes through: the plain QoS 1 Publisher, or the ReliablePublisher that
+ * composes one with a breaker, a spool and a drain (src/reliability/). Events: 'up', 'down',
+ * 'mqtt-error', and 'full'/'drain' for backpressure.
+ */
+export interface MessagePublisher extends EventEmitter {
+  readonly client: MqttClient;
+  readonly connected: boolean;
+  readonly isFull: boolean;
+  readonly queued: number;
+  /** Publishes awaiting PUBACK right now. */
+  readonly inFlight: number;
+  /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
+  onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null;
+  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane?: number, priority?: number): void;
+  publishLog(topic: string, payload: string): void;
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
+  waitConnected(timeoutMs: number): Promise<void>;
+  flush(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 interface Queued {
   topic: string;
   payload: string | Buffer;
@@ -24,7 +46,7 @@ interface Queued {
   cb: PublishCallback;
 }
 
-export class Publisher extends EventEmitter {
+export class Publisher extends EventEmitter implements MessagePublisher {
   readonly client: MqttClient;
   private inflight = 0;
   /** Publishes waiting behind the window, one lane per device connection (served round-robin). */
@@ -101,7 +123,7 @@ export class Publisher extends EventEmitter {
     this.queue.push(lane, { topic, payload, retain, cb }, priority);
     if (!this.full && this.queued > this.maxQueued) {
       this.full = true;
-      this.windowFull(true);
+      this.emit('full');
     }
   }
 
@@ -145,7 +167,7 @@ export class Publisher extends EventEmitter {
     }
     if (this.full && this.queued < this.maxQueued / 2) {
       this.full = false;
-      this.windowFull(false);
+      this.emit('drain');
     }
   }
 
@@ -154,19 +176,15 @@ export class Publisher extends EventEmitter {
    * client's unconfirmed QoS 1 publishes, so nothing is replayed when the connection returns. For
    * the reliable publisher only, when its breaker opens: it has already spooled those messages.
    */
-  protected abandonPending(reason: string): void {
+  abandonPending(reason: string): void {
     for (const e of this.queue.takeAll()) e.cb(new Error(reason));
     for (const [id, o] of Object.entries(this.client.outgoing)) if (o.cmd === 'publish') this.client.removeOutgoingMessage(Number(id));
     if (this.full) {
       this.full = false;
-      this.windowFull(false);
+      this.emit('drain');
     }
   }
 
-  /** Emits 'full'/'drain'; the reliable publisher (src/reliability/) overrides it to merge spool fullness. */
-  protected windowFull(full: boolean): void {
-    this.emit(full ? 'full' : 'drain');
-  }
 
   /** Waits for every queued and in-flight publish to be confirmed (or timeoutMs). */
   async flush(timeoutMs: number): Promise<boolean> {

@@ -1,6 +1,8 @@
 import type { IClientOptions } from 'mqtt';
 import { EdgeError } from '../errors.js';
-import { Publisher, type PublishCallback } from '../mqtt/publisher.js';
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import { Publisher, type MessagePublisher, type PublishCallback } from '../mqtt/publisher.js';
 import type { Topics } from '../mqtt/topics.js';
 import type { Logger } from '../util/log.js';
 import { CircuitBreaker, type BreakerChange } from './breaker.js';
@@ -92,7 +94,9 @@ export interface ReliabilityMetrics {
 
 const noop = () => {};
 
-export class ReliablePublisher extends Publisher {
+export class ReliablePublisher extends EventEmitter implements MessagePublisher {
+  /** The QoS 1 window this composes: every publish to the broker goes through it. */
+  readonly window: Publisher;
   readonly breaker: CircuitBreaker;
   readonly spool: Spool;
   private readonly o: ReliableOptions;
@@ -123,7 +127,12 @@ export class ReliablePublisher extends Publisher {
   readonly counters = { direct: 0, spooled: 0, drained: 0, timeouts: 0, spoolWriteErrors: 0 };
 
   constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
-    super(url, options, maxInflight, maxQueued);
+    super();
+    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued));
+    for (const ev of ['up', 'down', 'mqtt-error'] as const) window.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
+    // backpressure: the window's own fullness merges with the spool's
+    window.on('full', () => this.setFull('window', true));
+    window.on('drain', () => this.setFull('window', false));
     this.o = o;
     this.spool = o.spool;
     this.now = o.now ?? Date.now;
@@ -137,8 +146,8 @@ export class ReliablePublisher extends Publisher {
     this.breaker = new CircuitBreaker(bo);
     this.breaker.on('change', (c: BreakerChange) => this.onBreaker(c));
     // our own close() ends the connection on purpose: not a broker failure
-    this.on('down', () => !this.closing && this.breaker.failure('connection to the broker lost'));
-    this.on('up', () => {
+    window.on('down', () => !this.closing && this.breaker.failure('connection to the broker lost'));
+    window.on('up', () => {
       this.breaker.hint();
       this.pumpDrain();
     });
@@ -155,7 +164,47 @@ export class ReliablePublisher extends Publisher {
     if (this.spool.records > 0) this.stateChanged();
   }
 
-  override publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0, priority = 0): void {
+  // ---------- what the window answers ----------
+
+  get client(): MqttClient {
+    return this.window.client;
+  }
+
+  get connected(): boolean {
+    return this.window.connected;
+  }
+
+  get queued(): number {
+    return this.window.queued;
+  }
+
+  get inFlight(): number {
+    return this.window.inFlight;
+  }
+
+  get onRoundTrip(): ((ms: number, alreadyInFlight: number) => void) | null {
+    return this.window.onRoundTrip;
+  }
+
+  set onRoundTrip(fn: ((ms: number, alreadyInFlight: number) => void) | null) {
+    this.window.onRoundTrip = fn;
+  }
+
+  publishLog(topic: string, payload: string): void {
+    this.window.publishLog(topic, payload);
+  }
+
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    return this.window.subscribe(filter, onMessage);
+  }
+
+  waitConnected(timeoutMs: number): Promise<void> {
+    return this.window.waitConnected(timeoutMs);
+  }
+
+  // ---------- routing ----------
+
+  publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0, priority = 0): void {
     if (!this.o.topics.isMessage(topic)) {
       this.publishState(topic, payload, retain, cb);
       return;
@@ -169,7 +218,7 @@ export class ReliablePublisher extends Publisher {
     this.unsettledDirect++;
     w.counted = true;
     this.watchIt(w);
-    super.publish(topic, payload, false, (err) => {
+    this.window.publish(topic, payload, false, (err) => {
       if (w.settled) return;
       if (!err) {
         this.breaker.success();
@@ -184,7 +233,7 @@ export class ReliablePublisher extends Publisher {
   /** Retained state and other non-message publishes: direct while closed, else latest value kept. */
   private publishState(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
     if (this.breaker.state === 'closed' && this.connected) {
-      super.publish(topic, payload, retain, (err) => {
+      this.window.publish(topic, payload, retain, (err) => {
         // abandoned when the breaker opened: keep it for the next close unless a newer value is kept
         if (err && !this.closing && this.breaker.state !== 'closed') {
           if (!this.pendingState.has(topic)) this.pendingState.set(topic, { payload, retain, cbs: [cb] });
@@ -247,7 +296,7 @@ export class ReliablePublisher extends Publisher {
       // everything still queued or unconfirmed in the client is spooled (messages) or kept as
       // pending state: drop it there, or the client would replay it one by one on reconnect
       // before anything new goes out (and every replay is a duplicate)
-      this.abandonPending('circuit breaker open');
+      this.window.abandonPending('circuit breaker open');
     } else if (c.state === 'closed') {
       this.timeoutLogged = false;
       this.o.log.info({ from: c.from, spool_records: m.spool_records, spool_bytes: m.spool_bytes }, 'circuit breaker closed: publishing to the broker again' + (m.spool_records > 0 ? ', draining the spool' : ''));
@@ -267,7 +316,7 @@ export class ReliablePublisher extends Publisher {
     const topic = this.o.topics.reliabilityState('breaker');
     const w: Watched = { kind: 'probe', deadline: 0, settled: false, topic, payload: '', cb: noop, spooling: false, epoch: 0, rec: null, sentAt: 0, counted: false };
     this.watchIt(w);
-    super.publish(topic, JSON.stringify(this.breakerState()), true, (err) => {
+    this.window.publish(topic, JSON.stringify(this.breakerState()), true, (err) => {
       if (w.settled) return;
       w.settled = true;
       if (this.breaker.state !== 'half_open') return;
@@ -328,7 +377,7 @@ export class ReliablePublisher extends Publisher {
     if (this.breaker.state !== 'closed' || !this.connected || this.closing || this.spool.records === 0) return;
     // Live first: publishes queued for the window go before any more spooled records, and the
     // drain only ever sends into free room, so it never sits in the queue in front of them.
-    while (this.queued === 0 && this.inFlight < this.windowSize && this.drain.allowance(this.drainInflight) > 0) {
+    while (this.window.queued === 0 && this.window.inFlight < this.windowSize && this.drain.allowance(this.drainInflight) > 0) {
       const rec = this.spool.next();
       if (!rec) return;
       this.drain.sent();
@@ -336,7 +385,7 @@ export class ReliablePublisher extends Publisher {
       const epoch = this.drainEpoch;
       const w: Watched = { kind: 'drain', deadline: 0, settled: false, topic: rec.topic, payload: '', cb: noop, spooling: false, epoch, rec, sentAt: this.now(), counted: false };
       this.watchIt(w);
-      super.publish(rec.topic, rec.payload, false, (err) => {
+      this.window.publish(rec.topic, rec.payload, false, (err) => {
         if (w.settled) return;
         w.settled = true;
         if (epoch !== this.drainEpoch) return;
@@ -356,10 +405,6 @@ export class ReliablePublisher extends Publisher {
 
   // ---------- backpressure ----------
 
-  protected override windowFull(full: boolean): void {
-    this.setFull('window', full);
-  }
-
   private setFull(reason: string, full: boolean): void {
     const before = this.fullReasons.size;
     if (full) this.fullReasons.add(reason);
@@ -368,7 +413,7 @@ export class ReliablePublisher extends Publisher {
     else if (before > 0 && this.fullReasons.size === 0) this.emit('drain');
   }
 
-  override get isFull(): boolean {
+  get isFull(): boolean {
     return this.fullReasons.size > 0;
   }
 
@@ -432,20 +477,20 @@ export class ReliablePublisher extends Publisher {
   // ---------- shutdown ----------
 
   /** Waits until every message callback fired (PUBACK or durable spool write), then for drain PUBACKs. */
-  override async flush(timeoutMs: number): Promise<boolean> {
+  async flush(timeoutMs: number): Promise<boolean> {
     const deadline = this.now() + timeoutMs;
     const busy = () => this.unsettledDirect > 0 || this.spool.pendingAppends > 0;
     while (busy() && this.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    if (this.breaker.state === 'closed' && this.connected) await super.flush(Math.max(0, Math.min(deadline - this.now(), 2000)));
+    if (this.breaker.state === 'closed' && this.connected) await this.window.flush(Math.max(0, Math.min(deadline - this.now(), 2000)));
     return !busy();
   }
 
-  override async close(): Promise<void> {
+  async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.tickTimer);
     clearInterval(this.statsTimer);
     if (this.stateTimer) clearTimeout(this.stateTimer);
-    await super.close();
+    await this.window.close();
     await this.spool.close();
   }
 }
