@@ -11,6 +11,9 @@ export interface DevicesSpec {
   transport: 'tcp' | 'udp';
   devices: number;
   recordsPerFrame: number;
+  /** IO elements per record (default 12) and the extended record format (cmd 68, 2-byte IO ids). */
+  ioCount?: number;
+  extended?: boolean;
   imeiBase: number;
   /** Distinct frames per device, cycled (each carries different timestamps). */
   distinctFrames: number;

@@ -125,7 +125,7 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
     }
   };
 
-  const framesFor = (i: number) => Array.from({ length: spec.distinctFrames }, (_, k) => Buffer.from(deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame)));
+  const framesFor = (i: number) => Array.from({ length: spec.distinctFrames }, (_, k) => Buffer.from(deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame, spec.ioCount ?? 12, spec.extended ?? false)));
   const t0 = now();
   if (spec.transport === 'tcp') {
     await withConcurrency(spec.devices, spec.connectConcurrency, async (i) => {

@@ -17,6 +17,14 @@ import { InboundRouter } from './inbound-router.js';
  */
 export type PublishCallback = (err?: Error) => void;
 
+/**
+ * MQTT.js calls its `debug` logger ~15 times per QoS 1 publish and PUBACK, arguments evaluated even
+ * when debug output is off (1.3 % of the main thread under e2e load, issue #15's profile). Unless
+ * DEBUG asks for mqttjs output, the client gets a no-op logger.
+ */
+const mqttDebugWanted = /mqttjs|^\*$/.test(process.env.DEBUG ?? '');
+const noLog = (): void => {};
+
 interface Queued {
   topic: string;
   payload: string | Buffer;
@@ -40,7 +48,7 @@ export class Publisher extends EventEmitter {
     private readonly maxQueued: number,
   ) {
     super();
-    this.client = connect(url, options);
+    this.client = connect(url, mqttDebugWanted || options.log ? options : { ...options, log: noLog });
     this.client.on('connect', () => {
       // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
       const stream = this.client.stream as unknown as Socket;
