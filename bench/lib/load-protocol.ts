@@ -70,6 +70,8 @@ export interface IdleSpec {
   port: number;
   count: number;
   concurrency: number;
+  /** Local addresses the connections are spread over (127.0.0.x); default: the kernel's choice. */
+  sourceAddresses?: string[];
 }
 
 export interface IdleResult {
