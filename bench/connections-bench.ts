@@ -25,7 +25,8 @@ import { cpuMeter } from './lib/proc-cpu.js';
 import { IMEI } from './lib/ruptela-frames.js';
 import { machineLine, openFileLimits } from './lib/machine.js';
 import { check, isMain, numArg, quickMode, runAlone, startReport, type BenchReport } from './lib/report.js';
-import { mqttReachable, mqttUrlFromEnv, startBenchServer } from './lib/server.js';
+import { mqttReachable, startBenchServer } from './lib/server.js';
+import { benchBroker } from './lib/private-mosquitto.js';
 import { round, sleep } from './lib/stats.js';
 import { mdTable } from './lib/table.js';
 
@@ -95,7 +96,8 @@ export async function main(partial: Partial<ConnectionsOptions> = {}): Promise<B
     ? (n === serverRoom ? `bench process open-file soft limit ${self.soft}${self.soft === self.hard ? ' (= hard limit)' : ''}` : `open-file hard limit ${self.hard}`)
     : 'requested count';
   console.log(`connections bench — ${machineLine(machine)}; ${n} connections (${boundBy})`);
-  const mqttUrl = mqttUrlFromEnv();
+  const broker = await benchBroker();
+  const mqttUrl = broker.url;
   const external = await mqttReachable(mqttUrl);
   // Mosquitto when there, so the broker's memory is not in the channel's RSS.
   const srv = await startBenchServer({ mqttUrl: external ? mqttUrl : '', maxConnections: n + 1_000 });
@@ -155,7 +157,7 @@ export async function main(partial: Partial<ConnectionsOptions> = {}): Promise<B
     const mb = (b: number) => round(b / 2 ** 20, 1);
     const perKb = (b: number, count: number) => (count > 0 ? round(b / 1024 / count, 2) : NaN);
     const data: ConnectionsData = {
-      requested: o.connections, bound_by: boundBy, broker: external ? mqttUrl : 'embedded aedes (in this process)', idle, accepted,
+      requested: o.connections, bound_by: boundBy, broker: external ? broker.note : 'embedded aedes (in this process)', idle, accepted,
       accept_ms: Math.round(acceptMs), accept_rate_per_s: Math.round((accepted / acceptMs) * 1000),
       rss_baseline_mb: mb(base.rss), rss_idle_mb: mb(afterIdle.rss), rss_identified_mb: mb(afterIdent.rss),
       rss_per_idle_conn_kb: perKb(afterIdle.rss - base.rss, accepted),
@@ -191,6 +193,7 @@ export async function main(partial: Partial<ConnectionsOptions> = {}): Promise<B
   } finally {
     await child.close();
     await srv.stop();
+    await broker.stop();
   }
 }
 

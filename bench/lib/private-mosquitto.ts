@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tcpReachable } from './server.js';
+import { findMosquittoPid } from './proc-cpu.js';
+import { mqttUrlFromEnv, tcpReachable } from './server.js';
 import { sleep } from './stats.js';
 
 /**
@@ -81,4 +82,27 @@ export async function startPrivateMosquitto(): Promise<PrivateMosquitto> {
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error('the private mosquitto did not start (5 attempts)');
+}
+
+/** The broker a bench uses: its own Mosquitto with --private-mosquitto / BENCH_PRIVATE_MOSQUITTO=1, else MQTT_URL. */
+export interface BenchBroker {
+  url: string;
+  /** Mosquitto's pid for CPU attribution (null: unknown). */
+  pid: number | null;
+  /** How the report names it. */
+  note: string;
+  stop(): Promise<void>;
+}
+
+export function privateMosquittoWanted(): boolean {
+  return process.argv.includes('--private-mosquitto') || process.env.BENCH_PRIVATE_MOSQUITTO === '1';
+}
+
+export async function benchBroker(): Promise<BenchBroker> {
+  if (privateMosquittoWanted()) {
+    const p = await startPrivateMosquitto();
+    return { url: p.url, pid: p.pid, note: `${p.url} (private Mosquitto: set_tcp_nodelay, deep queues)`, stop: () => p.stop() };
+  }
+  const url = mqttUrlFromEnv();
+  return { url, pid: findMosquittoPid(), note: url, stop: async () => {} };
 }

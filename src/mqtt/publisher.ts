@@ -24,6 +24,8 @@ export type PublishCallback = (err?: Error) => void;
  */
 const mqttDebugWanted = /mqttjs|^\*$/.test(process.env.DEBUG ?? '');
 const noLog = (): void => {};
+/** Publishes per write at most (~70 KB of 1 KB messages): batching without holding a long turn's first ones. */
+const CORK_MAX = 64;
 
 interface Queued {
   topic: string;
@@ -42,6 +44,8 @@ export class Publisher extends EventEmitter {
   private readonly filters: string[] = [];
   /** The socket corked by `send` until the end of this event-loop turn (null: not corked). */
   private corked: Socket | null = null;
+  /** Publishes written into the corked socket so far. */
+  private corkedCount = 0;
   private readonly uncork = (): void => {
     const s = this.corked;
     this.corked = null;
@@ -145,14 +149,17 @@ export class Publisher extends EventEmitter {
     // mqtt-packet corks the socket per packet and uncorks on the next tick, and PUBACKs are handled
     // one per tick, so each publish released by a PUBACK was its own writev (20 % of the main
     // thread at 4 records per frame, bench/README.md). setImmediate runs after this turn's I/O.
+    // A long turn (an after-load storm) must not hold its first publishes until its end: the
+    // socket is uncorked every CORK_MAX publishes as well.
     if (this.corked === null) {
       const s = this.client.stream as unknown as Socket | undefined;
       if (s && typeof s.cork === 'function' && !s.destroyed && this.client.connected) {
         s.cork();
         this.corked = s;
+        this.corkedCount = 0;
         setImmediate(this.uncork);
       }
-    }
+    } else if (++this.corkedCount >= CORK_MAX) this.uncork();
     this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.inflight--;
       cb(err ?? undefined);
