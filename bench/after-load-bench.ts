@@ -22,10 +22,11 @@ import { ReliablePublisher } from '../src/reliability/reliable-publisher.js';
 import { startLoadChild } from './lib/load-child.js';
 import type { StormResult, SubStats } from './lib/load-protocol.js';
 import { machineLine } from './lib/machine.js';
-import { cpuMeter, findMosquittoPid, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
+import { cpuMeter, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
+import { benchBroker } from './lib/private-mosquitto.js';
 import { check, isMain, numArg, quickMode, runAlone, startReport, type BenchReport } from './lib/report.js';
 import { IMEI, TS_BASE } from './lib/ruptela-frames.js';
-import { mqttReachable, mqttUrlFromEnv, startBenchServer, subscriberQos } from './lib/server.js';
+import { mqttReachable, startBenchServer, subscriberQos } from './lib/server.js';
 import { round, sleep } from './lib/stats.js';
 import { mdTable } from './lib/table.js';
 
@@ -186,7 +187,8 @@ interface PassExtra {
 
 /** One storm against a fresh runtime with these spool keys. */
 async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>): Promise<AfterLoadData & { extra?: PassExtra }> {
-  const mqttUrl = mqttUrlFromEnv();
+  const broker = await benchBroker();
+  const mqttUrl = broker.url;
   const external = await mqttReachable(mqttUrl);
   const outage = o.brokerDownMs > 0;
   if (outage && !external) throw new Error('the outage variant needs an external broker (MQTT_URL / Mosquitto on 127.0.0.1:1883)');
@@ -201,7 +203,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
   const sub = await startLoadChild();
   try {
     await sub.call({ type: 'subscribe', url: proxy ? mqttUrl : srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos(), track: { identBase: IMEI.storm, devices: o.devices, recordsPerDevice: o.backlog, tsBase: TS_BASE } });
-    const meter = cpuMeter({ broker: external ? findMosquittoPid() : null, load: load.pid, sub: sub.pid });
+    const meter = cpuMeter({ broker: external ? broker.pid : null, load: load.pid, sub: sub.pid });
     const rss = rssPeak(100);
     // Outage: cut the broker when the storm starts (after the load's pre-storm phase), restore later.
     const PRE_STORM_MS = 2_000;
@@ -256,7 +258,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
     for (const t of timers) clearTimeout(t);
     loop.disable();
     const data: AfterLoadData & { extra?: PassExtra } = {
-      broker: external ? mqttUrl : 'embedded aedes',
+      broker: external ? broker.note : 'embedded aedes',
       storm, subscriber: s,
       on_broker_ms: s.completeAtEpochMs === null ? null : s.completeAtEpochMs - storm.stormStartEpochMs,
       lost: storm.recordsExpected - s.unique,
@@ -284,6 +286,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
     await sub.close();
     await srv.stop();
     await proxy?.close();
+    await broker.stop();
   }
 }
 

@@ -3,11 +3,18 @@
  * with a subscriber attached → ACK after PUBACK. In the same run, the ceiling: a bare MQTT.js
  * client publishing the same payloads at QoS 1 with the same in-flight window to the same broker
  * and subscriber. The figure that matters is the ratio channel ÷ ceiling (both measured minutes
- * apart on the same machine); absolute rates move with whatever else the machine runs.
+ * apart on the same machine); absolute rates move with whatever else the machine runs, so next to
+ * each ratio the CPU cost per record is printed (channel process and its main thread, µs per
+ * record; the bare publisher's µs per message), which moves much less with the machine's load.
+ *
+ * Record variants (`--io 12,24x`): `12` = classic records with 12 IO elements (the project's
+ * original load), `24x` = extended records (command 68, 2-byte IO ids) with 24 IO elements, the
+ * load of issue #15. Each variant has its own ceiling, publishing that variant's payloads.
  *
  *   node dist/bench/e2e-bench.js [--quick] [--devices N] [--duration-ms N] [--records 1,4] [--no-aedes] [--no-udp]
+ *                                [--io 12,24x] [--private-mosquitto] [--fixed-fps N]
  *                                [--no-ceiling] [--no-latency] [--no-jt808]   (ceiling/latency off isolate passes for a --cpu-prof run)
- *   env: BENCH_DEVICES, BENCH_DURATION_MS, MQTT_URL (default mqtt://127.0.0.1:1883)
+ *   env: BENCH_DEVICES, BENCH_DURATION_MS, BENCH_IO, BENCH_PRIVATE_MOSQUITTO=1, MQTT_URL (default mqtt://127.0.0.1:1883)
  *
  * Processes: the server (startApp: channel, publisher, decode workers) runs in this process;
  * devices and the subscriber each run in a child process (bench/lib/load-worker.ts), so
@@ -24,6 +31,7 @@ import { buildDecodeTask } from './lib/decode-task.js';
 import { startLoadChild, type LoadChild } from './lib/load-child.js';
 import type { DevicesResult, SubStats } from './lib/load-protocol.js';
 import { cpuMeter, findMosquittoPid, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
+import { startPrivateMosquitto, type PrivateMosquitto } from './lib/private-mosquitto.js';
 import { IMEI, deviceRecordsFrame } from './lib/ruptela-frames.js';
 import { arg, check, isMain, numArg, flag, quickMode, runAlone, startReport, type BenchReport, type TargetCheck } from './lib/report.js';
 import { mqttReachable, mqttUrlFromEnv, startBenchServer, subscriberQos, type BenchServer } from './lib/server.js';
@@ -45,9 +53,30 @@ export interface E2eOptions {
   /** Off for profiling a single pass (--no-ceiling, --no-latency). */
   ceiling: boolean;
   latency: boolean;
+  /** Record variants (RECORD_VARIANTS keys); aedes runs the first one only. */
+  io: string[];
   /** The jt808 variant: a channel speaking JT/T 808, same devices and windows (--no-jt808 skips it). */
   jt808: boolean;
+  /** Start a Mosquitto of the bench's own (private-mosquitto.ts) instead of using mqttUrl. */
+  privateMosquitto: boolean;
+  /**
+   * > 0: the "max" passes offer this many frames/s instead (--fixed-fps). CPU per record falls as
+   * the rate rises (more frames per worker task, per write, per wake-up), so two builds are only
+   * comparable at the same offered load: this is the A/B knob for runtime changes.
+   */
+  fixedFps: number;
 }
+
+export interface RecordVariant {
+  key: string;
+  ioCount: number;
+  extended: boolean;
+}
+
+export const RECORD_VARIANTS: Record<string, RecordVariant> = {
+  '12': { key: 'io12', ioCount: 12, extended: false },
+  '24x': { key: 'io24x', ioCount: 24, extended: true },
+};
 
 export interface PassResult {
   label: string;
@@ -55,6 +84,8 @@ export interface PassResult {
   broker: 'mosquitto' | 'aedes';
   transport: 'tcp' | 'udp';
   records_per_frame: number;
+  /** RecordVariant.key: io12 (classic, 12 IO) or io24x (extended, 24 IO). */
+  records: string;
   offered_fps: number | null;
   devices: number;
   records_per_s: number;
@@ -63,6 +94,8 @@ export interface PassResult {
   subscriber_msgs_per_s: number;
   ack_latency_ms: LatencySummary;
   cpu_pct: { channel: number; channel_main_thread: number | null; broker: number | null; devices: number; subscriber: number | null };
+  /** CPU µs per acknowledged record in the measure window: the channel process, its main thread. */
+  cpu_us_per_record: { channel: number; main_thread: number | null };
   peak_rss_mb: number;
   errors: { timeouts: number; unanswered: number; closed: number; mismatches: number; retransmits: number; udp_overload_drops: number; decode_errors: number };
 }
@@ -71,7 +104,10 @@ export interface CeilingResult {
   label: string;
   broker: 'mosquitto' | 'aedes';
   window: number;
+  records: string;
   msgs_per_s: number;
+  /** The bare publisher's CPU µs per confirmed message. */
+  cpu_us_per_msg: number;
   subscriber_msgs_per_s: number;
   cpu_pct: { publisher: number; broker: number | null; subscriber: number | null };
   payload_bytes: number;
@@ -81,7 +117,10 @@ export interface E2eData {
   mosquitto: string;
   passes: PassResult[];
   ceilings: CeilingResult[];
-  ratios: { label: string; channel_records_per_s: number; ceiling_msgs_per_s: number; ratio: number }[];
+  ratios: {
+    label: string; channel_records_per_s: number; ceiling_msgs_per_s: number; ratio: number;
+    channel_us_per_record: number; main_thread_us_per_record: number | null; ceiling_us_per_msg: number;
+  }[];
 }
 
 export function defaultE2eOptions(): E2eOptions {
@@ -99,11 +138,19 @@ export function defaultE2eOptions(): E2eOptions {
     ceiling: !flag('no-ceiling'),
     latency: !flag('no-latency'),
     jt808: !flag('no-jt808'),
+    io: (arg('io', 'BENCH_IO') ?? '12,24x').split(',').filter((k) => {
+      if (!RECORD_VARIANTS[k]) throw new Error(`--io: unknown record variant "${k}" (expected ${Object.keys(RECORD_VARIANTS).join(', ')})`);
+      return true;
+    }),
+    privateMosquitto: flag('private-mosquitto') || process.env.BENCH_PRIVATE_MOSQUITTO === '1',
+    fixedFps: numArg('fixed-fps', 'BENCH_FIXED_FPS', 0),
   };
 }
 
 interface Ctx {
   opts: E2eOptions;
+  /** The Mosquitto in use (opts.mqttUrl, or the private one's). */
+  mqttUrl: string;
   devicesChild: LoadChild;
   subChild: LoadChild;
   brokerPid: number | null;
@@ -114,7 +161,7 @@ async function subStats(c: LoadChild): Promise<SubStats> {
 }
 
 /** One channel pass: devices in the child, meters here over the child's measure window. */
-async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number, protocol: 'ruptela' | 'jt808' = 'ruptela'): Promise<PassResult> {
+async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number, v: RecordVariant, protocol: 'ruptela' | 'jt808' = 'ruptela'): Promise<PassResult> {
   const { opts, devicesChild, subChild } = ctx;
   // Filled by the child's measure-start / measure-end notes (closures: TS cannot narrow lets here).
   const w: { stop: (() => CpuDelta) | null; cpu: CpuDelta | null; rss: { stop(): number } | null; peak: number; subA: Promise<SubStats> | null; subB: Promise<SubStats> | null } = {
@@ -136,17 +183,20 @@ async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'ae
   const res: DevicesResult = await devicesChild.call({
     type: 'devices',
     spec: {
-      protocol, host: '127.0.0.1', port, transport, devices: opts.devices, recordsPerFrame: r, imeiBase: IMEI.load, distinctFrames: 8,
+      protocol, host: '127.0.0.1', port, transport, devices: opts.devices, recordsPerFrame: r, ioCount: v.ioCount, extended: v.extended, imeiBase: IMEI.load, distinctFrames: 8,
       warmupMs: opts.warmupMs, durationMs: opts.durationMs, rateFps, ackTimeoutMs: transport === 'udp' ? 2_000 : 10_000, connectConcurrency: 200,
     },
   });
   devicesChild.onEvent = null;
   const [a, b] = await Promise.all([w.subA, w.subB]);
   const c = w.cpu;
-  const label = `${protocol === 'jt808' ? 'jt808 ' : ''}${broker} ${transport.toUpperCase()} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
+  const label = `${protocol === 'jt808' ? 'jt808 ' : ''}${broker} ${transport.toUpperCase()} ${protocol === 'jt808' ? '0x0200' : v.key} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
+  // records acknowledged within the CPU meter's window (the devices' window is the same one, signalled over IPC)
+  const records = c ? (res.recordsPerS * c.wall_ms) / 1000 : 0;
+  const perRecord = (ms: number | null | undefined) => (ms === null || ms === undefined || records <= 0 ? null : round((ms * 1000) / records, 1));
   const subRate = a && b ? Math.round(((b.messages - a.messages) / Math.max(1, b.atEpochMs - a.atEpochMs)) * 1000) : 0;
   const out: PassResult = {
-    label, protocol, broker, transport, records_per_frame: r, offered_fps: rateFps > 0 ? Math.round(rateFps) : null, devices: res.connected,
+    label, protocol, broker, transport, records_per_frame: r, records: v.key, offered_fps: rateFps > 0 ? Math.round(rateFps) : null, devices: res.connected,
     records_per_s: res.recordsPerS, frames_per_s: res.framesPerS, subscriber_msgs_per_s: subRate, ack_latency_ms: res.latencyMs,
     cpu_pct: {
       channel: c?.self_pct ?? NaN,
@@ -155,25 +205,26 @@ async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'ae
       devices: res.cpuPct,
       subscriber: c?.others.sub?.pct ?? null,
     },
+    cpu_us_per_record: { channel: perRecord(c?.self_ms) ?? NaN, main_thread: perRecord(c?.main_thread_ms) },
     peak_rss_mb: w.peak,
     errors: {
       timeouts: res.timeouts, unanswered: res.unanswered, closed: res.closed, mismatches: res.mismatches, retransmits: res.retransmits,
       udp_overload_drops: srv.channel.counters.udpOverloadDrops - c0.udpOverloadDrops, decode_errors: srv.channel.counters.decodeErrors - c0.decodeErrors,
     },
   };
-  console.log(`  ${label}: ${out.records_per_s} rec/s, ${out.frames_per_s} fr/s, ACK p50 ${out.ack_latency_ms.p50} ms p99 ${out.ack_latency_ms.p99} ms, channel CPU ${out.cpu_pct.channel}%, broker ${out.cpu_pct.broker ?? '–'}%`);
+  console.log(`  ${label}: ${out.records_per_s} rec/s, ${out.frames_per_s} fr/s, ACK p50 ${out.ack_latency_ms.p50} ms p99 ${out.ack_latency_ms.p99} ms, channel CPU ${out.cpu_pct.channel}% (${out.cpu_us_per_record.channel} µs/rec, main thread ${out.cpu_us_per_record.main_thread ?? '–'}), broker ${out.cpu_pct.broker ?? '–'}%`);
   // Let the broker deliver what is still queued to the subscriber before the next pass.
   await sleep(300);
   return out;
 }
 
 /** The payloads the channel publishes for these devices' frames (same decode, same envelope). */
-async function channelPayloads(devices: number, channelId: string, root: string): Promise<{ topic: string; payload: string }[]> {
+async function channelPayloads(devices: number, channelId: string, root: string, v: RecordVariant): Promise<{ topic: string; payload: string }[]> {
   const proto = await getProtocol('ruptela');
   const topics = makeTopics(root);
   const out: { topic: string; payload: string }[] = [];
   for (let d = 0; d < devices; d++) {
-    const frame = deviceRecordsFrame(IMEI.load + d, 0, 1);
+    const frame = deviceRecordsFrame(IMEI.load + d, 0, 1, v.ioCount, v.extended);
     const buffer = new ArrayBuffer(frame.length);
     new Uint8Array(buffer).set(frame);
     const task = buildDecodeTask('ruptela', channelId, {}, buffer, [{ offset: 0, length: frame.length, conn: d, peer: `127.0.0.1:${40000 + (d % 20000)}`, transport: 'tcp', receivedAtMs: Date.now(), session: {} }]);
@@ -184,9 +235,9 @@ async function channelPayloads(devices: number, channelId: string, root: string)
 }
 
 /** The ceiling: a bare MQTT.js client keeping `window` QoS 1 publishes in flight. */
-async function ceilingPass(ctx: Ctx, url: string, broker: 'mosquitto' | 'aedes', root: string, window: number): Promise<CeilingResult> {
+async function ceilingPass(ctx: Ctx, url: string, broker: 'mosquitto' | 'aedes', root: string, window: number, v: RecordVariant): Promise<CeilingResult> {
   const { opts, subChild } = ctx;
-  const msgs = await channelPayloads(opts.devices, '1', root);
+  const msgs = await channelPayloads(opts.devices, '1', root, v);
   const client: MqttClient = await connectAsync(url, { clientId: `bench-ceiling-${process.pid}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
   // Same socket option as the runtime's publisher (Nagle off).
   (client.stream as unknown as Socket).setNoDelay?.(true);
@@ -221,43 +272,51 @@ async function ceilingPass(ctx: Ctx, url: string, broker: 'mosquitto' | 'aedes',
   if (inflight > 0) await Promise.race([new Promise<void>((r) => (idle = r)), sleep(5_000)]);
   await client.endAsync();
   const out: CeilingResult = {
-    label: `${broker} ceiling (bare MQTT.js, window ${window})`,
-    broker, window,
+    label: `${broker} ceiling ${v.key} (bare MQTT.js, window ${window})`,
+    broker, window, records: v.key,
     msgs_per_s: Math.round((n / c.wall_ms) * 1000),
+    cpu_us_per_msg: n > 0 ? round((c.self_ms * 1000) / n, 1) : NaN,
     subscriber_msgs_per_s: Math.round(((s1.messages - s0.messages) / Math.max(1, s1.atEpochMs - s0.atEpochMs)) * 1000),
     cpu_pct: { publisher: c.self_pct, broker: c.others.broker?.pct ?? null, subscriber: c.others.sub?.pct ?? null },
     payload_bytes: Math.round(msgs.reduce((s, m) => s + m.payload.length, 0) / msgs.length),
   };
-  console.log(`  ${out.label}: ${out.msgs_per_s} msg/s, publisher CPU ${out.cpu_pct.publisher}%, broker ${out.cpu_pct.broker ?? '–'}%`);
+  console.log(`  ${out.label}: ${out.msgs_per_s} msg/s, publisher CPU ${out.cpu_pct.publisher}% (${out.cpu_us_per_msg} µs/msg), broker ${out.cpu_pct.broker ?? '–'}%`);
   await sleep(300);
   return out;
 }
 
 async function brokerRuns(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData, latencyPass: boolean): Promise<void> {
   const { opts, subChild } = ctx;
-  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? opts.mqttUrl : '', udp: opts.udp && broker === 'mosquitto', maxConnections: opts.devices + 1_000 });
+  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? ctx.mqttUrl : '', udp: opts.udp && broker === 'mosquitto', maxConnections: opts.devices + 1_000 });
+  // aedes (reported only) runs the first variant, to keep the run's length
+  const variants = (broker === 'aedes' ? opts.io.slice(0, 1) : opts.io).map((k) => RECORD_VARIANTS[k]!);
   try {
     await subChild.call({ type: 'subscribe', url: srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos() });
-    const max = new Map<number, PassResult>();
-    for (const r of opts.recordsPerFrame) {
-      const p = await channelPass(ctx, srv, broker, 'tcp', r, 0);
-      data.passes.push(p);
-      max.set(r, p);
-    }
-    const ceiling = opts.ceiling ? await ceilingPass(ctx, srv.brokerUrl, broker, srv.root, srv.app.config.mqtt.max_inflight) : null;
-    if (ceiling) data.ceilings.push(ceiling);
-    for (const r of opts.recordsPerFrame) {
-      if (!ceiling) break;
-      const p = max.get(r)!;
-      data.ratios.push({ label: `${broker} TCP R=${r}`, channel_records_per_s: p.records_per_s, ceiling_msgs_per_s: ceiling.msgs_per_s, ratio: round(p.records_per_s / ceiling.msgs_per_s, 3) });
-    }
-    if (latencyPass && opts.latency) {
+    for (const v of variants) {
+      const max = new Map<number, PassResult>();
       for (const r of opts.recordsPerFrame) {
-        const fps = max.get(r)!.frames_per_s * opts.halfRate;
-        if (fps > 0) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, fps));
+        const p = await channelPass(ctx, srv, broker, 'tcp', r, opts.fixedFps, v);
+        data.passes.push(p);
+        max.set(r, p);
+      }
+      const ceiling = opts.ceiling ? await ceilingPass(ctx, srv.brokerUrl, broker, srv.root, srv.app.config.mqtt.max_inflight, v) : null;
+      if (ceiling) data.ceilings.push(ceiling);
+      for (const r of opts.recordsPerFrame) {
+        if (!ceiling) break;
+        const p = max.get(r)!;
+        data.ratios.push({
+          label: `${broker} TCP ${v.key} R=${r}`, channel_records_per_s: p.records_per_s, ceiling_msgs_per_s: ceiling.msgs_per_s, ratio: round(p.records_per_s / ceiling.msgs_per_s, 3),
+          channel_us_per_record: p.cpu_us_per_record.channel, main_thread_us_per_record: p.cpu_us_per_record.main_thread, ceiling_us_per_msg: ceiling.cpu_us_per_msg,
+        });
+      }
+      if (latencyPass && opts.latency) {
+        for (const r of opts.recordsPerFrame) {
+          const fps = max.get(r)!.frames_per_s * opts.halfRate;
+          if (fps > 0) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, fps, v));
+        }
       }
     }
-    if (opts.udp && broker === 'mosquitto') data.passes.push(await channelPass(ctx, srv, broker, 'udp', 1, 0));
+    if (opts.udp && broker === 'mosquitto') data.passes.push(await channelPass(ctx, srv, broker, 'udp', 1, 0, variants[0]!));
   } finally {
     await subChild.call({ type: 'unsubscribe' });
     await srv.stop();
@@ -272,10 +331,10 @@ async function brokerRuns(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData
  */
 async function jt808Runs(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData): Promise<void> {
   const { opts, subChild } = ctx;
-  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? opts.mqttUrl : '', maxConnections: opts.devices + 1_000, channel: { protocol: 'jt808' } });
+  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? ctx.mqttUrl : '', maxConnections: opts.devices + 1_000, channel: { protocol: 'jt808' } });
   try {
     await subChild.call({ type: 'subscribe', url: srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos() });
-    for (const r of opts.recordsPerFrame) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, 0, 'jt808'));
+    for (const r of opts.recordsPerFrame) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, 0, RECORD_VARIANTS[opts.io[0] ?? '12']!, 'jt808'));
   } finally {
     await subChild.call({ type: 'unsubscribe' });
     await srv.stop();
@@ -286,13 +345,16 @@ export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchRepo
   const opts = { ...defaultE2eOptions(), ...partial };
   const { machine, t0 } = startReport();
   console.log(`e2e bench — ${machineLine(machine)}; ${opts.devices} devices, ${opts.durationMs} ms windows`);
-  const reachable = await mqttReachable(opts.mqttUrl);
-  const brokerPid = findMosquittoPid();
-  const data: E2eData = { mosquitto: reachable ? opts.mqttUrl : `not reachable at ${opts.mqttUrl}: skipped`, passes: [], ceilings: [], ratios: [] };
-  if (!reachable) console.log(`  note: no MQTT broker at ${opts.mqttUrl} (set MQTT_URL); Mosquitto passes skipped`);
+  const priv: PrivateMosquitto | null = opts.privateMosquitto ? await startPrivateMosquitto() : null;
+  const mqttUrl = priv?.url ?? opts.mqttUrl;
+  const reachable = await mqttReachable(mqttUrl);
+  const brokerPid = priv?.pid ?? findMosquittoPid();
+  const brokerNote = priv ? `${mqttUrl} (private: set_tcp_nodelay, deep queues)` : mqttUrl;
+  const data: E2eData = { mosquitto: reachable ? brokerNote : `not reachable at ${mqttUrl}: skipped`, passes: [], ceilings: [], ratios: [] };
+  if (!reachable) console.log(`  note: no MQTT broker at ${mqttUrl} (set MQTT_URL); Mosquitto passes skipped`);
   const devicesChild = await startLoadChild({ nofile: opts.devices + 4_096 });
   const subChild = await startLoadChild();
-  const ctx: Ctx = { opts, devicesChild, subChild, brokerPid };
+  const ctx: Ctx = { opts, mqttUrl, devicesChild, subChild, brokerPid };
   try {
     if (reachable) await brokerRuns(ctx, 'mosquitto', data, true);
     if (opts.aedes) await brokerRuns(ctx, 'aedes', data, !reachable);
@@ -300,6 +362,7 @@ export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchRepo
   } finally {
     await devicesChild.close();
     await subChild.close();
+    await priv?.stop();
   }
   const targets = e2eTargets(data, reachable);
   return {
@@ -311,15 +374,17 @@ export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchRepo
 function e2eTargets(d: E2eData, mosquitto: boolean): TargetCheck[] {
   const out: TargetCheck[] = [];
   for (const r of d.ratios) {
-    out.push(check(`channel ÷ ceiling ≥ 0.8 (${r.label})`, `${r.ratio} (${r.channel_records_per_s} ÷ ${r.ceiling_msgs_per_s} rec/s)`, r.label.startsWith('mosquitto') || !mosquitto ? r.ratio >= 0.8 : null,
-      r.ratio < 0.8 ? 'see bench/README.md "What bounds the missed targets"' : undefined));
+    // issue #15: ≥ 0.70 with 4 records per frame, ≥ 0.55 with 1 (the per-frame socket work is not amortised)
+    const goal = / R=1$/.test(r.label) ? 0.55 : 0.7;
+    out.push(check(`channel ÷ ceiling ≥ ${goal} (${r.label})`, `${r.ratio} (${r.channel_records_per_s} ÷ ${r.ceiling_msgs_per_s} rec/s; ${r.channel_us_per_record} vs ${r.ceiling_us_per_msg} µs CPU)`, r.label.startsWith('mosquitto') || !mosquitto ? r.ratio >= goal : null,
+      r.ratio < goal ? 'see bench/README.md "What bounds the missed targets"' : undefined));
   }
   for (const j of d.passes.filter((x) => x.protocol === 'jt808')) {
     const ru = d.passes.find((x) => x.protocol === 'ruptela' && x.broker === j.broker && x.transport === 'tcp' && x.records_per_frame === j.records_per_frame && x.offered_fps === null);
     if (ru) out.push(check(`jt808 ÷ Ruptela records/s, same path (${j.broker} R=${j.records_per_frame})`, `${round(j.records_per_s / ru.records_per_s, 2)} (${j.records_per_s} ÷ ${ru.records_per_s} rec/s)`, null, 'reported, no target'));
   }
   for (const p of d.passes.filter((x) => x.offered_fps !== null)) {
-    out.push(check(`p99 ACK ≤ 20 ms at 50 % of max (${p.broker} R=${p.records_per_frame})`, `${p.ack_latency_ms.p99} ms at ${p.offered_fps} fps (achieved ${p.frames_per_s})`, p.ack_latency_ms.p99 <= 20));
+    out.push(check(`p99 ACK ≤ 20 ms at 50 % of max (${p.broker} ${p.records} R=${p.records_per_frame})`, `${p.ack_latency_ms.p99} ms at ${p.offered_fps} fps (achieved ${p.frames_per_s})`, p.ack_latency_ms.p99 <= 20));
   }
   return out;
 }
@@ -327,20 +392,20 @@ function e2eTargets(d: E2eData, mosquitto: boolean): TargetCheck[] {
 function e2eMarkdown(d: E2eData, o: E2eOptions, machine: string, brokerPid: number | null): string {
   const rows = d.passes.map((p) => [
     p.label, p.devices, p.records_per_s, p.frames_per_s, p.subscriber_msgs_per_s, p.ack_latency_ms.p50, p.ack_latency_ms.p99, p.ack_latency_ms.max,
-    p.cpu_pct.channel, p.cpu_pct.channel_main_thread, p.cpu_pct.broker, p.cpu_pct.devices, p.cpu_pct.subscriber, p.peak_rss_mb,
+    p.cpu_pct.channel, p.cpu_pct.channel_main_thread, p.cpu_us_per_record.channel, p.cpu_us_per_record.main_thread, p.cpu_pct.broker, p.cpu_pct.devices, p.cpu_pct.subscriber, p.peak_rss_mb,
     `${p.errors.timeouts}/${p.errors.unanswered}/${p.errors.udp_overload_drops}`,
   ]);
-  const ceil = d.ceilings.map((c) => [c.label, c.msgs_per_s, c.subscriber_msgs_per_s, c.cpu_pct.publisher, c.cpu_pct.broker, c.cpu_pct.subscriber, c.payload_bytes]);
-  const ratios = d.ratios.map((r) => [r.label, r.channel_records_per_s, r.ceiling_msgs_per_s, r.ratio]);
+  const ceil = d.ceilings.map((c) => [c.label, c.msgs_per_s, c.subscriber_msgs_per_s, c.cpu_pct.publisher, c.cpu_us_per_msg, c.cpu_pct.broker, c.cpu_pct.subscriber, c.payload_bytes]);
+  const ratios = d.ratios.map((r) => [r.label, r.channel_records_per_s, r.ceiling_msgs_per_s, r.ratio, r.channel_us_per_record, r.main_thread_us_per_record, r.ceiling_us_per_msg]);
   return [
     `### e2e (${machine})`,
     `${o.devices} devices, ${o.warmupMs} ms warm-up + ${o.durationMs} ms window per pass; Mosquitto: ${d.mosquitto}${brokerPid ? ` (pid ${brokerPid})` : ''}; subscriber QoS ${subscriberQos()}. CPU in % of one core; aedes runs inside the channel process.`,
     '',
-    mdTable(['pass', 'devices', 'records/s', 'frames/s', 'sub msg/s', 'ACK p50 ms', 'ACK p99 ms', 'ACK max ms', 'channel CPU %', 'main thr %', 'broker CPU %', 'devices CPU %', 'sub CPU %', 'peak RSS MB', 'timeouts/unanswered/udp drops'], rows),
+    mdTable(['pass', 'devices', 'records/s', 'frames/s', 'sub msg/s', 'ACK p50 ms', 'ACK p99 ms', 'ACK max ms', 'channel CPU %', 'main thr %', 'channel µs/rec', 'main thr µs/rec', 'broker CPU %', 'devices CPU %', 'sub CPU %', 'peak RSS MB', 'timeouts/unanswered/udp drops'], rows),
     '',
-    mdTable(['ceiling', 'msgs/s', 'sub msg/s', 'publisher CPU %', 'broker CPU %', 'sub CPU %', 'payload B'], ceil),
+    mdTable(['ceiling', 'msgs/s', 'sub msg/s', 'publisher CPU %', 'publisher µs/msg', 'broker CPU %', 'sub CPU %', 'payload B'], ceil),
     '',
-    mdTable(['channel ÷ ceiling', 'channel records/s', 'ceiling msgs/s', 'ratio'], ratios, 3),
+    mdTable(['channel ÷ ceiling', 'channel records/s', 'ceiling msgs/s', 'ratio', 'channel µs/rec', 'main thr µs/rec', 'ceiling µs/msg'], ratios, 3),
   ].join('\n');
 }
 

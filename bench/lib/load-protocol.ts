@@ -13,6 +13,9 @@ export interface DevicesSpec {
   transport: 'tcp' | 'udp';
   devices: number;
   recordsPerFrame: number;
+  /** IO elements per record (default 12) and the extended record format (cmd 68, 2-byte IO ids). */
+  ioCount?: number;
+  extended?: boolean;
   imeiBase: number;
   /** Distinct frames per device, cycled (each carries different timestamps). */
   distinctFrames: number;
@@ -69,6 +72,8 @@ export interface IdleSpec {
   port: number;
   count: number;
   concurrency: number;
+  /** Local addresses the connections are spread over (127.0.0.x); default: the kernel's choice. */
+  sourceAddresses?: string[];
 }
 
 export interface IdleResult {

@@ -85,10 +85,10 @@ async function withConcurrency<T>(n: number, limit: number, fn: (i: number) => P
   return out;
 }
 
-function tcpConnect(host: string, port: number): Promise<{ socket: Socket | null; ms: number; error?: string }> {
+function tcpConnect(host: string, port: number, localAddress?: string): Promise<{ socket: Socket | null; ms: number; error?: string }> {
   const t0 = now();
   return new Promise((resolve) => {
-    const s = connect({ host, port, noDelay: true });
+    const s = connect(localAddress ? { host, port, noDelay: true, localAddress } : { host, port, noDelay: true });
     s.once('connect', () => resolve({ socket: s, ms: now() - t0 }));
     s.once('error', (e: NodeJS.ErrnoException) => resolve({ socket: null, ms: now() - t0, error: e.code ?? e.message }));
   });
@@ -157,7 +157,7 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
   const jt808 = spec.protocol === 'jt808';
   const framesFor = (i: number) =>
     Array.from({ length: spec.distinctFrames }, (_, k) =>
-      Buffer.from(jt808 ? deviceLocationFrame(JT808_TERMINAL_BASE + i, k, spec.recordsPerFrame) : deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame)),
+      Buffer.from(jt808 ? deviceLocationFrame(JT808_TERMINAL_BASE + i, k, spec.recordsPerFrame) : deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame, spec.ioCount ?? 12, spec.extended ?? false)),
     );
   const t0 = now();
   if (spec.transport === 'tcp') {
@@ -312,8 +312,10 @@ async function connectIdle(spec: IdleSpec): Promise<IdleResult> {
   const errors: Record<string, number> = {};
   let failed = 0;
   const t0 = now();
-  await withConcurrency(spec.count, spec.concurrency, async () => {
-    const c = await tcpConnect(spec.host, spec.port);
+  const sources = spec.sourceAddresses?.length ? spec.sourceAddresses : [undefined];
+  await withConcurrency(spec.count, spec.concurrency, async (i) => {
+    // several loopback source addresses: one address's ephemeral ports (~28k) would bound the count
+    const c = await tcpConnect(spec.host, spec.port, sources[i % sources.length]);
     lat.push(c.ms);
     if (!c.socket) {
       failed++;

@@ -62,6 +62,8 @@ export class DeviceLink implements PoolConnection {
   slots: Slot[] = [];
   backlog: Slot[] = [];
   decoding = false;
+  /** Frames of the submitted batch still to come back from the pool. */
+  decodingLeft = 0;
   closing: { code: CloseCode; reason: string } | null = null;
   closed = false;
   bytesIn = 0;

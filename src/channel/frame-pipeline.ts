@@ -60,6 +60,36 @@ const ATTAINED_HALF_LIFE_MS = 2000;
 const REASSEMBLY_MAX_BYTES = 4 * 1024 * 1024;
 const REASSEMBLY_MAX_AGE_MS = 5 * 60_000;
 
+/**
+ * A frame from arrival to its ACK: the link's slot and the pool's frame in one object, so a frame
+ * costs one allocation on the main thread (no closure per frame for the pool's callback, one
+ * confirmation callback per frame shared by its messages rather than one per message).
+ */
+class PendingFrame implements Slot, PoolFrame {
+  remaining = -1;
+  replies: Uint8Array[] | null = null;
+  after: Uint8Array[] | null = null;
+  failed: ErrorInfo | null = null;
+  readonly bytes: Buffer;
+  /** Called once per durable effect of the frame (each message, each file chunk). */
+  readonly confirm: (err?: Error | null) => void;
+
+  constructor(
+    private readonly pipeline: FramePipeline,
+    readonly connection: DeviceLink,
+    readonly frame: Buffer,
+    readonly receivedAtMs: number,
+    readonly reassembled: boolean,
+  ) {
+    this.bytes = frame;
+    this.confirm = (err) => pipeline.confirmed(connection, this, err);
+  }
+
+  done(o: FrameOutcome): void {
+    this.pipeline.decoded(this, o);
+  }
+}
+
 export class FramePipeline {
   private readonly reassemblers = new WeakMap<DeviceLink, Reassembler>();
 
@@ -70,7 +100,7 @@ export class FramePipeline {
 
   enqueue(link: DeviceLink, frames: Buffer[], at: number, reassembled = false): void {
     for (const frame of frames) {
-      const slot: Slot = { remaining: -1, replies: null, after: null, failed: null, frame, receivedAtMs: at, reassembled };
+      const slot = new PendingFrame(this, link, frame, at, reassembled);
       link.slots.push(slot);
       link.backlog.push(slot);
     }
@@ -93,28 +123,22 @@ export class FramePipeline {
     for (const slot of items) bytes += slot.frame.length;
     link.attained = link.attained * Math.pow(0.5, (nowMs - link.attainedAtMs) / ATTAINED_HALF_LIFE_MS) + bytes;
     link.attainedAtMs = nowMs;
-    let left = items.length;
-    const frames: PoolFrame[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const slot = items[i]!;
-      frames[i] = {
-        bytes: slot.frame,
-        connection: link,
-        receivedAtMs: slot.receivedAtMs,
-        reassembled: slot.reassembled,
-        done: (o: FrameOutcome) => {
-          this.outcome(link, slot, o);
-          if (--left === 0) {
-            link.decoding = false;
-            if (link.backlog.length > 0 && !link.closed) this.submit(link);
-          }
-        },
-      };
-    }
-    this.deps.pool.submit(this.host.proto, this.host.id, this.host.options, frames, link.attained, link.part);
+    link.decodingLeft = items.length;
+    // the backlog only ever holds this pipeline's PendingFrames (enqueue)
+    this.deps.pool.submit(this.host.proto, this.host.id, this.host.options, items as PendingFrame[], link.attained, link.part);
   }
 
-  private outcome(link: DeviceLink, slot: Slot, o: FrameOutcome): void {
+  /** The pool's answer for one frame (frames of a link come back in order). */
+  decoded(slot: PendingFrame, o: FrameOutcome): void {
+    const link = slot.connection;
+    this.outcome(link, slot, o);
+    if (--link.decodingLeft === 0) {
+      link.decoding = false;
+      if (link.backlog.length > 0 && !link.closed) this.submit(link);
+    }
+  }
+
+  private outcome(link: DeviceLink, slot: PendingFrame, o: FrameOutcome): void {
     if (link.closed || slot.failed) return;
     const host = this.host;
     const nowMs = host.now();
@@ -144,12 +168,12 @@ export class FramePipeline {
     link.messages += o.payloads.length;
     host.stats.counters.messages += o.payloads.length;
     const sink = this.deps.sink;
-    for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, (err) => this.confirmed(link, slot, err), link.num, link.attained, fields);
+    for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, slot.confirm, link.num, link.attained, fields);
     if (slot.remaining === 0) this.flush(link);
   }
 
   /** One durable effect of the slot is done (or failed: the frame is not acknowledged). */
-  private confirmed(link: DeviceLink, slot: Slot, err?: Error | null): void {
+  confirmed(link: DeviceLink, slot: Slot, err?: Error | null): void {
     if (slot.failed || link.closed) return;
     if (err) {
       const code = err instanceof EdgeError ? err.code : 'EDGE_PUBLISH_FAILED';
@@ -162,7 +186,7 @@ export class FramePipeline {
     if (--slot.remaining === 0) this.flush(link);
   }
 
-  private applyEffects(link: DeviceLink, slot: Slot, effects: readonly DecodeEffect[], nowMs: number): void {
+  private applyEffects(link: DeviceLink, slot: PendingFrame, effects: readonly DecodeEffect[], nowMs: number): void {
     const counters = this.host.stats.counters;
     for (const e of effects) {
       switch (e.kind) {
@@ -178,7 +202,7 @@ export class FramePipeline {
           }
           slot.remaining++;
           counters.fileChunks++;
-          media.write(this.host.id, link.ident ?? '_unidentified', e.key, e.offset, e.bytes, e.final, (err) => this.confirmed(link, slot, err ? new EdgeError('EDGE_MEDIA_WRITE_FAILED', err.message) : null));
+          media.write(this.host.id, link.ident ?? '_unidentified', e.key, e.offset, e.bytes, e.final, (err) => slot.confirm(err ? new EdgeError('EDGE_MEDIA_WRITE_FAILED', err.message) : null));
           break;
         }
         case 'reassemble': {

@@ -18,9 +18,12 @@ import { withFields } from './envelope.js';
 export type Enricher = (channelId: string, ident: string) => string | null;
 
 const noop: PublishCallback = () => {};
+const TOPIC_CACHE_MAX = 200_000;
 
 export class MessageSink {
   private readonly enrichers: Enricher[] = [];
+  /** Message topic per channel and ident: built (and validated) once per device, not per message. */
+  private readonly topicCache = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly publisher: MessagePublisher,
@@ -41,7 +44,19 @@ export class MessageSink {
       const f = e(channelId, ident);
       if (f) p = withFields(p, f);
     }
-    this.publisher.publish(this.topics.message(channelId, ident), p, false, done, lane, priority);
+    this.publisher.publish(this.messageTopic(channelId, ident), p, false, done, lane, priority);
+  }
+
+  private messageTopic(channelId: string, ident: string): string {
+    let m = this.topicCache.get(channelId);
+    if (!m) this.topicCache.set(channelId, (m = new Map()));
+    let t = m.get(ident);
+    if (t === undefined) {
+      // bounded: devices come and go; rebuilding a topic is cheap, an unbounded map is not
+      if (m.size >= TOPIC_CACHE_MAX) m.clear();
+      m.set(ident, (t = this.topics.message(channelId, ident)));
+    }
+    return t;
   }
 
   state(topic: string, payload: string, done: PublishCallback = noop): void {

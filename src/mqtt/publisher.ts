@@ -39,6 +39,16 @@ export interface MessagePublisher extends EventEmitter {
   close(): Promise<void>;
 }
 
+/**
+ * MQTT.js calls its `debug` logger ~15 times per QoS 1 publish and PUBACK, arguments evaluated even
+ * when debug output is off (1.3 % of the main thread under e2e load, issue #15's profile). Unless
+ * DEBUG asks for mqttjs output, the client gets a no-op logger.
+ */
+const mqttDebugWanted = /mqttjs|^\*$/.test(process.env.DEBUG ?? '');
+const noLog = (): void => {};
+/** Publishes per write at most (~70 KB of 1 KB messages): batching without holding a long turn's first ones. */
+const CORK_MAX = 64;
+
 interface Queued {
   topic: string;
   payload: string | Buffer;
@@ -56,6 +66,15 @@ export class Publisher extends EventEmitter implements MessagePublisher {
   private readonly filters: string[] = [];
   /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
   onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null = null;
+  /** The socket corked by `send` until the end of this event-loop turn (null: not corked). */
+  private corked: Socket | null = null;
+  /** Publishes written into the corked socket so far. */
+  private corkedCount = 0;
+  private readonly uncork = (): void => {
+    const s = this.corked;
+    this.corked = null;
+    if (s && !s.destroyed) s.uncork();
+  };
 
   constructor(
     url: string,
@@ -64,7 +83,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     private readonly maxQueued: number,
   ) {
     super();
-    this.client = connect(url, options);
+    this.client = connect(url, mqttDebugWanted || options.log ? options : { ...options, log: noLog });
     this.client.on('connect', () => {
       // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
       const stream = this.client.stream as unknown as Socket;
@@ -152,6 +171,21 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     const before = this.inflight;
     const t0 = this.onRoundTrip && before < 8 ? performance.now() : -1;
     this.inflight++;
+    // One write per event-loop turn for every PUBLISH of that turn, instead of one per publish:
+    // mqtt-packet corks the socket per packet and uncorks on the next tick, and PUBACKs are handled
+    // one per tick, so each publish released by a PUBACK was its own writev (20 % of the main
+    // thread at 4 records per frame, bench/README.md). setImmediate runs after this turn's I/O.
+    // A long turn (an after-load storm) must not hold its first publishes until its end: the
+    // socket is uncorked every CORK_MAX publishes as well.
+    if (this.corked === null) {
+      const s = this.client.stream as unknown as Socket | undefined;
+      if (s && typeof s.cork === 'function' && !s.destroyed && this.client.connected) {
+        s.cork();
+        this.corked = s;
+        this.corkedCount = 0;
+        setImmediate(this.uncork);
+      }
+    } else if (++this.corkedCount >= CORK_MAX) this.uncork();
     this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.inflight--;
       if (t0 >= 0 && !err) this.onRoundTrip?.(performance.now() - t0, before);

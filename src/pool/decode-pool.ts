@@ -7,6 +7,7 @@ import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
 import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
 import { MinHeap } from './min-heap.js';
+import { unpackOutcomes, type PackedOutcomes } from './packed-outcomes.js';
 
 /**
  * Batches frames per event-loop tick into one worker task per channel and listener part, copies
@@ -205,7 +206,7 @@ export class DecodePool extends EventEmitter {
       deliver(decodeFrames(q.protocol, task, this.inlineContexts));
       return;
     }
-    this.piscina.run(task, { transferList: [buffer, meta.buffer as ArrayBuffer] }).then(deliver, (e: unknown) => {
+    this.piscina.run(task, { transferList: [buffer, meta.buffer as ArrayBuffer] }).then((p: PackedOutcomes) => deliver(unpackOutcomes(p)), (e: unknown) => {
       const reason = e instanceof Error ? e.message : String(e);
       deliver(batch.map(() => ({ idents: [], payloads: [], replies: [], error: { code: 'EDGE_DECODE_INTERNAL' as const, reason: `worker failed: ${reason}` } })));
     });

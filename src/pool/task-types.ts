@@ -7,7 +7,8 @@ import type { CommandReply, CommandRequest, DecodeEffect, DecodeWarning, Session
  * nothing per frame to structure-clone. A connection's context (peer, transport, session) is cached
  * in each worker under its version and sent only when a worker lacks that version (context-cache.ts):
  * results come back as ready-to-publish JSON strings, because cloning strings is far cheaper than
- * cloning message objects (see bench/pool).
+ * cloning message objects (see bench/pool), and a task's outcomes travel as columns
+ * (packed-outcomes.ts), not as one object per frame.
  */
 export const META_FIELDS = 6;
 /** Per frame in `DecodeTask.meta`: [offset, length, conn, receivedAtMs, contextVersion, flags]. */

@@ -7,13 +7,14 @@ import { getProtocol } from '../protocol/registry.js';
 import { toErrorInfo } from '../errors.js';
 import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
-import type { DecodeTask, EncodeOutcome, EncodeTask, FrameOutcome } from './task-types.js';
+import { packOutcomes, type PackedOutcomes } from './packed-outcomes.js';
+import type { DecodeTask, EncodeOutcome, EncodeTask } from './task-types.js';
 
 const contexts = new ContextCache();
 
-export default async function decodeTask(task: DecodeTask): Promise<FrameOutcome[]> {
+export default async function decodeTask(task: DecodeTask): Promise<PackedOutcomes> {
   const proto = await getProtocol(task.protocolId);
-  return decodeFrames(proto, task, contexts);
+  return packOutcomes(decodeFrames(proto, task, contexts));
 }
 
 export async function encodeTask(task: EncodeTask): Promise<EncodeOutcome> {
