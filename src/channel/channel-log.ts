@@ -3,6 +3,7 @@ import type { Topics } from '../mqtt/topics.js';
 import type { CloseCode } from '../net/close-codes.js';
 import { CLOSE_REASONS } from '../net/close-codes.js';
 import type { DeviceLink } from './device-link.js';
+import { channelIdValue } from '../message/naming.js';
 
 /**
  * Connection events and retained state on MQTT (flespi-style event codes: 100 accepted,
@@ -23,7 +24,7 @@ export class ChannelLog {
   }
 
   private base(link: DeviceLink, nowMs: number, event: number): Record<string, unknown> {
-    const o: Record<string, unknown> = { event_code: event, timestamp: nowMs / 1000, 'channel.id': this.channelId, conn: link.id, peer: link.peer, transport: link.transport };
+    const o: Record<string, unknown> = { event_code: event, timestamp: nowMs / 1000, 'channel.id': channelIdValue(this.channelId), conn: link.id, peer: link.peer, transport: link.transport };
     if (link.ident) o.ident = link.ident;
     return o;
   }
@@ -56,7 +57,7 @@ export class ChannelLog {
 
   /** A rejected connection that never became a link (guards, connection cap). */
   rejected(peer: string, transport: string, nowMs: number, code: CloseCode): void {
-    const o = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': this.channelId, peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };
+    const o = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': channelIdValue(this.channelId), peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };
     this.sink.log(this.topics.channelLog(this.channelId, 'connections/rejected'), JSON.stringify(o));
   }
 

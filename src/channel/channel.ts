@@ -18,6 +18,7 @@ import type { ListenerHost } from './listener-host.js';
 import { TcpListener } from './tcp-listener.js';
 import { UdpListener } from './udp-listener.js';
 import type { ChannelMetrics } from '../ops/channel-metrics.js';
+import { dotted } from '../message/naming.js';
 
 /**
  * One channel: one protocol (and its family's parts) on TCP and/or UDP ports. Composes the parts
@@ -328,7 +329,7 @@ export class Channel implements ListenerHost {
     }
     const notLogged = this.stats.errorsNotLogged.take();
     if (notLogged) this.events.channelEvent('errors_not_logged', { timestamp: this.now() / 1000, by_code: notLogged });
-    this.events.channelEvent('counters', { timestamp: this.now() / 1000, ...c, connections: this.connectionCount }, 'counters');
+    this.events.channelEvent('counters', { timestamp: this.now() / 1000, ...dotted(c), connections: this.connectionCount }, 'counters');
   }
 
   /** Graceful stop: no new connections, stop reading, finish in-flight frames (publish, then ACK), close. */

@@ -1,5 +1,6 @@
 import type { Message } from '../protocol/types.js';
 import { messageId } from './message-id.js';
+import { channelIdValue } from './naming.js';
 
 /**
  * The message envelope: what the server adds to every decoded message. Built in the decode worker
@@ -18,7 +19,7 @@ export class EnvelopeWriter {
     private readonly channelId: string,
     protocolId: string,
   ) {
-    this.channelJson = /^\d+$/.test(channelId) && channelId.length < 16 ? channelId : JSON.stringify(channelId);
+    this.channelJson = JSON.stringify(channelIdValue(channelId));
     this.protoJson = JSON.stringify(protocolId);
   }
 

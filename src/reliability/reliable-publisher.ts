@@ -1,6 +1,7 @@
 import type { IClientOptions } from 'mqtt';
 import { EdgeError } from '../errors.js';
 import { EventEmitter } from 'node:events';
+import { dotted } from '../message/naming.js';
 import type { MqttClient } from 'mqtt';
 import { Publisher, type MessagePublisher, type PublishCallback } from '../mqtt/publisher.js';
 import type { Topics } from '../mqtt/topics.js';
@@ -471,7 +472,8 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
     this.publishState(t.reliabilityState('breaker'), JSON.stringify(this.breakerState()), true, noop);
     const spool: Record<string, unknown> = { ...m, timestamp: this.now() / 1000 };
     for (const k of ['breaker', 'breaker_since', 'breaker_reason', 'breaker_opens']) delete spool[k];
-    this.publishState(t.reliabilityState('spool'), JSON.stringify(spool), true, noop);
+    // published names are dotted lower-case like every payload (spool_records → spool.records)
+    this.publishState(t.reliabilityState('spool'), JSON.stringify(dotted(spool)), true, noop);
   }
 
   // ---------- shutdown ----------
