@@ -29,6 +29,7 @@ import { IMEI, TS_BASE } from './lib/ruptela-frames.js';
 import { mqttReachable, startBenchServer, subscriberQos } from './lib/server.js';
 import { round, sleep } from './lib/stats.js';
 import { mdTable } from './lib/table.js';
+import { lineChart } from './lib/svg-chart.js';
 
 export interface AfterLoadOptions {
   quick: boolean;
@@ -66,6 +67,8 @@ export interface DrainPass {
   label: string;
   /** Spool keys of this pass ({} = the defaults). */
   spool: Record<string, unknown>;
+  /** Spooled records once a second (the spool-depth chart). */
+  series: number[];
   spool_peak_records: number;
   spool_peak_bytes: number;
   /** Longest wait of a record in the spool: peak of oldest_spooled_age_s (sampled every 100 ms). */
@@ -148,7 +151,20 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
       storm.connectMs.p50, storm.connectMs.p99, storm.connectMs.max, storm.firstAckMs.p99, storm.liveBeforeMs.p99, storm.liveDuringMs.p50, storm.liveDuringMs.p99, storm.liveDuringMs.max, storm.reconnects, data.peak_rss_mb, data.cpu.self_pct, data.cpu.others.broker?.pct,
     ]], 2),
   ].join('\n');
-  return { name, machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md };
+  const charts = passes.length > 0 ? [{ file: 'spool-drain.svg', svg: spoolChart(passes, o.brokerDownMs) }] : [];
+  return { name, machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md, charts };
+}
+
+/** Spool depth over time, one line per drain pass: how fast each empties once the broker is back. */
+function spoolChart(passes: DrainPass[], brokerDownMs: number): string {
+  const len = Math.max(...passes.map((p) => p.series.length));
+  return lineChart({
+    title: `Spool depth: broker cut from 2 s to ${round(2 + brokerDownMs / 1000, 1)} s, then the drain`,
+    xLabel: 'seconds since the storm began (minus 2 s of warm-up)',
+    yLabel: 'records in the spool',
+    xs: Array.from({ length: len }, (_, i) => i),
+    series: passes.map((p) => ({ name: p.label, ys: Array.from({ length: len }, (_, i) => p.series[i] ?? null) })),
+  });
 }
 
 const fmtS = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : round(ms / 1000, 1));
@@ -157,6 +173,7 @@ function toPass(label: string, spool: Record<string, unknown>, d: AfterLoadData 
   const x = d.extra!;
   return {
     label, spool,
+    series: x.series,
     spool_peak_records: d.spool_peak_records ?? 0,
     spool_peak_bytes: d.spool_peak_bytes ?? 0,
     oldest_wait_s: round(x.oldestWaitS, 1),
@@ -175,6 +192,8 @@ function toPass(label: string, spool: Record<string, unknown>, d: AfterLoadData 
 }
 
 interface PassExtra {
+  /** Spooled records once a second from the pass start (the broker is cut 2 s in). */
+  series: number[];
   oldestWaitS: number;
   emptyMs: number | null;
   drained: number;
@@ -208,6 +227,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
     // Outage: cut the broker when the storm starts (after the load's pre-storm phase), restore later.
     const PRE_STORM_MS = 2_000;
     let restoredAt = 0;
+    const spoolSeries: number[] = [];
     const spoolPeak = { records: 0, bytes: 0, oldestS: 0, windowMax: 0, windowSum: 0, inflightSum: 0, samples: 0, emptyAt: 0, drainedAtRestore: 0, drainedAtEmpty: 0 };
     const timers: NodeJS.Timeout[] = [];
     const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -222,8 +242,11 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
         spoolPeak.drainedAtRestore = rp?.counters.drained ?? 0;
       }, PRE_STORM_MS + o.brokerDownMs));
       if (rp) {
+        let tick = 0;
         const sample = setInterval(() => {
           const m = rp.metrics();
+          // one point a second for the spool-depth chart
+          if (tick++ % 10 === 0) spoolSeries.push(m.spool_records);
           spoolPeak.records = Math.max(spoolPeak.records, m.spool_records);
           spoolPeak.bytes = Math.max(spoolPeak.bytes, m.spool_bytes);
           spoolPeak.oldestS = Math.max(spoolPeak.oldestS, m.oldest_spooled_age_s);
@@ -273,6 +296,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
       const emptyMs = spoolPeak.emptyAt === 0 || restoredAt === 0 ? null : spoolPeak.emptyAt - restoredAt;
       const sampled = loop.count > 0;
       data.extra = {
+        series: spoolSeries,
         oldestWaitS: spoolPeak.oldestS, emptyMs, drained: spoolPeak.drainedAtEmpty - spoolPeak.drainedAtRestore, windowMax: spoolPeak.windowMax,
         windowMean: spoolPeak.samples ? Math.round(spoolPeak.windowSum / spoolPeak.samples) : null,
         inflightMean: spoolPeak.samples ? Math.round(spoolPeak.inflightSum / spoolPeak.samples) : null,

@@ -38,6 +38,7 @@ import { mqttReachable, mqttUrlFromEnv, startBenchServer, subscriberQos, type Be
 import { round, sleep, type LatencySummary } from './lib/stats.js';
 import { mdTable } from './lib/table.js';
 import { machineLine } from './lib/machine.js';
+import { lineChart } from './lib/svg-chart.js';
 
 export interface E2eOptions {
   quick: boolean;
@@ -368,7 +369,45 @@ export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchRepo
   return {
     name: 'e2e', machine, options: { ...opts }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets,
     markdown: e2eMarkdown(data, opts, machineLine(machine), brokerPid),
+    charts: e2eCharts(data),
   };
+}
+
+/** Throughput against the bare-publisher ceiling per variant, and ACK p99 of the half-rate passes. */
+function e2eCharts(d: E2eData): { file: string; svg: string }[] {
+  const out: { file: string; svg: string }[] = [];
+  if (d.ratios.length > 0) {
+    out.push({
+      file: 'e2e-throughput.svg',
+      svg: lineChart({
+        title: 'End to end: channel records/s vs the bare MQTT.js ceiling',
+        xLabel: 'pass (broker, records, records per frame)',
+        yLabel: 'records (messages) per second',
+        xs: d.ratios.map((r) => r.label.replace(/^mosquitto TCP /, '')),
+        series: [
+          { name: 'channel', ys: d.ratios.map((r) => r.channel_records_per_s) },
+          { name: 'ceiling', ys: d.ratios.map((r) => r.ceiling_msgs_per_s) },
+        ],
+      }),
+    });
+  }
+  const half = d.passes.filter((p) => p.offered_fps !== null);
+  if (half.length > 0) {
+    out.push({
+      file: 'e2e-ack-p99.svg',
+      svg: lineChart({
+        title: 'ACK latency at half of the maximum rate (target: p99 ≤ 20 ms)',
+        xLabel: 'pass',
+        yLabel: 'ms',
+        xs: half.map((p) => `${p.broker} ${p.records} R=${p.records_per_frame}`),
+        series: [
+          { name: 'p50', ys: half.map((p) => p.ack_latency_ms.p50) },
+          { name: 'p99', ys: half.map((p) => p.ack_latency_ms.p99) },
+        ],
+      }),
+    });
+  }
+  return out;
 }
 
 function e2eTargets(d: E2eData, mosquitto: boolean): TargetCheck[] {

@@ -80,21 +80,21 @@ test('registration issues the terminal auth code; authentication with it is vali
   assert.equal(bad.replies.length, 1, 'still acknowledged: a code from another platform must not lock the device out');
 });
 
-test('terminal general response 0x0001 closes the command by message id; no reply to it', () => {
+test('terminal general response 0x0001 closes the command by message id and serial; no reply to it', () => {
   const r = jt808.decode(device(0x0001, 9, '0007830000'), ctx());
-  assert.deepEqual(r.commandReplies, [{ replyKey: 'jt808:8300', executed: true, response: 0 }]);
+  assert.deepEqual(r.commandReplies, [{ replyKey: 'jt808:8300#7', executed: true, response: 0 }]);
   assert.deepEqual(r.replies, []);
   const fail = jt808.decode(device(0x0001, 9, '0007910101'), ctx());
-  assert.deepEqual(fail.commandReplies, [{ replyKey: 'jt808:9101', executed: false, response: 1 }]);
+  assert.deepEqual(fail.commandReplies, [{ replyKey: 'jt808:9101#7', executed: false, response: 1 }]);
 });
 
 test('0x0805 and 0x1205 answer take_photo and video_timeline', () => {
   const photo = jt808.decode(device(0x0805, 3, '0007' + '00' + '0002' + '00000011' + '00000012'), ctx());
-  assert.deepEqual(photo.commandReplies, [{ replyKey: 'jt808:8801', executed: true, response: '17,18' }]);
+  assert.deepEqual(photo.commandReplies, [{ replyKey: 'jt808:8801#7', executed: true, response: '17,18' }]);
   // one recording: channel 1, 2026-09-01 08:00:00 → 08:05:00 device time (GMT+8), alarm 0, video, main stream, main storage, 1 MB
   const rec = '01' + '260901080000' + '260901080500' + '0000000000000000' + '02' + '01' + '01' + '00100000';
   const list = jt808.decode(device(0x1205, 4, '0007' + '00000001' + rec), ctx());
-  assert.equal(list.commandReplies![0]!.replyKey, 'jt808:9205');
+  assert.equal(list.commandReplies![0]!.replyKey, 'jt808:9205#7', 'the reply key names the serial of the command it answers');
   assert.deepEqual(JSON.parse(list.commandReplies![0]!.response as string), [{ channel: 1, start: 1788220800, end: 1788221100, alarm: '0000000000000000', av_type: 2, stream: 1, storage: 1, size: 1048576 }]);
 });
 

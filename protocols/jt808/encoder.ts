@@ -231,7 +231,9 @@ export function encode(command: CommandRequest, session: Readonly<SessionState>)
   const phone = phoneFromIdent(ident, version);
   if (!phone) invalid(`the terminal's ident ${JSON.stringify(ident)} is not known or does not fit a ${version} header (the device must have sent a frame first)`);
   const serial = typeof session.platformSerial === 'number' ? session.platformSerial & 0xffff : 0;
-  return { bytes: buildFrame(MSG_OF[spec.name]!, phone, serial, body(spec.name, props), version), replyKey: spec.replyKey };
+  // The device's answer (0x0001, 0x0104, 0x0805, 0x1205) names this serial: the reply key carries it,
+  // so the command queue correlates by serial, not by arrival order.
+  return { bytes: buildFrame(MSG_OF[spec.name]!, phone, serial, body(spec.name, props), version), replyKey: spec.replyKey === null ? null : `${spec.replyKey}#${serial}` };
 }
 
 /** Inverse of encode: a server frame back to the command (optional properties written out explicitly). */

@@ -18,15 +18,16 @@ import { toHex } from '../../src/codec/hex.js';
 import type { CommandReply } from '../../src/protocol/types.js';
 import { bcdTimeAt } from './bcd-time.js';
 
-export function replyKeyOf(msgId: number): string {
-  return `jt808:${msgId.toString(16).padStart(4, '0')}`;
+/** `jt808:<command id>#<serial of the command>`: what the encoder returned for that command. */
+export function replyKeyOf(msgId: number, serial: number): string {
+  return `jt808:${msgId.toString(16).padStart(4, '0')}#${serial}`;
 }
 
 export function generalResponse(r: ByteReader): CommandReply {
-  r.u16('reply serial');
+  const serial = r.u16('reply serial');
   const id = r.u16('reply message id');
   const result = r.u8('result');
-  return { replyKey: replyKeyOf(id), executed: result === 0, response: result };
+  return { replyKey: replyKeyOf(id, serial), executed: result === 0, response: result };
 }
 
 /** Parameter list as `id=value` pairs (id: 4 or 8 hex digits, value: hex), the same text set_parameters takes. */
@@ -42,18 +43,18 @@ export function parameterList(r: ByteReader, count: number): string {
 }
 
 export function parameterAnswer(r: ByteReader): CommandReply {
-  r.u16('reply serial');
+  const serial = r.u16('reply serial');
   const count = r.u8('parameter count');
-  return { replyKey: 'jt808:8104', executed: true, response: parameterList(r, count) };
+  return { replyKey: replyKeyOf(0x8104, serial), executed: true, response: parameterList(r, count) };
 }
 
 export function photoAnswer(r: ByteReader): CommandReply {
-  r.u16('reply serial');
+  const serial = r.u16('reply serial');
   const result = r.u8('result');
   const count = r.u16('media id count');
   const ids: number[] = [];
   for (let i = 0; i < count; i++) ids.push(r.u32('media id'));
-  return { replyKey: 'jt808:8801', executed: result === 0, response: ids.join(',') };
+  return { replyKey: replyKeyOf(0x8801, serial), executed: result === 0, response: ids.join(',') };
 }
 
 const recording = new bp.Parser()
@@ -67,7 +68,7 @@ const recording = new bp.Parser()
 
 /** The list as a JSON array string: [{channel,start,end,alarm,av_type,stream,storage,size}] (times Unix s, null if zero). */
 export function recordingList(r: ByteReader, f: Uint8Array, tzOffsetMin: number): CommandReply {
-  r.u16('reply serial');
+  const serial = r.u16('reply serial');
   const count = r.u32('recording count');
   const items: unknown[] = [];
   for (let i = 0; i < count; i++) {
@@ -85,5 +86,5 @@ export function recordingList(r: ByteReader, f: Uint8Array, tzOffsetMin: number)
       size: x.size,
     });
   }
-  return { replyKey: 'jt808:9205', executed: true, response: JSON.stringify(items) };
+  return { replyKey: replyKeyOf(0x9205, serial), executed: true, response: JSON.stringify(items) };
 }

@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { encodeRecord, parseRecords } from '../reliability/record-format.js';
 import type { CommandStore, StoredCommand } from './command-store.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 const LOG = 'commands.log';
 const COMPACT_MIN_BYTES = 256 * 1024;
@@ -243,16 +244,8 @@ export class FileCommandStore implements CommandStore {
     }
     const pid = Number(readFileSync(this.lockPath, 'utf8'));
     if (pid === process.pid) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is already open in this process`);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is in use by process ${pid}`);
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is in use by process ${pid}`);
     writeFileSync(this.lockPath, String(process.pid)); // a stale lock left by a crashed process: take it over
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EdgeError } from '../errors.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 /**
  * The spool directory lock: `dir/lock`, created exclusively (O_EXCL), holding who owns it, and kept
@@ -235,11 +236,3 @@ function locked(dir: string, who: string): EdgeError {
   return new EdgeError('EDGE_SPOOL_LOCKED', `the spool ${dir} is locked by ${who}`);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
