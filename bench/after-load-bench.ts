@@ -162,8 +162,8 @@ function spoolChart(passes: DrainPass[], brokerDownMs: number): string {
     title: `Spool depth: broker cut from 2 s to ${round(2 + brokerDownMs / 1000, 1)} s, then the drain`,
     xLabel: 'seconds since the storm began (minus 2 s of warm-up)',
     yLabel: 'records in the spool',
-    xs: Array.from({ length: len }, (_, i) => i),
-    series: passes.map((p) => ({ name: p.label, ys: Array.from({ length: len }, (_, i) => p.series[i] ?? null) })),
+    xs: Array.from({ length: len }, (_, i) => (i % 5 === 0 ? i : '')),
+    series: passes.map((p) => ({ name: p.label.startsWith('adaptive') ? 'adaptive' : 'fixed 5,000/s', ys: Array.from({ length: len }, (_, i) => p.series[i] ?? null) })),
   });
 }
 
@@ -258,6 +258,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
           }
           if (restoredAt > 0 && spoolPeak.emptyAt === 0 && m.spool_records === 0 && rp.spool.isEmpty) {
             spoolPeak.emptyAt = Date.now();
+            spoolSeries.push(0); // the chart's line reaches empty even between two one-second points
             spoolPeak.drainedAtEmpty = m.drained;
             loop.disable();
           }

@@ -1,6 +1,6 @@
 /**
  * Ruptela wire constants: command ids, fixed server frames and frame limits.
- * Spec: /work/shared/reference/ruptela.md (cited as "ref §n"); every id below is in the ref §4 catalogue.
+ * Spec: the Ruptela device protocol document v1.113 (2022), as publicly reconstructed in ErnestasD/gps_tracker docs/protocols/ruptela.md (cited as "ref §n"); every id below is in the ref §4 catalogue.
  */
 
 /** Device → server command ids (ref §4). 5 and 6 are smart-card commands on the device side (not Traccar's 105/106). */

@@ -1,5 +1,5 @@
 /**
- * Ruptela FM-x3/x4/x5 binary protocol (reference: /work/shared/reference/ruptela.md).
+ * Ruptela FM-x3/x4/x5 binary protocol (spec: the Ruptela device protocol document v1.113 (2022), as publicly reconstructed in ErnestasD/gps_tracker docs/protocols/ruptela.md; see README.md here).
  * TCP is what devices use in practice; over UDP a datagram carries exactly one frame, so the
  * same decode applies (the framer is skipped). See README.md for the support matrix.
  */
