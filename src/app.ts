@@ -44,7 +44,7 @@ export interface App {
   readiness(): Readiness;
   stop(): Promise<void>;
   /**
-   * Applies the live keys of a new config (log level, per-channel IP lists and UDP limits) and
+   * Applies the live keys of a new config (log level, per-channel IP lists, UDP limits, capture) and
    * returns them, with the changed keys that need a restart (logged in one warning, not applied).
    */
   reload(next: EdgeConfig): ReloadPlan;
@@ -216,8 +216,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 }
 
 /**
- * Reload: keys marked live in the schema are applied (log level; per channel, the IP lists and
- * UDP limits, matched by channel id); every other changed key is listed by name in one warning
+ * Reload: keys marked live in the schema are applied (log level; per channel, the IP lists,
+ * UDP limits and traffic capture, matched by channel id); every other changed key is listed by name in one warning
  * and left as it runs. `running` (app.config) is updated with exactly what was applied, so the
  * next reload compares against what really runs and keeps listing what still needs a restart.
  */

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   EDGE_SPOOL_FULL: 'The spool reached spool.max_bytes; frames are not acknowledged and device sockets pause until the broker drains it.',
   EDGE_SPOOL_CORRUPT: 'Spool recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were cut off or skipped.',
   EDGE_SPOOL_LOCKED: 'Another live process holds the spool directory lock; this process runs without a spool.',
+  EDGE_CAPTURE_WRITE_FAILED: 'Traffic capture rows could not be written (disk full, read-only, not a directory); they are counted and lost, device traffic goes on.',
   EDGE_CLI_USAGE: 'The command line is malformed.',
 } as const;
 

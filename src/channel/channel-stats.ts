@@ -22,6 +22,10 @@ export class ChannelStats {
     serverFrames: 0,
     fileChunks: 0,
     reassemblyDrops: 0,
+    /** Traffic capture (config capture): rows written, rows lost (write failures, bounds), failed writes. */
+    captureRows: 0,
+    captureDroppedRows: 0,
+    captureWriteErrors: 0,
   };
   /** Decoder warnings by code. */
   readonly warnings = new Tally();

@@ -17,6 +17,7 @@ import { IdentTable } from './ident-table.js';
 import type { ListenerHost } from './listener-host.js';
 import { TcpListener } from './tcp-listener.js';
 import { UdpListener } from './udp-listener.js';
+import { TrafficCapture } from './traffic-capture.js';
 import type { ChannelMetrics } from '../ops/channel-metrics.js';
 import { dotted } from '../message/naming.js';
 
@@ -70,6 +71,8 @@ export class Channel implements ListenerHost {
   private readonly hooks: ChannelHooks;
   private readonly pausedReasons = new Set<string>();
   private statsTimer: NodeJS.Timeout | null = null;
+  /** Raw traffic capture (config capture.enabled); links get a tap from it when they open. */
+  private capture: TrafficCapture | null = null;
   private tcpOpen = 0;
   stopping = false;
   readonly now: () => number;
@@ -90,6 +93,7 @@ export class Channel implements ListenerHost {
     this.acked = metrics ? (at) => metrics.acked(this.id, this.now() - at) : undefined;
     this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, hooks: this.hooks });
     this.deadlines = new Deadlines(this);
+    this.capture = this.newCapture(cfg.capture);
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
     if (cfg.udp_port !== null && !proto.transports.includes('udp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no UDP transport`);
     for (const id of Object.keys(cfg.parts ?? {})) {
@@ -157,6 +161,7 @@ export class Channel implements ListenerHost {
 
   opened(link: DeviceLink): void {
     this.links.add(link);
+    if (this.capture) link.tap = this.capture.tap(link);
     if (link.transport === 'tcp') {
       this.tcpOpen++;
       this.events.accepted(link, link.openedAtMs);
@@ -288,10 +293,12 @@ export class Channel implements ListenerHost {
 
   /**
    * Config reload: new IP lists and UDP limits take effect at once; open TCP connections whose
-   * address is no longer allowed are closed (16 whitelist, 20 blacklist). Other keys need a restart.
+   * address is no longer allowed are closed (16 whitelist, 20 blacklist). A changed capture applies
+   * to open connections too. Other keys need a restart.
    */
   updateConfig(cfg: ChannelConfig): void {
     this.guards.update(cfg);
+    this.updateCapture(cfg.capture);
     const { ip_whitelist, ip_blacklist, max_udp_packets_per_minute, max_udp_packets_per_minute_per_ip } = cfg;
     Object.assign(this.cfg, { ip_whitelist, ip_blacklist, max_udp_packets_per_minute, max_udp_packets_per_minute_per_ip });
     for (const link of [...this.links]) {
@@ -302,6 +309,27 @@ export class Channel implements ListenerHost {
         this.close(link, IP_FILTER_CLOSE_CODES[v], `address ${link.address} is no longer allowed`);
       }
     }
+  }
+
+  private newCapture(c: ChannelConfig['capture'], after?: Promise<void>): TrafficCapture | null {
+    if (!c.enabled) return null;
+    const counters = this.stats.counters;
+    return new TrafficCapture(c, { channelId: this.id, now: this.now, log: this.log, counters, ...(after ? { after } : {}) });
+  }
+
+  /**
+   * Capture turned on, off or changed by a reload: the old one writes its last rows first (the new
+   * one waits for it, as both may append to the same file), and every open link gets the new tap,
+   * so support can start a capture on a live problem without a restart (which would drop the
+   * connections). A TCP stream joined mid-way may start inside a frame: decode reports those bytes.
+   */
+  private updateCapture(c: ChannelConfig['capture']): void {
+    const old = this.capture;
+    this.cfg.capture = c;
+    if (JSON.stringify(old?.cfg ?? { enabled: false }) === JSON.stringify(c.enabled ? c : { enabled: false })) return;
+    const closing = old?.close();
+    this.capture = this.newCapture(c, closing);
+    for (const l of this.links) l.tap = this.capture ? this.capture.tap(l) : null;
   }
 
   private async publishStats(): Promise<void> {
@@ -351,6 +379,7 @@ export class Channel implements ListenerHost {
     await this.publishStats();
     await Promise.all(this.udp.map((l) => l.stop()));
     await this.guards.close();
+    await this.capture?.close();
     await serversClosed;
     this.events.flushCount(0);
   }

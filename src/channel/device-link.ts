@@ -4,6 +4,7 @@ import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { Logger } from '../util/log.js';
 import type { PoolConnection } from '../pool/decode-pool.js';
 import type { ConnContext } from '../pool/task-types.js';
+import type { LinkTap } from './traffic-capture.js';
 
 /**
  * One device's ordered frame pipeline and its outbound side: a TCP connection or a UDP peer (ip:port).
@@ -86,6 +87,8 @@ export class DeviceLink implements PoolConnection {
   lastSeenMs = 0;
   /** Server frames waiting for the current reply sequence to end. */
   private pendingSends: Uint8Array[] = [];
+  /** Traffic capture of this link (config capture): null when not captured, the common case. */
+  tap: LinkTap | null = null;
   /** What to do when queued outbound bytes pass the cap (the channel's policy: pause, then close). */
   onOverCap: ((link: DeviceLink) => void) | null = null;
 
@@ -123,6 +126,7 @@ export class DeviceLink implements PoolConnection {
   write(bytes: Uint8Array): void {
     if (this.closed) return;
     this.io.write(bytes);
+    this.tap?.outbound(bytes);
     this.bytesOut += bytes.length;
     if (this.io.pendingBytes() > this.outboundCap) this.onOverCap?.(this);
   }

@@ -94,6 +94,8 @@ export class TcpListener {
     socket.on('data', (chunk: Buffer) => {
       if (link.closing || link.closed) return;
       link.bytesIn += chunk.length;
+      // the chunk as read, before framing: a capture holds what a framing bug saw
+      link.tap?.inbound(chunk);
       const at = host.now();
       const frames: Buffer[] = [];
       try {

@@ -91,6 +91,7 @@ export class UdpListener {
     }
     link.bytesIn += msg.length;
     link.lastSeenMs = at;
+    link.tap?.inbound(msg);
     const invalid = checkDatagram(this.part, msg, this.maxFrameBytes);
     if (invalid) {
       host.errorEvent(link, at, invalid, msg);

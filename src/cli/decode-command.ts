@@ -16,7 +16,8 @@ Decodes frames offline, exactly as a channel would, and prints JSON lines:
 Input (one of):
   HEX              one or more concatenated frames as a hex string
   --file FILE      a file of hex lines (each line may hold several frames; # comments and
-                   blank lines are ignored; TSV fixture files use their first hex column)
+                   blank lines are ignored; TSV files use their "hex" column, skip server->device
+                   rows, and a traffic capture's rows are joined per connection)
   -                the same, from standard input
 
 Options:
@@ -71,22 +72,24 @@ export function decodeLines(proto: ProtocolModule, lines: HexLine[], transport: 
   let frames = 0;
   let invalid = 0;
   let messages = 0;
-  let session: SessionState = {};
+  // one device session per capture stream (a capture interleaves connections); one for plain input
+  const sessions = new Map<string, SessionState>();
   const bad = (frame: number, line: number, info: ErrorInfo) => {
     invalid++;
     const o: Record<string, unknown> = { frame, line, error: info.code, reason: info.reason };
     if (info.offset !== undefined) o.offset = info.offset;
     output.push(o);
   };
-  for (const { line, bytes: frame, invalid: framing } of cutFrames(proto, lines, transport, (line, n) => output.push({ line, skipped: n }))) {
+  for (const { line, bytes: frame, invalid: framing, stream = '' } of cutFrames(proto, lines, transport, (line, n) => output.push({ line, skipped: n }))) {
     const n = ++frames;
     if (framing) {
       bad(n, line, framing);
       continue;
     }
     try {
+      const session = sessions.get(stream) ?? {};
       const r = proto.decode(frame, { transport, session, receivedAtMs, options: proto.defaultOptions });
-      if (r.session) session = mergeSession(session, r.session);
+      if (r.session) sessions.set(stream, mergeSession(session, r.session));
       for (const m of r.messages) {
         output.push({ ...m, 'server.timestamp': receivedAtMs / 1000, 'protocol.id': proto.id });
         messages++;

@@ -4,29 +4,51 @@ import { EdgeError } from '../errors.js';
 
 /**
  * Reads frames given as hex: one hex string per line (a line may hold several concatenated
- * frames). Blank lines and lines starting with # are ignored. Lines with tabs (fixture TSV files)
- * contribute their first all-hex field, so `--file protocols/x/fixtures/y.tsv` works as is;
- * rows marked `server->device` are skipped.
+ * frames). Blank lines and lines starting with # are ignored. Lines with tabs are TSV rows:
+ *   - a header row naming a `hex` column (fixture files, traffic captures) makes the rows below it
+ *     take that column; without one, a row contributes its first all-hex field, so
+ *     `--file protocols/x/fixtures/y.tsv` works as is;
+ *   - rows marked `server->device` are skipped (frames the server sent are not device input);
+ *   - with a `conn` column (traffic captures, src/channel/traffic-capture.ts) the rows of one
+ *     connection form one stream (`stream`): a frame cut across two socket reads is joined again.
+ *     Each header row starts new streams (connection ids restart with the server).
  */
 export interface HexLine {
   line: number;
   bytes: Uint8Array;
+  /** Rows with the same stream are one TCP byte stream (a capture's connection); absent: the line stands alone. */
+  stream?: string;
 }
+
+const HEX_FIELD = /^[0-9a-fA-F]{8,}$/;
 
 /** `source` names the input in errors (a file name, "the HEX argument", "standard input"). */
 export function parseHexLines(text: string, source = 'the input'): HexLine[] {
   const out: HexLine[] = [];
   const lines = text.split(/\r?\n/);
+  let hexCol = -1;
+  let connCol = -1;
+  let headers = 0;
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     let hex = line;
+    let stream: string | undefined;
     if (line.includes('\t')) {
+      const fields = line.split('\t');
+      if (fields.includes('hex') && !fields.some((f) => HEX_FIELD.test(f))) {
+        hexCol = fields.indexOf('hex');
+        connCol = fields.indexOf('conn');
+        headers++;
+        return;
+      }
       // fixture rows of frames the server sends (vendor TSV "direction" column) are not device input
-      if (line.split('\t').some((f) => f.startsWith('server->device'))) return;
-      const field = line.split('\t').find((f) => /^[0-9a-fA-F]{8,}$/.test(f) && f.length % 2 === 0);
-      if (!field) return; // header or a row without bytes
+      if (fields.some((f) => f.startsWith('server->device'))) return;
+      const field = hexCol >= 0 ? fields[hexCol] : fields.find((f) => HEX_FIELD.test(f) && f.length % 2 === 0);
+      if (!field) return; // a row without bytes
       hex = field;
+      const conn = connCol >= 0 ? fields[connCol] : undefined;
+      if (conn) stream = `${headers}/${conn}`;
     }
     let bytes: Uint8Array;
     try {
@@ -35,7 +57,7 @@ export function parseHexLines(text: string, source = 'the input'): HexLine[] {
       // bad input from the user is a usage error (one line, exit 2), not a crash
       throw new EdgeError('EDGE_CLI_USAGE', `${source}${lines.length > 1 ? ` line ${i + 1}` : ''}: ${(e as Error).message}`);
     }
-    out.push({ line: i + 1, bytes });
+    out.push(stream === undefined ? { line: i + 1, bytes } : { line: i + 1, bytes, stream });
   });
   return out;
 }

@@ -14,7 +14,7 @@ Options:
   --help            this text
 
 Signals: SIGINT/SIGTERM stop accepting, finish in-flight frames (publish, then ACK), exit 0.
-         SIGHUP (or saving the config file) reloads: log_level, IP lists and UDP limits apply
-         without a restart; other changed keys are listed in one warning as needing one;
+         SIGHUP (or saving the config file) reloads: log_level, IP lists, UDP limits and capture
+         apply without a restart; other changed keys are listed in one warning as needing one;
          open connections from addresses no longer allowed are closed.
 Exit status 2: invalid configuration or a port that cannot be bound.`;

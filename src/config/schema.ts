@@ -133,6 +133,15 @@ export const ChannelSchema = obj(
     ip_blacklist: Type.Array(Type.String(), { default: [], description: 'wins over the whitelist', 'x-live': true }),
     max_udp_packets_per_minute: int(0, 1_000_000_000, 0, 'channel-wide, 0 = unlimited', { 'x-live': true }),
     max_udp_packets_per_minute_per_ip: int(0, 1_000_000_000, 0, 'per source IP, 0 = unlimited', { 'x-live': true }),
+    capture: obj(
+      {
+        enabled: Type.Boolean({ default: false, description: 'write raw device traffic to {dir}/channel-{id}.tsv (see "Traffic capture")' }),
+        idents: Type.Array(Type.String(), { default: [], description: 'capture only these devices (quote IMEIs); empty = every connection' }),
+        dir: Type.String({ minLength: 1, default: './data/capture', description: 'capture directory, relative to the working directory', 'x-expected': 'a directory path' }),
+        max_bytes: int(1024 * 1024, Number.MAX_SAFE_INTEGER, 16 * 1024 * 1024, 'the file and its one rotated .1 file together stay within this'),
+      },
+      { default: {}, description: 'raw traffic capture for support, decode/replay-ready TSV', 'x-live': true },
+    ),
   },
   { description: 'one protocol per channel; needs tcp_port and/or udp_port' },
 );
