@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { MessageValue } from '../protocol/types.js';
+import { channelIdValue } from '../message/naming.js';
 
 export type CommandStatus = 'queued' | 'sent' | 'processed' | 'expired' | 'canceled' | 'rejected';
 
@@ -40,7 +41,7 @@ export function eventPayload(status: CommandStatus, f: EventFields, meta: string
   o.id = f.id;
   o.name = f.name;
   o.properties = f.properties ?? null;
-  o['channel.id'] = f.channelId;
+  o['channel.id'] = channelIdValue(f.channelId);
   o.ident = f.ident;
   o.timestamp = f.timestampMs / 1000;
   if (f.attempt !== undefined) o.attempt = f.attempt;
