@@ -132,6 +132,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   const commandStore = new FileCommandStore({
     dir: config.commands.dir,
     fsync: config.commands.fsync,
+    instanceId: config.instance_id,
     onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
   });
   commands = new CommandService({ device: channelDevicePort(channels), mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });

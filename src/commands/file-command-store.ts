@@ -15,15 +15,15 @@
  * Compaction: when the file is over COMPACT_MIN_BYTES and more than COMPACT_RATIO times the size of
  * the live commands, the live set is written to `commands.log.tmp`, synced and renamed over the log
  * (then the directory is synced), so a crash leaves either the old or the new file, never a mix.
- * A lock file (pid) keeps two processes from appending to one log.
+ * A directory lock (src/util/dir-lock.ts, the spool's too) keeps two processes from appending to one log.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { encodeRecord, parseRecords } from '../reliability/record-format.js';
 import type { CommandStore, StoredCommand } from './command-store.js';
-import { pidAlive } from '../util/pid-alive.js';
+import { DirLock } from '../util/dir-lock.js';
 
 const LOG = 'commands.log';
 const COMPACT_MIN_BYTES = 256 * 1024;
@@ -32,6 +32,8 @@ const COMPACT_RATIO = 4;
 export interface FileCommandStoreOptions {
   dir: string;
   fsync: boolean;
+  /** Owner written into the directory lock (config instance_id; default "edge-channel"). */
+  instanceId?: string;
   /** Damage found (and dropped) when the log was read: file byte ranges [from, to). */
   onCorrupt?: (info: { code: 'EDGE_COMMAND_STORE_CORRUPT'; reason: string; ranges: [number, number][] }) => void;
   now?: () => number;
@@ -52,13 +54,12 @@ export class FileCommandStore implements CommandStore {
   private queue: Pending[] = [];
   private writing: Promise<void> | null = null;
   private closed = false;
-  private lockPath: string;
+  private dirLock: DirLock | null = null;
   private readonly now: () => number;
 
   constructor(private readonly opts: FileCommandStoreOptions) {
     this.dir = resolve(opts.dir);
     this.path = join(this.dir, LOG);
-    this.lockPath = join(this.dir, 'lock');
     this.now = opts.now ?? Date.now;
   }
 
@@ -74,7 +75,8 @@ export class FileCommandStore implements CommandStore {
     } catch (e) {
       throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot create the command store directory ${this.dir}: ${(e as Error).message}`);
     }
-    this.lock();
+    // the same lock as the spool's: one process per directory, safe with containers' pid 1 (dir-lock.ts)
+    this.dirLock = await DirLock.acquire(this.dir, { instanceId: this.opts.instanceId ?? 'edge-channel', what: 'command store', code: 'EDGE_COMMAND_STORE_FAILED' });
     try {
       unlinkSync(this.path + '.tmp'); // a compaction that crashed before its rename: the log is intact
     } catch {
@@ -124,11 +126,8 @@ export class FileCommandStore implements CommandStore {
     while (this.writing) await this.writing;
     await this.fh?.close();
     this.fh = null;
-    try {
-      unlinkSync(this.lockPath);
-    } catch {
-      // already gone
-    }
+    this.dirLock?.release();
+    this.dirLock = null;
   }
 
   /** Rewrites the log with the live commands only (also runs by itself when the log outgrows them). */
@@ -232,20 +231,5 @@ export class FileCommandStore implements CommandStore {
     this.fileBytes = buf.length;
   }
 
-  /** One process per store directory: a live pid in `lock` is an error, a dead one is taken over. */
-  private lock(): void {
-    try {
-      const fd = openSync(this.lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot lock ${this.dir}: ${(e as Error).message}`);
-    }
-    const pid = Number(readFileSync(this.lockPath, 'utf8'));
-    if (pid === process.pid) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is already open in this process`);
-    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `${this.dir} is in use by process ${pid}`);
-    writeFileSync(this.lockPath, String(process.pid)); // a stale lock left by a crashed process: take it over
-  }
 }
 

@@ -1,19 +1,19 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, renameSync, writeFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { FailureLog } from './failure-log.js';
 import { encodeRecord, parseRecords } from './record-format.js';
-import { SpoolLock } from './spool-lock.js';
+import { DirLock } from '../util/dir-lock.js';
 
 /**
  * The durable local spool: an append-only log of segment files with group commit.
  *
  *   dir/seg-0000000000000001.log   records (record-format.ts), appended at the tail segment
  *   dir/cursor                     {"seg":n,"off":o}: everything before it is confirmed by the broker
- *   dir/lock                       the owner and its heartbeat (spool-lock.ts)
+ *   dir/lock                       the owner and its heartbeat (src/util/dir-lock.ts)
  *
  * Writing: appends queue in memory; one batch at a time is written with a single positional
  * writev and made durable with fdatasync, then every callback of the batch fires (group commit:
@@ -91,9 +91,6 @@ const CURSOR_EVERY_MS = 200;
 const LOG_INTERVAL_MS = 60_000;
 /** What retryDisk writes and syncs: about one record, so a full disk shows as ENOSPC. */
 const PROBE_BYTES = Buffer.alloc(4096);
-/** Directories locked by this process (two spools on one directory would corrupt it). */
-const lockedHere = new Set<string>();
-
 const segName = (seq: number) => `seg-${String(seq).padStart(16, '0')}.log`;
 
 export class Spool extends EventEmitter {
@@ -116,8 +113,7 @@ export class Spool extends EventEmitter {
   private probing = false;
   private readonly writeFailures: FailureLog;
   private readonly readFailures: FailureLog;
-  private dirLock: SpoolLock | null = null;
-  private lockKey: string | null = null;
+  private dirLock: DirLock | null = null;
   /** Last disk error (null once a write or a disk probe succeeds again). */
   error: EdgeError | null = null;
   // confirmed prefix (cursor) and read position
@@ -523,16 +519,7 @@ export class Spool extends EventEmitter {
   }
 
   private async lock(): Promise<void> {
-    const key = realpathSync(this.dir);
-    if (lockedHere.has(key)) throw new EdgeError('EDGE_SPOOL_LOCKED', `the spool ${this.dir} is already open in this process`);
-    lockedHere.add(key);
-    this.lockKey = key;
-    try {
-      this.dirLock = await SpoolLock.acquire(this.dir, { instanceId: this.opts.instanceId ?? 'edge-channel', onLost: (holder) => this.opts.log?.error({ code: 'EDGE_SPOOL_LOCKED', holder }, 'EDGE_SPOOL_LOCKED: another process took over the spool lock (this process stalled past the heartbeat)') });
-    } catch (e) {
-      this.unlock();
-      throw e;
-    }
+    this.dirLock = await DirLock.acquire(this.dir, { instanceId: this.opts.instanceId ?? 'edge-channel', onLost: (holder) => this.opts.log?.error({ code: 'EDGE_SPOOL_LOCKED', holder }, 'EDGE_SPOOL_LOCKED: another process took over the spool lock (this process stalled past the heartbeat)') });
   }
 
   // ---------- reading (drain) ----------
@@ -749,7 +736,5 @@ export class Spool extends EventEmitter {
   private unlock(): void {
     this.dirLock?.release();
     this.dirLock = null;
-    if (this.lockKey) lockedHere.delete(this.lockKey);
-    this.lockKey = null;
   }
 }

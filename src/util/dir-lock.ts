@@ -1,13 +1,15 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { EdgeError } from '../errors.js';
-import { pidAlive } from '../util/pid-alive.js';
+import { EdgeError, type ErrorCode } from '../errors.js';
+import { pidAlive } from './pid-alive.js';
 
 /**
- * The spool directory lock: `dir/lock`, created exclusively (O_EXCL), holding who owns it, and kept
- * alive by a heartbeat (the owner touches its mtime every `refreshMs`).
+ * One process per data directory (the spool, the command store): `dir/lock`, created exclusively
+ * (O_EXCL), holding who owns it, and kept alive by a heartbeat (the owner touches its mtime every
+ * `refreshMs`). A directory this process already holds is refused at once, without waiting for a
+ * heartbeat (two stores on one directory in one process would corrupt it as surely as two processes).
  *
  * Why not the pid alone (the first version): in containers every replica is pid 1, so "the pid in
  * the lock is mine, so the owner must be a dead earlier me" let a second replica on a shared volume
@@ -27,7 +29,7 @@ import { pidAlive } from '../util/pid-alive.js';
  * A lock file holding a bare pid (written by earlier versions) is honoured as before: it is live
  * while that pid is alive and is not ours.
  */
-export interface SpoolLockOptions {
+export interface DirLockOptions {
   /** Owner identity written into the lock (config instance_id). */
   instanceId: string;
   /** Heartbeat period (default 1000 ms). */
@@ -36,7 +38,14 @@ export interface SpoolLockOptions {
   staleMs?: number;
   /** The lock was taken by someone else while we held it (our heartbeat stalled past staleMs). */
   onLost?: (holder: string) => void;
+  /** What the directory holds, for errors ("spool", "command store"); default "spool". */
+  what?: string;
+  /** The error code a refused lock carries (default EDGE_SPOOL_LOCKED). */
+  code?: ErrorCode;
 }
+
+/** Real paths of the directories this process holds a lock on. */
+const heldHere = new Set<string>();
 
 interface Holder {
   instance: string;
@@ -46,7 +55,7 @@ interface Holder {
   since: string;
 }
 
-export class SpoolLock {
+export class DirLock {
   private timer: NodeJS.Timeout | null = null;
   private released = false;
 
@@ -54,42 +63,51 @@ export class SpoolLock {
     readonly path: string,
     readonly token: string,
     private readonly refreshMs: number,
-    private readonly onLost?: (holder: string) => void,
+    private readonly onLost: ((holder: string) => void) | undefined,
+    private readonly heldKey: string,
   ) {}
 
   /**
    * Takes the lock of `dir`, waiting at most about staleMs when a lock file with a recent heartbeat
-   * is found (to see whether it still beats). Throws EDGE_SPOOL_LOCKED when a live owner holds it.
+   * is found (to see whether it still beats). Throws `code` (EDGE_SPOOL_LOCKED) when a live owner holds
+   * it, at once when the owner is this process.
    */
-  static async acquire(dir: string, opts: SpoolLockOptions): Promise<SpoolLock> {
+  static async acquire(dir: string, opts: DirLockOptions): Promise<DirLock> {
     const refreshMs = opts.refreshMs ?? 1000;
     const staleMs = opts.staleMs ?? 3 * refreshMs;
     const path = join(dir, 'lock');
+    const locked = (who: string) => new EdgeError(opts.code ?? 'EDGE_SPOOL_LOCKED', `the ${opts.what ?? 'spool'} ${dir} is locked by ${who}`);
+    const key = realpathSync(dir);
+    if (heldHere.has(key)) {
+      const seen = look(path);
+      throw locked(`${seen ? describe(seen) : 'this process'}: already open in this process`);
+    }
     const token = randomBytes(8).toString('hex');
     const me: Holder = { instance: opts.instanceId, pid: process.pid, host: hostname(), token, since: new Date().toISOString() };
     for (let attempt = 0; attempt < 5; attempt++) {
       if (tryCreate(path, me)) {
-        const lock = new SpoolLock(path, token, refreshMs, opts.onLost);
+        const lock = new DirLock(path, token, refreshMs, opts.onLost, key);
+        heldHere.add(key);
         lock.startHeartbeat();
         return lock;
       }
       const seen = look(path);
       if (!seen) continue; // removed meanwhile: try again
       if (seen.legacyPid !== null) {
-        if (seen.legacyPid !== process.pid && pidAlive(seen.legacyPid)) throw locked(dir, `live process ${seen.legacyPid} (lock written by an earlier version)`);
+        if (seen.legacyPid !== process.pid && pidAlive(seen.legacyPid)) throw locked(`live process ${seen.legacyPid} (lock written by an earlier version)`);
       } else if (diedHere(seen.holder, opts.instanceId)) {
         // an earlier run of this instance on this host whose process is gone (systemd restart after
         // a crash): no need to wait for its heartbeat to go stale
       } else if (Date.now() - seen.mtimeMs < staleMs) {
         // a recent heartbeat: watch it until it would be stale
         const live = await beatsWithin(path, seen, staleMs - (Date.now() - seen.mtimeMs) + 50);
-        if (live) throw locked(dir, describe(look(path) ?? seen));
+        if (live) throw locked(describe(look(path) ?? seen));
         const again = look(path);
         if (!again || again.raw !== seen.raw || again.mtimeMs !== seen.mtimeMs) continue;
       }
       breakStale(path, seen.raw, token);
     }
-    throw locked(dir, 'a lock that kept changing while this process tried to take it');
+    throw locked('a lock that kept changing while this process tried to take it');
   }
 
   private startHeartbeat(): void {
@@ -126,6 +144,7 @@ export class SpoolLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    heldHere.delete(this.heldKey);
     this.stopHeartbeat();
     try {
       if (readFileSync(this.path, 'utf8').includes(this.token)) unlinkSync(this.path);
@@ -232,7 +251,4 @@ function describe(s: Seen): string {
   return h ? `instance ${h.instance ?? '?'} (pid ${h.pid ?? '?'} on ${h.host ?? '?'}, heartbeat ${age} s ago)` : `a live owner (heartbeat ${age} s ago)`;
 }
 
-function locked(dir: string, who: string): EdgeError {
-  return new EdgeError('EDGE_SPOOL_LOCKED', `the spool ${dir} is locked by ${who}`);
-}
 
