@@ -3,21 +3,15 @@
  * The zone is a channel option (default GMT+8, what the standard prescribes); export devices often
  * send UTC, so it is never guessed.
  */
+import { bcdByte, toBcdByte } from '../../src/codec/bcd.js';
 import { utcSeconds } from '../../src/codec/time.js';
 import { EdgeError } from '../../src/errors.js';
-
-function digit2(v: number, at: number): number {
-  const hi = v >> 4;
-  const lo = v & 0x0f;
-  if (hi > 9 || lo > 9) throw new EdgeError('EDGE_DECODE_INVALID', `time byte 0x${v.toString(16).padStart(2, '0')} is not packed BCD`, at);
-  return hi * 10 + lo;
-}
 
 /** Six BCD bytes (already read) → Unix seconds; null when all six are zero (device has no time yet). */
 export function bcdTimeOf(yy: number, mo: number, dd: number, hh: number, mi: number, ss: number, tzOffsetMin: number, at: number): number | null {
   if ((yy | mo | dd | hh | mi | ss) === 0) return null;
   try {
-    return utcSeconds(2000 + digit2(yy, at), digit2(mo, at + 1), digit2(dd, at + 2), digit2(hh, at + 3), digit2(mi, at + 4), digit2(ss, at + 5)) - tzOffsetMin * 60;
+    return utcSeconds(2000 + bcdByte(yy, at), bcdByte(mo, at + 1), bcdByte(dd, at + 2), bcdByte(hh, at + 3), bcdByte(mi, at + 4), bcdByte(ss, at + 5)) - tzOffsetMin * 60;
   } catch (e) {
     if (e instanceof EdgeError && e.offset === undefined) throw new EdgeError(e.code, e.reason, at);
     throw e;
@@ -47,6 +41,6 @@ export function bcdTimeBytes(unixS: number, tzOffsetMin: number): Uint8Array {
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   const parts = [year % 100, month, day, Math.floor(sod / 3600), Math.floor((sod % 3600) / 60), sod % 60];
-  for (let i = 0; i < 6; i++) out[i] = (Math.floor(parts[i]! / 10) << 4) | parts[i]! % 10;
+  for (let i = 0; i < 6; i++) out[i] = toBcdByte(parts[i]!);
   return out;
 }

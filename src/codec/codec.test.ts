@@ -4,7 +4,7 @@ import { crc16Kermit, xor8 } from './crc.js';
 import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
 import { fromHex, toHex } from './hex.js';
-import { stringToBcd } from './bcd.js';
+import { bcdByte, stringToBcd, toBcdByte } from './bcd.js';
 import { utcSeconds } from './time.js';
 import { EdgeError } from '../errors.js';
 
@@ -44,6 +44,9 @@ test('ByteWriter and hex round-trip', () => {
 test('BCD and UTC time helpers', () => {
   assert.equal(toHex(stringToBcd('13912345678', 6)), '013912345678');
   assert.throws(() => stringToBcd('12a', 2), RangeError);
+  assert.equal(bcdByte(0x59), 59);
+  assert.equal(toBcdByte(59), 0x59);
+  assert.throws(() => bcdByte(0x5a, 7), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_DECODE_INVALID' && e.offset === 7);
   assert.equal(utcSeconds(2024, 12, 3, 17, 46, 7), 1733247967);
   assert.throws(() => utcSeconds(2024, 13, 1, 0, 0, 0), EdgeError);
 });
