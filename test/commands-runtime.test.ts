@@ -111,3 +111,15 @@ function suite(name: string, brokerUrl?: string) {
 suite('embedded broker');
 if (process.env.MQTT_URL) suite('Mosquitto', process.env.MQTT_URL);
 else test('Mosquitto command suite', { skip: 'MQTT_URL is not set (.ci/run sets it)' }, () => {});
+
+test('a JT/T 808 command to a device not connected yet is validated with its ident and queued (its frames carry the ident)', { timeout: 30_000 }, async () => {
+  const h = await startHarness({ channels: [{ id: 1, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0 }] });
+  try {
+    const ident = '13800138000';
+    await h.sub.publishAsync(`${h.root}/command/gw/channels/1/devices/${ident}`, '{"id":"j1","name":"text_message","properties":{"text":"hello"}}', { qos: 1 });
+    const e = await waitFor('an event for the command', () => events(h, ident).find((x) => x.body.id === 'j1'), 5000);
+    assert.equal(e.status, 'queued', e.raw);
+  } finally {
+    await h.close();
+  }
+});

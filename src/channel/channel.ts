@@ -266,9 +266,7 @@ export class Channel implements ListenerHost {
 
   /** Encodes a command with the device's session, in a worker. */
   encode(ident: string, command: CommandRequest): Promise<EncodedCommand> {
-    // no ident: validation only (the encoder's own checks, no device session)
-    const session = ident ? (this.idents.get(ident)?.session ?? { ident }) : {};
-    return this.deps.pool.encode(this.proto, command, session);
+    return this.deps.pool.encode(this.proto, command, this.idents.get(ident)?.session ?? { ident });
   }
 
   // ---------- backpressure ----------

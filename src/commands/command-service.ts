@@ -239,7 +239,7 @@ export class CommandService implements CommandEvents {
           return reject('EDGE_COMMAND_QUEUE_FULL', `the device already holds ${count} commands (commands.max_queued_per_device)`);
         }
         try {
-          await this.o.device.validate(channelId, { name: r.name, properties: r.properties });
+          await this.o.device.validate(channelId, ident, { name: r.name, properties: r.properties });
         } catch (e) {
           const ee = asEdge(e, 'EDGE_COMMAND_INVALID');
           return reject(ee.code, ee.reason);

@@ -9,13 +9,14 @@ export interface CommandDevicePort {
   /** The protocol's declared commands for a channel; undefined when the server has no such channel. */
   commandsOf(channelId: string): readonly CommandSpec[] | undefined;
   /**
-   * Checks a request the way the channel's encoder would, without a device session (e.g. the
-   * runtime calls the protocol's `encode(req, {})` in a worker and drops the bytes). Rejects with
+   * Checks a request the way the channel's encoder would, with the device's session when it is
+   * connected and `{ ident }` otherwise (the runtime encodes in a worker and drops the bytes; a
+   * protocol whose frames carry the device id, like JT/T 808, needs the ident). Rejects with
    * EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. Why it exists: a property schema cannot
    * say everything an encoder checks (Ruptela `set_connection.protocol` must be "TCP" or "UDP"),
    * and such a request must be rejected at once, not queued and then fail at delivery.
    */
-  validate(channelId: string, req: CommandRequest): Promise<void>;
+  validate(channelId: string, ident: string, req: CommandRequest): Promise<void>;
   /** True while the device is connected and identified on that channel. */
   isOnline(channelId: string, ident: string): boolean;
   /** Encodes with the device's session (throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID). */

@@ -17,8 +17,8 @@ export function channelDevicePort(channels: readonly Channel[]): CommandDevicePo
   };
   return {
     commandsOf: (id) => byId.get(id)?.proto.commands,
-    async validate(id, req) {
-      await channel(id).encode('', req);
+    async validate(id, ident, req) {
+      await channel(id).encode(ident, req);
     },
     isOnline: (id, ident) => byId.get(id)?.isOnline(ident) ?? false,
     encode: (id, ident, req) => channel(id).encode(ident, req),

@@ -41,7 +41,7 @@ export class FakeDevice implements CommandDevicePort {
   commandsOf(channelId: string): readonly CommandSpec[] | undefined {
     return this.specs.get(channelId);
   }
-  async validate(_channelId: string, req: CommandRequest): Promise<void> {
+  async validate(_channelId: string, _ident: string, req: CommandRequest): Promise<void> {
     ruptela.encode(req, {});
   }
   isOnline(channelId: string, ident: string): boolean {

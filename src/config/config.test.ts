@@ -171,7 +171,7 @@ test('secrets from files: password_file and EDGE_MQTT_PASSWORD_FILE; both forms,
   }
 });
 test('instance_id defaults to the host name as a topic level; http is off unless a port is given', async () => {
-  const { defaultInstanceId } = await import('./defaults.js');
+  const { defaultInstanceId } = await import('./instance-id.js');
   const c = validateConfig({});
   assert.match(c.instance_id, /^[A-Za-z0-9_.-]+$/);
   assert.equal(c.instance_id, defaultInstanceId());

@@ -6,5 +6,3 @@ import { validateConfig } from './validate.js';
  * Derived from the schema's defaults (schema.ts), never written out a second time.
  */
 export const DEFAULT_CONFIG: EdgeConfig = validateConfig({});
-
-export { defaultInstanceId } from './instance-id.js';
