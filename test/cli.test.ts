@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { runCli } from './support/run-cli.js';
 import { startHarness, waitFor } from './support/harness.js';
 import { join } from 'node:path';
 import { projectRoot } from '../src/util/paths.js';
@@ -108,14 +109,7 @@ test('edge-channel replay of both fixture files against a running channel: every
   const h = await startHarness();
   try {
     const files = ['ruptela-traccar.tsv', 'ruptela-vendor.tsv'].map((f) => join(root, 'protocols/ruptela/fixtures', f));
-    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'dist/src/cli.js'), 'replay', '--protocol', 'ruptela', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--json', ...files], { cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    const r = await runCli(['replay', '--protocol', 'ruptela', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--json', ...files]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const summary = JSON.parse(r.stdout) as { acked: number; mismatched: number; rejected: number; sent: number };
     // expected messages: what the protocol decodes from the same frames, plus one per command reply

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runCli } from './support/run-cli.js';
 import { startHarness, waitFor } from './support/harness.js';
 import { projectRoot } from '../src/util/paths.js';
 import { getProtocol } from '../src/protocol/registry.js';
@@ -17,14 +17,7 @@ test('edge-channel replay of a jt808 session (register, authenticate, locations)
   const h = await startHarness({ channels: [{ id: 1, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0 }] });
   try {
     const file = join(root, 'fixtures/jt808-session.hex');
-    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'dist/src/cli.js'), 'replay', '--protocol', 'jt808', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--devices', '2', '--json', file], { cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    const r = await runCli(['replay', '--protocol', 'jt808', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--devices', '2', '--json', file]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const summary = JSON.parse(r.stdout) as { acked: number; mismatched: number; rejected: number };
     const d = decodeLines(await getProtocol('jt808'), readHexSource(file), 'tcp', 0);

@@ -3,6 +3,7 @@ import { createDropStats, type DropReason, type DropSnapshot, type DropStats } f
 import { compileIpFilter, type IpFilter, type IpFilterVerdict } from '../guard/ip-filter.js';
 import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from '../guard/udp-rate-limit.js';
 import type { Logger } from '../util/log.js';
+import { PerSecondBudget } from '../util/tally.js';
 
 /**
  * A channel's guards: IP allow/deny lists (TCP at accept, UDP per datagram, both before any byte
@@ -15,7 +16,7 @@ export class ChannelGuards {
   private limiterKey = '';
   readonly drops: DropStats = createDropStats();
   /** Individual "rejected" log events allowed per second (a connection flood must not become a log flood). */
-  private rejectedBudget = { second: 0, left: 0 };
+  private readonly rejectedBudget = new PerSecondBudget(20);
 
   constructor(
     cfg: ChannelConfig,
@@ -71,9 +72,7 @@ export class ChannelGuards {
 
   /** True while individual rejection events may still be logged this second. */
   mayLogRejection(nowMs: number): boolean {
-    const s = Math.floor(nowMs / 1000);
-    if (s !== this.rejectedBudget.second) this.rejectedBudget = { second: s, left: 20 };
-    return this.rejectedBudget.left-- > 0;
+    return this.rejectedBudget.take(nowMs);
   }
 
   snapshot(): DropSnapshot | null {
