@@ -114,3 +114,34 @@ test('reliable publisher: the drain window adapts upwards on a fast broker, reco
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reliable publisher: while the broker is unreachable, events are held in order (each one), retained state keeps its latest value', async () => {
+  const dir = tmp();
+  const port = await deadPort();
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 16, fsync: false });
+  const p = new ReliablePublisher(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 500 }, 100, 1000, options(spool));
+  let broker: Awaited<ReturnType<typeof startEmbeddedBroker>> | null = null;
+  const sub = { client: null as ReturnType<typeof connect> | null };
+  try {
+    const done: (Error | undefined)[] = [];
+    const ev = topics.commandEvent('1', 'dev', 'queued');
+    const st = topics.deviceState('1', 'dev', 'connected');
+    for (const [t, v, retain] of [[ev, 'e1', false], [st, 's1', true], [ev, 'e2', false], [st, 's2', true]] as const) p.publish(t, v, retain, (e) => done.push(e));
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port });
+    const got: string[] = [];
+    const c = (sub.client = connect(broker.url));
+    c.on('message', (t, b) => got.push(`${t === ev ? 'event' : 'state'}:${b.toString()}`));
+    await new Promise<void>((resolve, reject) => c.once('connect', () => c.subscribe(`${topics.commandEvent('1', 'dev', '+').split('/+')[0]}/#`, { qos: 1 }, (e) => (e ? reject(e) : resolve()))));
+    await new Promise<void>((resolve, reject) => c.subscribe(st, { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+    await waitUntil('every held publish confirmed', () => done.length === 4, 15_000);
+    assert.deepEqual(done, [undefined, undefined, undefined, undefined]);
+    await waitUntil('both events and the state delivered', () => got.filter((g) => g.startsWith('event')).length === 2 && got.some((g) => g.startsWith('state')), 5_000);
+    assert.deepEqual(got.filter((g) => g.startsWith('event')), ['event:e1', 'event:e2'], 'each event, in order (it used to keep only the last one)');
+    assert.deepEqual(got.filter((g) => g.startsWith('state')), ['state:s2'], 'the latest state only');
+  } finally {
+    await p.close();
+    sub.client?.end(true);
+    if (broker) await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -94,6 +94,8 @@ export interface ReliabilityMetrics {
 }
 
 const noop = () => {};
+/** Events (non-retained, non-message publishes) held at most while the breaker is open. */
+const MAX_HELD_EVENTS = 10_000;
 
 export class ReliablePublisher extends EventEmitter implements MessagePublisher {
   /** The QoS 1 window this composes: every publish to the broker goes through it. */
@@ -110,6 +112,8 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
   private readonly drain: DrainControl;
   private readonly windowSize: number;
   private readonly pendingState = new Map<string, { payload: string | Buffer; retain: boolean; cbs: PublishCallback[] }>();
+  /** Non-retained events (command lifecycle) held while the breaker is open: each one counts, in order. */
+  private pendingEvents: { topic: string; payload: string | Buffer; cb: PublishCallback }[] = [];
   private readonly fullReasons = new Set<string>();
   private readonly tickTimer: NodeJS.Timeout;
   private readonly statsTimer: NodeJS.Timeout;
@@ -235,18 +239,32 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
   private publishState(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
     if (this.breaker.state === 'closed' && this.connected) {
       this.window.publish(topic, payload, retain, (err) => {
-        // abandoned when the breaker opened: keep it for the next close unless a newer value is kept
-        if (err && !this.closing && this.breaker.state !== 'closed') {
-          if (!this.pendingState.has(topic)) this.pendingState.set(topic, { payload, retain, cbs: [cb] });
-          else this.pendingState.get(topic)!.cbs.push(cb);
-          return;
-        }
-        cb(err);
+        // abandoned when the breaker opened: keep it for the next close
+        if (err && !this.closing && this.breaker.state !== 'closed') this.hold(topic, payload, retain, cb, true);
+        else cb(err);
       });
       return;
     }
+    this.hold(topic, payload, retain, cb);
+  }
+
+  /**
+   * While the broker cannot confirm: a retained state keeps only its latest value (that is what a
+   * subscriber would get anyway); an event is kept as it is, in order, up to MAX_HELD_EVENTS (beyond
+   * that the oldest fails, so memory stays bounded through a long outage).
+   */
+  private hold(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, abandoned = false): void {
+    if (!retain) {
+      this.pendingEvents.push({ topic, payload, cb });
+      if (this.pendingEvents.length > MAX_HELD_EVENTS) this.pendingEvents.shift()!.cb(new Error('too many events held while the broker is unreachable'));
+      return;
+    }
     const prev = this.pendingState.get(topic);
-    this.pendingState.set(topic, { payload, retain, cbs: prev ? [...prev.cbs, cb] : [cb] });
+    if (prev) {
+      // an abandoned publish is older than any value held since: it only adds its callback
+      if (!abandoned) prev.payload = payload;
+      prev.cbs.push(cb);
+    } else this.pendingState.set(topic, { payload, retain, cbs: [cb] });
   }
 
   private watchIt(w: Watched): void {
@@ -304,6 +322,9 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
       const pending = [...this.pendingState];
       this.pendingState.clear();
       for (const [topic, p] of pending) this.publishState(topic, p.payload, p.retain, (err) => p.cbs.forEach((cb) => cb(err)));
+      const events = this.pendingEvents;
+      this.pendingEvents = [];
+      for (const e of events) this.publishState(e.topic, e.payload, false, e.cb);
       this.pumpDrain();
     } else this.o.log.info({ reason: c.reason }, 'circuit breaker half-open: probing the broker');
     this.stateChanged();
