@@ -55,6 +55,12 @@ export const MSG = {
   liveVideoRequest: 0x9101, // JT/T 1078
   playbackRequest: 0x9201, // JT/T 1078
   queryRecordings: 0x9205, // JT/T 1078
+  // alarm attachment upload (Subiao T/JSATL12), attachments/
+  attachmentList: 0x1210,
+  attachmentInfo: 0x1211,
+  attachmentDone: 0x1212,
+  attachmentUploadRequest: 0x9208,
+  attachmentUploadResult: 0x9212,
 } as const;
 
 /** Names for warnings about messages this module does not decode (ids seen in the fixtures and common ones). */
@@ -88,10 +94,16 @@ export interface Jt808Options {
   device_profile: 'standard' | 'active_safety';
   /** Accept a frame whose check byte is wrong (a warning instead of an error). For replaying hand-edited vectors. */
   lenient_check: boolean;
+  /** The issue's name for `device_profile: active_safety` (either enables the items and the attachment upload). */
+  active_safety: boolean;
+  /** Width of the Subiao alarm identification (regional variant, attachments/variants.ts). */
+  alarm_identification_bytes: 16 | 32 | 38 | 39 | 40;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Jt808Options> = Object.freeze({
   timezone_offset_minutes: 480,
   device_profile: 'standard',
   lenient_check: false,
+  active_safety: false,
+  alarm_identification_bytes: 16,
 });

@@ -69,7 +69,29 @@ export interface CommandReply {
 export type DecodeEffect =
   | { kind: 'server-frame'; bytes: Uint8Array }
   | { kind: 'file-chunk'; key: string; offset: number; bytes: Uint8Array; final: boolean; meta?: Record<string, MessageValue> }
-  | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array };
+  | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array }
+  | { kind: 'upload'; upload: UploadOp };
+
+/**
+ * A file upload the runtime tracks on the main thread across frames and connections (alarm
+ * attachments, ARCHITECTURE.md "Uploads"): which uploads a device was invited to, which files they
+ * hold, which byte ranges of each arrived. Decoders stay pure: they say what a frame means, the
+ * runtime keeps the state, stores the bytes and answers with frames the protocol encodes.
+ *   - `expect` (main link): the server invited the device to upload under `key` (e.g. the 0x9208 alarm
+ *     number); `meta` goes into the message that links the stored files. Unknown keys are rejected later.
+ *   - `open` (upload link): the link uploads `key` with these files (a second `open` of the same key
+ *     resumes it: ranges that arrived before stay).
+ *   - `file`: what one file is (kind, size) before its bytes come.
+ *   - `piece`: bytes of a file at an offset (stored by the media store before the frame's ACK).
+ *   - `check`: the device says a file is sent; the runtime adds `missing` (an array of [offset, length])
+ *     to `reply.properties`, has the protocol encode `reply` and writes it as the frame's reply.
+ */
+export type UploadOp =
+  | { op: 'expect'; key: string; meta: Record<string, MessageValue> }
+  | { op: 'open'; key: string; files: { name: string; size: number }[]; meta: Record<string, MessageValue> }
+  | { op: 'file'; name: string; kind: 'image' | 'audio' | 'video' | 'file'; size: number }
+  | { op: 'piece'; name: string; offset: number; bytes: Uint8Array }
+  | { op: 'check'; name: string; reply: CommandRequest };
 
 export interface DecodeResult {
   /** Messages in device order. `ident` and `timestamp` are set by the decoder; the runtime adds the envelope. */
