@@ -19,7 +19,7 @@ import bp from 'binary-parser/dist/binary_parser.js';
 import { ByteReader } from '../../../src/codec/byte-reader.js';
 import { ByteWriter } from '../../../src/codec/byte-writer.js';
 import { EdgeError } from '../../../src/errors.js';
-import type { MediaKind } from './media-kind.js';
+import type { MediaKind } from '../../../src/protocol/types.js';
 import { identificationLayout, type IdentificationBytes } from './variants.js';
 
 export const CHUNK_MAGIC = Uint8Array.of(0x30, 0x31, 0x63, 0x64);
