@@ -128,7 +128,9 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     publisher: () => publisher,
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks, metrics }));
+  const up = config.media.uploads;
+  const uploads = { maxFiles: up.max_files, maxBytes: up.max_bytes, maxFileBytes: config.media.max_file_bytes, maxPending: up.max_pending, maxRanges: up.max_ranges, expectTimeoutMs: up.timeout_s * 1000, idleTimeoutMs: up.idle_timeout_s * 1000 };
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks, metrics, uploads }));
   const commandStore = new FileCommandStore({
     dir: config.commands.dir,
     fsync: config.commands.fsync,

@@ -11,6 +11,7 @@ import { commands, encode, parseCommand } from './encoder.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 import { explainInvalid, split } from './splitter.js';
 import { attachmentsPart } from './attachments/index.js';
+import { dashcamSimulation } from './attachments/dashcam-sim.js';
 
 /** Declared options: checked against channels[i].options before the server starts. */
 const options: OptionSpecs = {
@@ -36,6 +37,7 @@ const jt808: ProtocolModule = {
   encode,
   parseCommand,
   parts: [attachmentsPart],
+  simulations: { dashcam: dashcamSimulation },
   rewriteIdent,
   resealFrame,
 };

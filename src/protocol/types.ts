@@ -225,8 +225,40 @@ export interface ProtocolModule extends FramePart {
    */
   rewriteIdent?(frame: Uint8Array, ident: string): Uint8Array;
   /**
+   * Optional, for `edge-channel replay` of scripted sessions (`fixtures/sessions/*.json` naming one
+   * by `"simulation"`): a simulated device that reacts to what the server sends (e.g. a dashcam that
+   * uploads an alarm's files to the address 0x9208 names). The runtime gives it sockets (`io`); it
+   * returns a JSON report with `ok`.
+   */
+  simulations?: Readonly<Record<string, Simulation>>;
+  /**
    * Optional, for fuzzing: a copy of a (mutated) device frame with its length and checksum fields
    * recomputed, so mutations reach the body decoder instead of all failing the checksum.
    */
   resealFrame?(frame: Uint8Array): Uint8Array;
 }
+
+/** A TCP connection as a simulation sees it: write bytes, read the next frame the server sends. */
+export interface SimSocket {
+  write(bytes: Uint8Array): void;
+  /** The next frame cut by `split` (a FramePart splitter), or null when closed or after `timeoutMs`. */
+  nextFrame(split: FramePart['split'], timeoutMs: number): Promise<Uint8Array | null>;
+  /** Waits until the written bytes left the process (before a deliberate drop). */
+  drain(): Promise<void>;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface SimulationIo {
+  /** The server named by `--to`. */
+  readonly target: { host: string; port: number };
+  connect(host: string, port: number): Promise<SimSocket>;
+  log(line: string): void;
+}
+
+export interface SimulationReport {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export type Simulation = (params: Readonly<Record<string, unknown>>, io: SimulationIo) => Promise<SimulationReport>;
