@@ -105,13 +105,13 @@ test('a connection dropped mid-upload and resumed on a new one: the resumed 0x12
     const jt808 = await getProtocol('jt808');
     // one chunk withheld before the drop, so the resumed 0x1212 has a gap to name for certain
     const params = { ...session, terminal: { ...(session.terminal as object), phone: '13345678907' }, drop: { file: 3, after_chunks: 12 } };
-    const report = (await jt808.simulations!.dashcam!(params, simulationIo({ host: '127.0.0.1', port: h.app.channels[0]!.tcpPort }, () => {}))) as SimulationReport & { ident: string; files: { sha256: string }[]; results: { result: number; missing: [number, number][] }[] };
+    const report = (await jt808.simulations!.dashcam!(params, simulationIo({ host: '127.0.0.1', port: h.app.channels[0]!.tcpPort }, () => {}))) as SimulationReport & { ident: string; files: { sha256: string }[]; results: { file: string; result: number; missing: [number, number][] }[] };
     assert.equal(report.ok, true, String(report.problem));
     assert.equal(report.resumed, true);
     // the chunks sent after the drop all arrived, those before it may not have: at least the ones not
     // yet sent when the connection dropped are named, and the last answer is result 0
     const w = session.withhold;
-    const video = report.results.filter((x) => (x as { file: string }).file.endsWith('.mp4'));
+    const video = report.results.filter((x) => x.file.endsWith('.mp4'));
     assert.equal(video[0]!.result, 1);
     assert.ok(video[0]!.missing.some(([o, n]) => o <= w.chunk * session.chunk_bytes && o + n >= (w.chunk + 1) * session.chunk_bytes), `the withheld chunk is named: ${JSON.stringify(video[0]!.missing)}`);
     assert.deepEqual(report.results.slice(0, 2).map((x) => x.result), [0, 0], 'the photos finished before the drop stay stored');
