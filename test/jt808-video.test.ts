@@ -227,3 +227,20 @@ test('an upload that stops sending is published as incomplete with what arrived 
     rmSync(mediaDir, { recursive: true, force: true });
   }
 });
+
+test('the guards apply to the attachment listener: an address outside the whitelist is closed before anything is read', { timeout: 30_000 }, async () => {
+  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
+  const h = await startHarness({
+    channels: [{ id: 7, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0, options: { active_safety: true }, parts: { attachments: { tcp_port: 0 } }, ip_whitelist: ['10.0.0.0/8'] }],
+    extra: { media: { dir: mediaDir } },
+  });
+  try {
+    const s = await openSimSocket('127.0.0.1', h.app.channels[0]!.portOf('attachments'));
+    s.write(new DeviceFrames({ phone: '13345678910', terminalId: 'DC00003', version: 2013, tzOffsetMin: 480, idBytes: 16 }).fileInfo('a.jpg', 0, 10));
+    await refusedAfter(s, 'whitelist');
+    await waitFor('the rejection event (close code 16)', () => h.received.some((m) => m.topic.endsWith('/connections/rejected') && (JSON.parse(m.payload) as { close_code: number }).close_code === 16), 5000);
+  } finally {
+    await h.close();
+    rmSync(mediaDir, { recursive: true, force: true });
+  }
+});

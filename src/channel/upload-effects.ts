@@ -126,6 +126,11 @@ export class UploadEffects {
 
   private answerCheck(link: DeviceLink, slot: UploadSlot, ident: string, upload: Upload, file: UploadFile, name: string, reply: { name: string; properties: Record<string, unknown> }): void {
     if (slot.failed || link.closed) return;
+    if (file.completing) {
+      // a second 0x1212 while the first one completes the file: answer it once the file is stored
+      file.completing.push(() => this.answerCheck(link, slot, ident, upload, file, name, reply));
+      return;
+    }
     const missing = file.stored ? [] : file.ranges.missing(file.size);
     const answer = () => {
       this.deps.pool.encode(this.host.proto, { name: reply.name, properties: { ...reply.properties, missing } }, link.session).then(
@@ -145,7 +150,11 @@ export class UploadEffects {
       slot.confirm(new EdgeError('EDGE_MEDIA_WRITE_FAILED', 'no media store is configured'));
       return;
     }
+    file.completing = [];
     media.write(this.host.id, ident, file.key, file.size, new Uint8Array(0), true, { kind: file.kind, name: file.name }, (err, stored) => {
+      const waiting = file.completing ?? [];
+      file.completing = null;
+      for (const w of waiting) queueMicrotask(w);
       if (err || !stored) {
         this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, err ? `${err.code}: ${err.message}` : 'not stored');
         slot.confirm(err ?? new EdgeError('EDGE_MEDIA_WRITE_FAILED', `file "${name}" was not completed`));

@@ -33,6 +33,8 @@ export interface UploadFile {
   key: string;
   ranges: RangeSet;
   stored: StoredMedia | null;
+  /** While the store completes the file: checks that arrive meanwhile wait here (one completion only). */
+  completing: (() => void)[] | null;
 }
 
 export interface Upload {
@@ -161,7 +163,7 @@ export class UploadTracker {
 }
 
 function newFile(key: string, i: number, name: string, size: number): UploadFile {
-  return { name, size, kind: 'file', key: `${key.slice(0, 32)}-${i + 1}`, ranges: new RangeSet(), stored: null };
+  return { name, size, kind: 'file', key: `${key.slice(0, 32)}-${i + 1}`, ranges: new RangeSet(), stored: null, completing: null };
 }
 
 /**
