@@ -5,10 +5,13 @@
  * remembers the pair (alarm identification, alarm number) until the upload finishes or times out.
  *
  * The alarm number (32 bytes, "chosen by the platform") is derived, not drawn: the first 32 hex
- * digits of SHA-256 over the ident, the item and its identification, as ASCII. Derived keeps the
- * decoder pure (no random source), makes a re-sent 0x0200 (lost ACK) name the same upload instead of
- * opening a second one, and stays unique because the identification holds the alarm's time and
- * sequence. It is not a secret: the runtime accepts an upload only for a number it invited.
+ * digits of SHA-256 over the listener's salt, the ident, the item and its identification, as ASCII.
+ * Derived keeps the decoder pure (no random source), makes a re-sent 0x0200 (lost ACK) name the same
+ * upload instead of opening a second one, and stays unique because the identification holds the
+ * alarm's time and sequence. The salt is drawn by the runtime once per channel start and handed over
+ * with the address, so a number cannot be computed by someone who knows the alarm (the attachment
+ * link has no authentication of its own); the runtime also accepts an upload only for a number it
+ * issued to that device.
  *
  * Where the device uploads: the runtime puts the attachment listener's address into the session of
  * every main-link connection (`serverParts.attachments`: the part's `advertise_host`, else the local
@@ -25,18 +28,20 @@ import { ALARM_NUMBER_BYTES, uploadRequestBody } from './attachments/layouts.js'
 export interface PartAddress {
   host: string;
   tcp_port: number;
+  /** Random per channel start (hex); mixed into alarm numbers. */
+  salt: string;
 }
 
 export function attachmentServer(session: Readonly<SessionState>): PartAddress | null {
   const parts = session.serverParts as Record<string, unknown> | undefined;
   const a = parts?.attachments as Partial<PartAddress> | undefined;
   if (!a || typeof a.host !== 'string' || a.host === '' || typeof a.tcp_port !== 'number' || a.tcp_port <= 0) return null;
-  return { host: a.host, tcp_port: a.tcp_port };
+  return { host: a.host, tcp_port: a.tcp_port, salt: typeof a.salt === 'string' ? a.salt : '' };
 }
 
 /** 32 ASCII hex digits naming one alarm's upload. */
-export function alarmNumberFor(ident: string, alarm: SafetyAlarm): Uint8Array {
-  const digest = createHash('sha256').update(`jt808-alarm|${ident}|${alarm.source}|${alarm.alarmId}|${toHex(alarm.identification)}`).digest('hex');
+export function alarmNumberFor(salt: string, ident: string, alarm: SafetyAlarm): Uint8Array {
+  const digest = createHash('sha256').update(`jt808-alarm|${salt}|${ident}|${alarm.source}|${alarm.alarmId}|${toHex(alarm.identification)}`).digest('hex');
   const out = new Uint8Array(ALARM_NUMBER_BYTES);
   for (let i = 0; i < ALARM_NUMBER_BYTES; i++) out[i] = digest.charCodeAt(i);
   return out;
@@ -66,7 +71,7 @@ export function attachmentRequests(alarms: readonly SafetyAlarm[], ident: string
   const effects: DecodeEffect[] = [];
   for (const alarm of alarms) {
     if (alarm.attachments === 0) continue;
-    const number = alarmNumberFor(ident, alarm);
+    const number = alarmNumberFor(server.salt, ident, alarm);
     effects.push({ kind: 'upload', upload: { op: 'expect', key: toHex(number), meta: alarmMeta(alarm, number) } });
     effects.push({ kind: 'server-frame', bytes: frame(0x9208, uploadRequestBody(server.host, server.tcp_port, 0, alarm.identification, number)) });
   }

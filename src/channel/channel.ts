@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChannelConfig } from '../config/schema.js';
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
@@ -78,6 +79,7 @@ export class Channel implements ListenerHost {
   private readonly pausedReasons = new Set<string>();
   private statsTimer: NodeJS.Timeout | null = null;
   private uploadTimer: NodeJS.Timeout | null = null;
+  private readonly partSalt = randomBytes(16).toString('hex');
   /** Raw traffic capture (config capture.enabled); links get a tap from it when they open. */
   private capture: TrafficCapture | null = null;
   private tcpOpen = 0;
@@ -187,14 +189,16 @@ export class Channel implements ListenerHost {
    * Where the family's further listeners are, for a main-link decoder that points the device at one
    * (JT/T 808 0x9208 names the attachment server): session key `serverParts` = { <part id>: { host,
    * tcp_port } }. The host is the part's `advertise_host`, else the local address this connection
-   * reached (the one address the device is known to reach; behind NAT set advertise_host).
+   * reached (the one address the device is known to reach; behind NAT set advertise_host), and a
+   * salt drawn once per channel start: a decoder that derives keys from public facts (the JT/T 808
+   * alarm number) mixes it in, so a key cannot be computed by a third party.
    */
   private seedServerParts(link: DeviceLink): void {
-    const parts: Record<string, { host: string; tcp_port: number }> = {};
+    const parts: Record<string, { host: string; tcp_port: number; salt: string }> = {};
     for (const l of this.tcp) {
       if (l.partId === '') continue;
       const host = this.cfg.parts[l.partId]?.advertise_host ?? link.localAddress.replace(/^::ffff:(?=\d+\.)/, '');
-      if (host) parts[l.partId] = { host, tcp_port: l.port };
+      if (host) parts[l.partId] = { host, tcp_port: l.port, salt: this.partSalt };
     }
     if (Object.keys(parts).length) link.setSession({ ...link.session, serverParts: parts });
   }

@@ -117,7 +117,7 @@ test('a data chunk → a `piece` effect, no reply; a chunk whose length field di
 test('0x0200 with an active-safety alarm announcing attachments (Traccar dec-108): 0x8001, then 0x9208 with the attachment server, the identification and a derived alarm number; an `expect` effect', () => {
   const golden = JSON.parse(readFileSync(join(projectRoot(), 'protocols', 'jt808', 'fixtures', 'golden-traccar.json'), 'utf8')) as GoldenFile;
   const v = golden.vectors!.find((x) => x.id === 'dec-108-lenient')!;
-  const session = { platformSerial: 41, serverParts: { attachments: { host: '203.0.113.5', tcp_port: 7612 } } };
+  const session = { platformSerial: 41, serverParts: { attachments: { host: '203.0.113.5', tcp_port: 7612, salt: 'c0ffee' } } };
   const r = jt808.decode(fromHex(v.hex), ctx(session, { lenient_check: true, active_safety: true }));
   assert.equal(r.replies.length, 1);
   assert.equal(bodyOf(r.replies[0]!).id, 0x8001);
@@ -135,10 +135,13 @@ test('0x0200 with an active-safety alarm announcing attachments (Traccar dec-108
   const number = String.fromCharCode(...req.alarmNumber);
   assert.match(number, /^[0-9a-f]{32}$/);
   const ident = r.messages[0]!.ident as string;
-  assert.equal(number, createHash('sha256').update(`jt808-alarm|${ident}|adas|11|303037343234322603271552450b0500`).digest('hex').slice(0, 32));
+  assert.equal(number, createHash('sha256').update(`jt808-alarm|c0ffee|${ident}|adas|11|303037343234322603271552450b0500`).digest('hex').slice(0, 32));
   assert.deepEqual(uploads(r.effects), [
     { op: 'expect', key: toHex(req.alarmNumber), meta: { 'alarm.source': 'adas', 'alarm.number': number, 'adas.alarm.id': 11, 'adas.alarm.label': '303037343234322603271552450b0500', 'adas.alarm.attachments.count': 5, 'adas.alarm.type.enum': 4 } },
   ]);
+  // another salt (another server start) gives another number: it cannot be computed from the alarm alone
+  const other = jt808.decode(fromHex(v.hex), ctx({ serverParts: { attachments: { ...session.serverParts.attachments, salt: 'beef' } } }, { lenient_check: true, active_safety: true }));
+  assert.notEqual((uploads(other.effects)[0] as Extract<UploadOp, { op: 'expect' }>).key, toHex(req.alarmNumber));
   // the same alarm again (a resend after a lost ACK) names the same upload
   const again = jt808.decode(fromHex(v.hex), ctx(session, { lenient_check: true, active_safety: true }));
   assert.deepEqual(uploads(again.effects), uploads(r.effects));
