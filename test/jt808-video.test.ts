@@ -244,3 +244,53 @@ test('the guards apply to the attachment listener: an address outside the whitel
     rmSync(mediaDir, { recursive: true, force: true });
   }
 });
+
+test('video commands through the command queue: video_timeline (0x9205) is answered by the 0x1205 list, take_photo (0x8801) by 0x0805; meta echoed', { timeout: 30_000 }, async () => {
+  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
+  const h = await videoHarness(mediaDir);
+  try {
+    const phone = '13345678911';
+    const dev = new DeviceFrames({ phone, terminalId: 'DC00004', version: 2013, tzOffsetMin: 480, idBytes: 16 });
+    const main = await openSimSocket('127.0.0.1', h.app.channels[0]!.tcpPort);
+    const next = async (id: number) => {
+      for (;;) {
+        const f = await main.nextFrame(split, 5000);
+        assert.ok(f, `a 0x${id.toString(16)} from the server`);
+        const u = unescapeFrame(f);
+        const { header } = readHeader(u, false);
+        if (header.msgId === id) return { serial: header.serial, body: u.subarray(header.bodyStart, u.length - 2) };
+      }
+    };
+    main.write(dev.registration());
+    main.write(dev.authentication(String.fromCharCode(...(await next(0x8100)).body.subarray(3))));
+    await next(0x8001);
+    const topic = `${h.root}/command/gw/channels/7/devices/${phone}`;
+    const events = (status: string) => h.received.filter((m) => m.topic === `${h.root}/log/gw/channels/7/devices/${phone}/commands/${status}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+
+    await h.sub.publishAsync(topic, '{"id":"tl-1","name":"video_timeline","properties":{"channel":1,"start":1774594365,"end":1774597965},"meta":{"alarm":"dsm-11"}}', { qos: 1 });
+    const q = await next(0x9205);
+    assert.equal(q.body[0], 1, 'channel 1');
+    // 0x1205: answered serial | count u32 | channel | start BCD | end BCD | alarm u64 | av type | stream | storage | size
+    const item = '01' + '260327154245' + '260327155245' + '0000000000000000' + '00' + '01' + '01' + '00100000';
+    main.write(dev.frame(0x1205, fromHexStr(q.serial.toString(16).padStart(4, '0') + '00000001' + item)));
+    const tl = await waitFor('video_timeline processed', () => events('processed').find((e) => e.id === 'tl-1'), 5000);
+    assert.equal(tl.executed, true);
+    assert.deepEqual(tl.meta, { alarm: 'dsm-11' });
+    assert.deepEqual(JSON.parse(String(tl.response)), [{ channel: 1, start: 1774597365, end: 1774597965, alarm: '0000000000000000', av_type: 0, stream: 1, storage: 1, size: 1048576 }]);
+
+    await h.sub.publishAsync(topic, '{"id":"ph-1","name":"take_photo","properties":{"channel":2,"count":1}}', { qos: 1 });
+    const p = await next(0x8801);
+    assert.equal(p.body[0], 2);
+    main.write(dev.frame(0x0805, fromHexStr(p.serial.toString(16).padStart(4, '0') + '00' + '0001' + '00000042')));
+    const ph = await waitFor('take_photo processed', () => events('processed').find((e) => e.id === 'ph-1'), 5000);
+    assert.equal(ph.response, '66', 'the media id the terminal gave the photo');
+    main.close();
+  } finally {
+    await h.close();
+    rmSync(mediaDir, { recursive: true, force: true });
+  }
+});
+
+function fromHexStr(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}

@@ -414,6 +414,7 @@ export class Channel implements ListenerHost {
     }
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.uploadTimer) clearInterval(this.uploadTimer);
+    this.pipeline.uploads?.stop();
     this.deadlines.stop();
     await this.publishStats();
     await Promise.all(this.udp.map((l) => l.stop()));

@@ -205,6 +205,14 @@ export class UploadEffects {
     }
   }
 
+  /**
+   * Shutdown: the tracker is memory-only, so every upload still open or invited is published now with
+   * what arrived (after a restart the device's upload for it would be refused as unknown).
+   */
+  stop(): void {
+    for (const u of this.deps.tracker.drain()) this.report(u, 'the server stopped before the upload was complete (uploads are tracked in memory)', null);
+  }
+
   /** Expired uploads (channel timer): each published with what arrived and the reason. */
   sweep(nowMs: number): void {
     for (const x of this.deps.tracker.sweep(nowMs)) this.report(x.upload, x.reason, null);
