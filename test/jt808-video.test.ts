@@ -31,6 +31,8 @@ async function videoHarness(mediaDir: string, uploads: Record<string, unknown> =
   return startHarness({
     channels: [{ id: 7, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0, options: { active_safety: true }, parts: { attachments: { tcp_port: 0 } } }],
     extra: { media: { dir: mediaDir, max_file_bytes: maxFileBytes, uploads } },
+    // real worker threads: upload effects and their bytes cross the thread boundary as in production
+    threads: 2,
   });
 }
 
