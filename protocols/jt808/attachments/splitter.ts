@@ -20,8 +20,9 @@ import { split as splitFrame } from '../splitter.js';
 import { CHUNK_HEADER_BYTES, CHUNK_MAGIC, CHUNK_NAME_BYTES } from './layouts.js';
 
 /**
- * Largest data part of one chunk. Devices send pieces of a few KiB to 64 KiB (go-jt808 and
- * SmallChi read whatever length the header says); 1 MiB bounds what the framer buffers per connection.
+ * Largest data part of one chunk. The chunk size is the device's choice and the public sources give
+ * no limit (go-jt808 and SmallChi read whatever length the header says); 1 MiB bounds what the framer
+ * buffers per connection while leaving room for any plausible piece size.
  */
 export const MAX_CHUNK_DATA = 1024 * 1024;
 export const MAX_ATTACHMENT_FRAME_BYTES = Math.max(MAX_FRAME_BYTES, CHUNK_HEADER_BYTES + MAX_CHUNK_DATA);
