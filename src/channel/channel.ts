@@ -21,7 +21,7 @@ import { UdpListener } from './udp-listener.js';
 import { TrafficCapture } from './traffic-capture.js';
 import type { ChannelMetrics } from '../ops/channel-metrics.js';
 import { dotted } from '../message/naming.js';
-import { UploadTracker, type UploadLimits } from '../media/upload-tracker.js';
+import { DEFAULT_UPLOAD_LIMITS, UploadTracker, type UploadLimits } from '../media/upload-tracker.js';
 
 /**
  * One channel: one protocol (and its family's parts) on TCP and/or UDP ports. Composes the parts
@@ -49,7 +49,7 @@ export interface ChannelDeps {
   redisUrl?: string;
   /** Per-event figures for /metrics (ACK latency, decode errors by code); absent = not collected. */
   metrics?: ChannelMetrics;
-  /** Bounds of uploads tracked across frames (config media.uploads); absent = `upload` effects fail. */
+  /** Bounds of uploads tracked across frames (config media.uploads); absent = the config defaults. */
   uploads?: UploadLimits | null;
 }
 
@@ -100,7 +100,7 @@ export class Channel implements ListenerHost {
     this.options = { ...proto.defaultOptions, ...cfg.options };
     const metrics = deps.metrics;
     this.acked = metrics ? (at) => metrics.acked(this.id, this.now() - at) : undefined;
-    const uploads = deps.uploads ? new UploadTracker(deps.uploads) : null;
+    const uploads = new UploadTracker(deps.uploads ?? DEFAULT_UPLOAD_LIMITS);
     this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, hooks: this.hooks, uploads });
     this.deadlines = new Deadlines(this);
     this.capture = this.newCapture(cfg.capture);

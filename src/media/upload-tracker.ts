@@ -25,6 +25,17 @@ export interface UploadLimits {
   idleTimeoutMs: number;
 }
 
+/** The config defaults (media.uploads, media.max_file_bytes), for channels built without a config (tests, benches). */
+export const DEFAULT_UPLOAD_LIMITS: Readonly<UploadLimits> = Object.freeze({
+  maxPending: 100_000,
+  maxFiles: 16,
+  maxFileBytes: 256 * 1024 * 1024,
+  maxBytes: 1024 * 1024 * 1024,
+  maxRanges: 65_536,
+  expectTimeoutMs: 3_600_000,
+  idleTimeoutMs: 300_000,
+});
+
 export interface UploadFile {
   name: string;
   size: number;
