@@ -113,7 +113,7 @@ export class DeviceLink implements PoolConnection {
     return this.session.ident;
   }
 
-  /** DecodeContext.nonce, drawn on first use (most protocols never need one, but it is cheap). */
+  /** DecodeContext.nonce: drawn when the context first goes to a worker (8 random bytes; cheap, so every link has one). */
   private nonceHex: string | null = null;
 
   context(): ConnContext {
