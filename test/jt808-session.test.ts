@@ -90,7 +90,7 @@ const messages = (h: Harness) => h.received.filter((m) => m.topic.startsWith(`${
 test('jt808 auth codes: registration gets a random code stored per terminal; 0x0102 with it gets result 0, another code result 1; a restart keeps the code', async () => {
   const credentials = mkdtempSync(join(tmpdir(), 'edge-cred-'));
   const extra = { credentials: { dir: credentials } };
-  let h = await startHarness({ channels: channel(), extra });
+  let h = await startHarness({ channels: channel(), extra, threads: 1 });
   let code = '';
   try {
     const d = await Device.open(h.app.channels[0]!.tcpPort);
@@ -141,7 +141,8 @@ test('jt808 auth codes: registration gets a random code stored per terminal; 0x0
 });
 
 test('jt808 sub-packaged 0x0801 with one packet withheld: 0x8800 lists exactly that packet; resending it completes the photo, stored with its sha256 and announced as media.image.<channel>', async () => {
-  const h = await startHarness({ channels: channel() });
+  // worker threads: the effects (parts with their re-send context, the file) cross the thread boundary
+  const h = await startHarness({ channels: channel(), threads: 2 });
   try {
     const d = await Device.open(h.app.channels[0]!.tcpPort);
     // media id 0x2a, image (0), JPEG (0), event 1, channel 2; then the location block and 300 photo bytes

@@ -270,10 +270,11 @@ export class FramePipeline {
     else if (res.kind === 'dropped') {
       counters.reassemblyDrops++;
       this.host.stats.warnings.add('EDGE_REASSEMBLY_DROPPED');
-    } else if (res.ask) {
+    } else if (res.kind === 'partial' && res.ask) {
       const bytes = this.resendFrame(link, res.ask);
       if (bytes) (slot.after ??= []).push(bytes);
     }
+    // 'duplicate': a late copy of a part of a message already decoded; its own reply is enough
     if (r.size > 0) this.assembling.add(link);
     else this.assembling.delete(link);
   }

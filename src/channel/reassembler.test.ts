@@ -60,3 +60,12 @@ test('Reassembler asks on the sweep when no part came for resendAfterMs (the las
   assert.deepEqual(plain.sweep(2000), { asks: [], dropped: 0 });
   assert.deepEqual(plain.sweep(6000), { asks: [], dropped: 1 });
 });
+
+test('Reassembler: a late copy of a part of a message completed within maxAgeMs is a duplicate, not a new message', () => {
+  const r = new Reassembler(limits({ maxRequests: 3, maxAgeMs: 1000 }));
+  r.add('m', 0, 2, Uint8Array.of(0), 0, ctx);
+  assert.equal(r.add('m', 1, 2, Uint8Array.of(1), 0, ctx).kind, 'complete');
+  assert.deepEqual(r.add('m', 0, 2, Uint8Array.of(0), 500, ctx), { kind: 'duplicate' });
+  assert.equal(r.size, 0, 'nothing held, nothing to ask for');
+  assert.equal(r.add('m', 0, 2, Uint8Array.of(0), 2000, ctx).kind, 'partial', 'the same key later is a new message (serials wrap)');
+});

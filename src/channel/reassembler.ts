@@ -13,6 +13,10 @@
  * at most `maxRequests` times per message. Bytes stay bounded by `maxBytes` per connection and time
  * by `maxAgeMs` per message (from its first part): past either, the message is dropped (reported,
  * never a crash), so a device that never resends cannot hold memory.
+ *
+ * A part of a message completed less than `maxAgeMs` ago (a late copy, e.g. a device answering a
+ * request that crossed the last part) is a `duplicate`: without this it would start the message
+ * again, be asked for in full and be decoded (stored, announced) twice.
  */
 interface Pending {
   count: number;
@@ -38,7 +42,7 @@ export interface ResendAsk {
   context: Uint8Array;
 }
 
-export type ReassemblyResult = { kind: 'partial'; ask?: ResendAsk } | { kind: 'complete'; bytes: Buffer } | { kind: 'dropped'; reason: string };
+export type ReassemblyResult = { kind: 'partial'; ask?: ResendAsk } | { kind: 'complete'; bytes: Buffer } | { kind: 'dropped'; reason: string } | { kind: 'duplicate' };
 
 export interface ReassemblerLimits {
   maxBytes: number;
@@ -49,11 +53,15 @@ export interface ReassemblerLimits {
   maxRequests: number;
 }
 
+/** Completed keys remembered per connection (oldest forgotten first). */
+const MAX_COMPLETED = 256;
 /** A request lists at most this many parts (JT/T 808's 0x8800 count is one byte); the rest go in the next one. */
 const MAX_LISTED = 255;
 
 export class Reassembler {
   private readonly pending = new Map<string, Pending>();
+  /** Keys completed recently → when (insertion order = completion order). */
+  private readonly completed = new Map<string, number>();
   private held = 0;
 
   constructor(private readonly limits: ReassemblerLimits) {}
@@ -62,6 +70,7 @@ export class Reassembler {
     return this.held;
   }
 
+  /** Unfinished messages held. */
   get size(): number {
     return this.pending.size;
   }
@@ -69,6 +78,11 @@ export class Reassembler {
   add(key: string, index: number, count: number, bytes: Uint8Array, nowMs: number, resend?: Uint8Array): ReassemblyResult {
     this.expire(nowMs);
     if (!Number.isInteger(count) || count < 1 || count > 65535 || !Number.isInteger(index) || index < 0 || index >= count) return { kind: 'dropped', reason: `part ${index} of ${count} is not a valid part number` };
+    const doneAt = this.completed.get(key);
+    if (doneAt !== undefined) {
+      if (nowMs - doneAt <= this.limits.maxAgeMs) return { kind: 'duplicate' };
+      this.completed.delete(key);
+    }
     let p = this.pending.get(key);
     if (p && p.count !== count) {
       this.drop(key, p);
@@ -96,6 +110,8 @@ export class Reassembler {
     }
     if (p.have === p.count) {
       this.drop(key, p);
+      this.completed.set(key, nowMs);
+      if (this.completed.size > MAX_COMPLETED) this.completed.delete(this.completed.keys().next().value!);
       return { kind: 'complete', bytes: Buffer.concat(p.parts as Uint8Array[]) };
     }
     if (index === p.askAt) {
