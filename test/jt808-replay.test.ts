@@ -34,3 +34,20 @@ test('edge-channel replay of a jt808 session (register, authenticate, locations)
     await h.close();
   }
 });
+
+test('edge-channel decode --options: the channel\'s jt808 options decide the replies; a bad --options is a usage error', async () => {
+  const file = join(root, 'fixtures/jt808-session.hex');
+  const replies = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => 'reply' in o).length;
+  const issued = await runCli(['decode', '--protocol', 'jt808', '--received-at', '1788220800', '--file', file]);
+  const derived = await runCli(['decode', '--protocol', 'jt808', '--received-at', '1788220800', '--options', '{"auth_code":"derived"}', '--file', file]);
+  assert.equal(issued.status, 0, issued.stderr);
+  assert.equal(derived.status, 0, derived.stderr);
+  // issued: the authentication's answer is chosen by the runtime (stored code), so decode shows none
+  assert.equal(replies(derived.stdout), replies(issued.stdout) + 1);
+  assert.match(derived.stdout, /"auth\.code\.valid":true/);
+  for (const bad of ['{"auth_code":"random"}', '{"nope":1}', '[1]', '{']) {
+    const r = await runCli(['decode', '--protocol', 'jt808', '--options', bad, '--file', file]);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, /EDGE_CLI_USAGE: --options/);
+  }
+});

@@ -15,7 +15,7 @@ export function protocolOptions(proto: ProtocolModule, text: string | undefined)
   try {
     checkOptions(proto.options, given as Record<string, unknown>, '--options', proto.id);
   } catch (e) {
-    throw new EdgeError('EDGE_CLI_USAGE', (e as Error).message);
+    throw new EdgeError('EDGE_CLI_USAGE', e instanceof EdgeError ? e.reason : (e as Error).message);
   }
   return { ...proto.defaultOptions, ...(given as Record<string, unknown>) };
 }
