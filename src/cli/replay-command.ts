@@ -5,6 +5,7 @@ import { planFrames, type PlannedFrame } from '../replay/frame-plan.js';
 import { cutFrames } from '../net/cut-frames.js';
 import { flagInt, flagStr, parseArgs } from './args.js';
 import { readHexSource } from './hex-input.js';
+import { protocolOptions } from './protocol-options.js';
 
 export const REPLAY_HELP = `edge-channel replay --protocol ID --to URL [FILE...] [options]
 
@@ -22,6 +23,8 @@ Options:
   --repeat K        send the file K times per device (default 1)
   --timeout MS      wait this long for each reply (default 5000)
   --send-invalid    also send frames that fail local decoding
+  --options JSON    the channel's protocol options, so the local decode prescribes the same replies
+                    (e.g. '{"auth_code":"derived"}' for a recorded jt808 registration)
   --json            print the summary as JSON
   --help            this text
 
@@ -47,7 +50,7 @@ interface Stats {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag' });
+  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', options: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag' });
   if (args.flags.has('help')) {
     process.stdout.write(REPLAY_HELP + '\n');
     return 0;
@@ -62,6 +65,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const repeat = flagInt(args, 'repeat', 1, 1);
   const timeoutMs = flagInt(args, 'timeout', 5000, 1);
   const sendInvalid = args.flags.has('send-invalid');
+  const options = protocolOptions(proto, flagStr(args, 'options'));
   const files = args.positionals.length ? args.positionals : ['-'];
   const lines = files.flatMap((f) => readHexSource(f));
   const cut = [...cutFrames(proto, lines, transport)];
@@ -90,7 +94,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onInterrupt);
   const runDevice = async (i: number) => {
     const ident = devices > 1 ? String(860000000000000 + i) : undefined;
-    const plan = planFrames(proto, cut, transport, ident);
+    const plan = planFrames(proto, cut, transport, ident, options);
     let client: DeviceClient | null = null;
     try {
       for (let k = 0; k < repeat; k++) {
