@@ -13,6 +13,7 @@ import { FileMediaStore } from './media/media-store.js';
 import type { ChannelHooks } from './channel/channel.js';
 import { CommandService } from './commands/command-service.js';
 import { FileCommandStore } from './commands/file-command-store.js';
+import { FileCredentialStore } from './credentials/credential-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
 import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
@@ -130,7 +131,19 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   });
   const up = config.media.uploads;
   const uploads = { maxFiles: up.max_files, maxBytes: up.max_bytes, maxFileBytes: config.media.max_file_bytes, maxPending: up.max_pending, maxRanges: up.max_ranges, expectTimeoutMs: up.timeout_s * 1000, idleTimeoutMs: up.idle_timeout_s * 1000 };
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks, metrics, uploads }));
+  // device credentials (JT/T 808 auth codes), only when a protocol issues them: loaded before any
+  // listener opens (below), so a check is a map read
+  const credentialChannels = config.channels.filter((_c, i) => protos[i]!.usesCredentials).map((c) => String(c.id));
+  const credentials =
+    credentialChannels.length > 0
+      ? new FileCredentialStore({
+          dir: config.credentials.dir,
+          fsync: config.credentials.fsync,
+          instanceId: config.instance_id,
+          onCorrupt: (info) => log.warn({ code: info.code }, `${info.code}: ${info.reason}`),
+        })
+      : null;
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, credentials, log, redisUrl: config.redis_url, hooks, metrics, uploads }));
   const commandStore = new FileCommandStore({
     dir: config.commands.dir,
     fsync: config.commands.fsync,
@@ -176,6 +189,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
       log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
     }
+    await credentials?.open(credentialChannels);
     for (const ch of channels) {
       await ch.start(config.stats_interval_s);
       started.push(ch);
@@ -187,6 +201,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     clearInterval(commandTick);
     for (const ch of started) await ch.stop(0);
     await commandStore.close().catch(() => undefined);
+    await credentials?.close().catch(() => undefined);
     if (http) await http.close();
     await instance.stop(1000);
     await publisher.close();
@@ -205,6 +220,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await commands!.stop(timeoutMs);
       await commandStore.close();
+      await credentials?.close();
       await publisher.flush(timeoutMs);
       await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();

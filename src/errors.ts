@@ -29,6 +29,9 @@ export const ERROR_CODES = {
   EDGE_COMMAND_FAILED: 'The device answered that it did not execute the command.',
   EDGE_COMMAND_STORE_FAILED: 'The durable command store could not write or sync; the request was rejected (or the change is kept in memory only).',
   EDGE_COMMAND_STORE_CORRUPT: 'Command store recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were dropped.',
+  // credentials the server issues to devices (src/credentials/)
+  EDGE_CREDENTIAL_STORE_FAILED: 'The credential store could not open, write or sync (or none is configured); the frame that issued or checked a device credential was not acknowledged.',
+  EDGE_CREDENTIAL_STORE_CORRUPT: 'Credential store recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were dropped (those devices register again).',
   // configuration and start-up
   EDGE_CONFIG_FILE: 'The configuration file cannot be read or parsed.',
   EDGE_CONFIG_INVALID: 'A configuration key is missing or has the wrong form.',

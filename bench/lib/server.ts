@@ -60,6 +60,7 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
     pool: { ...pool, ...(extra.pool ?? {}) },
     spool: { dir: spoolDir, ...(o.spool ?? {}), ...(extra.spool ?? {}) },
     commands: { dir: join(spoolDir, 'commands') },
+    credentials: { dir: join(spoolDir, 'credentials') },
     media: { dir: join(spoolDir, 'media') },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, ...(o.udp ? { udp_port: 0 } : {}), max_connections: o.maxConnections ?? 20_000, ...(o.channel ?? {}) }],
     stats_interval_s: 3600,

@@ -51,6 +51,7 @@ export const MSG = {
   queryParameters: 0x8104,
   textMessage: 0x8300,
   multimediaDataResponse: 0x8800,
+  resendRequest: 0x8003, // platform asks for sub-packages again (JT/T 808-2013 §8.10)
   takePhoto: 0x8801,
   liveVideoRequest: 0x9101, // JT/T 1078
   playbackRequest: 0x9201, // JT/T 1078
@@ -83,8 +84,9 @@ export const MSG_NAMES: Readonly<Record<number, string>> = {
   0x6006: 'vendor message 0x6006',
 };
 
-/** 0x8001 / 0x0001 result byte: 0 ok (the only value this module sends). */
+/** 0x8001 / 0x0001 result byte: 0 ok; 1 failure (sent for an authentication whose code does not match). */
 export const RESULT_OK = 0;
+export const RESULT_FAIL = 1;
 
 /** Protocol options (channel `options`), with their defaults. README.md "Options" documents them. */
 export interface Jt808Options {
@@ -94,6 +96,11 @@ export interface Jt808Options {
   device_profile: 'standard' | 'active_safety';
   /** Accept a frame whose check byte is wrong (a warning instead of an error). For replaying hand-edited vectors. */
   lenient_check: boolean;
+  /**
+   * `issued`: 0x8100 carries a random code the runtime stores per terminal, 0x0102 is checked against it.
+   * `derived`: the code is a hash of the ident and every authentication is acknowledged (replaying recorded sessions).
+   */
+  auth_code: 'issued' | 'derived';
   /** The issue's name for `device_profile: active_safety` (either enables the items and the attachment upload). */
   active_safety: boolean;
   /** Width of the Subiao alarm identification (regional variant, attachments/variants.ts). */
@@ -104,6 +111,7 @@ export const DEFAULT_OPTIONS: Readonly<Jt808Options> = Object.freeze({
   timezone_offset_minutes: 480,
   device_profile: 'standard',
   lenient_check: false,
+  auth_code: 'issued',
   active_safety: false,
   alarm_identification_bytes: 16,
 });

@@ -68,16 +68,41 @@ test('the platform serial comes from the session, is escaped on the wire and adv
   assert.deepEqual(r.session, { ident: '13800138000', jt808Version: 2013, platformSerial: 0x7e });
 });
 
-test('registration issues the terminal auth code; authentication with it is valid, another is not', () => {
-  const reg = jt808.decode(device(0x0100, 5, '002c012f' + '3730313131' + '00'.repeat(20) + '00'.repeat(7) + '01'), ctx());
+const REGISTRATION = '002c012f' + '3730313131' + '00'.repeat(20) + '00'.repeat(7) + '01';
+const ascii = (s: string) => toHex(new TextEncoder().encode(s));
+
+test('auth_code "issued": 0x8100 carries the connection nonce and asks the runtime to store it; 0x0102 asks it to check, with both answers prepared', () => {
+  const nonce = '0123456789abcdef';
+  const reg = jt808.decode(device(0x0100, 5, REGISTRATION), { ...ctx({ platformSerial: 3 }), nonce });
+  assert.equal(toHex(unescapeFrame(reg.replies[0]!).subarray(13, -2)), '000500' + ascii(nonce));
+  assert.deepEqual(reg.effects, [{ kind: 'credential-issue', code: nonce }]);
+  assert.equal(reg.session?.platformSerial, 4);
+  const auth = jt808.decode(device(0x0102, 6, ascii(nonce)), ctx({ platformSerial: 4 }));
+  assert.deepEqual(auth.replies, [], 'the runtime writes the answer it picks');
+  assert.equal(auth.messages[0]!['auth.code.valid'], undefined, 'the runtime adds it');
+  const e = auth.effects![0]! as { kind: string; code: string; accepted: Uint8Array[]; rejected: Uint8Array[]; field: string };
+  assert.deepEqual([e.kind, e.code, e.field], ['credential-check', nonce, 'auth.code.valid']);
+  const body = (f: Uint8Array) => toHex(unescapeFrame(f).subarray(11, -2));
+  assert.equal(body(e.accepted[0]!), '0004' + '0006010200', '0x8001 serial 4: terminal serial 6, msg 0x0102, result 0');
+  assert.equal(body(e.rejected[0]!), '0004' + '0006010201', 'result 1 (failure) on a mismatch');
+  assert.equal(auth.session?.platformSerial, 5, 'one serial spent whichever answer goes out');
+  // without a runtime (CLI decode) there is no nonce: the deterministic code stands in
+  const cli = jt808.decode(device(0x0100, 5, REGISTRATION), ctx());
+  assert.deepEqual(cli.effects, [{ kind: 'credential-issue', code: authCodeFor('13800138000') }]);
+});
+
+test('auth_code "derived": the code is a hash of the ident and every authentication is acknowledged (replaying recorded sessions)', () => {
+  const derived = { auth_code: 'derived' };
+  const reg = jt808.decode(device(0x0100, 5, REGISTRATION), { ...ctx({}, derived), nonce: '0123456789abcdef' });
   const code = authCodeFor('13800138000');
-  const body = toHex(unescapeFrame(reg.replies[0]!).subarray(13, -2));
-  assert.equal(body, '000500' + toHex(new TextEncoder().encode(code)));
-  const ok = jt808.decode(device(0x0102, 6, toHex(new TextEncoder().encode(code))), ctx());
+  assert.equal(toHex(unescapeFrame(reg.replies[0]!).subarray(13, -2)), '000500' + ascii(code));
+  assert.equal(reg.effects, undefined, 'nothing to store');
+  const ok = jt808.decode(device(0x0102, 6, ascii(code)), ctx({}, derived));
   assert.equal(ok.messages[0]!['auth.code.valid'], true);
-  const bad = jt808.decode(device(0x0102, 6, '3132'), ctx());
+  const bad = jt808.decode(device(0x0102, 6, '3132'), ctx({}, derived));
   assert.equal(bad.messages[0]!['auth.code.valid'], false);
-  assert.equal(bad.replies.length, 1, 'still acknowledged: a code from another platform must not lock the device out');
+  assert.equal(toHex(unescapeFrame(bad.replies[0]!).subarray(13, -2)), '0006010200', 'acknowledged with result 0');
+  assert.throws(() => jt808.decode(device(0x0102, 6, '3132'), ctx({}, { auth_code: 'random' })), (x: unknown) => x instanceof EdgeError && x.code === 'EDGE_CONFIG_INVALID' && /auth_code/.test(x.message));
 });
 
 test('terminal general response 0x0001 closes the command by message id and serial; no reply to it', () => {
@@ -98,17 +123,51 @@ test('0x0805 and 0x1205 answer take_photo and video_timeline', () => {
   assert.deepEqual(JSON.parse(list.commandReplies![0]!.response as string), [{ channel: 1, start: 1788220800, end: 1788221100, alarm: '0000000000000000', av_type: 2, stream: 1, storage: 1, size: 1048576 }]);
 });
 
-test('0x0801 in one frame is announced (bytes not stored) and answered by 0x8800 with the media id', () => {
+test('0x0801 in one frame becomes one stored file announced as media.<kind>.<channel>, answered by 0x8800 with the media id', () => {
   const basic = '00000000' + '00000003' + '01aab482' + '04ea7e57' + '0008' + '01ad' + '00b6' + '260327155245';
   const r = jt808.decode(device(0x0801, 2, '0000002a' + '00' + '00' + '01' + '02' + basic + 'ffd8ffe0ffd9'), ctx());
-  const m = r.messages[0]!;
-  assert.equal(m['media.id'], 42);
-  assert.equal(m['media.channel'], 2);
-  assert.equal(m['media.size'], 6);
-  assert.equal(m['media.stored'], false);
-  assert.equal(m['position.latitude'], 27.964546);
+  assert.deepEqual(r.messages, [], 'the announcement is the message (published once the file is stored)');
+  const e = r.effects![0]! as { kind: string; key: string; offset: number; bytes: Uint8Array; final: boolean; file: unknown; announce: string; meta: Record<string, unknown> };
+  assert.deepEqual([e.kind, e.key, e.offset, e.final, toHex(e.bytes)], ['file-chunk', 'media-42', 0, true, 'ffd8ffe0ffd9']);
+  assert.deepEqual(e.file, { kind: 'image', name: '42.jpg' });
+  assert.equal(e.announce, 'media.image.2');
+  assert.equal(e.meta['media.id'], 42);
+  assert.equal(e.meta['media.event.enum'], 1);
+  assert.equal(e.meta['message.type'], 'media_data');
+  assert.equal(e.meta['position.latitude'], 27.964546);
+  assert.equal(e.meta.ident, undefined, 'the runtime sets the ident');
   assert.equal(toHex(unescapeFrame(r.replies[0]!).subarray(1, 3)), '8800');
   assert.equal(toHex(unescapeFrame(r.replies[0]!).subarray(13, -2)), '0000002a');
+  // audio (type 1, WAV) on channel 3; an unknown type is a plain file
+  const audio = jt808.decode(device(0x0801, 3, '00000007' + '01' + '03' + '00' + '03' + basic + '52494646'), ctx()).effects![0]! as typeof e;
+  assert.deepEqual([audio.file, audio.announce], [{ kind: 'audio', name: '7.wav' }, 'media.audio.3']);
+  const other = jt808.decode(device(0x0801, 4, '00000008' + '09' + '09' + '00' + '01' + basic + '00'), ctx()).effects![0]! as typeof e;
+  assert.deepEqual([other.file, other.announce], [{ kind: 'file', name: '8' }, 'media.file.1']);
+});
+
+test('re-send requests: 0x8800 with the missing packets when the first 0x0801 packet names the media id, 0x8003 otherwise (2013 count u8, 2019 u16)', () => {
+  const part = (msgId: string, version: 2013 | 2019, serial: number, total: number, index: number, bodyHex: string) => {
+    const body = fromHex(bodyHex);
+    const phone = version === 2019 ? '00000000013800138000' : '013800138000';
+    const attr = 0x2000 | (version === 2019 ? 0x4000 : 0) | body.length;
+    const inner = fromHex(msgId + attr.toString(16).padStart(4, '0') + (version === 2019 ? '01' : '') + phone + serial.toString(16).padStart(4, '0') + total.toString(16).padStart(4, '0') + index.toString(16).padStart(4, '0') + bodyHex);
+    let x = 0;
+    for (const b of inner) x ^= b;
+    return escapeInner(Uint8Array.from([...inner, x]));
+  };
+  const resend = (f: Uint8Array) => (jt808.decode(f, ctx()).effects![0]! as { resend: Uint8Array }).resend;
+  // packet 1 of a 0x0801 (media id 0x2a), serial 0x10: 0x8800 lists packets 2 and 4 (1-based)
+  const first = resend(part('0801', 2013, 0x10, 4, 1, '0000002a00000102'));
+  const req = jt808.resendRequest!(first, [1, 3], 4, { platformSerial: 9 })!;
+  assert.equal(toHex(unescapeFrame(req).subarray(1, -2)), '8800' + '0009' + '013800138000' + '0009' + '0000002a' + '02' + '0002' + '0004');
+  // only packet 3 came (no media id): 0x8003 naming the first serial (0x12 - 2 = 0x10)
+  const third = resend(part('0801', 2013, 0x12, 4, 3, 'aabb'));
+  assert.equal(toHex(unescapeFrame(jt808.resendRequest!(third, [0, 1, 3], 4, {})!).subarray(1, -2)), '8003' + '0009' + '013800138000' + '0000' + '0010' + '03' + '000100020004');
+  // a sub-packaged 0x0704 in a 2019 header: 0x8003 with a WORD count
+  const batch = resend(part('0704', 2019, 0x21, 3, 2, 'ccdd'));
+  assert.equal(toHex(unescapeFrame(jt808.resendRequest!(batch, [2], 3, { platformSerial: 1 })!).subarray(1, -2)), '8003' + '4006' + '01' + '00000000013800138000' + '0001' + '0020' + '0001' + '0003');
+  assert.equal(jt808.resendRequest!(first, [], 4, {}), null, 'nothing missing: no request');
+  assert.throws(() => jt808.resendRequest!(Uint8Array.of(1, 2), [0], 2, {}), (x: unknown) => x instanceof EdgeError);
 });
 
 test('a sub-package with an impossible part number is a typed error, not a crash', () => {

@@ -2,17 +2,18 @@
  * JT/T 808 device-frame decoder (worker side): un-escape, check (frame.ts), then dispatch on the
  * message id. Every message that the standard acknowledges with 0x8001 gets it, carrying the
  * platform's own serial from the session (`platformSerial`, incremented per reply); registration
- * gets 0x8100 with the terminal's auth code; a complete 0x0801 gets 0x8800.
+ * gets 0x8100 with the terminal's auth code (issued and checked through credential effects,
+ * session-messages.ts); a complete 0x0801 is stored as a file and gets 0x8800.
  *
  * ```
  *  7E | msgId | attr | [ver] | phone | serial | [total | index] | body | XOR | 7E   (frame.ts)
  * ```
  *
  * Sub-packaged messages: each sub-package is acknowledged with 0x8001 and handed to the runtime as a
- * `reassemble` effect (key: message id + first serial; the first part carries the header). Once all
- * parts are in, the runtime decodes the joined message (`ctx.reassembled`, readJoinedHeader): its
- * messages are published and only non-general answers (0x8800) are sent, since every part already got
- * its 0x8001.
+ * `reassemble` effect (key: message id + first serial; the first part carries the header; each part a
+ * re-send context, resend.ts, so the runtime can ask for missing parts). Once all parts are in, the
+ * runtime decodes the joined message (`ctx.reassembled`, readJoinedHeader): its messages are
+ * published and only non-general answers (0x8800) are sent, since every part already got its 0x8001.
  *
  * Not decoded (valid frame → no message, no reply, EDGE_DECODE_UNSUPPORTED warning, so it is
  * logged and not acknowledged): RSA-encrypted bodies and message ids outside the support matrix in
@@ -24,23 +25,19 @@ import type { CommandReply, DecodeContext, DecodeEffect, DecodeResult, DecodeWar
 import type { SafetyAlarm } from './active-safety.js';
 import { attachmentRequests } from './alarm-server-frames.js';
 import { BASIC_BLOCK_BYTES } from './basic-block.js';
-import { MSG, MSG_NAMES, RESULT_OK } from './constants.js';
+import { MSG, MSG_NAMES, RESULT_FAIL, RESULT_OK } from './constants.js';
 import { buildFrame, identFromPhone, readHeader, readJoinedHeader, unescapeFrame, type Header } from './frame.js';
 import { decodeBasic, decodeLocation, type LocationContext } from './location.js';
-import { decodeMediaHeader, mediaResponseBody, MEDIA_HEADER_BYTES } from './multimedia.js';
+import { decodeMediaHeader, mediaFileEffect, mediaResponseBody, MEDIA_HEADER_BYTES } from './multimedia.js';
 import { readOptions } from './options.js';
+import { resendContext } from './resend.js';
 import { generalResponse, parameterAnswer, photoAnswer, recordingList } from './responses.js';
-import { authCodeFor, decodeAuthentication, decodeRegistration } from './session-messages.js';
+import { authCodeFor, decodeAuthentication, decodeRegistration, issuedAuthCode, platformSerialOf, registrationAnswer } from './session-messages.js';
 
 /** Session keys this protocol keeps (plain JSON, see README "Session"). */
 export interface Jt808Session extends SessionState {
   platformSerial?: number;
   jt808Version?: 2013 | 2019;
-}
-
-function platformSerialOf(s: Readonly<SessionState>): number {
-  const v = s.platformSerial;
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0;
 }
 
 class Replies {
@@ -55,14 +52,25 @@ class Replies {
     this.serial = platformSerialOf(session);
   }
   add(msgId: number, body: Uint8Array): void {
-    this.frames.push(buildFrame(msgId, this.h.phone, this.serial, body, this.h.version));
+    this.frames.push(this.build(msgId, body));
     this.serial = (this.serial + 1) & 0xffff;
   }
-  /** 0x8001: terminal serial | terminal msg id | result. */
+  /** A frame with the next serial, not added (one of alternatives the runtime chooses from). */
+  build(msgId: number, body: Uint8Array): Uint8Array {
+    return buildFrame(msgId, this.h.phone, this.serial, body, this.h.version);
+  }
+  /** 0x8001 body: terminal serial | terminal msg id | result. */
+  generalBody(result = RESULT_OK): Uint8Array {
+    const h = this.h;
+    return Uint8Array.of(h.serial >>> 8, h.serial & 0xff, h.msgId >>> 8, h.msgId & 0xff, result);
+  }
   general(result = RESULT_OK): void {
     if (this.noGeneral) return;
-    const h = this.h;
-    this.add(MSG.platformGeneralResponse, Uint8Array.of(h.serial >>> 8, h.serial & 0xff, h.msgId >>> 8, h.msgId & 0xff, result));
+    this.add(MSG.platformGeneralResponse, this.generalBody(result));
+  }
+  /** One serial spent on a reply the runtime chooses (credential-check alternatives). */
+  skip(): void {
+    this.serial = (this.serial + 1) & 0xffff;
   }
   get nextSerial(): number {
     return this.serial;
@@ -102,7 +110,8 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
   const replies = new Replies(h, ctx.session, joined);
   const messages: Message[] = [];
   let commandReplies: CommandReply[] | undefined;
-  let effects: DecodeEffect[] | undefined;
+  const effects: DecodeEffect[] = [];
+  let answered = false;
   const loc: LocationContext = { ident, receivedAtS, options, warnings };
 
   switch (id) {
@@ -112,7 +121,13 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       r.pos = end;
       replies.general();
       // after the 0x8001: the invitation to upload the alarm's attachments (alarm-server-frames.ts)
-      if (alarms && alarms.length > 0) effects = attachmentRequests(alarms, ident, ctx.session, (msgId, body) => replies.serverFrame(msgId, body));
+      if (alarms && alarms.length > 0) {
+        const invitations = attachmentRequests(alarms, ident, ctx.session, (msgId, body) => replies.serverFrame(msgId, body));
+        if (invitations.length > 0) {
+          effects.push(...invitations);
+          answered = true; // the 0x9208 frames took platform serials too
+        }
+      }
       break;
     }
     case MSG.batchLocation: {
@@ -137,20 +152,28 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       const m: Message = { ident, timestamp: receivedAtS };
       decodeRegistration(r, h.version, m);
       messages.push(m);
-      const code = authCodeFor(ident);
-      const body = new Uint8Array(3 + code.length);
-      body[0] = h.serial >>> 8;
-      body[1] = h.serial & 0xff;
-      body[2] = RESULT_OK;
-      for (let i = 0; i < code.length; i++) body[3 + i] = code.charCodeAt(i);
-      replies.add(MSG.registrationResponse, body);
+      const issued = options.auth_code === 'issued';
+      const code = issued ? issuedAuthCode(ctx.nonce, ident) : authCodeFor(ident);
+      // issued: the runtime stores the code before this 0x8100 is written (credential-issue is durable)
+      if (issued) effects.push({ kind: 'credential-issue', code });
+      replies.add(MSG.registrationResponse, registrationAnswer(h.serial, code));
       break;
     }
     case MSG.authentication: {
       const m: Message = { ident, timestamp: receivedAtS };
-      decodeAuthentication(r, h.version, ident, m);
+      const code = decodeAuthentication(r, h.version, m);
       messages.push(m);
-      replies.general();
+      if (options.auth_code === 'derived') {
+        m['auth.code.valid'] = code === authCodeFor(ident);
+        replies.general();
+        break;
+      }
+      // the runtime compares with the stored code, writes one of these and adds auth.code.valid
+      const accepted = [replies.build(MSG.platformGeneralResponse, replies.generalBody(RESULT_OK))];
+      const rejected = [replies.build(MSG.platformGeneralResponse, replies.generalBody(RESULT_FAIL))];
+      replies.skip();
+      answered = true;
+      effects.push({ kind: 'credential-check', code, accepted, rejected, field: 'auth.code.valid' });
       break;
     }
     case MSG.multimediaEvent: {
@@ -168,11 +191,12 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       const m = decodeBasic(f, r.pos, end, loc);
       r.skip(BASIC_BLOCK_BYTES, 'multimedia location');
       m['message.type'] = 'media_data';
+      m.media = true;
       Object.assign(m, m0);
-      m['media.size'] = r.remaining;
-      m['media.stored'] = false;
+      // the message is the stored file's announcement (published by the runtime once the file is safe)
+      const { ident: _i, ...meta } = m;
+      effects.push(mediaFileEffect(m, f.slice(r.pos, end), meta));
       r.pos = end;
-      messages.push(m);
       replies.add(MSG.multimediaDataResponse, mediaResponseBody(mediaId, []));
       break;
     }
@@ -192,10 +216,10 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       return unsupported(`(${MSG_NAMES[id] ?? 'unknown'}) is not decoded`);
   }
   if (r.remaining > 0) warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${r.remaining} byte(s) after the 0x${id.toString(16).padStart(4, '0')} body ignored` });
-  if (replies.frames.length > 0 || effects?.length) session.platformSerial = replies.nextSerial;
+  if (replies.frames.length > 0 || answered) session.platformSerial = replies.nextSerial;
   const out: DecodeResult = { messages, replies: replies.frames, session, warnings };
   if (commandReplies) out.commandReplies = commandReplies;
-  if (effects?.length) out.effects = effects;
+  if (effects.length > 0) out.effects = effects;
   return out;
 }
 
@@ -208,5 +232,8 @@ function subpackage(f: Uint8Array, h: Header, end: number, prev: Readonly<Sessio
   const replies = new Replies(h, prev);
   replies.general();
   session.platformSerial = replies.nextSerial;
-  return { messages: [], replies: replies.frames, session, warnings, effects: [{ kind: 'reassemble', key: `${h.msgId.toString(16)}:${firstSerial}`, index: index - 1, count: total, bytes }] };
+  // the first packet of a 0x0801 names the media id, which 0x8800 repeats when asking for packets
+  const mediaId = index === 1 && h.msgId === MSG.multimediaData && end - h.bodyStart >= 4 ? new DataView(f.buffer, f.byteOffset + h.bodyStart, 4).getUint32(0) : null;
+  const resend = resendContext(h.version, h.msgId, firstSerial, h.phone, mediaId);
+  return { messages: [], replies: replies.frames, session, warnings, effects: [{ kind: 'reassemble', key: `${h.msgId.toString(16)}:${firstSerial}`, index: index - 1, count: total, bytes, resend }] };
 }

@@ -10,6 +10,7 @@ import { decode } from './decoder.js';
 import { commands, encode, parseCommand } from './encoder.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 import { explainInvalid, split } from './splitter.js';
+import { resendRequest } from './resend.js';
 import { attachmentsPart } from './attachments/index.js';
 import { dashcamSimulation } from './attachments/dashcam-sim.js';
 
@@ -20,6 +21,7 @@ const options: OptionSpecs = {
   active_safety: { type: 'boolean', description: 'true = device_profile active_safety: decode the Subiao items and invite the device to upload alarm attachments (0x9208, needs parts.attachments)', default: DEFAULT_OPTIONS.active_safety },
   alarm_identification_bytes: { type: 'integer', description: 'Subiao alarm identification width (regional variant): 16 Jiangsu, 32 Hunan, 38 Heilongjiang, 39 Sichuan, 40 Guangdong', default: DEFAULT_OPTIONS.alarm_identification_bytes, min: 16, max: 40 },
   lenient_check: { type: 'boolean', description: 'accept a wrong XOR check byte with a warning (for replaying hand-edited vectors)', default: DEFAULT_OPTIONS.lenient_check },
+  auth_code: { type: 'string', description: 'issued: random auth code stored per terminal, 0x0102 checked against it; derived: hash of the ident, every 0x0102 acknowledged (replaying recorded sessions)', default: DEFAULT_OPTIONS.auth_code, enum: ['issued', 'derived'] },
 };
 
 const jt808: ProtocolModule = {
@@ -30,9 +32,11 @@ const jt808: ProtocolModule = {
   maxFrameBytes: MAX_FRAME_BYTES,
   options,
   defaultOptions: DEFAULT_OPTIONS,
+  usesCredentials: true,
   split,
   explainInvalid,
   decode,
+  resendRequest,
   commands,
   encode,
   parseCommand,

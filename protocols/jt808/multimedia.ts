@@ -8,12 +8,16 @@
  *  0x8800 (reply): media id u32 [| retransmit count u8 | packet index u16 × n]
  * ```
  *
- * Media bytes are announced (`media.size`), not stored: the media store is a later issue. A
- * complete 0x0801 is answered with the 4-byte 0x8800 (go-jt808's form for "nothing missing").
+ * A complete 0x0801 (one frame, or joined from sub-packages by the runtime) becomes one `file-chunk`
+ * effect: the media bytes are stored whole by the runtime's media store (sha256, atomic rename) and
+ * announced by one message carrying the location and media header (`meta`) and the stored file's
+ * facts under `media.<image|audio|video|file>.<channel>` (flespi's `media.image.X` naming, X = camera
+ * channel). The 4-byte 0x8800 (go-jt808's form for "nothing missing") goes out once the file is
+ * stored and announced. Missing packets are asked for by the runtime (resend.ts).
  */
 import bp from 'binary-parser/dist/binary_parser.js';
 import { EdgeError } from '../../src/errors.js';
-import type { Message } from '../../src/protocol/types.js';
+import type { FileChunkEffect, MediaKind, Message, MessageValue } from '../../src/protocol/types.js';
 
 export const MEDIA_HEADER_BYTES = 8;
 
@@ -43,4 +47,30 @@ export function mediaResponseBody(mediaId: number, missing: readonly number[]): 
     });
   }
   return out;
+}
+
+/** Media type byte → the stored file's kind (3+ are not in the standard: stored as plain files). */
+const KINDS: readonly MediaKind[] = ['image', 'audio', 'video'];
+/** Format byte → file extension (0 JPEG, 1 TIF, 2 MP3, 3 WAV, 4 WMV); others get none. */
+const EXTENSIONS = ['jpg', 'tif', 'mp3', 'wav', 'wmv'];
+
+/**
+ * The complete media as one stored file: key `media-<id>` (unique per terminal while the terminal's
+ * ids do not wrap), name `<id>.<ext>`, announced as `media.<kind>.<channel>` with `meta`
+ * (location + media header) on the announcement message.
+ */
+export function mediaFileEffect(m: Message, data: Uint8Array, meta: Record<string, MessageValue>): FileChunkEffect {
+  const id = m['media.id'] as number;
+  const kind = KINDS[m['media.type.enum'] as number] ?? 'file';
+  const ext = EXTENSIONS[m['media.format.enum'] as number];
+  return {
+    kind: 'file-chunk',
+    key: `media-${id}`,
+    offset: 0,
+    bytes: data,
+    final: true,
+    file: { kind, name: ext ? `${id}.${ext}` : `${id}` },
+    announce: `media.${kind}.${m['media.channel'] as number}`,
+    meta,
+  };
 }

@@ -11,6 +11,7 @@ export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options 
   const tz = o.timezone_offset_minutes ?? DEFAULT_OPTIONS.timezone_offset_minutes;
   const profile = o.device_profile ?? DEFAULT_OPTIONS.device_profile;
   const lenient = o.lenient_check ?? DEFAULT_OPTIONS.lenient_check;
+  const auth = o.auth_code ?? DEFAULT_OPTIONS.auth_code;
   if (typeof tz !== 'number' || !Number.isInteger(tz) || tz < -720 || tz > 840) {
     throw new EdgeError('EDGE_CONFIG_INVALID', `options.timezone_offset_minutes expects an integer -720..840 (minutes east of UTC), got ${JSON.stringify(tz)}`);
   }
@@ -18,6 +19,7 @@ export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options 
     throw new EdgeError('EDGE_CONFIG_INVALID', `options.device_profile expects "standard" or "active_safety", got ${JSON.stringify(profile)}`);
   }
   if (typeof lenient !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.lenient_check expects true or false, got ${JSON.stringify(lenient)}`);
+  if (auth !== 'issued' && auth !== 'derived') throw new EdgeError('EDGE_CONFIG_INVALID', `options.auth_code expects "issued" or "derived", got ${JSON.stringify(auth)}`);
   const safety = o.active_safety ?? DEFAULT_OPTIONS.active_safety;
   if (typeof safety !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.active_safety expects true or false, got ${JSON.stringify(safety)}`);
   const idBytes = o.alarm_identification_bytes ?? DEFAULT_OPTIONS.alarm_identification_bytes;
@@ -31,6 +33,7 @@ export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options 
     timezone_offset_minutes: tz,
     device_profile: activeSafety ? 'active_safety' : 'standard',
     lenient_check: lenient,
+    auth_code: auth,
     active_safety: activeSafety,
     alarm_identification_bytes: idBytes as IdentificationBytes,
   };

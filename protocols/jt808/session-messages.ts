@@ -12,17 +12,44 @@
  * A 12-byte-header registration shorter than 37 bytes cannot hold the 2013 widths: it is the 2011
  * layout (model[8]), which devices still send (Traccar decoder tests dec-55, dec-89).
  *
- * The auth code a terminal receives in 0x8100 is derived from its ident (see authCodeFor), so the
- * decoder stays pure and the code survives restarts and reconnects without a store.
+ * The auth code (option `auth_code`, README "Session and replies"):
+ *   - `issued` (default): the code in 0x8100 is the connection's random nonce (DecodeContext.nonce,
+ *     drawn by the runtime: the decoder stays free of randomness), handed to the runtime with a
+ *     `credential-issue` effect, which stores it per terminal durably before 0x8100 is written. A
+ *     0x0102 becomes a `credential-check` effect: the runtime compares the code with the stored one
+ *     and writes 0x8001 result 0 (match) or 1 (failure: no code stored, or another one).
+ *   - `derived`: the code is a hash of the ident (authCodeFor), the same on every server and run, and
+ *     every 0x0102 is acknowledged with result 0: recorded sessions replay byte for byte.
  */
 import { toHex } from '../../src/codec/hex.js';
-import type { Message } from '../../src/protocol/types.js';
+import type { Message, SessionState } from '../../src/protocol/types.js';
 import { ByteReader } from '../../src/codec/byte-reader.js';
 
+/** The serial of the platform's next frame (session `platformSerial`, 0 when absent or damaged). */
+export function platformSerialOf(s: Readonly<SessionState>): number {
+  const v = s.platformSerial;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0;
+}
+
+/** The code 0x8100 gives in `issued` mode: the connection's nonce; without a runtime (CLI), the derived one. */
+export function issuedAuthCode(nonce: string | undefined, ident: string): string {
+  return nonce !== undefined && /^[0-9a-f]{8,64}$/.test(nonce) ? nonce : authCodeFor(ident);
+}
+
+/** 0x8100 body: reply serial u16 | result u8 (0 ok) | auth code (ASCII, the rest). */
+export function registrationAnswer(serial: number, code: string): Uint8Array {
+  const body = new Uint8Array(3 + code.length);
+  body[0] = serial >>> 8;
+  body[1] = serial & 0xff;
+  body[2] = 0;
+  for (let i = 0; i < code.length; i++) body[3 + i] = code.charCodeAt(i) & 0x7f;
+  return body;
+}
+
 /**
- * The auth code for a terminal: "ec" + FNV-1a-32 of "jt808:" + ident, as 8 hex digits. Stable per
- * terminal, and no secret: JT/T 808 sends the code in clear text, so it only guards against a
- * device that skipped registration, not against an attacker.
+ * The `derived` auth code: "ec" + FNV-1a-32 of "jt808:" + ident, as 8 hex digits. Stable per
+ * terminal, and no secret (JT/T 808 sends codes in clear text; any code only guards against a device
+ * that skipped registration, not against an attacker).
  */
 export function authCodeFor(ident: string): string {
   let h = 0x811c9dc5;
@@ -63,7 +90,8 @@ export function decodeRegistration(r: ByteReader, version: 2013 | 2019, m: Messa
   text(r, r.remaining, 'plate', 'vehicle.plate', m);
 }
 
-export function decodeAuthentication(r: ByteReader, version: 2013 | 2019, ident: string, m: Message): void {
+/** Reads 0x0102 into `m` and returns the code it presents. */
+export function decodeAuthentication(r: ByteReader, version: 2013 | 2019, m: Message): string {
   m['message.type'] = 'authentication';
   let code: string;
   if (version === 2019) {
@@ -72,5 +100,5 @@ export function decodeAuthentication(r: ByteReader, version: 2013 | 2019, ident:
     text(r, 15, 'IMEI', 'device.imei', m);
     text(r, 20, 'software version', 'device.firmware.version', m);
   } else code = r.ascii(r.remaining, 'auth code');
-  m['auth.code.valid'] = code === authCodeFor(ident);
+  return code;
 }

@@ -22,6 +22,8 @@ export class ChannelStats {
     serverFrames: 0,
     fileChunks: 0,
     reassemblyDrops: 0,
+    /** Requests for missing parts of multi-frame messages sent (e.g. JT/T 808 0x8800 with a list, 0x8003). */
+    resendRequests: 0,
     /** Traffic capture (config capture): rows written, rows lost (write failures, bounds), failed writes. */
     captureRows: 0,
     captureDroppedRows: 0,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChannelConfig } from '../config/schema.js';
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
+import type { CredentialStore } from '../credentials/credential-store.js';
 import type { MediaStore } from '../media/media-store.js';
 import type { MessageSink } from '../message/message-sink.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
@@ -43,6 +44,8 @@ export interface ChannelDeps {
   sink: MessageSink;
   log: Logger;
   media?: MediaStore | null;
+  /** Credentials the server issues to devices (JT/T 808 auth codes); absent: frames that need it fail. */
+  credentials?: CredentialStore | null;
   hooks?: ChannelHooks;
   now?: () => number;
   /** Shared guard counters across instances (config redis_url); empty = local memory. */
@@ -80,6 +83,8 @@ export class Channel implements ListenerHost {
   private statsTimer: NodeJS.Timeout | null = null;
   private uploadTimer: NodeJS.Timeout | null = null;
   private readonly partSalt = randomBytes(16).toString('hex');
+  /** Sweep of unfinished multi-frame messages (age bound, requests for missing parts). */
+  private reassemblyTimer: NodeJS.Timeout | null = null;
   /** Raw traffic capture (config capture.enabled); links get a tap from it when they open. */
   private capture: TrafficCapture | null = null;
   private tcpOpen = 0;
@@ -101,7 +106,9 @@ export class Channel implements ListenerHost {
     const metrics = deps.metrics;
     this.acked = metrics ? (at) => metrics.acked(this.id, this.now() - at) : undefined;
     const uploads = new UploadTracker(deps.uploads ?? DEFAULT_UPLOAD_LIMITS);
-    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, hooks: this.hooks, uploads });
+    const ra = cfg.reassembly;
+    const reassembly = { maxBytes: ra.max_bytes, maxAgeMs: ra.max_age_s * 1000, resendAfterMs: ra.resend_after_s * 1000, maxRequests: ra.max_resend_requests };
+    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, credentials: deps.credentials ?? null, hooks: this.hooks, reassembly, uploads });
     this.deadlines = new Deadlines(this);
     this.capture = this.newCapture(cfg.capture);
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
@@ -161,6 +168,10 @@ export class Channel implements ListenerHost {
     }
     this.statsTimer = setInterval(() => void this.publishStats(), statsIntervalS * 1000);
     this.statsTimer.unref();
+    // a quarter of the re-send interval (the age bound when requests are off), between 0.25 and 5 s
+    const sweepMs = Math.max(250, Math.min(5000, (this.cfg.reassembly.resend_after_s || this.cfg.reassembly.max_age_s) * 250));
+    this.reassemblyTimer = setInterval(() => this.pipeline.sweepReassembly(this.now()), sweepMs);
+    this.reassemblyTimer.unref();
     const uploads = this.pipeline.uploads;
     if (uploads) {
       this.uploadTimer = setInterval(() => uploads.sweep(this.now()), UPLOAD_SWEEP_MS);
@@ -415,6 +426,7 @@ export class Channel implements ListenerHost {
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.uploadTimer) clearInterval(this.uploadTimer);
     this.pipeline.uploads?.stop();
+    if (this.reassemblyTimer) clearInterval(this.reassemblyTimer);
     this.deadlines.stop();
     await this.publishStats();
     await Promise.all(this.udp.map((l) => l.stop()));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionState, Transport } from '../protocol/types.js';
 import type { ErrorInfo } from '../errors.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
@@ -114,8 +115,12 @@ export class DeviceLink implements PoolConnection {
     return this.session.ident;
   }
 
+  /** DecodeContext.nonce: drawn when the context first goes to a worker (8 random bytes; cheap, so every link has one). */
+  private nonceHex: string | null = null;
+
   context(): ConnContext {
-    return { conn: this.num, version: this.contextVersion, peer: this.peer, transport: this.transport, session: this.session };
+    this.nonceHex ??= randomBytes(8).toString('hex');
+    return { conn: this.num, version: this.contextVersion, peer: this.peer, transport: this.transport, session: this.session, nonce: this.nonceHex };
   }
 
   setSession(next: SessionState): void {

@@ -6,12 +6,13 @@ import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
 import type { FrameOutcome } from '../pool/task-types.js';
 import { mergeSession } from '../protocol/session.js';
-import type { CommandReply, DecodeEffect, FileChunkEffect, MessageValue, ProtocolModule } from '../protocol/types.js';
+import type { CredentialStore } from '../credentials/credential-store.js';
+import type { CommandReply, CredentialCheckEffect, DecodeEffect, FileChunkEffect, FramePart, MessageValue, ProtocolModule, ReassembleEffect } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
 import type { ChannelLog } from './channel-log.js';
 import type { ChannelStats } from './channel-stats.js';
 import type { DeviceLink, Slot } from './device-link.js';
-import { Reassembler } from './reassembler.js';
+import { Reassembler, type ReassemblerLimits, type ResendAsk } from './reassembler.js';
 import { UploadEffects } from './upload-effects.js';
 import type { UploadTracker } from '../media/upload-tracker.js';
 import { channelIdValue } from '../message/naming.js';
@@ -59,6 +60,10 @@ export interface PipelineDeps {
   sink: MessageSink;
   media: MediaStore | null;
   hooks: PipelineHooks;
+  /** Credentials the server issues to devices (credential effects); null: such frames fail. */
+  credentials?: CredentialStore | null;
+  /** Bounds and re-send requests of multi-frame reassembly (channel config `reassembly`). */
+  reassembly?: ReassemblerLimits;
   /** Uploads tracked across frames (`upload` effects); absent: such effects fail their frame. */
   uploads?: UploadTracker | null;
 }
@@ -67,9 +72,8 @@ export interface PipelineDeps {
 const MAX_SLOTS_PER_LINK = 64;
 /** Half-life of a connection's attained service (decode priority), ms. */
 const ATTAINED_HALF_LIFE_MS = 2000;
-/** Bounds of multi-frame reassembly per connection. */
-const REASSEMBLY_MAX_BYTES = 4 * 1024 * 1024;
-const REASSEMBLY_MAX_AGE_MS = 5 * 60_000;
+/** Reassembly without channel config (the config's defaults). */
+const REASSEMBLY_DEFAULTS: ReassemblerLimits = { maxBytes: 4 * 1024 * 1024, maxAgeMs: 5 * 60_000, resendAfterMs: 20_000, maxRequests: 3 };
 
 /**
  * A frame from arrival to its ACK: the link's slot and the pool's frame in one object, so a frame
@@ -106,6 +110,8 @@ export class FramePipeline {
   private readonly reassemblers = new WeakMap<DeviceLink, Reassembler>();
   /** `upload` effects (alarm attachments), when the channel tracks uploads. */
   readonly uploads: UploadEffects | null;
+  /** Links holding unfinished messages (the sweep visits only these). */
+  private readonly assembling = new Set<DeviceLink>();
 
   constructor(
     private readonly host: PipelineHost,
@@ -172,16 +178,21 @@ export class FramePipeline {
       this.fail(link, slot, o.error, code);
       return;
     }
-    let fields: string | undefined;
+    let frameFields: Record<string, MessageValue> | null = null;
     if (o.commandReplies && link.ident && this.deps.hooks.commandReply) {
       for (const r of o.commandReplies) {
         const c = this.deps.hooks.commandReply(host.id, link.ident, r);
-        if (c) fields = JSON.stringify({ 'command.id': c.id, 'command.name': c.name });
+        if (c) frameFields = { 'command.id': c.id, 'command.name': c.name };
       }
     }
     slot.replies = o.replies;
     slot.remaining = o.payloads.length;
-    if (o.effects) this.applyEffects(link, slot, o.effects, nowMs);
+    if (o.effects) {
+      const added = this.applyEffects(link, slot, o.effects, nowMs);
+      if (added === false) return;
+      if (added) frameFields = { ...frameFields, ...added };
+    }
+    const fields = frameFields ? JSON.stringify(frameFields) : undefined;
     link.messages += o.payloads.length;
     host.stats.counters.messages += o.payloads.length;
     const sink = this.deps.sink;
@@ -203,8 +214,10 @@ export class FramePipeline {
     if (--slot.remaining === 0) this.flush(link);
   }
 
-  private applyEffects(link: DeviceLink, slot: PendingFrame, effects: readonly DecodeEffect[], nowMs: number): void {
+  /** Returns fields for the frame's messages (credential checks), null for none, false when the frame failed. */
+  private applyEffects(link: DeviceLink, slot: PendingFrame, effects: readonly DecodeEffect[], nowMs: number): Record<string, MessageValue> | null | false {
     const counters = this.host.stats.counters;
+    let fields: Record<string, MessageValue> | null = null;
     for (const e of effects) {
       switch (e.kind) {
         case 'server-frame':
@@ -212,28 +225,113 @@ export class FramePipeline {
           counters.serverFrames++;
           break;
         case 'file-chunk':
-          if (!this.storeChunk(link, slot, e)) return;
+          if (!this.storeChunk(link, slot, e)) return false;
           counters.fileChunks++;
           break;
         case 'upload':
           if (!this.uploads) {
             this.fail(link, slot, { code: 'EDGE_UPLOAD_REFUSED', reason: 'the frame belongs to an upload but the channel tracks none' }, CLOSE_CODES.INTERNAL_ERROR);
-            return;
+            return false;
           }
-          if (!this.uploads.apply(link, slot, e.upload, nowMs)) return;
+          if (!this.uploads.apply(link, slot, e.upload, nowMs)) return false;
           break;
-        case 'reassemble': {
-          let r = this.reassemblers.get(link);
-          if (!r) this.reassemblers.set(link, (r = new Reassembler(REASSEMBLY_MAX_BYTES, REASSEMBLY_MAX_AGE_MS)));
-          const res = r.add(e.key, e.index, e.count, e.bytes, nowMs);
-          if (res.kind === 'complete') this.enqueue(link, [res.bytes], nowMs, true);
-          else if (res.kind === 'dropped') {
-            counters.reassemblyDrops++;
-            this.host.stats.warnings.add('EDGE_REASSEMBLY_DROPPED');
+        case 'reassemble':
+          this.reassemble(link, slot, e, nowMs);
+          break;
+        case 'credential-issue': {
+          const store = this.deps.credentials;
+          const ident = link.ident;
+          if (!store || !ident) {
+            this.fail(link, slot, { code: 'EDGE_CREDENTIAL_STORE_FAILED', reason: !store ? 'the frame issues a device credential but no credential store is configured' : 'the frame issues a credential before its device is identified' }, CLOSE_CODES.INTERNAL_ERROR);
+            return false;
           }
+          // durable before the reply that carries the code: a device must not hold a code we forgot
+          slot.remaining++;
+          store.set(this.host.id, ident, e.code, slot.confirm);
+          break;
+        }
+        case 'credential-check': {
+          const f = this.checkCredential(link, slot, e);
+          if (f === false) return false;
+          if (f) fields = Object.assign(fields ?? {}, f);
           break;
         }
       }
+    }
+    return fields;
+  }
+
+  /** Compares the presented code with the stored one and picks the frame's replies accordingly. */
+  private checkCredential(link: DeviceLink, slot: PendingFrame, e: CredentialCheckEffect): Record<string, MessageValue> | null | false {
+    const store = this.deps.credentials;
+    if (!store) {
+      this.fail(link, slot, { code: 'EDGE_CREDENTIAL_STORE_FAILED', reason: 'the frame presents a device credential but no credential store is configured' }, CLOSE_CODES.INTERNAL_ERROR);
+      return false;
+    }
+    const stored = link.ident ? store.get(this.host.id, link.ident) : undefined;
+    const ok = stored !== undefined && stored === e.code;
+    slot.replies = ok ? e.accepted : e.rejected;
+    return e.field ? { [e.field]: ok } : null;
+  }
+
+  /**
+   * A part of a multi-frame message: joined and decoded once complete; a request for missing parts
+   * goes out right after this frame's replies when the reassembler says so.
+   */
+  private reassemble(link: DeviceLink, slot: PendingFrame, e: ReassembleEffect, nowMs: number): void {
+    const counters = this.host.stats.counters;
+    let r = this.reassemblers.get(link);
+    if (!r) this.reassemblers.set(link, (r = new Reassembler(this.deps.reassembly ?? REASSEMBLY_DEFAULTS)));
+    const res = r.add(e.key, e.index, e.count, e.bytes, nowMs, e.resend);
+    if (res.kind === 'complete') this.enqueue(link, [res.bytes], nowMs, true);
+    else if (res.kind === 'dropped') {
+      counters.reassemblyDrops++;
+      this.host.stats.warnings.add('EDGE_REASSEMBLY_DROPPED');
+    } else if (res.kind === 'partial' && res.ask) {
+      const bytes = this.resendFrame(link, res.ask);
+      if (bytes) (slot.after ??= []).push(bytes);
+    }
+    // 'duplicate': a late copy of a part of a message already decoded; its own reply is enough
+    if (r.size > 0) this.assembling.add(link);
+    else this.assembling.delete(link);
+  }
+
+  private resendFrame(link: DeviceLink, ask: ResendAsk): Uint8Array | null {
+    const part: FramePart | undefined = link.part ? this.host.proto.parts?.find((p) => p.id === link.part) : this.host.proto;
+    if (!part?.resendRequest) return null;
+    let bytes: Uint8Array | null;
+    try {
+      bytes = part.resendRequest(ask.context, ask.missing, ask.count, link.session);
+    } catch (err) {
+      // a protocol bug must not take the channel down: the message waits for its age bound instead
+      this.host.linkLog(link).warn({ code: 'EDGE_DECODE_INTERNAL', err: (err as Error).message }, 'resendRequest failed');
+      return null;
+    }
+    if (bytes) this.host.stats.counters.resendRequests++;
+    return bytes;
+  }
+
+  /**
+   * Periodic (channel timer): drops unfinished messages past their age and asks again for parts of
+   * messages that stalled, between frames (DeviceLink.send).
+   */
+  sweepReassembly(nowMs: number): void {
+    for (const link of this.assembling) {
+      const r = this.reassemblers.get(link);
+      if (!r || link.closed || link.closing) {
+        this.assembling.delete(link);
+        continue;
+      }
+      const { asks, dropped } = r.sweep(nowMs);
+      if (dropped > 0) {
+        this.host.stats.counters.reassemblyDrops += dropped;
+        this.host.stats.warnings.add('EDGE_REASSEMBLY_DROPPED');
+      }
+      for (const a of asks) {
+        const bytes = this.resendFrame(link, a);
+        if (bytes) link.send(bytes);
+      }
+      if (r.size === 0) this.assembling.delete(link);
     }
   }
 

@@ -5,6 +5,7 @@ import { mergeSession } from '../protocol/session.js';
 import type { ProtocolModule, SessionState } from '../protocol/types.js';
 import { cutFrames } from '../net/cut-frames.js';
 import { flagStr, parseArgs } from './args.js';
+import { protocolOptions } from './protocol-options.js';
 import { parseHexLines, readHexSource, type HexLine } from './hex-input.js';
 
 export const DECODE_HELP = `edge-channel decode --protocol ID [HEX | --file FILE | -] [options]
@@ -24,6 +25,7 @@ Options:
   --protocol ID    protocol module id (e.g. ruptela); required
   --transport T    tcp (default: split each line into frames) or udp (each line is one datagram)
   --received-at S  server receive time as Unix seconds (default: now) — makes output reproducible
+  --options JSON   the channel's protocol options (default: the protocol's defaults)
   --help           this text
 
 Exit status: 0 when every frame decoded, 1 when any frame was invalid, 2 on usage errors.`;
@@ -33,7 +35,7 @@ interface Out {
 }
 
 export async function decodeCommand(argv: string[], out: Out = process.stdout): Promise<number> {
-  const args = parseArgs(argv, { protocol: 'value', file: 'value', transport: 'value', 'received-at': 'value', help: 'flag' });
+  const args = parseArgs(argv, { protocol: 'value', file: 'value', transport: 'value', 'received-at': 'value', options: 'value', help: 'flag' });
   if (args.flags.has('help')) {
     out.write(DECODE_HELP + '\n');
     return 0;
@@ -54,7 +56,7 @@ export async function decodeCommand(argv: string[], out: Out = process.stdout): 
   else if (args.positionals.length > 0) lines = parseHexLines(args.positionals.join(''), 'the HEX argument');
   else throw new EdgeError('EDGE_CLI_USAGE', 'give a HEX string, --file FILE or - (see --help)');
 
-  const r = decodeLines(proto, lines, transport, receivedAtMs);
+  const r = decodeLines(proto, lines, transport, receivedAtMs, protocolOptions(proto, flagStr(args, 'options')));
   for (const l of r.output) out.write(JSON.stringify(l) + '\n');
   return r.invalid > 0 ? 1 : 0;
 }
@@ -67,7 +69,7 @@ export interface DecodeLinesResult {
 }
 
 /** The decode loop, separate from I/O so tests can check it directly. */
-export function decodeLines(proto: ProtocolModule, lines: HexLine[], transport: 'tcp' | 'udp', receivedAtMs: number): DecodeLinesResult {
+export function decodeLines(proto: ProtocolModule, lines: HexLine[], transport: 'tcp' | 'udp', receivedAtMs: number, options: Readonly<Record<string, unknown>> = proto.defaultOptions): DecodeLinesResult {
   const output: Record<string, unknown>[] = [];
   let frames = 0;
   let invalid = 0;
@@ -88,7 +90,7 @@ export function decodeLines(proto: ProtocolModule, lines: HexLine[], transport: 
     }
     try {
       const session = sessions.get(stream) ?? {};
-      const r = proto.decode(frame, { transport, session, receivedAtMs, options: proto.defaultOptions });
+      const r = proto.decode(frame, { transport, session, receivedAtMs, options });
       if (r.session) sessions.set(stream, mergeSession(session, r.session));
       for (const m of r.messages) {
         output.push({ ...m, 'server.timestamp': receivedAtMs / 1000, 'protocol.id': proto.id });

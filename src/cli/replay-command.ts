@@ -8,6 +8,7 @@ import { readHexSource } from './hex-input.js';
 import { readFileSync } from 'node:fs';
 import type { ProtocolModule } from '../protocol/types.js';
 import { simulationIo } from '../replay/sim-io.js';
+import { protocolOptions } from './protocol-options.js';
 
 export const REPLAY_HELP = `edge-channel replay --protocol ID --to URL [FILE...] [options]
 
@@ -25,6 +26,8 @@ Options:
   --repeat K        send the file K times per device (default 1)
   --timeout MS      wait this long for each reply (default 5000)
   --send-invalid    also send frames that fail local decoding
+  --options JSON    the channel's protocol options, so the local decode prescribes the same replies
+                    (e.g. '{"auth_code":"derived"}' for a recorded jt808 registration)
   --json            print the summary as JSON
   --help            this text
 
@@ -55,7 +58,7 @@ interface Stats {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag' });
+  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', options: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag' });
   if (args.flags.has('help')) {
     process.stdout.write(REPLAY_HELP + '\n');
     return 0;
@@ -70,6 +73,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const repeat = flagInt(args, 'repeat', 1, 1);
   const timeoutMs = flagInt(args, 'timeout', 5000, 1);
   const sendInvalid = args.flags.has('send-invalid');
+  const options = protocolOptions(proto, flagStr(args, 'options'));
   const files = args.positionals.length ? args.positionals : ['-'];
   if (files.length === 1 && files[0]!.endsWith('.json')) return runSession(proto, files[0]!, transport, host, port, args.flags.has('json'));
   const lines = files.flatMap((f) => readHexSource(f));
@@ -99,7 +103,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onInterrupt);
   const runDevice = async (i: number) => {
     const ident = devices > 1 ? String(860000000000000 + i) : undefined;
-    const plan = planFrames(proto, cut, transport, ident);
+    const plan = planFrames(proto, cut, transport, ident, options);
     let client: DeviceClient | null = null;
     try {
       for (let k = 0; k < repeat; k++) {

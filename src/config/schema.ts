@@ -137,6 +137,15 @@ export const ChannelSchema = obj(
     ip_blacklist: Type.Array(Type.String(), { default: [], description: 'wins over the whitelist', 'x-live': true }),
     max_udp_packets_per_minute: int(0, 1_000_000_000, 0, 'channel-wide, 0 = unlimited', { 'x-live': true }),
     max_udp_packets_per_minute_per_ip: int(0, 1_000_000_000, 0, 'per source IP, 0 = unlimited', { 'x-live': true }),
+    reassembly: obj(
+      {
+        max_bytes: int(1024, 1024 * 1024 * 1024, 4 * 1024 * 1024, 'unfinished multi-frame messages held per connection; beyond it the message is dropped'),
+        max_age_s: int(1, 86400, 300, 'a multi-frame message not complete this long after its first part is dropped'),
+        resend_after_s: int(0, 86400, 20, 'ask the device again for missing parts when none came for this long; 0 = only when the last part arrives'),
+        max_resend_requests: int(0, 1000, 3, 'requests for missing parts per message (protocols that can ask, e.g. JT/T 808 0x8800/0x8003); 0 = never ask'),
+      },
+      { default: {}, description: 'messages a protocol splits over several frames (decode effect "reassemble")' },
+    ),
     capture: obj(
       {
         enabled: Type.Boolean({ default: false, description: 'write raw device traffic to {dir}/channel-{id}.tsv (see "Traffic capture")' }),
@@ -168,6 +177,14 @@ export const MediaSchema = obj(
     ),
   },
   { default: {}, description: 'files devices upload in pieces (decode effects "file-chunk": tacho files, photos, video)' },
+);
+
+export const CredentialsSchema = obj(
+  {
+    dir: Type.String({ minLength: 1, default: './data/credentials', description: '{dir}/channel-{id}.log: codes the server issued to devices (JT/T 808 auth codes)', 'x-expected': 'a directory path', 'x-env': true }),
+    fsync: Type.Boolean({ default: true, description: 'fdatasync an issued code before the reply that carries it is written' }),
+  },
+  { default: {}, description: 'device credentials the server issues and checks (decode effects "credential-issue"/"credential-check")' },
 );
 
 export const CommandsSchema = obj(
@@ -214,6 +231,7 @@ export const ConfigSchema = obj(
     spool: SpoolSchema,
     media: MediaSchema,
     commands: CommandsSchema,
+    credentials: CredentialsSchema,
     channels: Type.Array(ChannelSchema, {
       minItems: 1,
       default: [{ id: 1, protocol: 'ruptela', tcp_port: 5046 }],

@@ -62,6 +62,7 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: Con
     try {
       const dctx: DecodeContext = { transport: ctx.transport, session: ctx.session, receivedAtMs, options: task.options };
       if (meta[m + M_FLAGS]! & FLAG_REASSEMBLED) dctx.reassembled = true;
+      if (ctx.nonce !== undefined) dctx.nonce = ctx.nonce;
       const r = part.decode(frame, dctx);
       if (r.session) {
         const next = mergeSession(ctx.session, r.session);

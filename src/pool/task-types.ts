@@ -28,6 +28,8 @@ export interface ConnContext {
   peer: string;
   transport: Transport;
   session: SessionState;
+  /** DecodeContext.nonce: random per connection, fixed for its lifetime. */
+  nonce?: string;
 }
 
 export interface DecodeTask {

@@ -35,6 +35,12 @@ export interface DecodeContext {
   options: Readonly<Record<string, unknown>>;
   /** True when the frame is the concatenation of parts the decoder asked to reassemble. */
   reassembled?: boolean;
+  /**
+   * Random hex digits the runtime draws once per connection, for protocols whose server issues a
+   * secret (JT/T 808 auth codes): the decoder stays free of randomness and a re-sent request on the
+   * same connection gets the same value. Absent outside the runtime (CLI decode, conformance tests).
+   */
+  nonce?: string;
 }
 
 /** A non-fatal finding worth logging (never one per packet on a hot path: the runtime aggregates). */
@@ -64,12 +70,17 @@ export interface CommandReply {
  *     media store under `key` at `offset`; `final` marks the last piece (the store then announces it).
  *   - `reassemble`: one part of a message the protocol splits over several frames; the runtime keeps
  *     the parts per connection (bounded in bytes and time) and, once all `count` are there, decodes
- *     their concatenation as a frame of its own with `DecodeContext.reassembled` set.
+ *     their concatenation as a frame of its own with `DecodeContext.reassembled` set. With `resend`
+ *     and the part's `resendRequest`, the runtime asks the device for parts that did not come.
+ *   - `credential-issue` / `credential-check`: a secret the server gives a device (JT/T 808 auth
+ *     code), remembered per channel and ident by the runtime's durable credential store.
  */
 export type DecodeEffect =
   | { kind: 'server-frame'; bytes: Uint8Array }
   | FileChunkEffect
-  | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array }
+  | ReassembleEffect
+  | CredentialIssueEffect
+  | CredentialCheckEffect
   | { kind: 'upload'; upload: UploadOp };
 
 /**
@@ -92,6 +103,45 @@ export type UploadOp =
   | { op: 'file'; name: string; kind: MediaKind; size: number }
   | { op: 'piece'; name: string; offset: number; bytes: Uint8Array }
   | { op: 'check'; name: string; reply: CommandRequest };
+
+/**
+ * One part of a multi-frame message. `index` is 0-based, `count` the number of parts; parts are joined
+ * in index order. `resend`: bytes the decoder chooses (e.g. the part's header) from which the part's
+ * `resendRequest` builds a request for missing parts; the runtime keeps the one of the lowest index
+ * received. The runtime asks (1) when the part it waits for last arrives and parts are missing: the
+ * highest index at first, after a request the highest index it asked for; (2) when no part came for
+ * `reassembly.resend_after_s`; at most `reassembly.max_resend_requests` times per message.
+ */
+export interface ReassembleEffect {
+  kind: 'reassemble';
+  key: string;
+  index: number;
+  count: number;
+  bytes: Uint8Array;
+  resend?: Uint8Array;
+}
+
+/**
+ * The frame gave the device `code` (e.g. in a registration answer): the runtime stores it for the
+ * frame's ident, durably (synced) before the frame's replies are written, replacing an earlier one.
+ */
+export interface CredentialIssueEffect {
+  kind: 'credential-issue';
+  code: string;
+}
+
+/**
+ * The frame presents `code` (e.g. an authentication): the runtime compares it with the code stored
+ * for the frame's ident and writes `accepted` or `rejected` in place of the frame's replies; with
+ * `field`, every message of the frame gets `field: true|false` (the result). No stored code = rejected.
+ */
+export interface CredentialCheckEffect {
+  kind: 'credential-check';
+  code: string;
+  accepted: Uint8Array[];
+  rejected: Uint8Array[];
+  field?: string;
+}
 
 /** What an uploaded file is: it names the stored file (`{kind}-{time}-{key}{ext}`) and its announcement. */
 export type MediaKind = 'tacho' | 'image' | 'video' | 'audio' | 'file';
@@ -182,6 +232,13 @@ export interface FramePart {
   explainInvalid(buf: Uint8Array, start: number, end: number): ErrorInfo;
   /** Worker side. Throws EdgeError (code + offset) on bad input. */
   decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult;
+  /**
+   * Optional, main thread (rare, small): the frame asking the device to send parts of a multi-frame
+   * message again. `context` is a `reassemble` effect's `resend` bytes (of the lowest part received),
+   * `missing` the 0-based indices of the parts not received, `count` the number of parts. Pure; null
+   * when no request can be built (the message then waits for its parts or its age bound).
+   */
+  resendRequest?(context: Uint8Array, missing: readonly number[], count: number, session: Readonly<SessionState>): Uint8Array | null;
 }
 
 /**
@@ -210,6 +267,11 @@ export interface ProtocolModule extends FramePart {
   defaultOptions: Readonly<Record<string, unknown>>;
   /** Further listeners of the family (none for most protocols). */
   parts?: readonly ProtocolPart[];
+  /**
+   * The decoder emits `credential-issue` / `credential-check` effects (JT/T 808 auth codes): the
+   * runtime opens its durable credential store (config `credentials`) for this protocol's channels.
+   */
+  usesCredentials?: boolean;
   commands: readonly CommandSpec[];
   /** Worker side. Throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. */
   encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand;

@@ -16,13 +16,13 @@ export interface PlannedFrame {
   messages: number;
 }
 
-export function planFrames(proto: ProtocolModule, frames: CutFrame[], transport: 'tcp' | 'udp', ident?: string): PlannedFrame[] {
+export function planFrames(proto: ProtocolModule, frames: CutFrame[], transport: 'tcp' | 'udp', ident?: string, options: Readonly<Record<string, unknown>> = proto.defaultOptions): PlannedFrame[] {
   let session: SessionState = {};
   return frames.map((f) => {
     const bytes = ident && proto.rewriteIdent && !f.invalid ? proto.rewriteIdent(f.bytes, ident) : f.bytes;
     if (f.invalid) return { bytes, expected: null, invalid: f.invalid, messages: 0 };
     try {
-      const r = proto.decode(bytes, { transport, session, receivedAtMs: 0, options: proto.defaultOptions });
+      const r = proto.decode(bytes, { transport, session, receivedAtMs: 0, options });
       if (r.session) session = mergeSession(session, r.session);
       const total = r.replies.reduce((n, x) => n + x.length, 0);
       const expected = new Uint8Array(total);

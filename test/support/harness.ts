@@ -68,6 +68,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     mqtt: { url, topic_root: root, client_id: 'edge-channel', ...(extraMqtt ?? {}) },
     spool: { dir: spoolDir, ...(extraSpool ?? {}) },
     commands: { dir: join(dataDir, 'commands') },
+    credentials: { dir: join(dataDir, 'credentials') },
     media: { dir: join(dataDir, 'media') },
     channels: opts.channels ?? [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, udp_port: 0 }],
     stats_interval_s: 3600,
