@@ -222,6 +222,9 @@ test('an upload that stops sending is published as incomplete with what arrived 
     assert.equal(m['media.image.1.sha256'], createHash('sha256').update(photo).digest('hex'));
     assert.equal(m['media.video.1.sha256'], undefined, 'the partial video is not announced');
     assert.match(String(m['media.upload.missing']), /b\.mp4 \(1000\/5000 bytes\)/);
+    const folder = join(mediaDir, '7', '13345678909');
+    await waitFor('the partial video removed', () => storedFiles(folder).every((n) => !n.endsWith('.part')), 5000);
+    assert.deepEqual(storedFiles(folder).map((n) => n.split('-')[0]), ['image'], 'the complete photo stays, the partial video is gone');
     a.close();
     inv.main.close();
   } finally {

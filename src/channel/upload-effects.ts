@@ -200,6 +200,9 @@ export class UploadEffects {
     const sink = this.deps.sink;
     sink.log(sink.topics.mediaEvent(host.id, upload.ident), JSON.stringify({ event: reason === null ? 'upload_complete' : 'upload_incomplete', timestamp: nowMs / 1000, 'channel.id': channelIdValue(host.id), ident: upload.ident, ...fields }));
     if (reason !== null) {
+      // partial files are never completed once the upload is forgotten: remove them, so a device that
+      // starts uploads and stops cannot fill the disk (the message says what was missing)
+      for (const f of upload.files ?? []) if (!f.stored && f.ranges.covered > 0) void this.deps.media?.discard?.(host.id, upload.ident, f.key);
       host.stats.warnings.add('EDGE_UPLOAD_INCOMPLETE');
       host.log.info({ ident: upload.ident, key: upload.key, reason }, 'EDGE_UPLOAD_INCOMPLETE: upload ended before every file arrived; published with what was stored');
     }
