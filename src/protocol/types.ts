@@ -69,7 +69,24 @@ export interface CommandReply {
 export type DecodeEffect =
   | { kind: 'server-frame'; bytes: Uint8Array }
   | { kind: 'file-chunk'; key: string; offset: number; bytes: Uint8Array; final: boolean; meta?: Record<string, MessageValue> }
-  | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array };
+  | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array }
+  | RelayEffect;
+
+/**
+ * `relay`: the device asks an outside service (e.g. the card bridge that holds a tachograph company
+ * card) something only that service can answer. The runtime publishes `request` as JSON on the
+ * service's request topic (QoS 1, part of the frame's durable work) and, when `answer` is set, waits
+ * `answer.timeoutMs` for the service's answer, which it encodes with the protocol command
+ * `answer.command` (properties: `answer.properties` plus the answer's `payload`) and sends to the
+ * device between frames (`Channel.send`). No answer in time: the device's in-flight command waiting
+ * for `answer.replyKey` ends with executed false. `answer: null`: a notice, nothing comes back.
+ */
+export interface RelayEffect {
+  kind: 'relay';
+  service: string;
+  request: Record<string, MessageValue>;
+  answer: { command: string; properties: Record<string, MessageValue>; timeoutMs: number; replyKey: string } | null;
+}
 
 export interface DecodeResult {
   /** Messages in device order. `ident` and `timestamp` are set by the decoder; the runtime adds the envelope. */
