@@ -102,7 +102,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
   const sink = new MessageSink(publisher, topics);
-  const media = new FileMediaStore(config.media.dir, config.media.fsync);
+  const media = new FileMediaStore(config.media.dir, { fsync: config.media.fsync, maxFileBytes: config.media.max_file_bytes });
   // Commands plug into the channels' seams: identification and close hooks, decoded replies,
   // Channel.send/encode for the device side, the sink's inbound and QoS 1 publishes for MQTT.
   let commands: CommandService | null = null;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -48,7 +49,7 @@ function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
       r.effects = [{ kind: 'server-frame', bytes: Uint8Array.of(0xaa, 0xbb) }];
       break;
     case 3:
-      r.effects = [{ kind: 'file-chunk', key: 'photo.jpg', offset: body[0]!, bytes: body.subarray(2), final: body[1] === 1 }];
+      r.effects = [{ kind: 'file-chunk', key: 'p1', offset: body[0]!, bytes: body.subarray(2), final: body[1] === 1, file: { kind: 'image', name: 'CH1_PHOTO.JPG' }, announce: 'media.image.1', meta: { 'alarm.id': 7 } }];
       break;
     case 4:
       // the parts carry a frame of their own once joined: [len][type 9][...]
@@ -94,7 +95,7 @@ const toy: ProtocolModule = {
 
 const frame = (type: number, ...payload: number[]) => Buffer.from([payload.length + 2, type, ...payload]);
 
-async function rig(mediaDir: string) {
+async function rig(mediaDir: string, maxFileBytes?: number) {
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
   const root = `s${process.pid}x${Math.floor(Math.random() * 1e9)}`;
   const config = validateConfig({ mqtt: { url: broker.url, topic_root: root }, channels: [{ id: 5, protocol: 'toy', host: '127.0.0.1', tcp_port: 0, parts: { attachments: { tcp_port: 0 } } }] });
@@ -102,15 +103,26 @@ async function rig(mediaDir: string) {
   const publisher = new Publisher(broker.url, mqttClientOptions(config.mqtt, 'seams'), 100, 1000);
   await publisher.waitConnected(5000);
   const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxPending: 1000 });
-  const channel = new Channel(config.channels[0]!, toy, { pool, sink: new MessageSink(publisher, makeTopics(root)), media: new FileMediaStore(mediaDir, true), log });
+  const failed: string[] = [];
+  const stored: string[] = [];
+  const hooks = {
+    mediaFailed: (_c: string, ident: string, key: string, reason: string) => void failed.push(`${ident}/${key}: ${reason}`),
+    mediaStored: (_c: string, ident: string, f: { name: string }) => void stored.push(`${ident}/${f.name}`),
+  };
+  const media = new FileMediaStore(mediaDir, { fsync: true, maxFileBytes, now: () => Date.UTC(2026, 10, 29, 11, 45, 12) });
+  const channel = new Channel(config.channels[0]!, toy, { pool, sink: new MessageSink(publisher, makeTopics(root)), media, log, hooks });
   await channel.start();
   const sub = await connectAsync(broker.url);
   const got: string[] = [];
-  sub.on('message', (_t, p) => got.push(p.toString()));
-  await sub.subscribeAsync(`${root}/message/#`, { qos: 1 });
+  const logs: string[] = [];
+  sub.on('message', (t, p) => (t.startsWith(`${root}/message/`) ? got : logs).push(p.toString()));
+  await sub.subscribeAsync([`${root}/message/#`, `${root}/log/gw/channels/5/devices/+/media`], { qos: 1 });
   return {
     channel,
     got,
+    logs,
+    failed,
+    stored,
     async close() {
       await channel.stop(1000);
       await sub.endAsync();
@@ -145,12 +157,27 @@ test('decode effects: a server frame follows its frame\'s reply; file pieces are
     // a file in two pieces, the second first: each ACK only once its bytes are synced
     d.s.write(frame(3, 3, 0, 0x44, 0x45)); // offset 3, not final
     await waitFor('ACK of piece 2', () => d.hex().endsWith('03'), 5000);
-    const part = join(mediaDir, '5', 'toy-1', 'photo.jpg.part');
+    const part = join(mediaDir, '5', 'toy-1', 'p1.part');
     assert.ok(existsSync(part), 'the piece is on disk when its frame is acknowledged');
     d.s.write(frame(3, 0, 1, 0x41, 0x42, 0x43)); // offset 0, final
     await waitFor('ACK of the final piece', () => d.hex().endsWith('0303'), 5000);
-    assert.equal(readFileSync(join(mediaDir, '5', 'toy-1', 'photo.jpg')).toString(), 'ABCDE');
+    // complete: renamed in one step to {kind}-{UTC time}-{key}{ext}, the .part is gone
+    const path = join(mediaDir, '5', 'toy-1', 'image-20261129T114512Z-p1.jpg');
+    assert.equal(readFileSync(path).toString(), 'ABCDE');
+    assert.ok(!existsSync(part));
     assert.equal(r.channel.counters.fileChunks, 2);
+    // the announcement was published before the final piece's ACK (the ACK waits for its PUBACK)
+    const ann = await waitFor('the announcement', () => r.got.find((p) => p.includes('"media.image.1.sha256"')), 5000);
+    const m = JSON.parse(ann) as Record<string, unknown>;
+    const sha = createHash('sha256').update('ABCDE').digest('hex');
+    assert.deepEqual(
+      [m.ident, m['alarm.id'], m['media.image.1.file.id'], m['media.image.1.file.name'], m['media.image.1.size'], m['media.image.1.sha256'], m['media.image.1.path'], m['channel.id'], m['protocol.id']],
+      ['toy-1', 7, 'p1', 'image-20261129T114512Z-p1.jpg', 5, sha, path, 5, 'toy'],
+    );
+    assert.equal(typeof m['message.id'], 'string');
+    const ev = JSON.parse(await waitFor('the media log event', () => r.logs[0], 5000)) as Record<string, unknown>;
+    assert.deepEqual([ev.event, ev.kind, ev['media.image.1.sha256'], ev['alarm.id']], ['stored', 'image', sha, 7]);
+    assert.deepEqual(r.stored, ['toy-1/image-20261129T114512Z-p1.jpg']);
 
     // a frame of its own ([len 5][type 9][1 2 3]) in three parts, out of order
     d.s.write(Buffer.concat([frame(4, 2, 3, 3), frame(4, 0, 3, 5, 9), frame(4, 1, 3, 1, 2)]));
@@ -174,6 +201,26 @@ test('a file piece that cannot be stored is not acknowledged and the connection 
     d.s.write(frame(3, 0, 1, 0x41));
     await waitFor('the connection to close', () => d.closed(), 5000);
     assert.equal(d.hex(), '', 'no ACK for a piece that is not on disk');
+  } finally {
+    await r.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file past media.max_file_bytes is not stored: the frame gets no ACK, the upload fails with a reason, nothing is left as complete', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
+  const r = await rig(dir, 4);
+  try {
+    const d = await dev(r.channel.tcpPort);
+    d.s.write(frame(3, 0, 0, 0x41, 0x42)); // bytes 0..1: within the cap, acknowledged
+    await waitFor('ACK of the first piece', () => d.hex() === '03', 5000);
+    d.s.write(frame(3, 2, 1, 0x43, 0x44, 0x45)); // would end at 5 > 4
+    await waitFor('the connection to close', () => d.closed(), 5000);
+    assert.equal(d.hex(), '03', 'no ACK for the piece past the cap');
+    assert.equal(r.failed.length, 1);
+    assert.match(r.failed[0]!, /^toy-1\/p1: EDGE_MEDIA_TOO_LARGE: .*max_file_bytes 4/);
+    assert.deepEqual(readdirSync(join(dir, '5', 'toy-1')), ['p1.part'], 'only the unfinished .part is there');
+    assert.deepEqual(r.got, []);
   } finally {
     await r.close();
     rmSync(dir, { recursive: true, force: true });

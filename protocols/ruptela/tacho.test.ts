@@ -64,9 +64,8 @@ test('a whole transfer: announcement, fragments from index 0, each ACKed with it
     assert.equal(c.final, off + 1009 >= file.length);
     written.push(c.bytes);
     if (c.final) {
-      const f = c as typeof c & { file?: unknown; announce?: unknown };
-      assert.deepEqual(f.file, { kind: 'tacho', name: 'ddd-1369386963-2500.ddd' });
-      assert.equal(f.announce, 'media.tacho');
+      assert.deepEqual(c.file, { kind: 'tacho', name: 'ddd-1369386963-2500.ddd' });
+      assert.equal(c.announce, 'media.tacho');
       assert.deepEqual(c.meta, {
         'media.tacho.source': 'vehicle_unit',
         'media.tacho.generation': 2,

@@ -28,7 +28,7 @@
  */
 import type { ByteReader } from '../../src/codec/byte-reader.js';
 import { toHex } from '../../src/codec/hex.js';
-import type { CommandReply, DecodeEffect, DecodeWarning, MessageValue, SessionState } from '../../src/protocol/types.js';
+import type { CommandReply, DecodeEffect, DecodeWarning, FileChunkEffect, MessageValue, SessionState } from '../../src/protocol/types.js';
 import { TACHO_ACK, TACHO_SUB_APDU, tachoAck } from './tacho-frames.js';
 
 /** The reply key of `request_tachograph_file`: closed by the runtime when a `tacho` file is stored. */
@@ -170,7 +170,7 @@ export function decodeFragment(r: ByteReader, session: Readonly<SessionState>, l
   }
   const final = next.received === t.size;
   next.done = final;
-  const effect: DecodeEffect = { kind: 'file-chunk', key: t.key, offset: t.received, bytes: data, final };
+  const effect: FileChunkEffect = { kind: 'file-chunk', key: t.key, offset: t.received, bytes: data, final };
   if (final) {
     const meta: Record<string, MessageValue> = {
       'media.tacho.source': next.source,
@@ -180,7 +180,9 @@ export function decodeFragment(r: ByteReader, session: Readonly<SessionState>, l
       'media.tacho.period.begin': t.from,
       'media.tacho.period.end': t.to,
     };
-    Object.assign(effect, { meta, file: { kind: 'tacho', name: `${t.key}.ddd` }, announce: 'media.tacho' });
+    effect.meta = meta;
+    effect.file = { kind: 'tacho', name: `${t.key}.ddd` };
+    effect.announce = 'media.tacho';
   }
   return { replies: [tachoAck(TACHO_ACK.accept, index)], effects: [effect], commandReplies: [], tacho: next };
 }

@@ -1,16 +1,18 @@
 import { EdgeError, type ErrorInfo } from '../errors.js';
-import type { MediaStore } from '../media/media-store.js';
+import type { MediaStore, StoredMedia } from '../media/media-store.js';
+import { EnvelopeWriter } from '../message/envelope.js';
 import type { MessageSink } from '../message/message-sink.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
 import type { FrameOutcome } from '../pool/task-types.js';
 import { mergeSession } from '../protocol/session.js';
-import type { CommandReply, DecodeEffect, ProtocolModule } from '../protocol/types.js';
+import type { CommandReply, DecodeEffect, FileChunkEffect, MessageValue, ProtocolModule } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
 import type { ChannelLog } from './channel-log.js';
 import type { ChannelStats } from './channel-stats.js';
 import type { DeviceLink, Slot } from './device-link.js';
 import { Reassembler } from './reassembler.js';
+import { channelIdValue } from '../message/naming.js';
 
 /**
  * A channel's frames from arrival to acknowledgement:
@@ -24,6 +26,10 @@ import { Reassembler } from './reassembler.js';
 export interface PipelineHooks {
   /** A decoded command reply; returns the command it closed (its id/name are added to the frame's messages). */
   commandReply?(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null;
+  /** A device's uploaded file is complete and stored (its announcement, if any, is published too). */
+  mediaStored?(channelId: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void;
+  /** A piece of a device's upload could not be stored: the frame is not acknowledged and the upload ends. */
+  mediaFailed?(channelId: string, ident: string, key: string, reason: string): void;
 }
 
 export interface PipelineHost {
@@ -91,6 +97,7 @@ class PendingFrame implements Slot, PoolFrame {
 }
 
 export class FramePipeline {
+  private envelope: EnvelopeWriter | null = null;
   private readonly reassemblers = new WeakMap<DeviceLink, Reassembler>();
 
   constructor(
@@ -194,17 +201,10 @@ export class FramePipeline {
           (slot.after ??= []).push(e.bytes);
           counters.serverFrames++;
           break;
-        case 'file-chunk': {
-          const media = this.deps.media;
-          if (!media) {
-            this.fail(link, slot, { code: 'EDGE_MEDIA_WRITE_FAILED', reason: 'the frame carries a file piece but no media store is configured' }, CLOSE_CODES.INTERNAL_ERROR);
-            return;
-          }
-          slot.remaining++;
+        case 'file-chunk':
+          if (!this.storeChunk(link, slot, e)) return;
           counters.fileChunks++;
-          media.write(this.host.id, link.ident ?? '_unidentified', e.key, e.offset, e.bytes, e.final, (err) => slot.confirm(err ? new EdgeError('EDGE_MEDIA_WRITE_FAILED', err.message) : null));
           break;
-        }
         case 'reassemble': {
           let r = this.reassemblers.get(link);
           if (!r) this.reassemblers.set(link, (r = new Reassembler(REASSEMBLY_MAX_BYTES, REASSEMBLY_MAX_AGE_MS)));
@@ -218,6 +218,57 @@ export class FramePipeline {
         }
       }
     }
+  }
+
+  /**
+   * One durable effect: the piece is synced before the frame's ACK; the final piece completes the
+   * file, and its announcement (a message for the device, published QoS 1) also counts before the ACK,
+   * so a device never deletes a file whose arrival was not announced.
+   */
+  private storeChunk(link: DeviceLink, slot: PendingFrame, e: FileChunkEffect): boolean {
+    const media = this.deps.media;
+    const ident = link.ident ?? '_unidentified';
+    if (!media) {
+      this.fail(link, slot, { code: 'EDGE_MEDIA_WRITE_FAILED', reason: 'the frame carries a file piece but no media store is configured' }, CLOSE_CODES.INTERNAL_ERROR);
+      return false;
+    }
+    slot.remaining++;
+    media.write(this.host.id, ident, e.key, e.offset, e.bytes, e.final, e.file, (err, stored) => {
+      if (err) {
+        this.deps.hooks.mediaFailed?.(this.host.id, ident, e.key, `${err.code}: ${err.message}`);
+        slot.confirm(err);
+        return;
+      }
+      if (stored) {
+        const meta = e.meta ?? {};
+        if (e.announce) {
+          slot.remaining++;
+          this.announce(link, ident, stored, e.announce, meta, slot);
+        }
+        this.deps.hooks.mediaStored?.(this.host.id, ident, stored, meta);
+      }
+      slot.confirm(null);
+    });
+    return true;
+  }
+
+  private announce(link: DeviceLink, ident: string, stored: StoredMedia, prefix: string, meta: Readonly<Record<string, MessageValue>>, slot: PendingFrame): void {
+    const host = this.host;
+    const facts: Record<string, MessageValue> = {
+      [`${prefix}.file.id`]: stored.key,
+      [`${prefix}.file.name`]: stored.name,
+      [`${prefix}.size`]: stored.bytes,
+      [`${prefix}.sha256`]: stored.sha256,
+      [`${prefix}.path`]: stored.path,
+    };
+    const msg = { ident, timestamp: slot.receivedAtMs / 1000, ...meta, ...facts };
+    this.envelope ??= new EnvelopeWriter(host.id, host.proto.id);
+    const payload = this.envelope.payload(msg, ident, this.envelope.frameSuffix(slot.receivedAtMs, link.peer));
+    host.stats.counters.messages++;
+    link.messages++;
+    this.deps.sink.message(host.id, ident, payload, slot.confirm, link.num, link.attained);
+    const sink = this.deps.sink;
+    sink.log(sink.topics.mediaEvent(host.id, ident), JSON.stringify({ event: 'stored', timestamp: stored.storedAtMs / 1000, 'channel.id': channelIdValue(host.id), ident, conn: link.id, kind: stored.kind, ...meta, ...facts }));
   }
 
   /** Writes what is ready, resumes a link paused for its slot count, completes a pending close. */

@@ -148,10 +148,11 @@ export const ChannelSchema = obj(
 
 export const MediaSchema = obj(
   {
-    dir: Type.String({ minLength: 1, default: './data/media', description: '{dir}/{channel}/{ident}/{key}; ".part" until the last piece', 'x-expected': 'a directory path', 'x-env': true }),
-    fsync: Type.Boolean({ default: true, description: 'fdatasync each piece before its frame is acknowledged' }),
+    dir: Type.String({ minLength: 1, default: './data/media', description: '{dir}/{channel}/{ident}/{kind}-{UTC time}-{key}{ext}; "{key}.part" until the last piece', 'x-expected': 'a directory path', 'x-env': true }),
+    fsync: Type.Boolean({ default: true, description: 'fdatasync each piece before its frame is acknowledged, and the folder after a file completes' }),
+    max_file_bytes: int(1024, Number.MAX_SAFE_INTEGER, 256 * 1024 * 1024, 'largest uploaded file; a piece past it fails (EDGE_MEDIA_TOO_LARGE) and is not acknowledged'),
   },
-  { default: {}, description: 'file pieces devices upload (decode effects "file-chunk": tacho files, photos)' },
+  { default: {}, description: 'files devices upload in pieces (decode effects "file-chunk": tacho files, photos, video)' },
 );
 
 export const CommandsSchema = obj(

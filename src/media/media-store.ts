@@ -1,55 +1,146 @@
-import { constants } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { EdgeError } from '../errors.js';
+import type { MediaKind } from '../protocol/types.js';
 import { topicLevel } from '../mqtt/topics.js';
 
 /**
- * Where file pieces that devices upload (`file-chunk` decode effects: tacho DDD files, photos,
+ * Where files that devices upload in pieces (`file-chunk` decode effects: tacho DDD files, photos,
  * video) are stored. A piece is written at its offset and synced before its callback fires, which is
  * what the frame's ACK waits for: a device deletes what it was told is received.
  *
- * Files grow under `{dir}/{channel}/{ident}/{key}.part` and are renamed to `{key}` when the final
- * piece is stored; the path is returned so the caller can announce it. Path levels are sanitised
- * like topic levels, so a device cannot write outside its folder.
+ * A file grows under `{dir}/{channel}/{ident}/{key}.part`. The final piece makes it complete: it is
+ * synced, hashed (sha256) and renamed in one step to `{kind}-{UTC time}-{key}{ext}`, then the folder
+ * is synced, so a file under its final name is always whole and a crash leaves only `.part` files.
+ * Path levels are sanitised like topic levels, so a device cannot write outside its folder.
  */
-export interface StoredFile {
+export interface StoredMedia {
+  /** The upload's key (unique per device while it is being written). */
+  key: string;
+  kind: MediaKind;
+  /** The stored file's name (the last path level). */
+  name: string;
   path: string;
   bytes: number;
+  sha256: string;
+  storedAtMs: number;
+}
+
+export interface FileDescription {
+  kind: MediaKind;
+  /** The device's own name of the file; only its extension is kept in the stored name. */
+  name?: string;
 }
 
 export interface MediaStore {
-  write(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, cb: (err: Error | null, file: StoredFile | null) => void): void;
+  /**
+   * Writes one piece; `cb` gets the stored file when `final` completed it, else null. Errors are
+   * EdgeErrors: EDGE_MEDIA_TOO_LARGE (past `max_file_bytes`), EDGE_MEDIA_WRITE_FAILED (I/O, with the cause).
+   */
+  write(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined, cb: (err: EdgeError | null, stored: StoredMedia | null) => void): void;
+}
+
+export interface MediaStoreOptions {
+  fsync?: boolean;
+  /** Largest file, bytes: a piece that would end past it fails. */
+  maxFileBytes?: number;
+  now?: () => number;
 }
 
 export class FileMediaStore implements MediaStore {
+  private readonly fsync: boolean;
+  private readonly maxFileBytes: number;
+  private readonly now: () => number;
+
   constructor(
     private readonly dir: string,
-    private readonly fsync = true,
-  ) {}
-
-  write(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, cb: (err: Error | null, file: StoredFile | null) => void): void {
-    this.writeAsync(channelId, ident, key, offset, bytes, final).then((f) => cb(null, f), (e: Error) => cb(e, null));
+    opts: MediaStoreOptions = {},
+  ) {
+    this.fsync = opts.fsync ?? true;
+    this.maxFileBytes = opts.maxFileBytes ?? Number.MAX_SAFE_INTEGER;
+    this.now = opts.now ?? Date.now;
   }
 
-  private async writeAsync(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean): Promise<StoredFile | null> {
+  write(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined, cb: (err: EdgeError | null, stored: StoredMedia | null) => void): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      cb(new EdgeError('EDGE_MEDIA_WRITE_FAILED', `piece offset ${offset} is not a byte position`), null);
+      return;
+    }
+    if (offset + bytes.length > this.maxFileBytes) {
+      cb(new EdgeError('EDGE_MEDIA_TOO_LARGE', `file "${key}" would grow to ${offset + bytes.length} bytes, more than media.max_file_bytes ${this.maxFileBytes}`), null);
+      return;
+    }
+    this.writeAsync(channelId, ident, key, offset, bytes, final, file).then(
+      (f) => cb(null, f),
+      (e: NodeJS.ErrnoException) => cb(e instanceof EdgeError ? e : new EdgeError('EDGE_MEDIA_WRITE_FAILED', describeIoError(e)), null),
+    );
+  }
+
+  private async writeAsync(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined): Promise<StoredMedia | null> {
     const folder = join(this.dir, safeLevel(channelId), safeLevel(ident));
     await mkdir(folder, { recursive: true });
-    const path = join(folder, safeLevel(key));
+    const part = join(folder, `${safeLevel(key)}.part`);
     // read-write, created if missing, not O_APPEND: Linux ignores the position of writes in append mode
-    const fh = await open(`${path}.part`, constants.O_RDWR | constants.O_CREAT, 0o644);
-    let size: number;
+    const fh = await open(part, constants.O_RDWR | constants.O_CREAT, 0o644);
     try {
       // positional write: a piece sent again after a lost ACK lands on the same bytes
-      await fh.write(bytes, 0, bytes.length, offset);
+      if (bytes.length > 0) await fh.write(bytes, 0, bytes.length, offset);
       if (this.fsync) await fh.datasync();
-      size = (await fh.stat()).size;
     } finally {
       await fh.close();
     }
     if (!final) return null;
-    await rename(`${path}.part`, path);
-    return { path, bytes: size };
+    const size = (await stat(part)).size;
+    if (size > this.maxFileBytes) throw new EdgeError('EDGE_MEDIA_TOO_LARGE', `file "${key}" has ${size} bytes, more than media.max_file_bytes ${this.maxFileBytes}`);
+    const sha256 = await hashFile(part);
+    const storedAtMs = this.now();
+    const kind = file?.kind ?? 'file';
+    const name = `${kind}-${compactUtc(storedAtMs)}-${safeLevel(key)}${safeExtension(file?.name)}`;
+    const path = join(folder, name);
+    await rename(part, path);
+    if (this.fsync) await syncDir(folder);
+    return { key, kind, name, path, bytes: size, sha256, storedAtMs };
   }
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** The rename is durable only once the folder's entry is on disk. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function describeIoError(e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOSPC') return `the media disk is full (${e.message})`;
+  if (e.code === 'EDQUOT') return `the media disk quota is exhausted (${e.message})`;
+  return e.message;
+}
+
+/** 20261129T114512Z: sorts by time, no characters a file system dislikes. */
+function compactUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** ".jpg" from a device's file name, only when it is a short plain extension. */
+function safeExtension(name: string | undefined): string {
+  if (!name) return '';
+  const ext = extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '';
 }
 
 function safeLevel(s: string): string {

@@ -12,6 +12,7 @@
  *   {root}/command/gw/channels/{channel}/devices/{ident}/cancel          command cancels
  *   {root}/log/gw/channels/{channel}/devices/{ident}/commands/{status}   command lifecycle events
  *   {root}/state/gw/channels/{channel}/devices/{ident}/commands-queue/{id}  retained pending command
+ *   {root}/log/gw/channels/{channel}/devices/{ident}/media               a device's file was stored (media store)
  *   {root}/state/gw/instances/{instance}/online                          retained true, or false (last will / clean stop)
  *   {root}/state/gw/channels/{channel}/instance                          retained id of the instance serving the channel
  */
@@ -39,6 +40,8 @@ export interface Topics {
   parseCommandTopic(topic: string): CommandTopic | null;
   /** Lifecycle event of a device command: queued | sent | processed | expired | canceled | rejected. */
   commandEvent(channel: string, ident: string, status: string): string;
+  /** Log event of a device's file stored by the media store. */
+  mediaEvent(channel: string, ident: string): string;
   /** Retained pending entry of one command (an empty retained payload clears it). */
   commandQueueState(channel: string, ident: string, id: string): string;
 }
@@ -82,6 +85,7 @@ export function makeTopics(root: string): Topics {
       return null;
     },
     commandEvent: (c, ident, status) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/commands/${status}`,
+    mediaEvent: (c, ident) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/media`,
     commandQueueState: (c, ident, id) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/commands-queue/${topicLevel(id)}`,
   };
 }

@@ -68,7 +68,7 @@ export interface CommandReply {
  */
 export type DecodeEffect =
   | { kind: 'server-frame'; bytes: Uint8Array }
-  | { kind: 'file-chunk'; key: string; offset: number; bytes: Uint8Array; final: boolean; meta?: Record<string, MessageValue> }
+  | FileChunkEffect
   | { kind: 'reassemble'; key: string; index: number; count: number; bytes: Uint8Array }
   | RelayEffect;
 
@@ -86,6 +86,30 @@ export interface RelayEffect {
   service: string;
   request: Record<string, MessageValue>;
   answer: { command: string; properties: Record<string, MessageValue>; timeoutMs: number; replyKey: string } | null;
+}
+
+/** What an uploaded file is: it names the stored file (`{kind}-{time}-{key}{ext}`) and its announcement. */
+export type MediaKind = 'tacho' | 'image' | 'video' | 'audio' | 'file';
+
+/**
+ * A piece of a file the device uploads. `key` names the upload within the device (unique while it is
+ * written); pieces land at `offset`, so a piece sent again lands on the same bytes. On the `final`
+ * piece the store completes the file (sync, sha256, atomic rename) and, when `announce` is set, the
+ * runtime publishes one message for the device with `meta` and the stored file's facts under that
+ * prefix (`<announce>.file.id`, `.file.name`, `.size`, `.sha256`, `.path`), before the frame's ACK.
+ */
+export interface FileChunkEffect {
+  kind: 'file-chunk';
+  key: string;
+  offset: number;
+  bytes: Uint8Array;
+  final: boolean;
+  /** Read on the final piece: what the file is (default kind `file`). */
+  file?: { kind: MediaKind; name?: string };
+  /** Message field prefix of the completion message, e.g. `media.tacho` or `media.image.1`; absent: no message. */
+  announce?: string;
+  /** Decoder-chosen fields published with the completion message (e.g. the alarm the file belongs to). */
+  meta?: Record<string, MessageValue>;
 }
 
 export interface DecodeResult {
