@@ -21,6 +21,8 @@ export class ChannelStats {
     frameTimeouts: 0,
     serverFrames: 0,
     fileChunks: 0,
+    /** Device questions relayed to an outside service (`relay` effects, e.g. tacho card APDUs). */
+    relayed: 0,
     reassemblyDrops: 0,
     /** Traffic capture (config capture): rows written, rows lost (write failures, bounds), failed writes. */
     captureRows: 0,
