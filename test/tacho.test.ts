@@ -11,6 +11,8 @@ import { planFrames, type PlannedFrame } from '../src/replay/frame-plan.js';
 import { readCardTable, startCardBridge } from '../src/replay/card-bridge.js';
 import { projectRoot } from '../src/util/paths.js';
 import { tachoAck } from '../protocols/ruptela/tacho-frames.js';
+import { deviceFrame } from '../protocols/ruptela/device-frames.js';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
@@ -192,3 +194,56 @@ test('tacho: a file larger than media.max_file_bytes fails the transfer: no ACK 
 function ackHex(ack: number, indexHex: string): string {
   return Buffer.from(tachoAck(ack, parseInt(indexHex, 16))).toString('hex');
 }
+
+test('tacho: SIGKILL of the server mid-transfer: every fragment the device saw ACKed is on disk at its offset', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-tacho-kill-'));
+  try {
+    const child = spawn(process.execPath, [join(projectRoot(), 'dist/test/support/tacho-kill-child.js'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve((JSON.parse(buf.split('\n')[0]!) as { port: number }).port);
+      });
+      child.once('exit', (code) => reject(new Error(`child exited (${code}) before listening`)));
+    });
+    // an unasked upload (no command needed: an announced file is always accepted) of 120 fragments
+    const proto = await getProtocol('ruptela');
+    const IMEI = BigInt(IDENT);
+    const size = 120 * 1009;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = (i * 31 + (i >> 10)) & 0xff;
+    body[0] = 0x76;
+    body[1] = 0x01;
+    const u32 = (n: number) => n.toString(16).padStart(8, '0');
+    const announce = deviceFrame(IMEI, 12, Buffer.from('01' + u32(size) + u32(1369386963) + u32(1362145803) + u32(1368193799) + '0000ffff', 'hex'));
+    const dev = await openTcpDevice('127.0.0.1', port);
+    const reply = (f: Uint8Array) => Buffer.concat(proto.decode(f, { transport: 'tcp', session: {}, receivedAtMs: 0, options: proto.defaultOptions }).replies);
+    assert.equal((await dev.send(announce, reply(announce), 5000)).kind, 'acked');
+    const acked: number[] = [];
+    const killAfter = 30 + Math.floor(Math.random() * 60);
+    for (let i = 0; i < 120; i++) {
+      const frame = deviceFrame(IMEI, 11, Buffer.concat([Buffer.from([i >> 8, i & 0xff]), body.subarray(i * 1009, (i + 1) * 1009)]));
+      const expected = Buffer.from(tachoAck(1, i));
+      if (i === killAfter) {
+        // the next fragment is on its way when the server dies
+        const pending = dev.send(frame, expected, 3000);
+        child.kill('SIGKILL');
+        if ((await pending).kind === 'acked') acked.push(i);
+        break;
+      }
+      const o = await dev.send(frame, expected, 5000);
+      assert.equal(o.kind, 'acked', `fragment ${i}`);
+      acked.push(i);
+    }
+    dev.close();
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    const part = readFileSync(join(dir, 'media', '1', IDENT, `ddd-1369386963-${size}.part`));
+    for (const i of acked) {
+      assert.ok(part.subarray(i * 1009, (i + 1) * 1009).equals(body.subarray(i * 1009, (i + 1) * 1009)), `ACKed fragment ${i} is on disk`);
+    }
+    assert.ok(acked.length >= killAfter, `${acked.length} fragments ACKed before the kill`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
