@@ -36,7 +36,8 @@ export interface RelayDevicePort {
 export type RelayCommandEnd = (channelId: string, ident: string, replyKey: string, code: ErrorCode, reason: string) => void;
 
 export interface DeviceRelayOptions {
-  sink: MessageSink;
+  /** QoS 1 events out, inbound subscriptions (the runtime's MessageSink). */
+  sink: Pick<MessageSink, 'event' | 'subscribe'>;
   topics: Topics;
   device: RelayDevicePort;
   endCommand: RelayCommandEnd;
@@ -135,7 +136,9 @@ export class DeviceRelay {
   private onAnswer(topic: string, body: Buffer): void {
     const t = this.o.topics.parseRelayTopic(topic);
     if (!t || t.kind !== 'answer') return;
-    const k = [...this.pending.entries()].find(([, p]) => String(p.channelId) === t.channel && p.service === t.service && topicLevel(p.ident) === t.ident)?.[0];
+    // the topic carries the ident as a topic level: equal to the ident for every sane one, else a scan
+    const direct = pendingKey(t.channel, t.ident, t.service);
+    const k = this.pending.has(direct) ? direct : [...this.pending.entries()].find(([, p]) => p.channelId === t.channel && p.service === t.service && topicLevel(p.ident) === t.ident)?.[0];
     const p = k === undefined ? undefined : this.pending.get(k);
     if (!p || k === undefined) return this.drop(topic, 'no request of that device is waiting for an answer (late, repeated or unasked)');
     let a: { transaction?: unknown; payload?: unknown; error?: unknown };
