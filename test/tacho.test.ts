@@ -142,6 +142,22 @@ test('tacho: a repeated fragment is ACKed again and written once; a reconnect mi
   }
 });
 
+test('tacho: a file announced while no request waits is accepted, stored and announced (refusing it would delete it on the device)', { timeout: 30_000 }, async () => {
+  const h = await startHarness();
+  try {
+    const plan = await steps();
+    const dev = await openTcpDevice('127.0.0.1', h.app.channels[0]!.tcpPort);
+    await play(dev, plan.filter((f, i) => i === 0 || isAnnouncement(f) || isFragment(f)));
+    const msg = await waitFor('media.tacho message', () => h.received.find((r) => r.topic === `${h.root}/message/gw/channels/1/${IDENT}` && r.payload.includes('media.tacho.sha256')), 5000);
+    const m = JSON.parse(msg.payload) as Record<string, unknown>;
+    assert.ok(readFileSync(String(m['media.tacho.path'])).equals(deviceFile(plan)));
+    assert.equal(events(h).length, 0, 'no command was involved');
+    dev.close();
+  } finally {
+    await h.close();
+  }
+});
+
 test('tacho: a card bridge that does not answer ends the request executed false with a reason; the bridge is told to finish; the device gets nothing', { timeout: 30_000 }, async () => {
   const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, options: { tacho_card_timeout_s: 1 } }] });
   const bridge = await startCardBridge({ url: h.app.brokerUrl, root: h.root, answers: readCardTable(CARD_FILE), silent: true });
