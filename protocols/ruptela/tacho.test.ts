@@ -162,6 +162,7 @@ test('DDD labels: VU generations 1 and 2, driver cards by EF_ICC type, anything 
   const r = say(fragment(0, new TextEncoder().encode('%PDF-1.4')));
   assert.deepEqual(r.warnings.map((w) => w.code), ['EDGE_DECODE_INVALID'], 'not a DDD: a warning, stored anyway');
   assert.equal(chunks(r)[0]!.meta?.['media.tacho.source'], 'unknown');
+  assert.match(String(chunks(r)[0]!.meta?.['media.tacho.warning']), /does not start like a DDD/);
 });
 
 test('request_tachograph_file: sources, mask bits, bad properties', () => {

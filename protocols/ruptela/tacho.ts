@@ -180,6 +180,8 @@ export function decodeFragment(r: ByteReader, session: Readonly<SessionState>, l
       'media.tacho.period.begin': t.from,
       'media.tacho.period.end': t.to,
     };
+    // the warning travels with the file's message too: decode warnings alone are only counted per interval
+    if (next.source === 'unknown') meta['media.tacho.warning'] = 'the file does not start like a DDD download (VU 76 TREP or card EF_ICC header)';
     effect.meta = meta;
     effect.file = { kind: 'tacho', name: `${t.key}.ddd` };
     effect.announce = 'media.tacho';
