@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   EDGE_FRAME_TIMEOUT: 'A frame that had started was not complete within frame_timeout_s; the connection was closed.',
   EDGE_MEDIA_WRITE_FAILED: 'A file piece a device uploaded could not be stored (no media store, disk error); its frame was not acknowledged.',
   EDGE_MEDIA_TOO_LARGE: 'An uploaded file would grow past media.max_file_bytes; the piece was not stored and its frame was not acknowledged.',
+  EDGE_RELAY_TIMEOUT: 'An outside service (e.g. the tacho card bridge) did not answer a device\'s relay request in time; the command waiting for it ended with executed false.',
+  EDGE_RELAY_FAILED: 'A relay answer could not be used (not JSON, no hex payload, an error reported by the service, or not encodable or sendable to the device); the command waiting for it ended with executed false.',
   EDGE_REASSEMBLY_DROPPED: 'A message split over several frames was dropped unfinished (too large, too old, or an invalid part number) (warning).',
   EDGE_DEVICE_OFFLINE: 'No connection of the channel serves that device ident right now.',
   EDGE_PUBLISH_FAILED: 'A message could not be published; its frame was not acknowledged.',
