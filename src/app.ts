@@ -15,6 +15,7 @@ import { CommandService } from './commands/command-service.js';
 import { FileCommandStore } from './commands/file-command-store.js';
 import { FileCredentialStore } from './credentials/credential-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
+import { DeviceRelay, type RelayCommandEnd, type RelayDevicePort } from './relay/device-relay.js';
 import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
@@ -107,6 +108,20 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // Commands plug into the channels' seams: identification and close hooks, decoded replies,
   // Channel.send/encode for the device side, the sink's inbound and QoS 1 publishes for MQTT.
   let commands: CommandService | null = null;
+  // device questions for outside services (tacho company-card APDUs to the card bridge), answers back
+  // through Channel.send; a service that does not answer ends the command waiting for it
+  let relayEnd: RelayCommandEnd = () => {};
+  const relayPort: { current: RelayDevicePort | null } = { current: null };
+  const relay = new DeviceRelay({
+    sink,
+    topics,
+    log: log.child({ component: 'relay' }),
+    endCommand: (...a) => relayEnd(...a),
+    device: {
+      encode: (ch, ident, req) => relayPort.current!.encode(ch, ident, req),
+      send: (ch, ident, bytes) => relayPort.current!.send(ch, ident, bytes),
+    },
+  });
   let instance: InstanceState | null = null;
   const hooks: ChannelHooks = {
     identified: (ch, ident) => {
@@ -118,8 +133,21 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       opts.hooks?.offline?.(ch, ident);
       instance?.offline(ch, ident);
       commands?.deviceOffline(ch, ident);
+      relay.deviceOffline(ch, ident);
     },
     commandReply: (ch, ident, reply) => commands?.reply(ch, ident, reply) ?? opts.hooks?.commandReply?.(ch, ident, reply) ?? null,
+    // a stored file completes the command waiting for a file of its kind (reply key `media:<kind>`,
+    // e.g. request_tachograph_file); a failed upload ends any command waiting for a file
+    mediaStored: (ch, ident, stored, meta) => {
+      opts.hooks?.mediaStored?.(ch, ident, stored, meta);
+      const result = { 'file.id': stored.key, 'file.kind': stored.kind, 'file.name': stored.name, 'file.size': stored.bytes, 'file.sha256': stored.sha256, 'file.path': stored.path, ...meta };
+      commands?.complete(ch, ident, `media:${stored.kind}`, { executed: true, response: stored.name, result });
+    },
+    mediaFailed: (ch, ident, key, reason) => {
+      opts.hooks?.mediaFailed?.(ch, ident, key, reason);
+      commands?.complete(ch, ident, (k) => k.startsWith('media:'), { executed: false, code: reason.startsWith('EDGE_MEDIA_TOO_LARGE') ? 'EDGE_MEDIA_TOO_LARGE' : 'EDGE_MEDIA_WRITE_FAILED', reason: `the file "${key}" could not be stored: ${reason}` });
+    },
+    relay: (ch, ident, e, done) => relay.request(ch, ident, e, done),
   };
   const metrics = createMetrics({
     instanceId: config.instance_id,
@@ -150,7 +178,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     instanceId: config.instance_id,
     onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
   });
-  commands = new CommandService({ device: channelDevicePort(channels), mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });
+  const devicePort = channelDevicePort(channels);
+  commands = new CommandService({ device: devicePort, mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });
+  relayEnd = (ch, ident, replyKey, code, reason) => void commands?.complete(ch, ident, replyKey, { executed: false, code, reason });
+  relayPort.current = devicePort;
   const commandTick = setInterval(() => commands!.tick(), 1000);
   commandTick.unref();
 
@@ -218,6 +249,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       const timeoutMs = config.shutdown_timeout_s * 1000;
       clearInterval(commandTick);
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
+      relay.stop();
       await commands!.stop(timeoutMs);
       await commandStore.close();
       await credentials?.close();

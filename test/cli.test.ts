@@ -25,7 +25,9 @@ test('decode over both Ruptela fixture files: every valid frame decodes to its g
       const hex = Buffer.from(l.bytes).toString('hex');
       const v = golden.get(hex);
       const r = decodeLines(proto, [l], 'tcp', GOLDEN_RECEIVED_AT_MS);
-      if (!v) continue; // rows without a golden vector (e.g. the deliberately broken server frame V#11)
+      // rows without a golden vector (e.g. the deliberately broken server frame V#11), and vectors that need
+      // a session a lone row cannot carry (V#9: a fragment of a transfer announced earlier on the connection)
+      if (!v || v.session) continue;
       if (v.expect) {
         assert.equal(r.invalid, 0, `${file} line ${l.line}: ${JSON.stringify(r.output.find((o) => 'error' in o))}`);
         const msgs = r.output.filter((o) => 'ident' in o).map((o) => {

@@ -45,7 +45,8 @@ export const SERVER_CMD = {
   smartCardAck: 107,
   text: 108, // SMS-style text; the device answers 7
   dtcAck: 109,
-  tachoAck: 111,
+  tacho: 110, // remote tacho download: start (sub 2), card answers (ref §8.2)
+  tachoAck: 111, // answers 12 and 11: ack u8 + index u16
   identificationAck: 115, // answers 15 and 18
   heartbeatAck: 116,
   setIo: 117, // the device answers 17

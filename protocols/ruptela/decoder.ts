@@ -25,6 +25,8 @@ import { decodeFiles } from './files.js';
 import { checkFrame } from './frame.js';
 import { decodeDynamicIdentification, decodeIdentification } from './identification.js';
 import { decodeRecords } from './records.js';
+import { labelDdd } from './ddd.js';
+import { decodeAnnouncement, decodeCardRequest, decodeFragment, type TachoResult } from './tacho.js';
 
 /** Parsed once; each reply is a fresh copy because reply buffers may be transferred across threads. */
 const REPLY = {
@@ -49,6 +51,18 @@ const TEXT_REPLY_CMDS: ReadonlySet<number> = new Set([
   DEVICE_CMD.firmwareReply,
   DEVICE_CMD.textReply,
 ]);
+
+function optionNumber(ctx: DecodeContext, key: string, dflt: number): number {
+  const v = ctx.options[key];
+  return typeof v === 'number' ? v : dflt;
+}
+
+function tachoResult(t: TachoResult, session: { ident: string }, warnings: DecodeWarning[]): DecodeResult {
+  const result: DecodeResult = { messages: [], replies: t.replies, session: t.tacho === undefined ? session : { ...session, tacho: t.tacho }, warnings };
+  if (t.effects.length > 0) result.effects = t.effects;
+  if (t.commandReplies.length > 0) result.commandReplies = t.commandReplies;
+  return result;
+}
 
 export function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
   const len = checkFrame(frame, MIN_DEVICE_LEN);
@@ -107,6 +121,12 @@ export function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
       if (f.effects.length > 0) result.effects = f.effects;
       return result;
     }
+    case DEVICE_CMD.tachoTransaction:
+      return tachoResult(decodeCardRequest(r, { cardTimeoutMs: optionNumber(ctx, 'tacho_card_timeout_s', 20) * 1000, apduReplySubId: optionNumber(ctx, 'tacho_apdu_reply_sub_id', 3) }, warnings), session, warnings);
+    case DEVICE_CMD.tachoFileInfo:
+      return tachoResult(decodeAnnouncement(r, ctx.session, warnings), session, warnings);
+    case DEVICE_CMD.tachoData:
+      return tachoResult(decodeFragment(r, ctx.session, labelDdd, warnings), session, warnings);
     default:
       if (TEXT_REPLY_CMDS.has(cmd)) {
         const text = r.ascii(r.remaining, 'reply text');

@@ -40,6 +40,8 @@ test('parseCommand mirrors encode for every command', () => {
     { name: 'set_odometer', properties: { value: 0xffffffff } },
     { name: 'text', properties: { text: 'getio' } },
     { name: 'set_io', properties: { id: 65, value: 123456 } },
+    { name: 'request_tachograph_file', properties: { source: 'driver_2', atr: '3b9a96c01031fe5d0064057b01023180900076', mask: 0x38, from: 0, to: 0xffffffff } },
+    { name: 'tacho_card_response', properties: { payload: '0102039000', sub_id: 3 } },
   ];
   assert.deepEqual(samples.map((s) => s.name).sort(), ruptela.commands.map((c) => c.name).sort());
   for (const s of samples) {
@@ -70,9 +72,9 @@ test('unknown commands and invalid properties are typed errors naming the proble
   assert.equal(ruptela.encode({ name: 'text', properties: { text: 'x'.repeat(1019) } }, {}).bytes.length, 1024);
 });
 
-test('parseCommand rejects broken server frames (V#11) and commands it does not encode (V#12)', () => {
+test('parseCommand rejects broken server frames (V#11) and commands it does not encode (V#27)', () => {
   assert.throws(() => ruptela.parseCommand(fromHex(vendorRow(11))), isCode('EDGE_FRAME_LENGTH'));
-  assert.throws(() => ruptela.parseCommand(fromHex(vendorRow(12))), isCode('EDGE_COMMAND_UNKNOWN'));
+  assert.throws(() => ruptela.parseCommand(fromHex(vendorRow(27))), isCode('EDGE_COMMAND_UNKNOWN'));
   assert.throws(() => ruptela.parseCommand(fromHex('00016717b8')), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_DECODE_CHECKSUM' && e.offset === 3);
 });
 

@@ -12,9 +12,12 @@
  * appends CR-LF when missing and parseCommand strips one, so the two stay inverse.
  */
 import { EdgeError } from '../../src/errors.js';
+import { fromHex, toHex } from '../../src/codec/hex.js';
 import type { CommandRequest, CommandSpec, EncodedCommand, SessionState } from '../../src/protocol/types.js';
 import { MAX_LEN, MIN_SERVER_LEN, SERVER_CMD } from './constants.js';
 import { checkFrame, wrapFrame } from './frame.js';
+import { apduAnswerFrame, ATR_MAX, ATR_MIN, readStart, startFrame, TACHO_SOURCE_BITS, TACHO_SUB_START, type TachoSource } from './tacho-frames.js';
+import { CARD_ANSWER_COMMAND, TACHO_REPLY_KEY } from './tacho.js';
 
 const U32_MAX = 0xffffffff;
 const CRLF = '\r\n';
@@ -69,6 +72,30 @@ export const commands: readonly CommandSpec[] = [
     },
     replyKey: 'ruptela:17',
   },
+  {
+    name: 'request_tachograph_file',
+    description:
+      'Remote tachograph download (cmd 110 sub 2): the device authenticates with the company card through the card bridge (cmd 10 relayed), ' +
+      'reads the tachograph and uploads the DDD file (cmd 12, 11). Ends processed when the file is stored (README "Tachograph download"); ' +
+      'give it a timeout long enough for the download (minutes).',
+    properties: {
+      source: { type: 'string', required: true, description: '"driver_1", "driver_2" or "vehicle_unit"' },
+      atr: { type: 'hex', required: true, description: 'ATR of the company card (from the card bridge)', min: ATR_MIN, max: ATR_MAX },
+      mask: { type: 'integer', required: true, description: 'further what-to-read bits (3 events and faults, 4 detailed speed, 5 technical data; bits 0-2 are the source)', min: 0, max: 255 },
+      from: { type: 'integer', required: true, description: 'period start, Unix seconds', min: 0, max: U32_MAX },
+      to: { type: 'integer', required: true, description: 'period end, Unix seconds', min: 0, max: U32_MAX },
+    },
+    replyKey: TACHO_REPLY_KEY,
+  },
+  {
+    name: CARD_ANSWER_COMMAND,
+    description: 'A company-card answer (response APDU) to the device (cmd 110); sent by the card relay, by hand only for tests. No reply.',
+    properties: {
+      payload: { type: 'hex', required: true, description: 'response APDU: data + SW1 SW2', min: 2, max: MAX_LEN - 4 },
+      sub_id: { type: 'integer', required: false, description: 'subId of the frame (default 3; channel option tacho_apdu_reply_sub_id)', min: 0, max: 255 },
+    },
+    replyKey: null,
+  },
 ];
 
 const SPECS: ReadonlyMap<string, CommandSpec> = new Map(commands.map((c) => [c.name, c]));
@@ -93,6 +120,11 @@ function validate(spec: CommandSpec, props: unknown): Record<string, unknown> {
     if (ps.type === 'string') {
       if (typeof v !== 'string' || v.length === 0) throw invalid(spec.name, `property "${key}" must be a non-empty string`);
       if (!/^[\x20-\x7e\t\r\n]*$/.test(v)) throw invalid(spec.name, `property "${key}" must be printable ASCII`);
+    } else if (ps.type === 'hex') {
+      if (typeof v !== 'string' || !/^(?:[0-9a-fA-F]{2})+$/.test(v)) throw invalid(spec.name, `property "${key}" must be a string of hex byte pairs`);
+      if ((ps.min !== undefined && v.length / 2 < ps.min) || (ps.max !== undefined && v.length / 2 > ps.max)) {
+        throw invalid(spec.name, `property "${key}" must be ${ps.min ?? 0}..${ps.max ?? '∞'} bytes`);
+      }
     } else if (ps.type === 'integer') {
       if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(spec.name, `property "${key}" must be an integer`);
       if ((ps.min !== undefined && v < ps.min) || (ps.max !== undefined && v > ps.max)) {
@@ -164,6 +196,21 @@ export function encode(command: CommandRequest, _session: Readonly<SessionState>
     case 'set_io':
       bytes = frameOf(spec.name, SERVER_CMD.setIo, u32Pair(p.id as number, p.value as number));
       break;
+    case 'request_tachograph_file': {
+      const source = p.source as string;
+      if (!Object.hasOwn(TACHO_SOURCE_BITS, source)) throw invalid(spec.name, 'property "source" must be "driver_1", "driver_2" or "vehicle_unit"');
+      const mask = p.mask as number;
+      if ((mask & 0x07 & ~TACHO_SOURCE_BITS[source as TachoSource]) !== 0) throw invalid(spec.name, 'property "mask" must not select another source (bits 0-2 are set by "source")');
+      if ((p.from as number) > (p.to as number)) throw invalid(spec.name, 'property "from" must not be after "to"');
+      bytes = startFrame({ source: source as TachoSource, atr: fromHex(p.atr as string), mask: mask & ~0x07, from: p.from as number, to: p.to as number });
+      break;
+    }
+    case CARD_ANSWER_COMMAND: {
+      const subId = (p.sub_id as number | undefined) ?? 3;
+      if (subId === TACHO_SUB_START) throw invalid(spec.name, 'property "sub_id" 2 is the start of a read, not a card answer');
+      bytes = apduAnswerFrame(subId, fromHex(p.payload as string));
+      break;
+    }
     default:
       throw new EdgeError('EDGE_COMMAND_UNKNOWN', `ruptela command "${spec.name}" has no encoder`);
   }
@@ -208,6 +255,15 @@ export function parseCommand(bytes: Uint8Array): CommandRequest {
     case SERVER_CMD.setIo:
       expectLength(cmd, payload, 8);
       return { name: 'set_io', properties: { id: view.getUint32(0), value: view.getUint32(4) } };
+    case SERVER_CMD.tacho: {
+      if (payload.length < 1) throw new EdgeError('EDGE_DECODE_INVALID', 'cmd 110 without a subId', 3);
+      if (payload[0] === TACHO_SUB_START) {
+        const st = readStart(payload);
+        return { name: 'request_tachograph_file', properties: { source: st.source, atr: toHex(st.atr), mask: st.mask, from: st.from, to: st.to } };
+      }
+      if (payload.length < 5) throw new EdgeError('EDGE_DECODE_INVALID', 'cmd 110 card answer shorter than subId + reserved + SW1 SW2', 3);
+      return { name: CARD_ANSWER_COMMAND, properties: { payload: toHex(payload.subarray(3)), sub_id: payload[0]! } };
+    }
     default:
       throw new EdgeError('EDGE_COMMAND_UNKNOWN', `server cmd ${cmd} is not one this module encodes`, 2);
   }

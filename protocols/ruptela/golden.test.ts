@@ -25,6 +25,9 @@ for (const file of ['golden-traccar.json', 'golden-vendor.json']) {
       assert.deepEqual(r.session, exp.session);
       assert.deepEqual(r.warnings.map((w) => w.code), exp.warnings ?? []);
       assert.deepEqual(r.commandReplies ?? [], exp.commandReplies ?? []);
+      // effects (relay, file pieces) are part of this module's golden vectors; bytes as hex
+      const effects = (exp as { effects?: unknown[] }).effects ?? [];
+      assert.deepEqual(JSON.parse(JSON.stringify(r.effects ?? [], (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x))), effects);
     });
   }
   for (const cv of golden.commands ?? []) {

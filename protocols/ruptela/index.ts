@@ -12,14 +12,30 @@ import { explainInvalid, split } from './splitter.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 
 /**
- * Ruptela's decoding needs no per-channel settings today (device time is UTC, IO names are fixed
- * by the vendor tables), so it declares none and any `options` key on a Ruptela channel is an error.
+ * Only the remote tacho download has settings (device time is UTC, IO names are fixed by the vendor
+ * tables): how long the card bridge may take per APDU, and the part of the card-answer frame the
+ * public reference leaves open (README "Tachograph download").
  */
-const options: OptionSpecs = {};
+const options: OptionSpecs = {
+  tacho_card_timeout_s: {
+    type: 'integer',
+    description: 'seconds the card bridge has to answer one company-card APDU; then the tachograph request ends executed false',
+    default: 20,
+    min: 1,
+    max: 600,
+  },
+  tacho_apdu_reply_sub_id: {
+    type: 'integer',
+    description: 'subId of the cmd 110 frame that carries the card answer to the device (not public; 3 mirrors the device\'s cmd 10)',
+    default: 3,
+    min: 0,
+    max: 255,
+  },
+};
 
 const ruptela: ProtocolModule = {
   id: 'ruptela',
-  title: 'Ruptela (FM-Eco/Pro/Tco/Plug, Trace; records, identification, DTC, files)',
+  title: 'Ruptela (FM-Eco/Pro/Tco/Plug, Trace; records, identification, DTC, files, remote tacho download)',
   transports: ['tcp', 'udp'],
   defaultPorts: { tcp: 5046, udp: 5046 },
   maxFrameBytes: MAX_FRAME_BYTES,

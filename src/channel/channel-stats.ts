@@ -21,6 +21,8 @@ export class ChannelStats {
     frameTimeouts: 0,
     serverFrames: 0,
     fileChunks: 0,
+    /** Device questions relayed to an outside service (`relay` effects, e.g. tacho card APDUs). */
+    relayed: 0,
     reassemblyDrops: 0,
     /** Requests for missing parts of multi-frame messages sent (e.g. JT/T 808 0x8800 with a list, 0x8003). */
     resendRequests: 0,

@@ -7,7 +7,7 @@ import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
 import type { FrameOutcome } from '../pool/task-types.js';
 import { mergeSession } from '../protocol/session.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import type { CommandReply, CredentialCheckEffect, DecodeEffect, FileChunkEffect, FramePart, MessageValue, ProtocolModule, ReassembleEffect } from '../protocol/types.js';
+import type { CommandReply, CredentialCheckEffect, DecodeEffect, FileChunkEffect, FramePart, MessageValue, ProtocolModule, ReassembleEffect, RelayEffect } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
 import type { ChannelLog } from './channel-log.js';
 import type { ChannelStats } from './channel-stats.js';
@@ -33,6 +33,8 @@ export interface PipelineHooks {
   mediaStored?(channelId: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void;
   /** A piece of a device's upload could not be stored: the frame is not acknowledged and the upload ends. */
   mediaFailed?(channelId: string, ident: string, key: string, reason: string): void;
+  /** A device's question for an outside service (`relay` effect): publish it, call `done` once it is safe. */
+  relay?(channelId: string, ident: string, e: RelayEffect, done: (err?: Error | null) => void): void;
 }
 
 export interface PipelineHost {
@@ -235,6 +237,18 @@ export class FramePipeline {
           }
           if (!this.uploads.apply(link, slot, e.upload, nowMs)) return false;
           break;
+        case 'relay': {
+          // durable like a message: the frame's ACK (if it has one) waits until the request is published
+          const relay = this.deps.hooks.relay;
+          if (!relay || !link.ident) {
+            this.fail(link, slot, { code: 'EDGE_RELAY_FAILED', reason: `the frame asks the ${e.service} service, but ${relay ? 'the device has no ident yet' : 'no relay is configured'}` }, CLOSE_CODES.INTERNAL_ERROR);
+            return false;
+          }
+          slot.remaining++;
+          counters.relayed++;
+          relay(this.host.id, link.ident, e, slot.confirm);
+          break;
+        }
         case 'reassemble':
           this.reassemble(link, slot, e, nowMs);
           break;

@@ -82,7 +82,8 @@ export function decodeLines(proto: ProtocolModule, lines: HexLine[], transport: 
     if (info.offset !== undefined) o.offset = info.offset;
     output.push(o);
   };
-  for (const { line, bytes: frame, invalid: framing, stream = '' } of cutFrames(proto, lines, transport, (line, n) => output.push({ line, skipped: n }))) {
+  for (const { line, bytes: frame, invalid: framing, stream = '', server } of cutFrames(proto, lines, transport, (line, n) => output.push({ line, skipped: n }))) {
+    if (server) continue; // bytes the server sent (a session file's `<` line) are not device input
     const n = ++frames;
     if (framing) {
       bad(n, line, framing);

@@ -12,12 +12,17 @@ import { EdgeError } from '../errors.js';
  *   - with a `conn` column (traffic captures, src/channel/traffic-capture.ts) the rows of one
  *     connection form one stream (`stream`): a frame cut across two socket reads is joined again.
  *     Each header row starts new streams (connection ids restart with the server).
+ * A line starting with `<` (session files, fixtures/sessions/) holds bytes the SERVER sends on its own
+ * (a command, a relayed answer): `replay` waits for them before it sends the next frame; `decode`
+ * skips them, as it skips server->device fixture rows.
  */
 export interface HexLine {
   line: number;
   bytes: Uint8Array;
   /** Rows with the same stream are one TCP byte stream (a capture's connection); absent: the line stands alone. */
   stream?: string;
+  /** A `<` line: bytes the server sends unasked, for replay to wait for (not a device frame). */
+  server?: boolean;
 }
 
 const HEX_FIELD = /^[0-9a-fA-F]{8,}$/;
@@ -34,7 +39,9 @@ export function parseHexLines(text: string, source = 'the input'): HexLine[] {
     if (!line || line.startsWith('#')) return;
     let hex = line;
     let stream: string | undefined;
-    if (line.includes('\t')) {
+    const server = line.startsWith('<');
+    if (server) hex = line.slice(1);
+    if (!server && line.includes('\t')) {
       const fields = line.split('\t');
       if (fields.includes('hex') && !fields.some((f) => HEX_FIELD.test(f))) {
         hexCol = fields.indexOf('hex');
@@ -57,7 +64,8 @@ export function parseHexLines(text: string, source = 'the input'): HexLine[] {
       // bad input from the user is a usage error (one line, exit 2), not a crash
       throw new EdgeError('EDGE_CLI_USAGE', `${source}${lines.length > 1 ? ` line ${i + 1}` : ''}: ${(e as Error).message}`);
     }
-    out.push(stream === undefined ? { line: i + 1, bytes } : { line: i + 1, bytes, stream });
+    if (server) out.push({ line: i + 1, bytes, server });
+    else out.push(stream === undefined ? { line: i + 1, bytes } : { line: i + 1, bytes, stream });
   });
   return out;
 }

@@ -4,9 +4,13 @@ import { openTcpDevice, openUdpDevice, type DeviceClient } from '../replay/devic
 import { planFrames, type PlannedFrame } from '../replay/frame-plan.js';
 import { cutFrames } from '../net/cut-frames.js';
 import { flagInt, flagStr, parseArgs } from './args.js';
-import { readHexSource } from './hex-input.js';
 import { readFileSync } from 'node:fs';
+import { connectAsync } from 'mqtt';
+import { makeTopics } from '../mqtt/topics.js';
 import type { ProtocolModule } from '../protocol/types.js';
+import type { CutFrame } from '../net/cut-frames.js';
+import { readCardTable, startCardBridge } from '../replay/card-bridge.js';
+import { readHexSource } from './hex-input.js';
 import { simulationIo } from '../replay/sim-io.js';
 import { protocolOptions } from './protocol-options.js';
 
@@ -28,8 +32,18 @@ Options:
   --send-invalid    also send frames that fail local decoding
   --options JSON    the channel's protocol options, so the local decode prescribes the same replies
                     (e.g. '{"auth_code":"derived"}' for a recorded jt808 registration)
+  --mqtt URL        the server's MQTT broker, for the two options below
+  --root ROOT       the server's mqtt.topic_root (default edge)
+  --channel ID      the channel id in topics (default 1)
+  --command FILE    publish this JSON command request for the session's device before it starts
+                    (e.g. fixtures/sessions/ruptela-tacho-request.json)
+  --card-bridge FILE  act as the tacho card bridge, answering APDUs from this apdu<TAB>response table
+                    (e.g. fixtures/sessions/ruptela-tacho-card.tsv)
   --json            print the summary as JSON
   --help            this text
+
+Session files may hold lines starting with "<": bytes the server sends on its own (a command, a
+relayed card answer); the device waits for them, byte for byte, before it sends the next frame.
 
 A session file (FILE ending in .json, e.g. fixtures/sessions/jt808-dashcam-dsm.json) names one of
 the protocol's simulations instead ("simulation": "dashcam"): a simulated device that reacts to
@@ -51,6 +65,8 @@ interface Stats {
   invalidRejected: number;
   invalidAcked: number;
   latencies: number[];
+  /** `<` lines of a session file the server sent as expected. */
+  serverReceived: number;
   firstProblem: string | null;
   /** Why the run ended early (a device could not connect, or SIGINT); null when it ran to the end. */
   aborted: string | null;
@@ -58,7 +74,7 @@ interface Stats {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', options: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag' });
+  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', options: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag', mqtt: 'value', root: 'value', channel: 'value', command: 'value', 'card-bridge': 'value' });
   if (args.flags.has('help')) {
     process.stdout.write(REPLAY_HELP + '\n');
     return 0;
@@ -80,8 +96,15 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const cut = [...cutFrames(proto, lines, transport)];
   if (cut.length === 0) throw new EdgeError('EDGE_CLI_USAGE', 'no frames in the input');
 
-  const stats: Stats = { sent: 0, acked: 0, noReplyExpected: 0, mismatched: 0, rejected: 0, invalidSkipped: 0, invalidRejected: 0, invalidAcked: 0, latencies: [], firstProblem: null, aborted: null, abortedDevices: 0 };
-  const total = cut.length * devices * repeat;
+  const mqttUrl = flagStr(args, 'mqtt');
+  const commandFile = flagStr(args, 'command');
+  const bridgeFile = flagStr(args, 'card-bridge');
+  if ((commandFile || bridgeFile) && !mqttUrl) throw new EdgeError('EDGE_CLI_USAGE', '--command and --card-bridge need --mqtt URL (the server\'s broker)');
+  const root = flagStr(args, 'root') ?? 'edge';
+  const helpers = mqttUrl ? await startSessionHelpers(proto, cut, { url: mqttUrl, root, channel: flagStr(args, 'channel') ?? '1', commandFile, bridgeFile }) : null;
+
+  const stats: Stats = { sent: 0, acked: 0, noReplyExpected: 0, mismatched: 0, rejected: 0, invalidSkipped: 0, invalidRejected: 0, invalidAcked: 0, latencies: [], serverReceived: 0, firstProblem: null, aborted: null, abortedDevices: 0 };
+  const total = cut.filter((f) => !f.server).length * devices * repeat;
   const t0 = performance.now();
   const progress = startProgress(stats, total);
   // Pacing: every device takes the next send slot from one shared clock.
@@ -122,6 +145,19 @@ export async function replayCommand(argv: string[]): Promise<number> {
               return;
             }
           }
+          if (f.server) {
+            // bytes the server sends unasked (a command, a relayed answer): wait for them, send nothing
+            const o = await client.receive(f.bytes, timeoutMs);
+            if (o.kind === 'acked') stats.serverReceived++;
+            else if (o.kind === 'mismatch') {
+              stats.mismatched++;
+              stats.firstProblem ??= `expected the server to send ${Buffer.from(f.bytes).toString('hex')}, got ${o.got}`;
+            } else {
+              stats.rejected++;
+              stats.firstProblem ??= `expected the server to send ${Buffer.from(f.bytes).toString('hex')}: ${o.reason}`;
+            }
+            continue;
+          }
           await pace();
           stats.sent++;
           await account(stats, f, await client.send(f.bytes, f.invalid ? null : f.expected, timeoutMs), client, transport, timeoutMs);
@@ -136,13 +172,14 @@ export async function replayCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInterrupt);
     progress.stop();
+    await helpers?.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   const lat = stats.latencies.sort((a, b) => a - b);
   const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 100) / 100 : null);
   const summary = {
-    protocol: proto.id, to, devices, frames_per_device: cut.length * repeat,
-    sent: stats.sent, acked: stats.acked, no_reply_expected: stats.noReplyExpected, mismatched: stats.mismatched, rejected: stats.rejected,
+    protocol: proto.id, to, devices, frames_per_device: cut.filter((f) => !f.server).length * repeat,
+    sent: stats.sent, acked: stats.acked, server_frames_received: stats.serverReceived || null, no_reply_expected: stats.noReplyExpected, mismatched: stats.mismatched, rejected: stats.rejected,
     invalid_not_sent: stats.invalidSkipped, invalid_rejected_as_expected: stats.invalidRejected, invalid_but_acked: stats.invalidAcked,
     seconds: Math.round(seconds * 1000) / 1000, frames_per_s: Math.round(stats.sent / seconds), latency_ms_p50: pct(0.5), latency_ms_p99: pct(0.99),
     first_problem: stats.firstProblem,
@@ -233,4 +270,28 @@ async function runSession(proto: ProtocolModule, file: string, transport: 'tcp' 
   const report = await sim(params, simulationIo({ host, port }, (line) => process.stderr.write(line + '\n')));
   process.stdout.write(json ? JSON.stringify(report) + '\n' : JSON.stringify(report, null, 2) + '\n');
   return report.ok ? 0 : 1;
+}
+
+/**
+ * `--command` and `--card-bridge`: publish the session's command request for the device (its ident is
+ * what the session's first frame carries) and answer card APDUs from a table, on the server's broker.
+ */
+async function startSessionHelpers(proto: ProtocolModule, cut: CutFrame[], o: { url: string; root: string; channel: string; commandFile: string | undefined; bridgeFile: string | undefined }): Promise<{ close(): Promise<void> }> {
+  const bridge = o.bridgeFile ? await startCardBridge({ url: o.url, root: o.root, answers: readCardTable(o.bridgeFile) }) : null;
+  if (o.commandFile) {
+    let request: string;
+    try {
+      request = readFileSync(o.commandFile, 'utf8');
+      JSON.parse(request);
+    } catch (e) {
+      throw new EdgeError('EDGE_CLI_USAGE', `--command ${o.commandFile}: ${(e as Error).message}`);
+    }
+    const first = cut.find((f) => !f.server && !f.invalid);
+    const ident = first ? proto.decode(first.bytes, { transport: 'tcp', session: {}, receivedAtMs: 0, options: proto.defaultOptions }).session?.ident : undefined;
+    if (!ident) throw new EdgeError('EDGE_CLI_USAGE', '--command: the session\'s first frame carries no device ident');
+    const client = await connectAsync(o.url, { clientId: `replay-${process.pid}`, clean: true });
+    await client.publishAsync(makeTopics(o.root).commandRequest(o.channel, String(ident)), request, { qos: 1 });
+    await client.endAsync();
+  }
+  return { close: async () => void (await bridge?.close()) };
 }

@@ -362,3 +362,34 @@ test('a reply that arrives before the write resolved still closes the command, a
     await r.close();
   }
 });
+
+test('complete: the runtime ends the in-flight command waiting for a reply key (a stored file) with a result; other keys, queued commands and ended ones are left alone', async () => {
+  const r = await startRig();
+  try {
+    const tacho = { source: 'vehicle_unit', atr: '3b9a96c01031fe5d0064057b01023180900076', mask: 0, from: 1, to: 2 };
+    await r.request({ id: 'f1', name: 'request_tachograph_file', properties: tacho, meta: { t: 1 } });
+    assert.equal(r.svc.complete('1', IMEI, 'media:tacho', { executed: true }), null, 'a queued command (not written yet) is not ended');
+    await online(r);
+    assert.equal(r.svc.complete('1', IMEI, 'media:image', { executed: true }), null, 'another reply key');
+    assert.equal(r.svc.complete('1', IMEI, 'ruptela:3', { executed: true }), null);
+    const result = { 'file.sha256': 'ab'.repeat(32), 'file.size': 10 };
+    assert.deepEqual(r.svc.complete('1', IMEI, 'media:tacho', { executed: true, response: 'x.ddd', result }), { id: 'f1', name: 'request_tachograph_file' });
+    await r.settle();
+    const last = r.events('f1').at(-1)!;
+    assert.equal(last.status, 'processed');
+    assert.equal(last.body.executed, true);
+    assert.equal(last.body.response, 'x.ddd');
+    assert.deepEqual(last.body.result, result);
+    assert.deepEqual(last.body.meta, { t: 1 });
+    assert.equal(r.svc.complete('1', IMEI, 'media:tacho', { executed: true }), null, 'ended: nothing left to complete');
+    // a failure through a predicate, with its code and reason
+    await r.request({ id: 'f2', name: 'request_tachograph_file', properties: tacho });
+    await r.settle();
+    assert.deepEqual(r.svc.complete('1', IMEI, (k) => k.startsWith('media:'), { executed: false, code: 'EDGE_RELAY_TIMEOUT', reason: 'no answer' }), { id: 'f2', name: 'request_tachograph_file' });
+    await r.settle();
+    const f2 = r.events('f2').at(-1)!;
+    assert.deepEqual([f2.status, f2.body.executed, f2.body.code, f2.body.reason], ['processed', false, 'EDGE_RELAY_TIMEOUT', 'no answer']);
+  } finally {
+    await r.close();
+  }
+});

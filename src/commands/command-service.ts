@@ -24,13 +24,23 @@
 import { randomUUID } from 'node:crypto';
 import { EdgeError, type ErrorCode } from '../errors.js';
 import { topicLevel, type Topics } from '../mqtt/topics.js';
-import type { CommandReply } from '../protocol/types.js';
+import type { CommandReply, MessageValue } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
 import { parseCancel, parseCommandRequest, type Rejection } from './command-request.js';
 import type { CommandStore, StoredCommand } from './command-store.js';
 import type { CommandsConfig } from './commands-config.js';
 import { eventPayload, queueEntryPayload, type CommandStatus, type EventFields } from './lifecycle-payloads.js';
 import type { CommandDevicePort, CommandEvents, CommandMqttPort } from './ports.js';
+
+/** How a command ends when the runtime, not a device reply, decides it (`CommandService.complete`). */
+export interface RuntimeOutcome {
+  executed: boolean;
+  response?: MessageValue;
+  /** Facts for the `processed` event's `result` object (e.g. the stored file's name, size, sha256). */
+  result?: Record<string, MessageValue>;
+  code?: ErrorCode;
+  reason?: string;
+}
 
 export interface CommandServiceOptions {
   device: CommandDevicePort;
@@ -202,9 +212,32 @@ export class CommandService implements CommandEvents {
       return match;
     }
     dev.inflight = null;
-    if (!h.ended) this.complete(dev, h, reply);
+    if (!h.ended) this.completeWithReply(dev, h, reply);
     this.kick(dev);
     return match;
+  }
+
+  /**
+   * Ends the device's in-flight command that waits for a reply key `matches` accepts, with an outcome
+   * the runtime established rather than a decoded reply: a stored file (`result` carries its facts),
+   * an outside service that did not answer, a failed upload. Returns the command it ended, or null
+   * when none was waiting (e.g. a file the device uploaded unasked). A command still being written
+   * is left alone: nothing it caused can have happened yet.
+   */
+  complete(channelId: string, ident: string, matches: string | ((replyKey: string) => boolean), outcome: RuntimeOutcome): { id: string; name: string } | null {
+    const dev = this.devices.get(key(channelId, ident));
+    const h = dev?.inflight;
+    if (!dev || !h || h.ended || h.state !== 'sent' || h.replyKey === null) return null;
+    if (typeof matches === 'string' ? h.replyKey !== matches : !matches(h.replyKey)) return null;
+    const extra: Partial<EventFields> = { executed: outcome.executed, response: outcome.response ?? null };
+    if (outcome.result) extra.result = outcome.result;
+    if (!outcome.executed) {
+      extra.code = outcome.code ?? 'EDGE_COMMAND_FAILED';
+      extra.reason = outcome.reason ?? 'the command failed';
+    }
+    this.finish(dev, h, 'processed', extra);
+    this.kick(dev);
+    return { id: h.c.id, name: h.c.name };
   }
 
   // ---- intake ----
@@ -381,11 +414,11 @@ export class CommandService implements CommandEvents {
       this.finish(dev, h, 'processed', { executed: true, response: null });
     } else if (h.earlyReply) {
       dev.inflight = null;
-      this.complete(dev, h, h.earlyReply);
+      this.completeWithReply(dev, h, h.earlyReply);
     }
   }
 
-  private complete(dev: Device, h: Held, reply: CommandReply): void {
+  private completeWithReply(dev: Device, h: Held, reply: CommandReply): void {
     this.finish(
       dev,
       h,

@@ -23,6 +23,8 @@ export interface EventFields {
   timeoutS?: number;
   executed?: boolean;
   response?: MessageValue;
+  /** Facts of what the command produced, for commands the runtime completes (a stored file). */
+  result?: Record<string, MessageValue>;
   code?: ErrorCode;
   reason?: string;
 }
@@ -49,6 +51,7 @@ export function eventPayload(status: CommandStatus, f: EventFields, meta: string
   if (f.timeoutS !== undefined) o.timeout = f.timeoutS;
   if (f.executed !== undefined) o.executed = f.executed;
   if (f.response !== undefined) o.response = f.response;
+  if (f.result !== undefined) o.result = f.result;
   if (f.code !== undefined) o.code = f.code;
   if (f.reason !== undefined) o.reason = f.reason;
   return withRawMeta(o, meta);

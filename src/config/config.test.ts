@@ -98,7 +98,8 @@ test('channel options are checked against the protocol declared options', async 
   const protocols = await loadProtocols();
   const check = (raw: unknown, re: RegExp) =>
     assert.throws(() => checkChannelProtocols(validateConfig(raw), protocols), (e: unknown) => e instanceof EdgeError && re.test(e.message), `expected ${re}`);
-  check({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, options: { foo: 1 } }] }, /: channels\[0\]\.options\.foo: unknown option \(ruptela declares no options\)$/);
+  check({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, options: { foo: 1 } }] }, /: channels\[0\]\.options\.foo: unknown option \(options of ruptela: tacho_card_timeout_s, tacho_apdu_reply_sub_id\)$/);
+  check({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, options: { tacho_card_timeout_s: 0 } }] }, /channels\[0\]\.options\.tacho_card_timeout_s/);
   check({ channels: [{ id: 1, protocol: 'nope', tcp_port: 1 }] }, /: channels\[0\]\.protocol: unknown protocol "nope"; registered: .*ruptela/);
   assert.equal(checkChannelProtocols(validateConfig({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, options: {} }] }), protocols)[0]!.id, 'ruptela');
 });

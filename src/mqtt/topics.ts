@@ -13,6 +13,8 @@
  *   {root}/log/gw/channels/{channel}/devices/{ident}/commands/{status}   command lifecycle events
  *   {root}/state/gw/channels/{channel}/devices/{ident}/commands-queue/{id}  retained pending command
  *   {root}/log/gw/channels/{channel}/devices/{ident}/media               a device's file was stored (media store)
+ *   {root}/relay/gw/channels/{channel}/devices/{ident}/{service}/request a device's question for an outside service (card bridge)
+ *   {root}/relay/gw/channels/{channel}/devices/{ident}/{service}/answer  the service's answer (the service publishes)
  *   {root}/state/gw/instances/{instance}/online                          retained true, or false (last will / clean stop)
  *   {root}/state/gw/channels/{channel}/instance                          retained id of the instance serving the channel
  */
@@ -44,6 +46,22 @@ export interface Topics {
   mediaEvent(channel: string, ident: string): string;
   /** Retained pending entry of one command (an empty retained payload clears it). */
   commandQueueState(channel: string, ident: string, id: string): string;
+  /** Where a device's `relay` request for an outside service (e.g. `tacho-card`) is published. */
+  relayRequest(channel: string, ident: string, service: string): string;
+  /** Where the service publishes its answer to a device's request. */
+  relayAnswer(channel: string, ident: string, service: string): string;
+  /** Subscription filters for every device's requests to, and answers from, one service. */
+  relayRequestFilter(service: string): string;
+  relayAnswerFilter(service: string): string;
+  /** Channel, ident, service and kind of a relay topic; null for any other topic. */
+  parseRelayTopic(topic: string): RelayTopic | null;
+}
+
+export interface RelayTopic {
+  channel: string;
+  ident: string;
+  service: string;
+  kind: 'request' | 'answer';
 }
 
 export interface CommandTopic {
@@ -87,5 +105,16 @@ export function makeTopics(root: string): Topics {
     commandEvent: (c, ident, status) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/commands/${status}`,
     mediaEvent: (c, ident) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/media`,
     commandQueueState: (c, ident, id) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/commands-queue/${topicLevel(id)}`,
+    relayRequest: (c, ident, service) => `${root}/relay/gw/channels/${c}/devices/${topicLevel(ident)}/${topicLevel(service)}/request`,
+    relayAnswer: (c, ident, service) => `${root}/relay/gw/channels/${c}/devices/${topicLevel(ident)}/${topicLevel(service)}/answer`,
+    relayRequestFilter: (service) => `${root}/relay/gw/channels/+/devices/+/${topicLevel(service)}/request`,
+    relayAnswerFilter: (service) => `${root}/relay/gw/channels/+/devices/+/${topicLevel(service)}/answer`,
+    parseRelayTopic: (t) => {
+      const prefix = `${root}/relay/gw/channels/`;
+      if (!t.startsWith(prefix)) return null;
+      const l = t.slice(prefix.length).split('/');
+      if (l.length !== 5 || l[1] !== 'devices' || (l[4] !== 'answer' && l[4] !== 'request') || !l[0] || !l[2] || !l[3]) return null;
+      return { channel: l[0], ident: l[2], service: l[3], kind: l[4] };
+    },
   };
 }

@@ -18,11 +18,17 @@ export interface CutFrame {
   invalid: ErrorInfo | null;
   /** The input line's stream, when it had one (decode keeps a device session per stream). */
   stream?: string;
+  /** Bytes the server sends (a `<` line of a session file), passed through uncut. */
+  server?: boolean;
 }
 
-export function* cutFrames(part: Pick<FramePart, 'split' | 'explainInvalid' | 'maxFrameBytes'>, lines: readonly { line: number; bytes: Uint8Array; stream?: string }[], transport: 'tcp' | 'udp', onSkip?: (line: number, bytes: number) => void): Generator<CutFrame> {
+export function* cutFrames(part: Pick<FramePart, 'split' | 'explainInvalid' | 'maxFrameBytes'>, lines: readonly { line: number; bytes: Uint8Array; stream?: string; server?: boolean }[], transport: 'tcp' | 'udp', onSkip?: (line: number, bytes: number) => void): Generator<CutFrame> {
   const tails = new Map<string, { line: number; bytes: Uint8Array }>();
-  for (const { line, bytes: own, stream } of lines) {
+  for (const { line, bytes: own, stream, server } of lines) {
+    if (server) {
+      yield { line, bytes: own, invalid: null, server };
+      continue;
+    }
     const s = stream === undefined ? {} : { stream };
     if (transport === 'udp') {
       yield { line, bytes: own, invalid: null, ...s };

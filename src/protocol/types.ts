@@ -81,6 +81,7 @@ export type DecodeEffect =
   | ReassembleEffect
   | CredentialIssueEffect
   | CredentialCheckEffect
+  | RelayEffect
   | { kind: 'upload'; upload: UploadOp };
 
 /**
@@ -141,6 +142,22 @@ export interface CredentialCheckEffect {
   accepted: Uint8Array[];
   rejected: Uint8Array[];
   field?: string;
+}
+
+/**
+ * `relay`: the device asks an outside service (e.g. the card bridge that holds a tachograph company
+ * card) something only that service can answer. The runtime publishes `request` as JSON on the
+ * service's request topic (QoS 1, part of the frame's durable work) and, when `answer` is set, waits
+ * `answer.timeoutMs` for the service's answer, which it encodes with the protocol command
+ * `answer.command` (properties: `answer.properties` plus the answer's `payload`) and sends to the
+ * device between frames (`Channel.send`). No answer in time: the device's in-flight command waiting
+ * for `answer.replyKey` ends with executed false. `answer: null`: a notice, nothing comes back.
+ */
+export interface RelayEffect {
+  kind: 'relay';
+  service: string;
+  request: Record<string, MessageValue>;
+  answer: { command: string; properties: Record<string, MessageValue>; timeoutMs: number; replyKey: string } | null;
 }
 
 /** What an uploaded file is: it names the stored file (`{kind}-{time}-{key}{ext}`) and its announcement. */

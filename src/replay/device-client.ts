@@ -10,6 +10,8 @@ export type SendOutcome = { kind: 'acked'; latencyMs: number } | { kind: 'mismat
 
 export interface DeviceClient {
   send(frame: Uint8Array, expected: Uint8Array | null, timeoutMs: number): Promise<SendOutcome>;
+  /** Waits for bytes the server sends on its own (a command, a relayed answer), sending nothing. */
+  receive(expected: Uint8Array, timeoutMs: number): Promise<SendOutcome>;
   close(): void;
   readonly closed: boolean;
 }
@@ -32,6 +34,15 @@ export async function openTcpDevice(host: string, port: number, localAddress?: s
     closed = true;
     waiter?.();
   });
+  const receiveFrom = (t0: number, expected: Uint8Array, timeoutMs: number) =>
+    awaitReply(t0, expected, timeoutMs, (w) => (waiter = w), () => {
+      if (buf.length >= expected.length) {
+        const got = buf.subarray(0, expected.length);
+        buf = buf.subarray(expected.length);
+        return got;
+      }
+      return closed ? 'closed' : null;
+    });
   return {
     get closed() {
       return closed;
@@ -42,14 +53,10 @@ export async function openTcpDevice(host: string, port: number, localAddress?: s
       const t0 = performance.now();
       socket.write(frame);
       if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
-      return awaitReply(t0, expected, timeoutMs, (w) => (waiter = w), () => {
-        if (buf.length >= expected.length) {
-          const got = buf.subarray(0, expected.length);
-          buf = buf.subarray(expected.length);
-          return got;
-        }
-        return closed ? 'closed' : null;
-      });
+      return receiveFrom(t0, expected, timeoutMs);
+    },
+    receive(expected, timeoutMs) {
+      return receiveFrom(performance.now(), expected, timeoutMs);
     },
   };
 }
@@ -77,6 +84,9 @@ export async function openUdpDevice(host: string, port: number): Promise<DeviceC
       sock.send(frame, port, host);
       if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
       return awaitReply(t0, expected, timeoutMs, (w) => (waiter = w), () => inbox.shift() ?? null);
+    },
+    receive(expected, timeoutMs) {
+      return awaitReply(performance.now(), expected, timeoutMs, (w) => (waiter = w), () => inbox.shift() ?? null);
     },
   };
 }

@@ -14,11 +14,14 @@ export interface PlannedFrame {
   invalid: ErrorInfo | null;
   /** Messages the server should publish for it. */
   messages: number;
+  /** Not a device frame: bytes the server must send on its own (a session file's `<` line), awaited before the next frame. */
+  server?: boolean;
 }
 
 export function planFrames(proto: ProtocolModule, frames: CutFrame[], transport: 'tcp' | 'udp', ident?: string, options: Readonly<Record<string, unknown>> = proto.defaultOptions): PlannedFrame[] {
   let session: SessionState = {};
   return frames.map((f) => {
+    if (f.server) return { bytes: f.bytes, expected: f.bytes, invalid: null, messages: 0, server: true };
     const bytes = ident && proto.rewriteIdent && !f.invalid ? proto.rewriteIdent(f.bytes, ident) : f.bytes;
     if (f.invalid) return { bytes, expected: null, invalid: f.invalid, messages: 0 };
     try {
