@@ -14,6 +14,8 @@ import type { ChannelHooks } from './channel/channel.js';
 import { CommandService } from './commands/command-service.js';
 import { FileCommandStore } from './commands/file-command-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
+import { AssetService } from './assets/asset-service.js';
+import { FileAssetStore } from './assets/file-asset-store.js';
 import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
@@ -35,6 +37,8 @@ export interface App {
   pool: DecodePool;
   channels: Channel[];
   commands: CommandService;
+  /** Asset timelines, rules and the management topic (src/assets/). */
+  assets: AssetService;
   /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
   instance: InstanceState;
   metrics: AppMetrics;
@@ -106,6 +110,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // Commands plug into the channels' seams: identification and close hooks, decoded replies,
   // Channel.send/encode for the device side, the sink's inbound and QoS 1 publishes for MQTT.
   let commands: CommandService | null = null;
+  let assets: AssetService | null = null;
   let instance: InstanceState | null = null;
   const hooks: ChannelHooks = {
     identified: (ch, ident) => {
@@ -119,6 +124,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       commands?.deviceOffline(ch, ident);
     },
     commandReply: (ch, ident, reply) => commands?.reply(ch, ident, reply) ?? opts.hooks?.commandReply?.(ch, ident, reply) ?? null,
+    observe: (ch, ident, w, k, done) => assets?.observe(ch, ident, w, k, done) ?? false,
   };
   const metrics = createMetrics({
     instanceId: config.instance_id,
@@ -138,6 +144,19 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   commands = new CommandService({ device: channelDevicePort(channels), mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });
   const commandTick = setInterval(() => commands!.tick(), 1000);
   commandTick.unref();
+  // Assets: the pool returns device time and the watched parameters per message (observe hook),
+  // the sink adds asset.<type>.* (enricher), the management topic comes in through the sink.
+  const as = config.asset_settings;
+  assets = new AssetService({
+    store: new FileAssetStore({ dir: as.dir, fsync: as.fsync, instanceId: config.instance_id, onCorrupt: (i) => log.warn({ file: i.file }, `EDGE_ASSET_STORE_FAILED: unreadable asset file skipped: ${i.reason}`) }),
+    mqtt: sink,
+    topics,
+    settings: as,
+    declared: config.assets,
+    log: log.child({ component: 'assets' }),
+    setWatch: (names) => (pool.watch = names),
+  });
+  sink.addEnricher(assets.enrich);
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
   const pauseAll = (why: string) => () => {
@@ -174,6 +193,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
       log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
     }
+    // timelines and rules load before devices can send: the first message is already observed
+    await assets.start();
     for (const ch of channels) {
       await ch.start(config.stats_interval_s);
       started.push(ch);
@@ -185,6 +206,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     clearInterval(commandTick);
     for (const ch of started) await ch.stop(0);
     await commandStore.close().catch(() => undefined);
+    await assets.stop(0).catch(() => undefined);
     if (http) await http.close();
     await instance.stop(1000);
     await publisher.close();
@@ -203,6 +225,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await commands!.stop(timeoutMs);
       await commandStore.close();
+      await assets!.stop(timeoutMs);
       await publisher.flush(timeoutMs);
       await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();
@@ -213,7 +236,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, instance, metrics, http, readiness, stop, reload };
+  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, assets, instance, metrics, http, readiness, stop, reload };
 }
 
 /**

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   EDGE_COMMAND_FAILED: 'The device answered that it did not execute the command.',
   EDGE_COMMAND_STORE_FAILED: 'The durable command store could not write or sync; the request was rejected (or the change is kept in memory only).',
   EDGE_COMMAND_STORE_CORRUPT: 'Command store recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were dropped.',
+  EDGE_ASSET_STORE_FAILED: 'The asset store could not read, write or sync; the change is refused (a frame is not acknowledged, a request is rejected).',
+  EDGE_ASSET_REQUEST_INVALID: 'An asset management request was rejected (malformed, unknown asset, overlapping or inverted interval); nothing of it was applied.',
   // configuration and start-up
   EDGE_CONFIG_FILE: 'The configuration file cannot be read or parsed.',
   EDGE_CONFIG_INVALID: 'A configuration key is missing or has the wrong form.',

@@ -3,7 +3,7 @@ import type { MediaStore } from '../media/media-store.js';
 import type { MessageSink } from '../message/message-sink.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
-import type { FrameOutcome } from '../pool/task-types.js';
+import type { FrameOutcome, WatchedValues } from '../pool/task-types.js';
 import { mergeSession } from '../protocol/session.js';
 import type { CommandReply, DecodeEffect, ProtocolModule } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
@@ -24,6 +24,12 @@ import { Reassembler } from './reassembler.js';
 export interface PipelineHooks {
   /** A decoded command reply; returns the command it closed (its id/name are added to the frame's messages). */
   commandReply?(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null;
+  /**
+   * A decoded message's device time and watched values (the pool's watch list), before it is
+   * published (automatic asset assignment). `k` is the message's index in `w`. Returns true when it
+   * started a durable write: it then calls `done` once, never synchronously, and the frame's ACK waits for it.
+   */
+  observe?(channelId: string, ident: string, w: WatchedValues, k: number, done: (err?: Error | null) => void): boolean;
 }
 
 export interface PipelineHost {
@@ -168,7 +174,20 @@ export class FramePipeline {
     link.messages += o.payloads.length;
     host.stats.counters.messages += o.payloads.length;
     const sink = this.deps.sink;
-    for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, slot.confirm, link.num, link.attained, fields);
+    const w = o.watched;
+    if (w) {
+      const stride = w.names.length + 1;
+      const observe = this.deps.hooks.observe;
+      for (let i = 0; i < o.payloads.length; i++) {
+        const ident = o.idents[i]!;
+        // observed first, so this message already carries an asset its own value assigned
+        if (observe) {
+          slot.remaining++;
+          if (!observe(host.id, ident, w, i, slot.confirm)) slot.remaining--;
+        }
+        sink.message(host.id, ident, o.payloads[i]!, slot.confirm, link.num, link.attained, fields, w.values[i * stride] as number);
+      }
+    } else for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, slot.confirm, link.num, link.attained, fields);
     if (slot.remaining === 0) this.flush(link);
   }
 

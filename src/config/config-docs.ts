@@ -81,8 +81,9 @@ function writeObject(s: SchemaNode, indent: string, key: string[], values: Obj, 
       out.push(line(indent + lead, `${k}:`, note(p, path)));
       writeObject(p, indent + ' '.repeat(lead.length) + '  ', path, (typeof v === 'object' && v ? v : {}) as Obj, out);
     } else if (p.type === 'array' && (p.items as SchemaNode).type === 'object') {
-      out.push(line(indent + lead, `${k}:`, note(p, path)));
       const items = Array.isArray(v) ? (v as Obj[]) : [];
+      // an empty list must stay a list in YAML (a bare "key:" reads as null)
+      out.push(line(indent + lead, items.length ? `${k}:` : `${k}: []`, note(p, path)));
       for (const item of items) writeObject(p.items as SchemaNode, indent + ' '.repeat(lead.length) + '  ', [...path, '0'], { name: item.protocol, ...item }, out, '- ');
     } else out.push(line(indent + lead, `${k}: ${scalar(v)}`, note(p, path)));
   }

@@ -14,6 +14,10 @@
  *   {root}/state/gw/channels/{channel}/devices/{ident}/commands-queue/{id}  retained pending command
  *   {root}/state/gw/instances/{instance}/online                          retained true, or false (last will / clean stop)
  *   {root}/state/gw/channels/{channel}/instance                          retained id of the instance serving the channel
+ *   {root}/command/gw/assets                                             asset management requests (clients publish, src/assets/)
+ *   {root}/log/gw/assets/requests/{result}                               applied | rejected (with a reason)
+ *   {root}/state/gw/assets/{id}/active                                   retained active interval of an asset (empty: none)
+ *   {root}/log/gw/assets/{id}/intervals/{event}                          created | updated | closed
  */
 export interface Topics {
   message(channel: string, ident: string): string;
@@ -41,6 +45,13 @@ export interface Topics {
   commandEvent(channel: string, ident: string, status: string): string;
   /** Retained pending entry of one command (an empty retained payload clears it). */
   commandQueueState(channel: string, ident: string, id: string): string;
+  /** Where clients publish asset management requests, and where their results go (applied | rejected). */
+  assetManagement(): string;
+  assetRequestLog(result: string): string;
+  /** Retained active interval of an asset (an empty retained payload when none is active). */
+  assetActive(id: string): string;
+  /** Interval lifecycle event of an asset: created | updated | closed. */
+  assetIntervalEvent(id: string, event: string): string;
 }
 
 export interface CommandTopic {
@@ -83,5 +94,9 @@ export function makeTopics(root: string): Topics {
     },
     commandEvent: (c, ident, status) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/commands/${status}`,
     commandQueueState: (c, ident, id) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/commands-queue/${topicLevel(id)}`,
+    assetManagement: () => `${root}/command/gw/assets`,
+    assetRequestLog: (r) => `${root}/log/gw/assets/requests/${r}`,
+    assetActive: (id) => `${root}/state/gw/assets/${topicLevel(id)}/active`,
+    assetIntervalEvent: (id, e) => `${root}/log/gw/assets/${topicLevel(id)}/intervals/${e}`,
   };
 }

@@ -69,6 +69,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     spool: { dir: spoolDir, ...(extraSpool ?? {}) },
     commands: { dir: join(dataDir, 'commands') },
     media: { dir: join(dataDir, 'media') },
+    asset_settings: { dir: join(dataDir, 'assets') },
     channels: opts.channels ?? [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, udp_port: 0 }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,
