@@ -149,14 +149,15 @@ export function manualAssign(ivs: Interval[], a: ManualAssign, newId: number, no
 
 /**
  * Closes interval `id` (or, when null, the one active at `now`) at `end`, replacing its meta when
- * `meta` is given. Refused when there is no such interval, it is already closed, or `end` is before
+ * `meta` is given. Refused when there is no such interval, it has already ended, or `end` is before
  * its begin or past the next interval's begin.
  */
 export function manualClose(ivs: Interval[], id: number | null, end: number, meta: Record<string, unknown> | null | undefined, now: number): { events: IntervalEvent[]; interval: Interval } | { reason: string } {
   const i = id === null ? coveringIndex(ivs, now) : ivs.findIndex((x) => x.id === id);
   if (i < 0) return { reason: id === null ? 'the asset has no active interval' : `no interval ${id}` };
   const iv = ivs[i]!;
-  if (iv.end !== 0) return { reason: `interval ${iv.id} is already closed (end ${iv.end})` };
+  // an end still in the future (a planned end) may be moved; one that has passed is history
+  if (iv.end !== 0 && iv.end <= now) return { reason: `interval ${iv.id} is already closed (end ${iv.end})` };
   if (end <= iv.begin) return { reason: `the interval would end (${end}) before it begins (${iv.begin})` };
   const next = ivs[i + 1];
   if (next && end > next.begin) return { reason: `end ${end} overlaps interval ${next.id}, which begins at ${next.begin}` };
