@@ -183,12 +183,18 @@ export function activate(ivs: Interval[], now: number): IntervalEvent[] {
   return events;
 }
 
-/** The next moment after `now` at which the active interval can change (Infinity: none). */
+/**
+ * The next moment after `now` at which the active interval can change (Infinity: none). Scans from
+ * the newest interval back and stops at the first one that began by `now` and is open or ended by
+ * then: every earlier interval ended before it began (no overlap), so only the tail can matter.
+ */
 export function nextBoundary(ivs: readonly Interval[], now: number): number {
   let t = Infinity;
-  for (const iv of ivs) {
+  for (let i = ivs.length - 1; i >= 0; i--) {
+    const iv = ivs[i]!;
     if (iv.begin > now && iv.begin < t) t = iv.begin;
     if (iv.end > now && iv.end < t) t = iv.end;
+    if (iv.begin <= now && (iv.end === 0 || iv.end <= now)) break;
   }
   return t;
 }
