@@ -227,7 +227,11 @@ export const ConfigSchema = obj(
     spool: SpoolSchema,
     media: MediaSchema,
     commands: CommandsSchema,
-    assets: Type.Array(AssetSchema, { default: [], description: 'drivers, trailers, vehicles… linked to devices over time (see "Assets"); more can be created over MQTT' }),
+    assets: Type.Array(AssetSchema, {
+      default: [],
+      description: 'drivers, trailers, vehicles… linked to devices over time (see "Assets"); more can be created over MQTT',
+      examples: [{ id: 'drv-17', name: 'Anna Berg', type: 'driver', match: { parameter: 'tacho.fms.driver.id.1', value: '1234567890123456' } }],
+    }),
     asset_settings: AssetSettingsSchema,
     channels: Type.Array(ChannelSchema, {
       minItems: 1,
