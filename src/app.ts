@@ -132,6 +132,14 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     channels: () => channels,
     pool: () => pool,
     publisher: () => publisher,
+    assets: () => ({
+      opened: assets?.counters.opened ?? 0,
+      ended: assets?.counters.closed ?? 0,
+      late_conflicts: assets?.counters.lateConflicts ?? 0,
+      store_errors: assets?.counters.storeErrors ?? 0,
+      requests_applied: assets?.counters.requestsApplied ?? 0,
+      requests_rejected: assets?.counters.requestsRejected ?? 0,
+    }),
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
   const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks, metrics }));

@@ -127,6 +127,10 @@ function suite(name: string, brokerUrl?: string, threads: number | 'inline' = 'i
       });
       assert.match((JSON.parse(rejected[0]!.payload) as Msg).reason as string, /overlaps interval 1/);
       assert.match((JSON.parse(rejected[1]!.payload) as Msg).reason as string, /malformed JSON/);
+      const metrics = await h.app.metrics.text();
+      for (const [event, n] of [['opened', 3], ['ended', 2], ['late_conflicts', 0], ['requests_rejected', 2], ['requests_applied', 0]] as const) {
+        assert.match(metrics, new RegExp(`edge_asset_events_total\\{event="${event}"\\} ${n}\\n`), event);
+      }
       const before = h.app.assets.timeline('drv-1');
       assert.equal(before!.intervals.length, 3);
 
