@@ -136,6 +136,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       opened: assets?.counters.opened ?? 0,
       ended: assets?.counters.closed ?? 0,
       late_conflicts: assets?.counters.lateConflicts ?? 0,
+      bad_time: assets?.counters.badTime ?? 0,
       store_errors: assets?.counters.storeErrors ?? 0,
       requests_applied: assets?.counters.requestsApplied ?? 0,
       requests_rejected: assets?.counters.requestsRejected ?? 0,

@@ -60,7 +60,7 @@ async function rig(declared: Asset[], opts: { dir?: string; grace?: number; stor
     store: opts.store ?? new FileAssetStore({ dir, fsync: false }),
     mqtt,
     topics,
-    settings: { absence_grace_s: opts.grace ?? 0, max_intervals: 1000, max_meta_bytes: 8192 },
+    settings: { absence_grace_s: opts.grace ?? 0, max_intervals: 1000, max_late_s: 30 * 86400, max_future_s: 300, max_meta_bytes: 8192 },
     declared,
     log: createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() })),
     setWatch: (n) => (watch.names = n),
@@ -176,6 +176,22 @@ test('late black-box records write intervals at device time into the gap, bounde
     assert.equal(await r.msg('truckC', T0 + 60, { [P]: 'CARD-A' }), false);
     assert.equal(r.svc.counters.lateConflicts, 1);
     assert.equal(r.svc.timeline('drv1')!.intervals.length, 2);
+  } finally {
+    await r.svc.stop(1000);
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+});
+
+test('records with a device time far in the past or ahead of server time move nothing (a wrong device clock)', async () => {
+  const r = await rig([driver]);
+  const now = r.clock.ms / 1000;
+  try {
+    assert.equal(await r.msg('t1', 0, { [P]: 'CARD-A' }), false, 'no time yet (1970)');
+    assert.equal(await r.msg('t1', now - 31 * 86400, { [P]: 'CARD-A' }), false, 'older than max_late_s');
+    assert.equal(await r.msg('t1', now + 301, { [P]: 'CARD-A' }), false, 'ahead by more than max_future_s');
+    assert.equal(r.svc.counters.badTime, 3);
+    assert.deepEqual(r.svc.timeline('drv1')!.intervals, []);
+    assert.equal(await r.msg('t1', now - 29 * 86400, { [P]: 'CARD-A' }), true, 'a 29-day-old black-box record still counts');
   } finally {
     await r.svc.stop(1000);
     rmSync(r.dir, { recursive: true, force: true });

@@ -31,6 +31,9 @@ export interface AssetSettings {
   absence_grace_s: number;
   /** Closed intervals kept per asset (the oldest are dropped). */
   max_intervals: number;
+  /** Records whose device time is further than this in the past / future of server time move nothing (s). */
+  max_late_s: number;
+  max_future_s: number;
   max_meta_bytes: number;
 }
 
@@ -88,7 +91,7 @@ export class AssetService {
   private requests: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly nowMs: () => number;
-  readonly counters = { opened: 0, closed: 0, lateConflicts: 0, storeErrors: 0, requestsApplied: 0, requestsRejected: 0 };
+  readonly counters = { opened: 0, closed: 0, lateConflicts: 0, badTime: 0, storeErrors: 0, requestsApplied: 0, requestsRejected: 0 };
 
   constructor(private readonly deps: AssetServiceDeps) {
     this.nowMs = deps.now ?? Date.now;
@@ -221,6 +224,12 @@ export class AssetService {
     }
     const base = k * (w.names.length + 1);
     const t = w.values[base] as number;
+    const now = this.now();
+    // a device clock that is off (no GPS time yet, a reset RTC) must not write years into a timeline
+    if (!(t >= now - this.deps.settings.max_late_s && t <= now + this.deps.settings.max_future_s)) {
+      this.counters.badTime++;
+      return false;
+    }
     let writes: Promise<void>[] | null = null;
     for (const [param, byValue] of this.rules) {
       const idx = this.nameIdx.get(param);

@@ -193,6 +193,8 @@ export const AssetSettingsSchema = obj(
     dir: Type.String({ minLength: 1, default: './data/assets', description: 'the durable asset store (one file per asset)', 'x-expected': 'a directory path', 'x-env': true }),
     fsync: Type.Boolean({ default: true, description: 'fdatasync every store write before it counts (and before the frame that caused it is acknowledged)' }),
     absence_grace_s: int(0, 7 * 86400, 60, 'an automatic interval closes when its value is absent this long (device time), at the first message without it; 0 = at once'),
+    max_late_s: int(60, 10 * 365 * 86400, 30 * 86400, 'records older than this (device time vs server time) do not move intervals: a wrong device clock must not write years into a timeline'),
+    max_future_s: int(0, 86400, 300, 'records this far ahead of server time do not move intervals'),
     max_intervals: int(10, 1_000_000, 1000, 'closed intervals kept per asset; older ones are dropped'),
     max_meta_bytes: int(2, 65536, 8192, 'meta of a manual interval: UTF-8 bytes of its JSON text'),
   },

@@ -20,7 +20,7 @@ if (process.argv[1]?.endsWith('assets-kill-child.js')) {
     store: new FileAssetStore({ dir: process.argv[2]!, fsync: true }),
     mqtt: { state: noop, clear: noop, event: noop, subscribe: async () => {} },
     topics: makeTopics('kill'),
-    settings: { absence_grace_s: 0, max_intervals: 100_000, max_meta_bytes: 8192 },
+    settings: { absence_grace_s: 0, max_intervals: 100_000, max_late_s: 1e9, max_future_s: 300, max_meta_bytes: 8192 },
     declared: killAssets(),
     log: createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() })),
     setWatch: noop,
