@@ -16,6 +16,8 @@ import { FileCommandStore } from './commands/file-command-store.js';
 import { FileCredentialStore } from './credentials/credential-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
 import { DeviceRelay, type RelayCommandEnd, type RelayDevicePort } from './relay/device-relay.js';
+import { AssetService } from './assets/asset-service.js';
+import { FileAssetStore } from './assets/file-asset-store.js';
 import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
@@ -37,6 +39,8 @@ export interface App {
   pool: DecodePool;
   channels: Channel[];
   commands: CommandService;
+  /** Asset timelines, rules and the management topic (src/assets/). */
+  assets: AssetService;
   /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
   instance: InstanceState;
   metrics: AppMetrics;
@@ -122,6 +126,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       send: (ch, ident, bytes) => relayPort.current!.send(ch, ident, bytes),
     },
   });
+  let assets: AssetService | null = null;
   let instance: InstanceState | null = null;
   const hooks: ChannelHooks = {
     identified: (ch, ident) => {
@@ -148,6 +153,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       commands?.complete(ch, ident, (k) => k.startsWith('media:'), { executed: false, code: reason.startsWith('EDGE_MEDIA_TOO_LARGE') ? 'EDGE_MEDIA_TOO_LARGE' : 'EDGE_MEDIA_WRITE_FAILED', reason: `the file "${key}" could not be stored: ${reason}` });
     },
     relay: (ch, ident, e, done) => relay.request(ch, ident, e, done),
+    observe: (ch, ident, w, k, done) => assets?.observe(ch, ident, w, k, done) ?? false,
   };
   const metrics = createMetrics({
     instanceId: config.instance_id,
@@ -155,6 +161,15 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     channels: () => channels,
     pool: () => pool,
     publisher: () => publisher,
+    assets: () => ({
+      opened: assets?.counters.opened ?? 0,
+      ended: assets?.counters.closed ?? 0,
+      late_conflicts: assets?.counters.lateConflicts ?? 0,
+      bad_time: assets?.counters.badTime ?? 0,
+      store_errors: assets?.counters.storeErrors ?? 0,
+      requests_applied: assets?.counters.requestsApplied ?? 0,
+      requests_rejected: assets?.counters.requestsRejected ?? 0,
+    }),
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
   const up = config.media.uploads;
@@ -184,6 +199,19 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   relayPort.current = devicePort;
   const commandTick = setInterval(() => commands!.tick(), 1000);
   commandTick.unref();
+  // Assets: the pool returns device time and the watched parameters per message (observe hook),
+  // the sink adds asset.<type>.* (enricher), the management topic comes in through the sink.
+  const as = config.asset_settings;
+  assets = new AssetService({
+    store: new FileAssetStore({ dir: as.dir, fsync: as.fsync, instanceId: config.instance_id, onCorrupt: (i) => log.warn({ file: i.file }, `EDGE_ASSET_STORE_FAILED: unreadable asset file skipped: ${i.reason}`) }),
+    mqtt: sink,
+    topics,
+    settings: as,
+    declared: config.assets,
+    log: log.child({ component: 'assets' }),
+    setWatch: (names) => (pool.watch = names),
+  });
+  sink.addEnricher(assets.enrich);
 
   // End-to-end backpressure: a full pool or publisher pauses every device socket.
   const pauseAll = (why: string) => () => {
@@ -221,6 +249,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
     }
     await credentials?.open(credentialChannels);
+    // timelines and rules load before devices can send: the first message is already observed
+    await assets.start();
     for (const ch of channels) {
       await ch.start(config.stats_interval_s);
       started.push(ch);
@@ -233,6 +263,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     for (const ch of started) await ch.stop(0);
     await commandStore.close().catch(() => undefined);
     await credentials?.close().catch(() => undefined);
+    await assets.stop(0).catch(() => undefined);
     if (http) await http.close();
     await instance.stop(1000);
     await publisher.close();
@@ -253,6 +284,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       await commands!.stop(timeoutMs);
       await commandStore.close();
       await credentials?.close();
+      await assets!.stop(timeoutMs);
       await publisher.flush(timeoutMs);
       await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();
@@ -263,7 +295,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, instance, metrics, http, readiness, stop, reload };
+  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, assets, instance, metrics, http, readiness, stop, reload };
 }
 
 /**

@@ -58,6 +58,7 @@ test('compose: Mosquitto gets the recommended config (nodelay, queue depth, pers
   assert.equal(c.mqtt.url, 'mqtt://mosquitto:1883');
   assert.equal(c.redis_url, 'redis://redis:6379');
   assert.match(c.spool.dir, /^\/var\/lib\/edge-channel\//);
+  assert.match(c.asset_settings.dir, /^\/var\/lib\/edge-channel\//, 'asset timelines on the volume');
   assert.deepEqual(c.http, { host: '0.0.0.0', port: 9464 });
 });
 
@@ -84,5 +85,5 @@ test('systemd unit: state directory for the spool, SIGHUP reload, no restart loo
   // the example config (generated from the schema) keeps every data directory inside the state
   // directory: its relative defaults resolve against WorkingDirectory
   const c = loadConfig(join(root, 'config.example.yaml'));
-  for (const dir of [c.spool.dir, c.commands.dir, c.media.dir]) assert.match(resolve('/var/lib/edge-channel', dir), /^\/var\/lib\/edge-channel\//);
+  for (const dir of [c.spool.dir, c.commands.dir, c.media.dir, c.asset_settings.dir]) assert.match(resolve('/var/lib/edge-channel', dir), /^\/var\/lib\/edge-channel\//);
 });

@@ -211,6 +211,7 @@ test('a flood of frames that cannot be acknowledged logs one warning per code an
     spool: { dir: notADir },
     commands: { dir: join(dir, 'commands') },
     media: { dir: join(dir, 'media') },
+    asset_settings: { dir: join(dir, 'assets') },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 }],
     stats_interval_s: 1,
     shutdown_timeout_s: 1,

@@ -62,6 +62,7 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
     commands: { dir: join(spoolDir, 'commands') },
     credentials: { dir: join(spoolDir, 'credentials') },
     media: { dir: join(spoolDir, 'media') },
+    asset_settings: { dir: join(spoolDir, 'assets') },
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, ...(o.udp ? { udp_port: 0 } : {}), max_connections: o.maxConnections ?? 20_000, ...(o.channel ?? {}) }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,

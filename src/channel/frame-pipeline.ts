@@ -4,7 +4,7 @@ import { EnvelopeWriter } from '../message/envelope.js';
 import type { MessageSink } from '../message/message-sink.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
-import type { FrameOutcome } from '../pool/task-types.js';
+import type { FrameOutcome, WatchedValues } from '../pool/task-types.js';
 import { mergeSession } from '../protocol/session.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { CommandReply, CredentialCheckEffect, DecodeEffect, FileChunkEffect, FramePart, MessageValue, ProtocolModule, ReassembleEffect, RelayEffect } from '../protocol/types.js';
@@ -35,6 +35,12 @@ export interface PipelineHooks {
   mediaFailed?(channelId: string, ident: string, key: string, reason: string): void;
   /** A device's question for an outside service (`relay` effect): publish it, call `done` once it is safe. */
   relay?(channelId: string, ident: string, e: RelayEffect, done: (err?: Error | null) => void): void;
+  /**
+   * A decoded message's device time and watched values (the pool's watch list), before it is
+   * published (automatic asset assignment). `k` is the message's index in `w`. Returns true when it
+   * started a durable write: it then calls `done` once, never synchronously, and the frame's ACK waits for it.
+   */
+  observe?(channelId: string, ident: string, w: WatchedValues, k: number, done: (err?: Error | null) => void): boolean;
 }
 
 export interface PipelineHost {
@@ -198,7 +204,20 @@ export class FramePipeline {
     link.messages += o.payloads.length;
     host.stats.counters.messages += o.payloads.length;
     const sink = this.deps.sink;
-    for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, slot.confirm, link.num, link.attained, fields);
+    const w = o.watched;
+    if (w) {
+      const stride = w.names.length + 1;
+      const observe = this.deps.hooks.observe;
+      for (let i = 0; i < o.payloads.length; i++) {
+        const ident = o.idents[i]!;
+        // observed first, so this message already carries an asset its own value assigned
+        if (observe) {
+          slot.remaining++;
+          if (!observe(host.id, ident, w, i, slot.confirm)) slot.remaining--;
+        }
+        sink.message(host.id, ident, o.payloads[i]!, slot.confirm, link.num, link.attained, fields, w.values[i * stride] as number);
+      }
+    } else for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, slot.confirm, link.num, link.attained, fields);
     if (slot.remaining === 0) this.flush(link);
   }
 

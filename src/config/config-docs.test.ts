@@ -28,7 +28,10 @@ test('the example lists every schema key, validates, and shows the defaults the 
   const missing: string[] = [];
   const walk = (s: TSchema & Record<string, unknown>, v: unknown, path: string) => {
     const node = s.type === 'array' && (s.items as TSchema).type === 'object' ? (s.items as TSchema & Record<string, unknown>) : s;
-    const value = node === s ? v : (v as unknown[] | undefined)?.[0];
+    // an empty list (e.g. assets) is documented by its schema example, commented out in the YAML
+    const emptyList = node !== s && Array.isArray(v) && v.length === 0;
+    const value = node === s ? v : emptyList ? (s.examples as unknown[] | undefined)?.[0] : (v as unknown[] | undefined)?.[0];
+    if (emptyList) for (const k of Object.keys((node.properties ?? {}) as object)) if (!new RegExp(`#\\s+(- )?${k}:`).test(exampleYaml())) missing.push(`${path}${k} (commented example)`);
     for (const [k, p] of Object.entries((node.properties ?? {}) as Record<string, TSchema & Record<string, unknown>>)) {
       const here = (value as Record<string, unknown> | undefined)?.[k];
       if (here === undefined) missing.push(`${path}${k}`);

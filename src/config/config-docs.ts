@@ -81,9 +81,17 @@ function writeObject(s: SchemaNode, indent: string, key: string[], values: Obj, 
       out.push(line(indent + lead, `${k}:`, note(p, path)));
       writeObject(p, indent + ' '.repeat(lead.length) + '  ', path, (typeof v === 'object' && v ? v : {}) as Obj, out);
     } else if (p.type === 'array' && (p.items as SchemaNode).type === 'object') {
-      out.push(line(indent + lead, `${k}:`, note(p, path)));
       const items = Array.isArray(v) ? (v as Obj[]) : [];
+      // an empty list must stay a list in YAML (a bare "key:" reads as null)
+      out.push(line(indent + lead, items.length ? `${k}:` : `${k}: []`, note(p, path)));
       for (const item of items) writeObject(p.items as SchemaNode, indent + ' '.repeat(lead.length) + '  ', [...path, '0'], { name: item.protocol, ...item }, out, '- ');
+      // an empty list shows its schema's first `examples` entry commented out: every key stays documented
+      const ex = (p.examples as Obj[] | undefined)?.[0];
+      if (!items.length && ex) {
+        const sub: string[] = [];
+        writeObject(p.items as SchemaNode, indent + ' '.repeat(lead.length) + '  ', [...path, '0'], ex, sub, '- ');
+        for (const l of sub) out.push(l.replace(/^(\s*)/, '$1# '));
+      }
     } else out.push(line(indent + lead, `${k}: ${scalar(v)}`, note(p, path)));
   }
 }

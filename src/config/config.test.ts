@@ -42,6 +42,10 @@ test('errors name the key and the expected form', () => {
   invalid({ channels: [{ id: 'a/b', protocol: 'ruptela', tcp_port: 1 }] }, /channels\[0\]\.id/);
   invalid({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1, colour: 'red' }] }, /channels\[0\]\.colour: unknown key/);
   invalid({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 1 }, { id: 1, protocol: 'ruptela', tcp_port: 2 }] }, /channels\[1\]\.id: expected an id not used by another channel/);
+  invalid({ assets: [{ id: 'd1', name: 'A', type: 'driver' }, { id: 'd1', name: 'B', type: 'driver' }] }, /assets\[1\]\.id: expected an id not used by another asset/);
+  invalid({ assets: [{ id: 'd1', name: 'A', type: 'driver', match: { parameter: 'ibutton.code', value: '01' } }, { id: 'd2', name: 'B', type: 'driver', match: { parameter: 'ibutton.code', value: '01' } }] }, /assets\[1\]\.match: expected a parameter value no other asset matches \(asset d1/);
+  invalid({ assets: [{ id: 'd1', name: 'A', type: 'Driver' }] }, /assets\[0\]\.type/);
+  invalid({ assets: [{ id: 'd/1', name: 'A', type: 'driver' }] }, /assets\[0\]\.id/);
   invalid({ mqtt: { url: 'http://x' } }, /mqtt\.url: expected a broker URL/);
   invalid({ mqtt: { topic_root: 'a/#' } }, /mqtt\.topic_root/);
   invalid({ log_level: 'loud' }, /log_level: expected one of/);

@@ -203,6 +203,37 @@ export const CommandsSchema = obj(
   { default: {}, description: 'device commands over MQTT (see "Device commands")' },
 );
 
+export const AssetSchema = obj(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'asset id; a topic level ({root}/state/gw/assets/{id}/active)', 'x-expected': '1-64 letters, digits, "_", "-", "."' }),
+    name: Type.String({ maxLength: 256, description: 'shown in messages as asset.<type>.name' }),
+    type: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'driver | trailer | vehicle | a custom lower-case word (asset.<type>.*)', 'x-expected': 'a lower-case word such as driver' }),
+    match: Type.Optional(
+      obj(
+        {
+          parameter: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$', description: 'message parameter, e.g. tacho.fms.driver.id.1 or ibutton.code' }),
+          value: Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Number(), Type.Boolean()], { description: 'the value that identifies this asset (compared as text)' }),
+        },
+        { description: 'automatic assignment: a device whose message carries parameter = value gets the asset' },
+      ),
+    ),
+  },
+  { description: 'one asset' },
+);
+
+export const AssetSettingsSchema = obj(
+  {
+    dir: Type.String({ minLength: 1, default: './data/assets', description: 'the durable asset store (one file per asset)', 'x-expected': 'a directory path', 'x-env': true }),
+    fsync: Type.Boolean({ default: true, description: 'fdatasync every store write before it counts (and before the frame that caused it is acknowledged)' }),
+    absence_grace_s: int(0, 7 * 86400, 60, 'an automatic interval closes when its value is absent this long (device time), at the first message without it; 0 = at once'),
+    max_late_s: int(60, 10 * 365 * 86400, 30 * 86400, 'records older than this (device time vs server time) do not move intervals: a wrong device clock must not write years into a timeline'),
+    max_future_s: int(0, 86400, 300, 'records this far ahead of server time do not move intervals'),
+    max_intervals: int(10, 1_000_000, 1000, 'closed intervals kept per asset; older ones are dropped'),
+    max_meta_bytes: int(2, 65536, 8192, 'meta of a manual interval: UTF-8 bytes of its JSON text'),
+  },
+  { default: {}, description: 'asset timelines (see "Assets")' },
+);
+
 export const HttpSchema = obj(
   {
     host: host('127.0.0.1', 'interface to bind; 127.0.0.1 keeps it private to the machine'),
@@ -232,6 +263,12 @@ export const ConfigSchema = obj(
     media: MediaSchema,
     commands: CommandsSchema,
     credentials: CredentialsSchema,
+    assets: Type.Array(AssetSchema, {
+      default: [],
+      description: 'drivers, trailers, vehicles… linked to devices over time (see "Assets"); more can be created over MQTT',
+      examples: [{ id: 'drv-17', name: 'Anna Berg', type: 'driver', match: { parameter: 'tacho.fms.driver.id.1', value: '1234567890123456' } }],
+    }),
+    asset_settings: AssetSettingsSchema,
     channels: Type.Array(ChannelSchema, {
       minItems: 1,
       default: [{ id: 1, protocol: 'ruptela', tcp_port: 5046 }],
@@ -264,6 +301,8 @@ export type SpoolConfig = Static<typeof SpoolSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;
 export type MediaConfig = Static<typeof MediaSchema>;
 export type CommandsConfig = Static<typeof CommandsSchema>;
+export type AssetConfig = Static<typeof AssetSchema>;
+export type AssetSettingsConfig = Static<typeof AssetSettingsSchema>;
 export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | 'parts'> & {
   id: string;
   name: string;

@@ -124,6 +124,18 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   });
   if (c.commands.default_ttl_s > c.commands.max_ttl_s) fail('commands.default_ttl_s', `at most commands.max_ttl_s (${c.commands.max_ttl_s})`, c.commands.default_ttl_s);
   if (c.commands.default_timeout_s > c.commands.max_timeout_s) fail('commands.default_timeout_s', `at most commands.max_timeout_s (${c.commands.max_timeout_s})`, c.commands.default_timeout_s);
+  // assets: ids are keys of the store and topics; one parameter value can identify one asset only
+  const assetIds = new Set<string>();
+  const matches = new Map<string, string>();
+  c.assets.forEach((a, i) => {
+    if (assetIds.has(a.id)) fail(`assets[${i}].id`, 'an id not used by another asset', a.id);
+    assetIds.add(a.id);
+    if (!a.match) return;
+    const key = `${a.match.parameter}\u0000${String(a.match.value)}`;
+    const other = matches.get(key);
+    if (other) fail(`assets[${i}].match`, `a parameter value no other asset matches (asset ${other} matches ${a.match.parameter} = ${String(a.match.value)})`, a.match.value);
+    matches.set(key, a.id);
+  });
   if (c.spool.probe_max_ms < c.spool.probe_min_ms) fail('spool.probe_max_ms', `an integer >= spool.probe_min_ms (${c.spool.probe_min_ms})`, c.spool.probe_max_ms);
   // Listeners that would collide at bind time are config errors before anything starts.
   const listeners: Listener[] = [];

@@ -14,8 +14,11 @@ import { withFields } from './envelope.js';
  * Enrichment: hooks that add fields to a device's messages on the main thread (assets add
  * `asset.*`; a frame that answered a command carries `command.id`). An enricher returns a JSON
  * object text, or null for nothing; it runs per message, so it must be a map lookup, not I/O.
+ * `deviceTime` is the message's `timestamp` (s) when the decode path returned it (the pool's watch
+ * list, FrameOutcome.watched), so fields can follow device time (a replayed black-box record gets
+ * the asset it had then); undefined otherwise.
  */
-export type Enricher = (channelId: string, ident: string) => string | null;
+export type Enricher = (channelId: string, ident: string, deviceTime?: number) => string | null;
 
 const noop: PublishCallback = () => {};
 const TOPIC_CACHE_MAX = 200_000;
@@ -38,10 +41,10 @@ export class MessageSink {
    * A device message. `lane` keeps one connection's messages in order in the publisher's fair queue,
    * `priority` is the connection's recently attained service; `fields` are frame-level additions.
    */
-  message(channelId: string, ident: string, payload: string, done: PublishCallback, lane: number, priority: number, fields?: string): void {
+  message(channelId: string, ident: string, payload: string, done: PublishCallback, lane: number, priority: number, fields?: string, deviceTime?: number): void {
     let p = fields ? withFields(payload, fields) : payload;
     for (const e of this.enrichers) {
-      const f = e(channelId, ident);
+      const f = e(channelId, ident, deviceTime);
       if (f) p = withFields(p, f);
     }
     this.publisher.publish(this.messageTopic(channelId, ident), p, false, done, lane, priority);

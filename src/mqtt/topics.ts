@@ -17,6 +17,10 @@
  *   {root}/relay/gw/channels/{channel}/devices/{ident}/{service}/answer  the service's answer (the service publishes)
  *   {root}/state/gw/instances/{instance}/online                          retained true, or false (last will / clean stop)
  *   {root}/state/gw/channels/{channel}/instance                          retained id of the instance serving the channel
+ *   {root}/command/gw/assets                                             asset management requests (clients publish, src/assets/)
+ *   {root}/log/gw/assets/requests/{result}                               applied | rejected (with a reason)
+ *   {root}/state/gw/assets/{id}/active                                   retained active interval of an asset (empty: none)
+ *   {root}/log/gw/assets/{id}/intervals/{event}                          created | updated | closed
  */
 export interface Topics {
   message(channel: string, ident: string): string;
@@ -46,6 +50,13 @@ export interface Topics {
   mediaEvent(channel: string, ident: string): string;
   /** Retained pending entry of one command (an empty retained payload clears it). */
   commandQueueState(channel: string, ident: string, id: string): string;
+  /** Where clients publish asset management requests, and where their results go (applied | rejected). */
+  assetManagement(): string;
+  assetRequestLog(result: string): string;
+  /** Retained active interval of an asset (an empty retained payload when none is active). */
+  assetActive(id: string): string;
+  /** Interval lifecycle event of an asset: created | updated | closed. */
+  assetIntervalEvent(id: string, event: string): string;
   /** Where a device's `relay` request for an outside service (e.g. `tacho-card`) is published. */
   relayRequest(channel: string, ident: string, service: string): string;
   /** Where the service publishes its answer to a device's request. */
@@ -116,5 +127,9 @@ export function makeTopics(root: string): Topics {
       if (l.length !== 5 || l[1] !== 'devices' || (l[4] !== 'answer' && l[4] !== 'request') || !l[0] || !l[2] || !l[3]) return null;
       return { channel: l[0], ident: l[2], service: l[3], kind: l[4] };
     },
+    assetManagement: () => `${root}/command/gw/assets`,
+    assetRequestLog: (r) => `${root}/log/gw/assets/requests/${r}`,
+    assetActive: (id) => `${root}/state/gw/assets/${topicLevel(id)}/active`,
+    assetIntervalEvent: (id, e) => `${root}/log/gw/assets/${topicLevel(id)}/intervals/${e}`,
   };
 }

@@ -24,6 +24,8 @@ export interface MetricsSource {
   }[];
   pool: () => { pendingFrames: number };
   publisher: () => { connected: boolean; inFlight: number; queued: number };
+  /** The asset service's counters (src/assets/). */
+  assets?: () => Readonly<Record<string, number>>;
   /** Present when spool.enabled: the reliable publisher's figures. */
   reliability?: () => {
     breaker: string;
@@ -198,6 +200,20 @@ export function createMetrics(src: MetricsSource): AppMetrics {
       collect() {
         this.reset();
         this.inc(rel().spool_write_errors);
+      },
+    });
+  }
+
+  const assets = src.assets;
+  if (assets) {
+    new Counter({
+      name: 'edge_asset_events_total',
+      help: 'Asset service: intervals opened and ended by rules, late records that conflict with history, store errors, management requests applied and rejected',
+      labelNames: ['event'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [event, n] of Object.entries(assets())) this.inc({ event }, n);
       },
     });
   }

@@ -36,3 +36,21 @@ test('ContextCache is bounded and evicts the oldest connection first', () => {
   assert.equal(cache.get(1, 1), undefined);
   assert.ok(cache.get(3, 1));
 });
+
+test('decodeFrames: with a watch list each message returns its device time and the watched values, read before it becomes text', async () => {
+  const proto = await getProtocol('ruptela');
+  const { recordsFrame } = await import('../../protocols/ruptela/device-frames.js');
+  const frame = recordsFrame(356307042441011n, [
+    { timestamp: 1_700_000_100, latitude: 1, longitude: 2, io8: [[155, 0x3132333435363738n], [156, 0x3930313233343536n]] },
+    { timestamp: 1_700_000_200, latitude: 1, longitude: 2 },
+  ]);
+  const meta = new Float64Array(META_FIELDS);
+  meta.set([0, frame.length, 1, 1_700_000_000_000, 1, 0]);
+  const cache = new ContextCache();
+  const t: DecodeTask = { protocolId: 'ruptela', part: '', channelId: '1', options: {}, buffer: frame.slice().buffer, meta, contexts: [{ conn: 1, version: 1, peer: 'p', transport: 'tcp', session: {} }], watch: ['tacho.fms.driver.id.1', 'no.such'] };
+  const [o] = decodeFrames(proto, t, cache);
+  assert.deepEqual(o!.watched?.values, [1_700_000_100, '1234567890123456', null, 1_700_000_200, null, null]);
+  const plain = decodeFrames(proto, { ...t, buffer: frame.slice().buffer, watch: null }, cache);
+  assert.equal(plain[0]!.watched, undefined);
+  assert.equal(plain[0]!.payloads[0], o!.payloads[0], 'the payload is the same either way');
+});

@@ -3,7 +3,7 @@ import type { CommandReply, DecodeContext, FramePart, Message, ProtocolModule } 
 import { mergeSession } from '../protocol/session.js';
 import { EnvelopeWriter } from '../message/envelope.js';
 import type { ContextCache } from './context-cache.js';
-import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type FrameOutcome } from './task-types.js';
+import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type FrameOutcome, type WatchedValue } from './task-types.js';
 
 /**
  * Decodes one task's frames and serialises the messages with their envelope (src/message/).
@@ -44,6 +44,7 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: Con
   const envelope = new EnvelopeWriter(task.channelId, proto.id);
   /** The context each connection's next frame in this task sees (sessions patched by earlier frames). */
   const running = new Map<number, ConnContext | null>();
+  const watch = task.watch ?? null;
   for (let i = 0; i < n; i++) {
     const m = i * META_FIELDS;
     const conn = meta[m + M_CONN]!;
@@ -72,6 +73,7 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: Con
       // A device's reply to a command is a message too (the runtime adds command.id/name when it
       // closes a command), so the message stream can be joined to the command's lifecycle.
       const messages = r.commandReplies?.length ? [...r.messages, ...r.commandReplies.map((c) => replyMessage(c, receivedAtMs))] : r.messages;
+      let wv: WatchedValue[] | undefined;
       const idents: string[] = new Array(messages.length);
       const payloads: string[] = new Array(messages.length);
       for (let k = 0; k < messages.length; k++) {
@@ -83,9 +85,11 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: Con
           msg.ident = ident;
         }
         idents[k] = ident;
+        if (watch) watchValues(msg, watch, receivedAtMs, (wv ??= []));
         payloads[k] = envelope.payload(msg, ident, suffix);
       }
       const o: FrameOutcome = { idents, payloads, replies: r.replies };
+      if (watch) o.watched = { names: watch, values: wv ?? [] };
       if (r.session) o.session = r.session;
       if (r.warnings.length) o.warnings = r.warnings;
       if (r.commandReplies?.length) o.commandReplies = r.commandReplies;
@@ -96,4 +100,14 @@ export function decodeFrames(proto: ProtocolModule, task: DecodeTask, cache: Con
     }
   }
   return out;
+}
+
+/** Device time and the watched values of one message (task-types.ts `WatchedValues`). */
+function watchValues(msg: Message, names: readonly string[], receivedAtMs: number, out: WatchedValue[]): void {
+  const ts = msg.timestamp;
+  out.push(typeof ts === 'number' ? ts : receivedAtMs / 1000);
+  for (const n of names) {
+    const v = msg[n];
+    out.push(v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v);
+  }
 }

@@ -70,6 +70,11 @@ export class DecodePool extends EventEmitter {
   readonly threads: number;
   /** Frames decoded a second time because a worker lacked their connection's context. */
   contextMisses = 0;
+  /**
+   * Parameter names whose values come back with every message (FrameOutcome.watched), or null
+   * for none: set by the assets service when it has automatic rules (and to get device time).
+   */
+  watch: readonly string[] | null = null;
 
   constructor(private readonly opts: DecodePoolOptions) {
     super();
@@ -169,7 +174,7 @@ export class DecodePool extends EventEmitter {
       lastConn = c;
       off += f.bytes.length;
     }
-    const task: DecodeTask = { protocolId: q.protocol.id, part: q.part, channelId: q.channelId, options: q.options, buffer, meta, contexts };
+    const task: DecodeTask = { protocolId: q.protocol.id, part: q.part, channelId: q.channelId, options: q.options, buffer, meta, contexts, watch: this.watch };
     this.inflightTasks++;
     const deliver = (outcomes: FrameOutcome[]) => {
       this.inflightTasks--;
@@ -206,7 +211,7 @@ export class DecodePool extends EventEmitter {
       deliver(decodeFrames(q.protocol, task, this.inlineContexts));
       return;
     }
-    this.piscina.run(task, { transferList: [buffer, meta.buffer as ArrayBuffer] }).then((p: PackedOutcomes) => deliver(unpackOutcomes(p)), (e: unknown) => {
+    this.piscina.run(task, { transferList: [buffer, meta.buffer as ArrayBuffer] }).then((p: PackedOutcomes) => deliver(unpackOutcomes(p, task.watch ?? null)), (e: unknown) => {
       const reason = e instanceof Error ? e.message : String(e);
       deliver(batch.map(() => ({ idents: [], payloads: [], replies: [], error: { code: 'EDGE_DECODE_INTERNAL' as const, reason: `worker failed: ${reason}` } })));
     });

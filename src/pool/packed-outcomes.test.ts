@@ -48,3 +48,18 @@ test('packed outcomes: frames with only messages and replies carry no per-frame 
 test('packed outcomes: an empty task', () => {
   assert.deepEqual(unpackOutcomes(throughPort(packOutcomes([]))), []);
 });
+
+test('packed outcomes: watched values (device time + watched names per message) come back per frame; a failed frame has none', () => {
+  const names = ['tacho.fms.driver.id.1', 'ibutton.code'];
+  const outcomes: FrameOutcome[] = [
+    { idents: ['a', 'a'], payloads: ['{"n":1}', '{"n":2}'], replies: [], watched: { names, values: [100, 'CARD', null, 101.5, null, '01d0'] } },
+    { idents: [], payloads: [], replies: [], error: { code: 'EDGE_DECODE_CHECKSUM', reason: 'bad crc' } },
+    { idents: ['b'], payloads: ['{}'], replies: [], watched: { names, values: [102, null, true] } },
+  ];
+  const p = packOutcomes(outcomes);
+  assert.deepEqual(p.watched, [100, 'CARD', null, 101.5, null, '01d0', 102, null, true]);
+  const back = unpackOutcomes(throughPort(p), names);
+  assert.deepEqual(back.map((o) => o.watched?.values ?? null), [[100, 'CARD', null, 101.5, null, '01d0'], null, [102, null, true]]);
+  assert.equal(back[0]!.watched!.names, names, 'the names are the task\'s own list');
+  assert.equal(packOutcomes([{ idents: ['a'], payloads: ['{}'], replies: [] }]).watched, null, 'no watch list: nothing extra crosses');
+});

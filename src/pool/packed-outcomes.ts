@@ -1,4 +1,4 @@
-import type { FrameOutcome } from './task-types.js';
+import type { FrameOutcome, WatchedValue } from './task-types.js';
 
 /**
  * A decode task's outcomes as they cross back from the worker: columns instead of one object per
@@ -21,9 +21,11 @@ export interface PackedOutcomes {
   payloads: string[];
   replyBytes: Uint8Array;
   extras: (FrameExtras | null)[] | null;
+  /** Every frame's watched values back to back (FrameOutcome.watched), or null without a watch list. */
+  watched: WatchedValue[] | null;
 }
 
-export type FrameExtras = Omit<FrameOutcome, 'idents' | 'payloads' | 'replies'>;
+export type FrameExtras = Omit<FrameOutcome, 'idents' | 'payloads' | 'replies' | 'watched'>;
 
 /** Worker side: columns out of the per-frame outcomes of decodeFrames(). */
 export function packOutcomes(outcomes: FrameOutcome[]): PackedOutcomes {
@@ -41,6 +43,7 @@ export function packOutcomes(outcomes: FrameOutcome[]): PackedOutcomes {
   const payloads: string[] = new Array(messages);
   const replyBytes = new Uint8Array(replyLen);
   let extras: (FrameExtras | null)[] | null = null;
+  let watched: WatchedValue[] | null = null;
   let m = 0;
   let ri = 2 * n;
   let off = 0;
@@ -51,6 +54,10 @@ export function packOutcomes(outcomes: FrameOutcome[]): PackedOutcomes {
     for (let k = 0; k < o.payloads.length; k++, m++) {
       idents[m] = o.idents[k]!;
       payloads[m] = o.payloads[k]!;
+    }
+    if (o.watched) {
+      watched ??= [];
+      for (const v of o.watched.values) watched.push(v);
     }
     for (const r of o.replies) {
       index[ri++] = r.length;
@@ -69,12 +76,18 @@ export function packOutcomes(outcomes: FrameOutcome[]): PackedOutcomes {
       extras[i] = x;
     }
   }
-  return { n, index, idents, payloads, replyBytes, extras };
+  return { n, index, idents, payloads, replyBytes, extras, watched };
 }
 
-/** Main-thread side: the per-frame outcomes again (replies are views into one buffer). */
-export function unpackOutcomes(p: PackedOutcomes): FrameOutcome[] {
-  const { n, index, idents, payloads, replyBytes, extras } = p;
+/**
+ * Main-thread side: the per-frame outcomes again (replies are views into one buffer). `watch` is
+ * the task's watch list: it gives the stride of `watched`. A frame that failed has no messages and
+ * so no watched values.
+ */
+export function unpackOutcomes(p: PackedOutcomes, watch: readonly string[] | null = null): FrameOutcome[] {
+  const { n, index, idents, payloads, replyBytes, extras, watched } = p;
+  const stride = watch ? watch.length + 1 : 0;
+  let w = 0;
   const out: FrameOutcome[] = new Array(n);
   let m = 0;
   let ri = 2 * n;
@@ -92,6 +105,10 @@ export function unpackOutcomes(p: PackedOutcomes): FrameOutcome[] {
       ? { idents: [idents[m]!], payloads: [payloads[m]!], replies }
       : { idents: idents.slice(m, m + messages), payloads: payloads.slice(m, m + messages), replies };
     m += messages;
+    if (watch && watched && !extras?.[i]?.error) {
+      o.watched = { names: watch, values: watched.slice(w, w + messages * stride) };
+      w += messages * stride;
+    }
     const x = extras?.[i];
     if (x) Object.assign(o, x);
     out[i] = o;

@@ -42,6 +42,24 @@ export interface DecodeTask {
   meta: Float64Array;
   /** Contexts the worker may lack (a retry after a miss, or a connection new to the pool). */
   contexts: ConnContext[];
+  /**
+   * Parameter names whose values the main thread needs per message (automatic asset assignment),
+   * or null: the worker then returns only the JSON text. See `WatchedValues`.
+   */
+  watch?: readonly string[] | null;
+}
+
+export type WatchedValue = string | number | boolean | null;
+
+/**
+ * Per message of a frame, its device time and the values of the watched names, flat:
+ * `values[k * (names.length + 1)]` is message k's `timestamp`, then one value per name (null when
+ * absent; objects as JSON text). Read in the worker from the message object before it becomes text,
+ * so the main thread never parses a payload to learn a parameter.
+ */
+export interface WatchedValues {
+  names: readonly string[];
+  values: WatchedValue[];
 }
 
 export interface FrameOutcome {
@@ -55,6 +73,8 @@ export interface FrameOutcome {
   commandReplies?: CommandReply[];
   effects?: DecodeEffect[];
   error?: ErrorInfo;
+  /** When the task had a watch list: device time and watched values of each message. */
+  watched?: WatchedValues;
   /** The worker did not hold this connection's context version: send it and decode the frame again. */
   contextMiss?: true;
 }

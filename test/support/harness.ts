@@ -70,6 +70,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     commands: { dir: join(dataDir, 'commands') },
     credentials: { dir: join(dataDir, 'credentials') },
     media: { dir: join(dataDir, 'media') },
+    asset_settings: { dir: join(dataDir, 'assets') },
     channels: opts.channels ?? [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, udp_port: 0 }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,
