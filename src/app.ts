@@ -172,6 +172,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     }),
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
+  const up = config.media.uploads;
+  const uploads = { maxFiles: up.max_files, maxBytes: up.max_bytes, maxFileBytes: config.media.max_file_bytes, maxPending: up.max_pending, maxRanges: up.max_ranges, expectTimeoutMs: up.timeout_s * 1000, idleTimeoutMs: up.idle_timeout_s * 1000 };
   // device credentials (JT/T 808 auth codes), only when a protocol issues them: loaded before any
   // listener opens (below), so a check is a map read
   const credentialChannels = config.channels.filter((_c, i) => protos[i]!.usesCredentials).map((c) => String(c.id));
@@ -184,7 +186,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
           onCorrupt: (info) => log.warn({ code: info.code }, `${info.code}: ${info.reason}`),
         })
       : null;
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, credentials, log, redisUrl: config.redis_url, hooks, metrics }));
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, credentials, log, redisUrl: config.redis_url, hooks, metrics, uploads }));
   const commandStore = new FileCommandStore({
     dir: config.commands.dir,
     fsync: config.commands.fsync,

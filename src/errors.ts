@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   EDGE_OUTBOUND_OVERFLOW: 'The peer does not read: its unsent replies exceeded twice max_outbound_bytes and the connection was closed.',
   EDGE_FRAME_TIMEOUT: 'A frame that had started was not complete within frame_timeout_s; the connection was closed.',
   EDGE_MEDIA_WRITE_FAILED: 'A file piece a device uploaded could not be stored (no media store, disk error); its frame was not acknowledged.',
+  EDGE_UPLOAD_REFUSED: 'An upload frame was refused (unknown alarm number, too many files or bytes, a chunk outside its file, a file not in the list); it was not acknowledged and the connection closed.',
+  EDGE_UPLOAD_INCOMPLETE: 'An upload ended (timeout, dropped) before every file arrived; its message lists what was stored and the reason (warning).',
   EDGE_MEDIA_TOO_LARGE: 'An uploaded file would grow past media.max_file_bytes; the piece was not stored and its frame was not acknowledged.',
   EDGE_RELAY_TIMEOUT: 'An outside service (e.g. the tacho card bridge) did not answer a device\'s relay request in time; the command waiting for it ended with executed false.',
   EDGE_RELAY_FAILED: 'A relay answer could not be used (not JSON, no hex payload, an error reported by the service, or not encodable or sendable to the device); the command waiting for it ended with executed false.',

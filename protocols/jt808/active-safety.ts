@@ -13,6 +13,9 @@
  *             | identification[16]: terminal id ASCII[7] | time BCD[6] | sequence u8 | attachments u8 | reserved u8
  * ```
  *
+ * With option `alarm_identification_bytes` ≠ 16 (regional variants, attachments/variants.ts) the
+ * identification, and so every item, is longer by the difference.
+ *
  * Other vendors reuse these ids (e-lock devices send 0x66 of 11 or 29 bytes and 0x67 of 8, Traccar
  * dec-36/37/41/42), so an item is decoded only when the channel's `device_profile` is
  * `active_safety` and its length is exactly what the layout needs; otherwise it stays raw.
@@ -21,9 +24,11 @@ import bp from 'binary-parser/dist/binary_parser.js';
 import { toHex } from '../../src/codec/hex.js';
 import { cleanText } from '../../src/protocol/message.js';
 import type { Message } from '../../src/protocol/types.js';
+import { identificationLayout, type IdentificationBytes } from './attachments/variants.js';
 import { bcdTimeOf } from './bcd-time.js';
 
-const TAIL_BYTES = 35;
+/** Tail before the identification: speed u8 | altitude u16 | lat u32 | lon u32 | time BCD[6] | vehicle status u16. */
+const TAIL_BASIC_BYTES = 19;
 
 const tail = new bp.Parser()
   .uint8('speed')
@@ -36,17 +41,7 @@ const tail = new bp.Parser()
   .uint8('hh')
   .uint8('mi')
   .uint8('ss')
-  .uint16be('vehicleStatus')
-  .string('terminalId', { length: 7, encoding: 'latin1' })
-  .uint8('idYy')
-  .uint8('idMo')
-  .uint8('idDd')
-  .uint8('idHh')
-  .uint8('idMi')
-  .uint8('idSs')
-  .uint8('sequence')
-  .uint8('attachments')
-  .uint8('reserved');
+  .uint16be('vehicleStatus');
 
 interface Tail {
   speed: number;
@@ -60,15 +55,6 @@ interface Tail {
   mi: number;
   ss: number;
   vehicleStatus: number;
-  terminalId: string;
-  idYy: number;
-  idMo: number;
-  idDd: number;
-  idHh: number;
-  idMi: number;
-  idSs: number;
-  sequence: number;
-  attachments: number;
 }
 
 const adas = new bp.Parser()
@@ -83,7 +69,7 @@ const adas = new bp.Parser()
   .uint8('signValue')
   .nest('tail', { type: tail });
 const dsm = new bp.Parser().uint32be('alarmId').uint8('flag').uint8('type').uint8('level').uint8('fatigue').skip(4).nest('tail', { type: tail });
-const tpmsHead = new bp.Parser().uint32be('alarmId').uint8('flag').nest('tail', { type: tail }).uint8('count');
+const tpmsHead = new bp.Parser().uint32be('alarmId').uint8('flag').nest('tail', { type: tail });
 const tyre = new bp.Parser().uint8('position').uint16be('alarm').uint16be('pressure').uint16be('temperature').uint16be('battery');
 const bsd = new bp.Parser().uint32be('alarmId').uint8('flag').uint8('type').nest('tail', { type: tail });
 const harsh = new bp.Parser()
@@ -104,28 +90,47 @@ interface Head {
 /** Parameter prefix per item id. */
 export const ACTIVE_SAFETY_PREFIX: Readonly<Record<number, string>> = { 0x64: 'adas', 0x65: 'dsm', 0x66: 'tpms', 0x67: 'bsd', 0x70: 'harsh' };
 
-/** Whether `len` is exactly the item's layout (0x66: 41 + 9 × count, count read from the item). */
-export function activeSafetyFits(id: number, f: Uint8Array, at: number, len: number): boolean {
+/**
+ * Whether `len` is exactly the item's layout with an identification of `idBytes` (16 in the Jiangsu
+ * layouts above; the regional variants make every item longer by the difference). 0x66: 41 + 9 ×
+ * count, count read from the item.
+ */
+export function activeSafetyFits(id: number, f: Uint8Array, at: number, len: number, idBytes: IdentificationBytes = 16): boolean {
+  const extra = idBytes - 16;
   switch (id) {
     case 0x64:
     case 0x65:
     case 0x70:
-      return len === 47;
+      return len === 47 + extra;
     case 0x67:
-      return len === 41;
+      return len === 41 + extra;
     case 0x66:
-      return len >= 41 && len === 41 + 9 * f[at + 40]!;
+      return len >= 41 + extra && len === 41 + extra + 9 * f[at + 40 + extra]!;
     default:
       return false;
   }
+}
+
+/** What the attachment upload needs from an active-safety item (alarm-server-frames.ts). */
+export interface SafetyAlarm {
+  /** Parameter prefix: adas, dsm, tpms, bsd, harsh. */
+  source: string;
+  alarmId: number;
+  /** Alarm type byte (0x66 has none: null). */
+  type: number | null;
+  flag: number;
+  /** The identification bytes verbatim (0x9208 echoes them). */
+  identification: Uint8Array;
+  attachments: number;
 }
 
 /**
  * Writes the item's parameters into `m`. Caller has checked activeSafetyFits. `at` is the item
  * value's offset in the un-escaped frame (for error offsets in the times).
  */
-export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: number, tzOffsetMin: number, m: Message): void {
+export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: number, tzOffsetMin: number, m: Message, idBytes: IdentificationBytes = 16): SafetyAlarm {
   const v = f.subarray(at, at + len);
+  let type: number | null = null;
   const p = ACTIVE_SAFETY_PREFIX[id]!;
   let head: Head;
   let tailAt: number;
@@ -140,6 +145,7 @@ export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: n
       m['adas.road.sign.type.enum'] = a.signType;
       m['adas.road.sign.value'] = a.signValue;
       head = a;
+      type = a.type;
       tailAt = 12;
       break;
     }
@@ -149,14 +155,17 @@ export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: n
       m['dsm.alarm.level.enum'] = d.level;
       m['dsm.fatigue.level'] = d.fatigue;
       head = d;
+      type = d.type;
       tailAt = 12;
       break;
     }
     case 0x66: {
-      const t = tpmsHead.parse(v) as Head & { count: number };
-      m['tpms.tyres.count'] = t.count;
-      for (let i = 0; i < t.count; i++) {
-        const y = tyre.parse(v.subarray(41 + 9 * i, 50 + 9 * i)) as { position: number; alarm: number; pressure: number; temperature: number; battery: number };
+      const t = tpmsHead.parse(v) as Head;
+      const tyres = 5 + TAIL_BASIC_BYTES + idBytes;
+      const count = v[tyres]!;
+      m['tpms.tyres.count'] = count;
+      for (let i = 0; i < count; i++) {
+        const y = tyre.parse(v.subarray(tyres + 1 + 9 * i, tyres + 10 + 9 * i)) as { position: number; alarm: number; pressure: number; temperature: number; battery: number };
         const q = `tpms.tyre.${i + 1}`;
         m[`${q}.position`] = y.position;
         m[`${q}.alarm.flags`] = y.alarm;
@@ -172,6 +181,7 @@ export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: n
       const b = bsd.parse(v) as Head & { type: number };
       m['bsd.alarm.type.enum'] = b.type;
       head = b;
+      type = b.type;
       tailAt = 6;
       break;
     }
@@ -182,6 +192,7 @@ export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: n
       m['harsh.threshold.1'] = h.threshold1;
       m['harsh.threshold.2'] = h.threshold2;
       head = h;
+      type = h.type;
       tailAt = 12;
     }
   }
@@ -198,11 +209,18 @@ export function decodeActiveSafety(id: number, f: Uint8Array, at: number, len: n
   const ts = bcdTimeOf(t.yy, t.mo, t.dd, t.hh, t.mi, t.ss, tzOffsetMin, tAt + 11);
   if (ts !== null) m[`${p}.alarm.timestamp`] = ts;
   m[`${p}.alarm.vehicle.status.flags`] = t.vehicleStatus;
-  m[`${p}.alarm.terminal.id`] = cleanText(t.terminalId);
-  const its = bcdTimeOf(t.idYy, t.idMo, t.idDd, t.idHh, t.idMi, t.idSs, tzOffsetMin, tAt + 26);
+  const idAt = tAt + TAIL_BASIC_BYTES;
+  const identification = f.slice(idAt, idAt + idBytes);
+  const layout = identificationLayout(idBytes);
+  const tid = identification.subarray(0, layout.terminalIdBytes);
+  m[`${p}.alarm.terminal.id`] = cleanText(String.fromCharCode(...tid));
+  const i = layout.timeAt;
+  const its = bcdTimeOf(identification[i]!, identification[i + 1]!, identification[i + 2]!, identification[i + 3]!, identification[i + 4]!, identification[i + 5]!, tzOffsetMin, idAt + i);
   if (its !== null) m[`${p}.alarm.identification.timestamp`] = its;
-  m[`${p}.alarm.sequence`] = t.sequence;
-  m[`${p}.alarm.attachments.count`] = t.attachments;
-  // The 16 identification bytes verbatim: the key that 0x9208 (attachment upload) sends back.
-  m[`${p}.alarm.label`] = toHex(f, tAt + TAIL_BYTES - 16, tAt + TAIL_BYTES);
+  m[`${p}.alarm.sequence`] = identification[i + 6]!;
+  const attachments = identification[i + 7]!;
+  m[`${p}.alarm.attachments.count`] = attachments;
+  // The identification bytes verbatim: the key that 0x9208 (attachment upload) sends back.
+  m[`${p}.alarm.label`] = toHex(identification);
+  return { source: p, alarmId: head.alarmId, type, flag: head.flag, identification, attachments };
 }

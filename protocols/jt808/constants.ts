@@ -56,6 +56,12 @@ export const MSG = {
   liveVideoRequest: 0x9101, // JT/T 1078
   playbackRequest: 0x9201, // JT/T 1078
   queryRecordings: 0x9205, // JT/T 1078
+  // alarm attachment upload (Subiao T/JSATL12), attachments/
+  attachmentList: 0x1210,
+  attachmentInfo: 0x1211,
+  attachmentDone: 0x1212,
+  attachmentUploadRequest: 0x9208,
+  attachmentUploadResult: 0x9212,
 } as const;
 
 /** Names for warnings about messages this module does not decode (ids seen in the fixtures and common ones). */
@@ -95,6 +101,10 @@ export interface Jt808Options {
    * `derived`: the code is a hash of the ident and every authentication is acknowledged (replaying recorded sessions).
    */
   auth_code: 'issued' | 'derived';
+  /** The issue's name for `device_profile: active_safety` (either enables the items and the attachment upload). */
+  active_safety: boolean;
+  /** Width of the Subiao alarm identification (regional variant, attachments/variants.ts). */
+  alarm_identification_bytes: 16 | 32 | 38 | 39 | 40;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Jt808Options> = Object.freeze({
@@ -102,4 +112,6 @@ export const DEFAULT_OPTIONS: Readonly<Jt808Options> = Object.freeze({
   device_profile: 'standard',
   lenient_check: false,
   auth_code: 'issued',
+  active_safety: false,
+  alarm_identification_bytes: 16,
 });

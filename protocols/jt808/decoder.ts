@@ -22,6 +22,8 @@
 import { ByteReader } from '../../src/codec/byte-reader.js';
 import { EdgeError } from '../../src/errors.js';
 import type { CommandReply, DecodeContext, DecodeEffect, DecodeResult, DecodeWarning, Message, SessionState } from '../../src/protocol/types.js';
+import type { SafetyAlarm } from './active-safety.js';
+import { attachmentRequests } from './alarm-server-frames.js';
 import { BASIC_BLOCK_BYTES } from './basic-block.js';
 import { MSG, MSG_NAMES, RESULT_FAIL, RESULT_OK } from './constants.js';
 import { buildFrame, identFromPhone, readHeader, readJoinedHeader, unescapeFrame, type Header } from './frame.js';
@@ -73,6 +75,12 @@ class Replies {
   get nextSerial(): number {
     return this.serial;
   }
+  /** A server-initiated frame (e.g. 0x9208) numbered in the same platform serial sequence, not a reply. */
+  serverFrame(msgId: number, body: Uint8Array): Uint8Array {
+    const f = buildFrame(msgId, this.h.phone, this.serial, body, this.h.version);
+    this.serial = (this.serial + 1) & 0xffff;
+    return f;
+  }
 }
 
 export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
@@ -107,11 +115,21 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
   const loc: LocationContext = { ident, receivedAtS, options, warnings };
 
   switch (id) {
-    case MSG.location:
-      messages.push(decodeLocation(f, r.pos, end, loc));
+    case MSG.location: {
+      const alarms: SafetyAlarm[] | undefined = options.active_safety ? [] : undefined;
+      messages.push(decodeLocation(f, r.pos, end, alarms ? { ...loc, alarms } : loc));
       r.pos = end;
       replies.general();
+      // after the 0x8001: the invitation to upload the alarm's attachments (alarm-server-frames.ts)
+      if (alarms && alarms.length > 0) {
+        const invitations = attachmentRequests(alarms, ident, ctx.session, (msgId, body) => replies.serverFrame(msgId, body));
+        if (invitations.length > 0) {
+          effects.push(...invitations);
+          answered = true; // the 0x9208 frames took platform serials too
+        }
+      }
       break;
+    }
     case MSG.batchLocation: {
       const count = r.u16('batch count');
       const buffered = r.u8('batch type') === 1;

@@ -24,6 +24,8 @@ import { bcdTimeAt, bcdTimeBytes } from './bcd-time.js';
 import { MSG } from './constants.js';
 import { buildFrame, phoneFromIdent, readHeader, unescapeFrame } from './frame.js';
 import { parameterList } from './responses.js';
+import { UPLOAD_RESULT_REQUEST } from './attachments/decoder.js';
+import { encodeUploadResult } from './attachments/result-encoder.js';
 
 const int = (description: string, min: number, max: number, required = false): CommandPropertySpec => ({ type: 'integer', required, description, min, max });
 const str = (description: string, required = true): CommandPropertySpec => ({ type: 'string', required, description });
@@ -223,6 +225,7 @@ function body(name: string, p: Record<string, unknown>): Uint8Array {
 }
 
 export function encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand {
+  if (command.name === UPLOAD_RESULT_REQUEST) return encodeUploadResult(command, session);
   const spec = SPECS.get(command.name);
   if (!spec) throw new EdgeError('EDGE_COMMAND_UNKNOWN', `jt808 has no command "${command.name}"; known: ${[...SPECS.keys()].join(', ')}`);
   const props = checked(spec, command.properties ?? {});

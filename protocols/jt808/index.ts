@@ -11,11 +11,15 @@ import { commands, encode, parseCommand } from './encoder.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 import { explainInvalid, split } from './splitter.js';
 import { resendRequest } from './resend.js';
+import { attachmentsPart } from './attachments/index.js';
+import { dashcamSimulation } from './attachments/dashcam-sim.js';
 
 /** Declared options: checked against channels[i].options before the server starts. */
 const options: OptionSpecs = {
   timezone_offset_minutes: { type: 'integer', description: 'time zone of the BCD device time, minutes east of UTC (the standard: Beijing time, +480)', default: DEFAULT_OPTIONS.timezone_offset_minutes, min: -720, max: 840 },
   device_profile: { type: 'string', description: 'active_safety decodes the Subiao items 0x64–0x67 and 0x70; standard keeps them raw (other vendors reuse those ids)', default: DEFAULT_OPTIONS.device_profile, enum: ['standard', 'active_safety'] },
+  active_safety: { type: 'boolean', description: 'true = device_profile active_safety: decode the Subiao items and invite the device to upload alarm attachments (0x9208, needs parts.attachments)', default: DEFAULT_OPTIONS.active_safety },
+  alarm_identification_bytes: { type: 'integer', description: 'Subiao alarm identification width (regional variant): 16 Jiangsu, 32 Hunan, 38 Heilongjiang, 39 Sichuan, 40 Guangdong', default: DEFAULT_OPTIONS.alarm_identification_bytes, min: 16, max: 40 },
   lenient_check: { type: 'boolean', description: 'accept a wrong XOR check byte with a warning (for replaying hand-edited vectors)', default: DEFAULT_OPTIONS.lenient_check },
   auth_code: { type: 'string', description: 'issued: random auth code stored per terminal, 0x0102 checked against it; derived: hash of the ident, every 0x0102 acknowledged (replaying recorded sessions)', default: DEFAULT_OPTIONS.auth_code, enum: ['issued', 'derived'] },
 };
@@ -36,6 +40,8 @@ const jt808: ProtocolModule = {
   commands,
   encode,
   parseCommand,
+  parts: [attachmentsPart],
+  simulations: { dashcam: dashcamSimulation },
   rewriteIdent,
   resealFrame,
 };

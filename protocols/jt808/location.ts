@@ -12,7 +12,7 @@
 import { toHex } from '../../src/codec/hex.js';
 import { EdgeError } from '../../src/errors.js';
 import type { DecodeWarning, Message } from '../../src/protocol/types.js';
-import { activeSafetyFits, decodeActiveSafety } from './active-safety.js';
+import { activeSafetyFits, decodeActiveSafety, type SafetyAlarm } from './active-safety.js';
 import { BASIC_BLOCK_BYTES, readBasicByHand, type BasicBlockReader } from './basic-block.js';
 import { bcdTimeOf } from './bcd-time.js';
 import { ABNORMAL_DRIVING_BITS, VIDEO_ALARM_BITS } from './bit-names.js';
@@ -23,6 +23,8 @@ export interface LocationContext {
   receivedAtS: number;
   options: Jt808Options;
   warnings: DecodeWarning[];
+  /** When set, the active-safety alarms of the body are collected here (attachment upload, alarm-server-frames.ts). */
+  alarms?: SafetyAlarm[];
   /** Which basic-block reader to use (the bench swaps it; see basic-block.ts). */
   readBasic?: BasicBlockReader;
 }
@@ -150,8 +152,11 @@ export function decodeItems(f: Uint8Array, at: number, end: number, c: LocationC
     if (v + len > end) throw new EdgeError('EDGE_DECODE_TRUNCATED', `additional item 0x${id.toString(16).padStart(2, '0')} announces ${len} bytes, ${end - v} left`, p + 1);
     p = v + len;
     if (id >= 0x64 && id <= 0x70 && (id <= 0x67 || id === 0x70)) {
-      if (c.options.device_profile === 'active_safety' && activeSafetyFits(id, f, v, len)) decodeActiveSafety(id, f, v, len, c.options.timezone_offset_minutes, m);
-      else raw(f, id, v, len, m);
+      const idBytes = c.options.alarm_identification_bytes;
+      if (c.options.device_profile === 'active_safety' && activeSafetyFits(id, f, v, len, idBytes)) {
+        const alarm = decodeActiveSafety(id, f, v, len, c.options.timezone_offset_minutes, m, idBytes);
+        c.alarms?.push(alarm);
+      } else raw(f, id, v, len, m);
       continue;
     }
     if (id === 0x11) {

@@ -4,6 +4,7 @@
  * that decode without the server (CLI, benches, tests), where a wrong type is the same config error.
  */
 import { EdgeError } from '../../src/errors.js';
+import { IDENTIFICATION_VARIANTS, type IdentificationBytes } from './attachments/variants.js';
 import { DEFAULT_OPTIONS, type Jt808Options } from './constants.js';
 
 export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options {
@@ -19,5 +20,21 @@ export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options 
   }
   if (typeof lenient !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.lenient_check expects true or false, got ${JSON.stringify(lenient)}`);
   if (auth !== 'issued' && auth !== 'derived') throw new EdgeError('EDGE_CONFIG_INVALID', `options.auth_code expects "issued" or "derived", got ${JSON.stringify(auth)}`);
-  return { timezone_offset_minutes: tz, device_profile: profile, lenient_check: lenient, auth_code: auth };
+  const safety = o.active_safety ?? DEFAULT_OPTIONS.active_safety;
+  if (typeof safety !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.active_safety expects true or false, got ${JSON.stringify(safety)}`);
+  const idBytes = o.alarm_identification_bytes ?? DEFAULT_OPTIONS.alarm_identification_bytes;
+  if (!IDENTIFICATION_VARIANTS.includes(idBytes as IdentificationBytes)) {
+    throw new EdgeError('EDGE_CONFIG_INVALID', `options.alarm_identification_bytes expects one of ${IDENTIFICATION_VARIANTS.join(', ')}, got ${JSON.stringify(idBytes)}`);
+  }
+  // `active_safety: true` and `device_profile: "active_safety"` are one switch under two names: the
+  // profile came first (a set of vendor behaviours), the boolean is what the video issue documents.
+  const activeSafety = safety || profile === 'active_safety';
+  return {
+    timezone_offset_minutes: tz,
+    device_profile: activeSafety ? 'active_safety' : 'standard',
+    lenient_check: lenient,
+    auth_code: auth,
+    active_safety: activeSafety,
+    alarm_identification_bytes: idBytes as IdentificationBytes,
+  };
 }

@@ -115,9 +115,10 @@ export function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
       return { messages: [], replies: [], session, warnings, commandReplies };
     }
     case DEVICE_CMD.files: {
-      const f = decodeFiles(r, ident, receivedAtS, warnings);
-      const result: DecodeResult = { messages: f.messages, replies: f.replies, session, warnings };
+      const f = decodeFiles(r, ident, receivedAtS, warnings, ctx.session);
+      const result: DecodeResult = { messages: f.messages, replies: f.replies, session: { ...session, ...f.session }, warnings };
       if (f.commandReplies.length > 0) result.commandReplies = f.commandReplies;
+      if (f.effects.length > 0) result.effects = f.effects;
       return result;
     }
     case DEVICE_CMD.tachoTransaction:

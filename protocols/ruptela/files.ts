@@ -11,13 +11,18 @@
  *   000d 89 02 00 3544444131464144 0001 bb29)
  * ```
  *
- * A part becomes a message describing it (name, index, total, chunk size); the chunk bytes
- * themselves are not published — picture reassembly belongs to the media store, which needs a
- * contract hook the protocol contract does not have yet. Parts are requested one after the other
- * until current == total − 1.
+ * A part becomes a message describing it (name, index, total, chunk size) and a `file-chunk`
+ * effect: the media store writes it at its offset before the part is answered, and the last part
+ * (current == total − 1) completes the picture, which is announced as `media.image.1.*` (the same
+ * names as the JT/T 808 alarm photos). Parts are requested one after the other, so a part's offset
+ * is the sum of the earlier parts' sizes: the session carries it (`cameraFile`: name, next part,
+ * offset), which is safe because the device sends part n+1 only after the request that answers
+ * part n. A part that does not follow the one before on this connection cannot be placed: it is
+ * published, not stored, with an EDGE_DECODE_PARTIAL warning.
  */
 import { ByteReader } from '../../src/codec/byte-reader.js';
-import type { CommandReply, DecodeWarning, Message } from '../../src/protocol/types.js';
+import { toHex } from '../../src/codec/hex.js';
+import type { CommandReply, DecodeEffect, DecodeWarning, Message, SessionState } from '../../src/protocol/types.js';
 import { SERVER_CMD } from './constants.js';
 import { wrapFrame } from './frame.js';
 import { textOrHex } from './identification.js';
@@ -28,10 +33,24 @@ export interface FilesResult {
   messages: Message[];
   replies: Uint8Array[];
   commandReplies: CommandReply[];
+  effects: DecodeEffect[];
+  /** Session keys to patch (`cameraFile` while a picture is transferred). */
+  session: Partial<SessionState>;
 }
 
-export function decodeFiles(r: ByteReader, ident: string, timestamp: number, warnings: DecodeWarning[]): FilesResult {
-  const out: FilesResult = { messages: [], replies: [], commandReplies: [] };
+interface CameraFile {
+  name: string;
+  next: number;
+  offset: number;
+}
+
+function cameraFileOf(s: Readonly<SessionState>): CameraFile | null {
+  const c = s.cameraFile as Partial<CameraFile> | null | undefined;
+  return c && typeof c.name === 'string' && typeof c.next === 'number' && typeof c.offset === 'number' ? { name: c.name, next: c.next, offset: c.offset } : null;
+}
+
+export function decodeFiles(r: ByteReader, ident: string, timestamp: number, warnings: DecodeWarning[], prev: Readonly<SessionState> = {}): FilesResult {
+  const out: FilesResult = { messages: [], replies: [], commandReplies: [], effects: [], session: {} };
   const sub = r.u8('files sub-command');
   const source = r.u8('files source');
   switch (sub) {
@@ -52,6 +71,22 @@ export function decodeFiles(r: ByteReader, ident: string, timestamp: number, war
         'file.parts': total,
         'file.chunk.size': chunk.length,
       });
+      const fileKey = `${source}-${toHex(name)}`;
+      const before = cameraFileOf(prev);
+      const offset = current === 0 ? 0 : before && before.name === fileKey && before.next === current ? before.offset : null;
+      if (offset === null) {
+        warnings.push({ code: 'EDGE_DECODE_PARTIAL', reason: `file part ${current} of ${total} arrived without the parts before it on this connection: published, not stored` });
+      } else if (current < total) {
+        const final = current + 1 >= total;
+        const chunkEffect: DecodeEffect = { kind: 'file-chunk', key: `camera-${fileKey}`, offset, bytes: chunk, final };
+        if (final) {
+          chunkEffect.file = { kind: 'image', name: `${textOrHex(name)}.jpg` };
+          chunkEffect.announce = 'media.image.1';
+          chunkEffect.meta = { 'file.name': textOrHex(name), 'file.source.enum': source, 'file.parts': total };
+        }
+        out.effects.push(chunkEffect);
+        out.session.cameraFile = final ? null : { name: fileKey, next: current + 1, offset: offset + chunk.length };
+      }
       if (current + 1 < total) {
         const body = new Uint8Array(13);
         body[0] = SERVER_CMD.files;

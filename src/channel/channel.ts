@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChannelConfig } from '../config/schema.js';
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
@@ -21,6 +22,7 @@ import { UdpListener } from './udp-listener.js';
 import { TrafficCapture } from './traffic-capture.js';
 import type { ChannelMetrics } from '../ops/channel-metrics.js';
 import { dotted } from '../message/naming.js';
+import { DEFAULT_UPLOAD_LIMITS, UploadTracker, type UploadLimits } from '../media/upload-tracker.js';
 
 /**
  * One channel: one protocol (and its family's parts) on TCP and/or UDP ports. Composes the parts
@@ -50,7 +52,12 @@ export interface ChannelDeps {
   redisUrl?: string;
   /** Per-event figures for /metrics (ACK latency, decode errors by code); absent = not collected. */
   metrics?: ChannelMetrics;
+  /** Bounds of uploads tracked across frames (config media.uploads); absent = the config defaults. */
+  uploads?: UploadLimits | null;
 }
+
+/** How often expired uploads are looked for. */
+const UPLOAD_SWEEP_MS = 1000;
 
 /** After a graceful end(), a peer that does not take the last bytes is destroyed this much later. */
 const CLOSE_LINGER_MS = 2_000;
@@ -74,6 +81,8 @@ export class Channel implements ListenerHost {
   private readonly hooks: ChannelHooks;
   private readonly pausedReasons = new Set<string>();
   private statsTimer: NodeJS.Timeout | null = null;
+  private uploadTimer: NodeJS.Timeout | null = null;
+  private readonly partSalt = randomBytes(16).toString('hex');
   /** Sweep of unfinished multi-frame messages (age bound, requests for missing parts). */
   private reassemblyTimer: NodeJS.Timeout | null = null;
   /** Raw traffic capture (config capture.enabled); links get a tap from it when they open. */
@@ -96,9 +105,10 @@ export class Channel implements ListenerHost {
     this.options = { ...proto.defaultOptions, ...cfg.options };
     const metrics = deps.metrics;
     this.acked = metrics ? (at) => metrics.acked(this.id, this.now() - at) : undefined;
+    const uploads = new UploadTracker(deps.uploads ?? DEFAULT_UPLOAD_LIMITS);
     const ra = cfg.reassembly;
     const reassembly = { maxBytes: ra.max_bytes, maxAgeMs: ra.max_age_s * 1000, resendAfterMs: ra.resend_after_s * 1000, maxRequests: ra.max_resend_requests };
-    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, credentials: deps.credentials ?? null, hooks: this.hooks, reassembly });
+    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, credentials: deps.credentials ?? null, hooks: this.hooks, reassembly, uploads });
     this.deadlines = new Deadlines(this);
     this.capture = this.newCapture(cfg.capture);
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
@@ -162,6 +172,11 @@ export class Channel implements ListenerHost {
     const sweepMs = Math.max(250, Math.min(5000, (this.cfg.reassembly.resend_after_s || this.cfg.reassembly.max_age_s) * 250));
     this.reassemblyTimer = setInterval(() => this.pipeline.sweepReassembly(this.now()), sweepMs);
     this.reassemblyTimer.unref();
+    const uploads = this.pipeline.uploads;
+    if (uploads) {
+      this.uploadTimer = setInterval(() => uploads.sweep(this.now()), UPLOAD_SWEEP_MS);
+      this.uploadTimer.unref();
+    }
     this.deadlines.start();
     this.events.flushCount(0);
     const where = (ls: readonly { port: number; partId: string }[]) => ls.map((l) => `${this.cfg.host}:${l.port}${l.partId ? ` (${l.partId})` : ''}`).join(', ') || null;
@@ -172,12 +187,31 @@ export class Channel implements ListenerHost {
 
   opened(link: DeviceLink): void {
     this.links.add(link);
+    if (link.part === '') this.seedServerParts(link);
     if (this.capture) link.tap = this.capture.tap(link);
     if (link.transport === 'tcp') {
       this.tcpOpen++;
       this.events.accepted(link, link.openedAtMs);
       this.events.connectionsCount(() => this.connectionCount);
     }
+  }
+
+  /**
+   * Where the family's further listeners are, for a main-link decoder that points the device at one
+   * (JT/T 808 0x9208 names the attachment server): session key `serverParts` = { <part id>: { host,
+   * tcp_port } }. The host is the part's `advertise_host`, else the local address this connection
+   * reached (the one address the device is known to reach; behind NAT set advertise_host), and a
+   * salt drawn once per channel start: a decoder that derives keys from public facts (the JT/T 808
+   * alarm number) mixes it in, so a key cannot be computed by a third party.
+   */
+  private seedServerParts(link: DeviceLink): void {
+    const parts: Record<string, { host: string; tcp_port: number; salt: string }> = {};
+    for (const l of this.tcp) {
+      if (l.partId === '') continue;
+      const host = this.cfg.parts[l.partId]?.advertise_host ?? link.localAddress.replace(/^::ffff:(?=\d+\.)/, '');
+      if (host) parts[l.partId] = { host, tcp_port: l.port, salt: this.partSalt };
+    }
+    if (Object.keys(parts).length) link.setSession({ ...link.session, serverParts: parts });
   }
 
   /**
@@ -200,7 +234,7 @@ export class Channel implements ListenerHost {
     const still = this.idents.release(link);
     this.events.closed(link, this.now(), code, reason, still);
     this.events.connectionsCount(() => this.connectionCount);
-    if (link.ident && !still) this.hooks.offline?.(this.id, link.ident);
+    if (link.ident && !still && link.part === '') this.hooks.offline?.(this.id, link.ident);
   }
 
   /** A UDP peer forgotten by its listener. */
@@ -211,6 +245,12 @@ export class Channel implements ListenerHost {
   }
 
   identChanged(link: DeviceLink, before: string | undefined, nowMs: number): void {
+    if (link.part !== '') {
+      // a family part's link (an attachment upload) is the device's second connection: it does not
+      // take the ident over from the main link, which keeps serving commands
+      this.events.identified(link, nowMs);
+      return;
+    }
     const { displaced, released } = this.idents.claim(link, before);
     if (released) {
       // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
@@ -384,6 +424,8 @@ export class Channel implements ListenerHost {
       }
     }
     if (this.statsTimer) clearInterval(this.statsTimer);
+    if (this.uploadTimer) clearInterval(this.uploadTimer);
+    this.pipeline.uploads?.stop();
     if (this.reassemblyTimer) clearInterval(this.reassemblyTimer);
     this.deadlines.stop();
     await this.publishStats();

@@ -13,6 +13,8 @@ import type { ChannelLog } from './channel-log.js';
 import type { ChannelStats } from './channel-stats.js';
 import type { DeviceLink, Slot } from './device-link.js';
 import { Reassembler, type ReassemblerLimits, type ResendAsk } from './reassembler.js';
+import { UploadEffects } from './upload-effects.js';
+import type { UploadTracker } from '../media/upload-tracker.js';
 import { channelIdValue } from '../message/naming.js';
 
 /**
@@ -47,6 +49,7 @@ export interface PipelineHost {
   readonly options: Record<string, unknown>;
   readonly stats: ChannelStats;
   readonly events: ChannelLog;
+  readonly log: Logger;
   now(): number;
   close(link: DeviceLink, code: CloseCode, reason: string): void;
   /** The link's ident changed (identification): ident table, events, queued commands. */
@@ -69,6 +72,8 @@ export interface PipelineDeps {
   credentials?: CredentialStore | null;
   /** Bounds and re-send requests of multi-frame reassembly (channel config `reassembly`). */
   reassembly?: ReassemblerLimits;
+  /** Uploads tracked across frames (`upload` effects); absent: such effects fail their frame. */
+  uploads?: UploadTracker | null;
 }
 
 /** Per-connection cap of frames awaiting their ACK before that socket stops being read. */
@@ -111,13 +116,18 @@ class PendingFrame implements Slot, PoolFrame {
 export class FramePipeline {
   private envelope: EnvelopeWriter | null = null;
   private readonly reassemblers = new WeakMap<DeviceLink, Reassembler>();
+  /** `upload` effects (alarm attachments), when the channel tracks uploads. */
+  readonly uploads: UploadEffects | null;
   /** Links holding unfinished messages (the sweep visits only these). */
   private readonly assembling = new Set<DeviceLink>();
 
   constructor(
     private readonly host: PipelineHost,
     private readonly deps: PipelineDeps,
-  ) {}
+  ) {
+    const tracker = deps.uploads;
+    this.uploads = tracker ? new UploadEffects(host, { pool: deps.pool, sink: deps.sink, media: deps.media, hooks: deps.hooks, tracker, fail: (l, s, i, c) => this.fail(l, s, i, c) }) : null;
+  }
 
   enqueue(link: DeviceLink, frames: Buffer[], at: number, reassembled = false): void {
     for (const frame of frames) {
@@ -238,6 +248,13 @@ export class FramePipeline {
         case 'file-chunk':
           if (!this.storeChunk(link, slot, e)) return false;
           counters.fileChunks++;
+          break;
+        case 'upload':
+          if (!this.uploads) {
+            this.fail(link, slot, { code: 'EDGE_UPLOAD_REFUSED', reason: 'the frame belongs to an upload but the channel tracks none' }, CLOSE_CODES.INTERNAL_ERROR);
+            return false;
+          }
+          if (!this.uploads.apply(link, slot, e.upload, nowMs)) return false;
           break;
         case 'relay': {
           // durable like a message: the frame's ACK (if it has one) waits until the request is published

@@ -87,6 +87,7 @@ export class TcpListener {
       this.partId,
       host.cfg.max_outbound_bytes,
     );
+    link.localAddress = socket.localAddress ?? '';
     link.onOverCap = (l) => host.outboundOverCap(l, () => socket.once('drain', () => host.outboundDrained(l)));
     host.opened(link);
     if (!host.readingPaused) socket.resume();

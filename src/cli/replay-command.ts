@@ -11,6 +11,7 @@ import type { ProtocolModule } from '../protocol/types.js';
 import type { CutFrame } from '../net/cut-frames.js';
 import { readCardTable, startCardBridge } from '../replay/card-bridge.js';
 import { readHexSource } from './hex-input.js';
+import { simulationIo } from '../replay/sim-io.js';
 import { protocolOptions } from './protocol-options.js';
 
 export const REPLAY_HELP = `edge-channel replay --protocol ID --to URL [FILE...] [options]
@@ -43,6 +44,11 @@ Options:
 
 Session files may hold lines starting with "<": bytes the server sends on its own (a command, a
 relayed card answer); the device waits for them, byte for byte, before it sends the next frame.
+
+A session file (FILE ending in .json, e.g. fixtures/sessions/jt808-dashcam-dsm.json) names one of
+the protocol's simulations instead ("simulation": "dashcam"): a simulated device that reacts to
+what the server sends (the dashcam uploads its alarm's photos and video to the attachment server
+0x9208 names). It prints its steps and a report; exit 0 when the report says ok.
 
 Progress: a bar on a terminal, a plain line every 2 s otherwise. When the server goes away (a
 device cannot reconnect) or on Ctrl-C, the summary of what was sent so far is printed with the
@@ -85,6 +91,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const sendInvalid = args.flags.has('send-invalid');
   const options = protocolOptions(proto, flagStr(args, 'options'));
   const files = args.positionals.length ? args.positionals : ['-'];
+  if (files.length === 1 && files[0]!.endsWith('.json')) return runSession(proto, files[0]!, transport, host, port, args.flags.has('json'));
   const lines = files.flatMap((f) => readHexSource(f));
   const cut = [...cutFrames(proto, lines, transport)];
   if (cut.length === 0) throw new EdgeError('EDGE_CLI_USAGE', 'no frames in the input');
@@ -246,6 +253,23 @@ function startProgress(stats: Stats, total: number): { stop(): void } {
       }
     },
   };
+}
+
+/** A scripted session: the protocol's simulation named by the file, against `--to`. */
+async function runSession(proto: ProtocolModule, file: string, transport: 'tcp' | 'udp', host: string, port: number, json: boolean): Promise<number> {
+  let params: Record<string, unknown>;
+  try {
+    params = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new EdgeError('EDGE_CLI_USAGE', `cannot read the session file ${file}: ${(e as Error).message}`);
+  }
+  const name = params.simulation;
+  const sim = typeof name === 'string' ? proto.simulations?.[name] : undefined;
+  if (!sim) throw new EdgeError('EDGE_CLI_USAGE', `${file} names simulation ${JSON.stringify(name)}, which protocol ${proto.id} does not have (it has: ${Object.keys(proto.simulations ?? {}).join(', ') || 'none'})`);
+  if (transport !== 'tcp') throw new EdgeError('EDGE_CLI_USAGE', 'session simulations run over tcp://');
+  const report = await sim(params, simulationIo({ host, port }, (line) => process.stderr.write(line + '\n')));
+  process.stdout.write(json ? JSON.stringify(report) + '\n' : JSON.stringify(report, null, 2) + '\n');
+  return report.ok ? 0 : 1;
 }
 
 /**

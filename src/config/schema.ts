@@ -126,8 +126,12 @@ export const ChannelSchema = obj(
     parts: Type.Record(
       Type.String({ pattern: '^[a-z0-9_-]+$' }),
       // optional: defaults are not filled inside a record's values (validate.ts turns a missing one into null)
-      obj({ tcp_port: Type.Optional(port('TCP port of the part')), udp_port: Type.Optional(port('UDP port of the part')) }),
-      { default: {}, description: "ports of the protocol family's further listeners, e.g. { attachments: { tcp_port: 7100 } }", 'x-expected': 'an object of part ids to { tcp_port, udp_port }' },
+      obj({
+        tcp_port: Type.Optional(port('TCP port of the part')),
+        udp_port: Type.Optional(port('UDP port of the part')),
+        advertise_host: Type.Optional(Type.String({ format: 'host', description: 'address devices are told to connect to for this part (JT/T 808 0x9208); default: the address the device reached', 'x-expected': HOST_FORM })),
+      }),
+      { default: {}, description: "the protocol family's further listeners, e.g. { attachments: { tcp_port: 7100 } } (the JT/T 808 alarm attachment server)", 'x-expected': 'an object of part ids to { tcp_port, udp_port, advertise_host }' },
     ),
     ip_whitelist: Type.Array(Type.String(), { default: [], description: 'IPs and CIDR networks, IPv4 and IPv6; empty = allow all', 'x-live': true }),
     ip_blacklist: Type.Array(Type.String(), { default: [], description: 'wins over the whitelist', 'x-live': true }),
@@ -160,6 +164,17 @@ export const MediaSchema = obj(
     dir: Type.String({ minLength: 1, default: './data/media', description: '{dir}/{channel}/{ident}/{kind}-{UTC time}-{key}{ext}; "{key}.part" until the last piece', 'x-expected': 'a directory path', 'x-env': true }),
     fsync: Type.Boolean({ default: true, description: 'fdatasync each piece before its frame is acknowledged, and the folder after a file completes' }),
     max_file_bytes: int(1024, Number.MAX_SAFE_INTEGER, 256 * 1024 * 1024, 'largest uploaded file; a piece past it fails (EDGE_MEDIA_TOO_LARGE) and is not acknowledged'),
+    uploads: obj(
+      {
+        max_files: int(1, 255, 16, 'files one upload (an alarm) may announce; more: EDGE_UPLOAD_REFUSED'),
+        max_bytes: int(1024, Number.MAX_SAFE_INTEGER, 1024 * 1024 * 1024, 'bytes one upload may announce in all its files; more: EDGE_UPLOAD_REFUSED'),
+        max_pending: int(1, 10_000_000, 100_000, 'uploads remembered per channel (invited or in progress); the oldest beyond it is dropped and reported'),
+        max_ranges: int(16, 1_000_000, 65_536, 'separate byte ranges one file may arrive in (bounds the state a peer can make)'),
+        timeout_s: int(10, 7 * 86400, 3600, 'an invited upload must be complete within this; else it is published with what arrived (EDGE_UPLOAD_INCOMPLETE)'),
+        idle_timeout_s: int(5, 86400, 300, 'an upload that started and then gets no data for this long ends the same way'),
+      },
+      { default: {}, description: 'uploads tracked across frames and connections (JT/T 808 alarm attachments)' },
+    ),
   },
   { default: {}, description: 'files devices upload in pieces (decode effects "file-chunk": tacho files, photos, video)' },
 );
@@ -291,6 +306,6 @@ export type AssetSettingsConfig = Static<typeof AssetSettingsSchema>;
 export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | 'parts'> & {
   id: string;
   name: string;
-  parts: Record<string, { tcp_port: number | null; udp_port: number | null }>;
+  parts: Record<string, { tcp_port: number | null; udp_port: number | null; advertise_host?: string | null }>;
 };
 export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file' | 'instance_id'> & { mqtt: MqttConfig; channels: ChannelConfig[]; instance_id: string };

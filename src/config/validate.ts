@@ -98,7 +98,7 @@ function channel(c: RawConfig['channels'][number], i: number): ChannelConfig {
   if (c.tcp_port === null && c.udp_port === null) fail(p, 'tcp_port and/or udp_port', undefined);
   const parts: ChannelConfig['parts'] = {};
   for (const [id, ports] of Object.entries(c.parts)) {
-    parts[id] = { tcp_port: ports.tcp_port ?? null, udp_port: ports.udp_port ?? null };
+    parts[id] = { tcp_port: ports.tcp_port ?? null, udp_port: ports.udp_port ?? null, advertise_host: ports.advertise_host ?? null };
     if (parts[id].tcp_port === null && parts[id].udp_port === null) fail(`${p}.parts.${id}`, 'tcp_port and/or udp_port', undefined);
   }
   // Invalid list entries are config errors at load time, naming the entry.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { MediaKind } from '../protocol/types.js';
@@ -40,6 +40,11 @@ export interface MediaStore {
    * EdgeErrors: EDGE_MEDIA_TOO_LARGE (past `max_file_bytes`), EDGE_MEDIA_WRITE_FAILED (I/O, with the cause).
    */
   write(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined, cb: (err: EdgeError | null, stored: StoredMedia | null) => void): void;
+  /**
+   * Removes an unfinished upload's `.part` file (an upload that ended incomplete: it will never be
+   * completed, and nothing announces it). Resolves false when there was none; never throws.
+   */
+  discard?(channelId: string, ident: string, key: string): Promise<boolean>;
 }
 
 export interface MediaStoreOptions {
@@ -76,6 +81,15 @@ export class FileMediaStore implements MediaStore {
       (f) => cb(null, f),
       (e: NodeJS.ErrnoException) => cb(e instanceof EdgeError ? e : new EdgeError('EDGE_MEDIA_WRITE_FAILED', describeIoError(e)), null),
     );
+  }
+
+  async discard(channelId: string, ident: string, key: string): Promise<boolean> {
+    try {
+      await unlink(join(this.dir, safeLevel(channelId), safeLevel(ident), `${safeLevel(key)}.part`));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async writeAsync(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined): Promise<StoredMedia | null> {

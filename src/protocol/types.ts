@@ -75,7 +75,35 @@ export interface CommandReply {
  *   - `credential-issue` / `credential-check`: a secret the server gives a device (JT/T 808 auth
  *     code), remembered per channel and ident by the runtime's durable credential store.
  */
-export type DecodeEffect = { kind: 'server-frame'; bytes: Uint8Array } | FileChunkEffect | ReassembleEffect | CredentialIssueEffect | CredentialCheckEffect | RelayEffect;
+export type DecodeEffect =
+  | { kind: 'server-frame'; bytes: Uint8Array }
+  | FileChunkEffect
+  | ReassembleEffect
+  | CredentialIssueEffect
+  | CredentialCheckEffect
+  | RelayEffect
+  | { kind: 'upload'; upload: UploadOp };
+
+/**
+ * A file upload the runtime tracks on the main thread across frames and connections (alarm
+ * attachments, ARCHITECTURE.md "Uploads"): which uploads a device was invited to, which files they
+ * hold, which byte ranges of each arrived. Decoders stay pure: they say what a frame means, the
+ * runtime keeps the state, stores the bytes and answers with frames the protocol encodes.
+ *   - `expect` (main link): the server invited the device to upload under `key` (e.g. the 0x9208 alarm
+ *     number); `meta` goes into the message that links the stored files. Unknown keys are rejected later.
+ *   - `open` (upload link): the link uploads `key` with these files (a second `open` of the same key
+ *     resumes it: ranges that arrived before stay).
+ *   - `file`: what one file is (kind, size) before its bytes come.
+ *   - `piece`: bytes of a file at an offset (stored by the media store before the frame's ACK).
+ *   - `check`: the device says a file is sent; the runtime adds `missing` (an array of [offset, length])
+ *     to `reply.properties`, has the protocol encode `reply` and writes it as the frame's reply.
+ */
+export type UploadOp =
+  | { op: 'expect'; key: string; meta: Record<string, MessageValue> }
+  | { op: 'open'; key: string; files: { name: string; size: number }[]; meta: Record<string, MessageValue> }
+  | { op: 'file'; name: string; kind: MediaKind; size: number }
+  | { op: 'piece'; name: string; offset: number; bytes: Uint8Array }
+  | { op: 'check'; name: string; reply: CommandRequest };
 
 /**
  * One part of a multi-frame message. `index` is 0-based, `count` the number of parts; parts are joined
@@ -276,8 +304,40 @@ export interface ProtocolModule extends FramePart {
    */
   rewriteIdent?(frame: Uint8Array, ident: string): Uint8Array;
   /**
+   * Optional, for `edge-channel replay` of scripted sessions (`fixtures/sessions/*.json` naming one
+   * by `"simulation"`): a simulated device that reacts to what the server sends (e.g. a dashcam that
+   * uploads an alarm's files to the address 0x9208 names). The runtime gives it sockets (`io`); it
+   * returns a JSON report with `ok`.
+   */
+  simulations?: Readonly<Record<string, Simulation>>;
+  /**
    * Optional, for fuzzing: a copy of a (mutated) device frame with its length and checksum fields
    * recomputed, so mutations reach the body decoder instead of all failing the checksum.
    */
   resealFrame?(frame: Uint8Array): Uint8Array;
 }
+
+/** A TCP connection as a simulation sees it: write bytes, read the next frame the server sends. */
+export interface SimSocket {
+  write(bytes: Uint8Array): void;
+  /** The next frame cut by `split` (a FramePart splitter), or null when closed or after `timeoutMs`. */
+  nextFrame(split: FramePart['split'], timeoutMs: number): Promise<Uint8Array | null>;
+  /** Waits until the written bytes left the process (before a deliberate drop). */
+  drain(): Promise<void>;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface SimulationIo {
+  /** The server named by `--to`. */
+  readonly target: { host: string; port: number };
+  connect(host: string, port: number): Promise<SimSocket>;
+  log(line: string): void;
+}
+
+export interface SimulationReport {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export type Simulation = (params: Readonly<Record<string, unknown>>, io: SimulationIo) => Promise<SimulationReport>;

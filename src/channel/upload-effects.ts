@@ -1,0 +1,223 @@
+import { EdgeError, type ErrorInfo } from '../errors.js';
+import type { MediaStore, StoredMedia } from '../media/media-store.js';
+import { linkingFields, type Upload, type UploadFile, type UploadTracker } from '../media/upload-tracker.js';
+import { EnvelopeWriter } from '../message/envelope.js';
+import type { MessageSink } from '../message/message-sink.js';
+import { channelIdValue } from '../message/naming.js';
+import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
+import type { DecodePool } from '../pool/decode-pool.js';
+import type { MessageValue, UploadOp } from '../protocol/types.js';
+import type { DeviceLink, Slot } from './device-link.js';
+import type { PipelineHooks, PipelineHost } from './frame-pipeline.js';
+
+/** What an upload effect needs of its frame's slot: durable work counts in `remaining`, `confirm` ends one. */
+export interface UploadSlot extends Slot {
+  confirm(err?: Error | null): void;
+}
+
+export interface UploadDeps {
+  pool: DecodePool;
+  sink: MessageSink;
+  media: MediaStore | null;
+  hooks: PipelineHooks;
+  tracker: UploadTracker;
+  fail(link: DeviceLink, slot: Slot, info: ErrorInfo, code: CloseCode): void;
+}
+
+/**
+ * Applies `upload` decode effects (ARCHITECTURE.md "Uploads"): the tracker keeps the state, the media
+ * store the bytes; each piece is synced before its frame is answered, a `check` is answered with the
+ * protocol's own frame once the missing ranges are known, and when every file of an upload is
+ * stored one message links them to the upload's fields (the alarm) before the last frame's ACK.
+ * Anything refused (unknown key, caps, a piece outside its file) fails the frame with
+ * EDGE_UPLOAD_REFUSED: no ACK, the connection closes with the reason logged.
+ */
+export class UploadEffects {
+  private envelope: EnvelopeWriter | null = null;
+
+  constructor(
+    private readonly host: PipelineHost,
+    private readonly deps: UploadDeps,
+  ) {}
+
+  /** False when the frame failed (nothing after it is applied). */
+  apply(link: DeviceLink, slot: UploadSlot, op: UploadOp, nowMs: number): boolean {
+    const t = this.deps.tracker;
+    const ident = link.ident;
+    if (!ident) return this.refuse(link, slot, 'the frame has no device ident');
+    switch (op.op) {
+      case 'expect': {
+        const dropped = t.expect(ident, op.key, op.meta, nowMs);
+        if (dropped) this.report(dropped, 'dropped: too many uploads pending (media.uploads.max_pending)', null);
+        return true;
+      }
+      case 'open': {
+        const u = t.open(link, ident, op.key, op.files, op.meta, nowMs);
+        return 'refused' in u ? this.refuse(link, slot, u.refused) : true;
+      }
+      case 'file': {
+        const x = t.file(link, op.name);
+        if ('refused' in x) return this.refuse(link, slot, x.refused);
+        if (op.size !== x.file.size) return this.refuse(link, slot, `file "${op.name}" is announced with ${op.size} bytes, the file list said ${x.file.size}`);
+        x.file.kind = op.kind;
+        x.upload.lastActivityMs = nowMs;
+        return true;
+      }
+      case 'piece':
+        return this.piece(link, slot, ident, op.name, op.offset, op.bytes, nowMs);
+      case 'check':
+        return this.check(link, slot, ident, op.name, op.reply, nowMs);
+    }
+  }
+
+  private refuse(link: DeviceLink, slot: Slot, reason: string): false {
+    this.host.linkLog(link).warn({ code: 'EDGE_UPLOAD_REFUSED', reason }, 'upload refused');
+    this.host.stats.warnings.add('EDGE_UPLOAD_REFUSED');
+    this.deps.fail(link, slot, { code: 'EDGE_UPLOAD_REFUSED', reason }, CLOSE_CODES.PROTOCOL_VIOLATION);
+    return false;
+  }
+
+  private piece(link: DeviceLink, slot: UploadSlot, ident: string, name: string, offset: number, bytes: Uint8Array, nowMs: number): boolean {
+    const t = this.deps.tracker;
+    const x = t.file(link, name);
+    if ('refused' in x) return this.refuse(link, slot, x.refused);
+    const { upload, file } = x;
+    const bad = t.checkPiece(file, offset, bytes.length);
+    if (bad) return this.refuse(link, slot, bad.refused);
+    upload.lastActivityMs = nowMs;
+    // a piece of a file already stored and renamed (a resend after the result was lost) is not
+    // written again: it would start a new ".part" file
+    if (file.stored) return true;
+    const media = this.deps.media;
+    if (!media) return this.refuse(link, slot, 'no media store is configured');
+    slot.remaining++;
+    upload.inflight++;
+    this.host.stats.counters.fileChunks++;
+    media.write(this.host.id, ident, file.key, offset, bytes, false, undefined, (err) => {
+      // a range counts as arrived only once it is on disk: a failed write fails the frame, and the
+      // device's next 0x1212 (on a new connection) is told that range is missing
+      if (!err) t.stored(upload, file, offset, bytes.length, this.host.now());
+      else this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, `${err.code}: ${err.message}`);
+      if (--upload.inflight === 0) for (const w of upload.idle.splice(0)) w();
+      slot.confirm(err);
+    });
+    return true;
+  }
+
+  private whenIdle(upload: Upload, fn: () => void): void {
+    if (upload.inflight === 0) fn();
+    else upload.idle.push(fn);
+  }
+
+  /**
+   * The device says a file is sent. Missing ranges → the protocol's "resend" answer. Nothing missing →
+   * the file is completed in the store (sync, sha256, rename) first, then the "done" answer; and when
+   * it was the upload's last file, the linking message is published before that answer goes out.
+   */
+  private check(link: DeviceLink, slot: UploadSlot, ident: string, name: string, reply: { name: string; properties: Record<string, unknown> }, nowMs: number): boolean {
+    const x = this.deps.tracker.file(link, name);
+    if ('refused' in x) return this.refuse(link, slot, x.refused);
+    const { upload, file } = x;
+    upload.lastActivityMs = nowMs;
+    slot.remaining++;
+    this.whenIdle(upload, () => this.answerCheck(link, slot, ident, upload, file, name, reply));
+    return true;
+  }
+
+  private answerCheck(link: DeviceLink, slot: UploadSlot, ident: string, upload: Upload, file: UploadFile, name: string, reply: { name: string; properties: Record<string, unknown> }): void {
+    if (slot.failed || link.closed) return;
+    if (file.completing) {
+      // a second 0x1212 while the first one completes the file: answer it once the file is stored
+      file.completing.push(() => this.answerCheck(link, slot, ident, upload, file, name, reply));
+      return;
+    }
+    const missing = file.stored ? [] : file.ranges.missing(file.size);
+    const answer = () => {
+      this.deps.pool.encode(this.host.proto, { name: reply.name, properties: { ...reply.properties, missing } }, link.session).then(
+        (enc) => {
+          (slot.replies ??= []).push(enc.bytes);
+          slot.confirm(null);
+        },
+        (e: unknown) => slot.confirm(e instanceof Error ? e : new Error(String(e))),
+      );
+    };
+    if (missing.length > 0 || file.stored) {
+      answer();
+      return;
+    }
+    const media = this.deps.media;
+    if (!media) {
+      slot.confirm(new EdgeError('EDGE_MEDIA_WRITE_FAILED', 'no media store is configured'));
+      return;
+    }
+    file.completing = [];
+    media.write(this.host.id, ident, file.key, file.size, new Uint8Array(0), true, { kind: file.kind, name: file.name }, (err, stored) => {
+      const waiting = file.completing ?? [];
+      file.completing = null;
+      for (const w of waiting) queueMicrotask(w);
+      if (err || !stored) {
+        this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, err ? `${err.code}: ${err.message}` : 'not stored');
+        slot.confirm(err ?? new EdgeError('EDGE_MEDIA_WRITE_FAILED', `file "${name}" was not completed`));
+        return;
+      }
+      file.stored = stored;
+      this.storedEvent(link.id, ident, stored, upload.meta);
+      this.deps.hooks.mediaStored?.(this.host.id, ident, stored, upload.meta);
+      if (upload.files!.every((f) => f.stored)) {
+        this.deps.tracker.finish(upload);
+        slot.remaining++;
+        this.report(upload, null, { slot, peer: link.peer, link });
+      }
+      answer();
+    });
+  }
+
+  private storedEvent(conn: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void {
+    const sink = this.deps.sink;
+    sink.log(sink.topics.mediaEvent(this.host.id, ident), JSON.stringify({ event: 'stored', timestamp: stored.storedAtMs / 1000, 'channel.id': channelIdValue(this.host.id), ident, conn, kind: stored.kind, ...meta, 'media.file.id': stored.key, 'media.file.name': stored.name, 'media.size': stored.bytes, 'media.sha256': stored.sha256, 'media.path': stored.path }));
+  }
+
+  /**
+   * The linking message of an upload (complete: `reason` null; otherwise with what arrived and why it
+   * ended) and its log event. With a frame, the message is one of its durable effects (published before
+   * the ACK); without (a timeout), a failed publish is logged.
+   */
+  report(upload: Upload, reason: string | null, frame: { slot: UploadSlot; peer: string; link: DeviceLink } | null): void {
+    const host = this.host;
+    const nowMs = host.now();
+    const fields = linkingFields(upload, reason);
+    const msg = { ident: upload.ident, timestamp: nowMs / 1000, 'message.type': 'media_upload', ...fields };
+    this.envelope ??= new EnvelopeWriter(host.id, host.proto.id);
+    const payload = this.envelope.payload(msg, upload.ident, this.envelope.frameSuffix(frame ? frame.slot.receivedAtMs : nowMs, frame?.peer ?? ''));
+    host.stats.counters.messages++;
+    if (frame) frame.link.messages++;
+    const confirm = frame
+      ? frame.slot.confirm
+      : (err?: Error | null) => {
+          if (err) host.log.warn({ ident: upload.ident, key: upload.key, err: err.message }, 'the message of an incomplete upload could not be published');
+        };
+    this.deps.sink.message(host.id, upload.ident, payload, confirm, frame?.link.num ?? 0, frame?.link.attained ?? 0);
+    const sink = this.deps.sink;
+    sink.log(sink.topics.mediaEvent(host.id, upload.ident), JSON.stringify({ event: reason === null ? 'upload_complete' : 'upload_incomplete', timestamp: nowMs / 1000, 'channel.id': channelIdValue(host.id), ident: upload.ident, ...fields }));
+    if (reason !== null) {
+      // partial files are never completed once the upload is forgotten: remove them, so a device that
+      // starts uploads and stops cannot fill the disk (the message says what was missing)
+      for (const f of upload.files ?? []) if (!f.stored && f.ranges.covered > 0) void this.deps.media?.discard?.(host.id, upload.ident, f.key);
+      host.stats.warnings.add('EDGE_UPLOAD_INCOMPLETE');
+      host.log.info({ ident: upload.ident, key: upload.key, reason }, 'EDGE_UPLOAD_INCOMPLETE: upload ended before every file arrived; published with what was stored');
+    }
+  }
+
+  /**
+   * Shutdown: the tracker is memory-only, so every upload still open or invited is published now with
+   * what arrived (after a restart the device's upload for it would be refused as unknown).
+   */
+  stop(): void {
+    for (const u of this.deps.tracker.drain()) this.report(u, 'the server stopped before the upload was complete (uploads are tracked in memory)', null);
+  }
+
+  /** Expired uploads (channel timer): each published with what arrived and the reason. */
+  sweep(nowMs: number): void {
+    for (const x of this.deps.tracker.sweep(nowMs)) this.report(x.upload, x.reason, null);
+  }
+}
