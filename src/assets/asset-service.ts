@@ -65,6 +65,11 @@ export interface AssetServiceDeps {
   setWatch(names: readonly string[] | null): void;
   /** Wall clock, ms (tests). */
   now?: () => number;
+  /**
+   * Several instances share the store: the management topic is a shared subscription
+   * (`$share/edge-channel-assets/…`), so each request is applied by one instance, not by all.
+   */
+  sharedSubscription?: boolean;
 }
 
 interface Tracker {
@@ -127,18 +132,41 @@ export class AssetService {
       this.records.set(r.asset.id, r);
       this.storedRev.set(r.asset.id, r.rev);
     }
-    const declared = new Set<string>();
-    const writes: Promise<void>[] = [];
+    const declared = new Map<string, Asset>();
     for (const d of this.deps.declared) {
       const a = checkAsset({ id: d.id, name: d.name, type: d.type, ...(d.match ? { match: d.match } : {}) });
       if (typeof a === 'string') throw new EdgeError('EDGE_CONFIG_INVALID', `assets: ${a}`);
       if (declared.has(a.id)) throw new EdgeError('EDGE_CONFIG_INVALID', `assets: id "${a.id}" is declared twice`);
-      declared.add(a.id);
       a.declared = true;
+      declared.set(a.id, a);
+    }
+    // Another instance on a shared store may write the same assets at the same moment (both start
+    // with the same config): a refused write reloads the asset, and the pass runs again on it.
+    for (let attempt = 1; ; attempt++) {
+      const results = await Promise.allSettled(this.startWrites(declared));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failed) break;
+      if (attempt === 5) throw failed.reason;
+    }
+    // the retained state is republished at start: the broker may have lost it, or it may be stale
+    for (const id of this.records.keys()) this.publishState(id, true);
+    const filter = (this.deps.sharedSubscription ? '$share/edge-channel-assets/' : '') + this.deps.topics.assetManagement();
+    await this.deps.mqtt.subscribe(filter, (_t, payload) => {
+      this.requests = this.requests.then(() => this.handle(payload)).catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, 'asset request failed'));
+    });
+    this.scheduleTimer();
+    this.started = true;
+    if (this.missedNotice) void this.resyncAll();
+  }
+
+  /** Applies the config's assets and activates due planned intervals; the writes that needs. */
+  private startWrites(declared: ReadonlyMap<string, Asset>): Promise<void>[] {
+    const writes: Promise<void>[] = [];
+    for (const a of declared.values()) {
       const cur = this.records.get(a.id);
-      if (!cur) this.records.set(a.id, { asset: a, rev: 0, next_interval_id: 1, intervals: [] });
+      if (!cur) this.records.set(a.id, { asset: { ...a }, rev: 0, next_interval_id: 1, intervals: [] });
       else if (JSON.stringify(cur.asset) === JSON.stringify(a)) continue;
-      else cur.asset = a; // the config owns declared assets
+      else cur.asset = { ...a }; // the config owns declared assets
       writes.push(this.commit(a.id, []));
     }
     for (const r of this.records.values()) {
@@ -157,15 +185,7 @@ export class AssetService {
       const ev = activate(r.intervals, now);
       if (ev.length) writes.push(this.commit(r.asset.id, ev));
     }
-    await Promise.all(writes);
-    // the retained state is republished at start: the broker may have lost it, or it may be stale
-    for (const id of this.records.keys()) this.publishState(id, true);
-    await this.deps.mqtt.subscribe(this.deps.topics.assetManagement(), (_t, payload) => {
-      this.requests = this.requests.then(() => this.handle(payload)).catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, 'asset request failed'));
-    });
-    this.scheduleTimer();
-    this.started = true;
-    if (this.missedNotice) void this.resyncAll();
+    return writes;
   }
 
   async stop(timeoutMs: number): Promise<void> {
