@@ -388,3 +388,27 @@ test('two instances starting at once with the same declared asset both start; on
     }
   }
 });
+
+test('notices lost while the connection was down: after reconnecting, every asset is compared again and the other instance’s change is read', { skip }, async () => {
+  const p = prefix();
+  const relay = new Relay();
+  await relay.up();
+  const a = await instance(new RedisAssetStore({ url: `redis://127.0.0.1:${relay.port}`, prefix: p, commandTimeoutMs: 500 }));
+  const b = await instance(new RedisAssetStore({ url: REDIS_URL, prefix: p }));
+  try {
+    assert.equal(await a.msg('truckX', T0 + 10, 'CARD-A'), true);
+    await waitFor('B to hear of it', () => b.timeline().length === 1);
+    await relay.down();
+    assert.equal(await b.msg('truckY', T0 + 40, 'CARD-A'), true, 'B moves the card while A cannot hear');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(a.timeline(), [iv(1, T0 + 10, 0, 'truckX')], 'A missed the notice');
+    await relay.up();
+    await waitFor('A to compare again after reconnecting', () => a.timeline().length === 2, 15_000);
+    assert.deepEqual(a.timeline(), [iv(1, T0 + 10, T0 + 40, 'truckX'), iv(2, T0 + 40, 0, 'truckY')]);
+    assert.equal(await a.msg('truckX', T0 + 60, null), false, 'nothing left for A to close');
+  } finally {
+    await a.svc.stop(1000);
+    await b.svc.stop(1000);
+    await relay.down().catch(() => undefined);
+  }
+});
