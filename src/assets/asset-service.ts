@@ -653,7 +653,7 @@ export class AssetService {
         try {
           r = await this.deps.store.get(id);
         } catch (err) {
-          if (!this.persisting(id)) this.markUnsure(id, err as Error);
+          if (!this.stopped && !this.persisting(id)) this.markUnsure(id, err as Error);
           break;
         }
         if (this.stopped || this.persisting(id)) break;
