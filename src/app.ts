@@ -18,6 +18,7 @@ import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
 import { DeviceRelay, type RelayCommandEnd, type RelayDevicePort } from './relay/device-relay.js';
 import { AssetService } from './assets/asset-service.js';
 import { FileAssetStore } from './assets/file-asset-store.js';
+import { RedisAssetStore, defaultAssetPrefix } from './assets/redis-asset-store.js';
 import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
@@ -202,14 +203,25 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // Assets: the pool returns device time and the watched parameters per message (observe hook),
   // the sink adds asset.<type>.* (enricher), the management topic comes in through the sink.
   const as = config.asset_settings;
+  // with redis_url the timelines are shared by every instance with the same prefix (README "Assets")
+  const assetStore = config.redis_url
+    ? new RedisAssetStore({
+        url: config.redis_url,
+        prefix: as.redis_prefix || defaultAssetPrefix(config.mqtt.topic_root),
+        onCorrupt: (i) => log.warn({ asset: i.id }, `EDGE_ASSET_STORE_FAILED: unreadable asset record skipped: ${i.reason}`),
+        onConnection: (i) => (i.up ? log.info('asset store: Redis connected') : log.warn({ reason: i.reason }, 'EDGE_ASSET_STORE_FAILED: asset store: Redis unreachable; asset changes are refused until it is back')),
+      })
+    : new FileAssetStore({ dir: as.dir, fsync: as.fsync, instanceId: config.instance_id, onCorrupt: (i) => log.warn({ file: i.file }, `EDGE_ASSET_STORE_FAILED: unreadable asset file skipped: ${i.reason}`) });
   assets = new AssetService({
-    store: new FileAssetStore({ dir: as.dir, fsync: as.fsync, instanceId: config.instance_id, onCorrupt: (i) => log.warn({ file: i.file }, `EDGE_ASSET_STORE_FAILED: unreadable asset file skipped: ${i.reason}`) }),
+    store: assetStore,
     mqtt: sink,
     topics,
     settings: as,
     declared: config.assets,
     log: log.child({ component: 'assets' }),
     setWatch: (names) => (pool.watch = names),
+    // the embedded broker (aedes) has no shared subscriptions; it serves one instance anyway
+    sharedSubscription: Boolean(config.redis_url) && !broker,
   });
   sink.addEnricher(assets.enrich);
 

@@ -14,6 +14,14 @@
  *
  * In memory only, and rebuilt from the timelines at start: per device, which automatic intervals it
  * holds and since when their value has been absent (the grace period starts again after a restart).
+ *
+ * Several instances on one shared store (RedisAssetStore): each caches every asset. The store's
+ * change notices (`AssetStore.watch`) re-read an asset another instance wrote, so the next decision
+ * here starts from it; a notice that comes too late (or is lost) costs a refused conditional write,
+ * a reload and a resent frame, never a wrong timeline. An asset that cannot be re-read (the store is
+ * unreachable) is "unsure": frames that would touch it are not acknowledged and requests on it are
+ * rejected until a retry reads it again, because a decision on a stale copy could be silently wrong
+ * (a "still held" that needs no write would be acknowledged).
  */
 import { EdgeError } from '../errors.js';
 import type { PublishCallback } from '../mqtt/publisher.js';
@@ -57,6 +65,11 @@ export interface AssetServiceDeps {
   setWatch(names: readonly string[] | null): void;
   /** Wall clock, ms (tests). */
   now?: () => number;
+  /**
+   * Several instances share the store: the management topic is a shared subscription
+   * (`$share/edge-channel-assets/…`), so each request is applied by one instance, not by all.
+   */
+  sharedSubscription?: boolean;
 }
 
 interface Tracker {
@@ -90,6 +103,16 @@ export class AssetService {
   private timer: NodeJS.Timeout | null = null;
   private requests: Promise<void> = Promise.resolve();
   private stopped = false;
+  private started = false;
+  /** A store notice came before start finished: compare everything once started. */
+  private missedNotice = false;
+  /** Assets whose stored state could not be read after a failure or a notice (see the top). */
+  private readonly unsure = new Set<string>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly refreshing = new Set<string>();
+  private readonly refreshAgain = new Set<string>();
+  private resyncing = false;
+  private resyncAgain = false;
   private readonly nowMs: () => number;
   readonly counters = { opened: 0, closed: 0, lateConflicts: 0, badTime: 0, storeErrors: 0, requestsApplied: 0, requestsRejected: 0 };
 
@@ -103,22 +126,47 @@ export class AssetService {
 
   /** Loads the timelines, applies the config's assets, republishes every active state, subscribes. */
   async start(): Promise<void> {
+    // subscribed before the load, so no change made between the two goes unnoticed
+    await this.deps.store.watch?.((id, rev) => this.onStoreChange(id, rev));
     for (const r of await this.deps.store.load()) {
       this.records.set(r.asset.id, r);
       this.storedRev.set(r.asset.id, r.rev);
     }
-    const declared = new Set<string>();
-    const writes: Promise<void>[] = [];
+    const declared = new Map<string, Asset>();
     for (const d of this.deps.declared) {
       const a = checkAsset({ id: d.id, name: d.name, type: d.type, ...(d.match ? { match: d.match } : {}) });
       if (typeof a === 'string') throw new EdgeError('EDGE_CONFIG_INVALID', `assets: ${a}`);
       if (declared.has(a.id)) throw new EdgeError('EDGE_CONFIG_INVALID', `assets: id "${a.id}" is declared twice`);
-      declared.add(a.id);
       a.declared = true;
+      declared.set(a.id, a);
+    }
+    // Another instance on a shared store may write the same assets at the same moment (both start
+    // with the same config): a refused write reloads the asset, and the pass runs again on it.
+    for (let attempt = 1; ; attempt++) {
+      const results = await Promise.allSettled(this.startWrites(declared));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failed) break;
+      if (attempt === 5) throw failed.reason;
+    }
+    // the retained state is republished at start: the broker may have lost it, or it may be stale
+    for (const id of this.records.keys()) this.publishState(id, true);
+    const filter = (this.deps.sharedSubscription ? '$share/edge-channel-assets/' : '') + this.deps.topics.assetManagement();
+    await this.deps.mqtt.subscribe(filter, (_t, payload) => {
+      this.requests = this.requests.then(() => this.handle(payload)).catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, 'asset request failed'));
+    });
+    this.scheduleTimer();
+    this.started = true;
+    if (this.missedNotice) void this.resyncAll();
+  }
+
+  /** Applies the config's assets and activates due planned intervals; the writes that needs. */
+  private startWrites(declared: ReadonlyMap<string, Asset>): Promise<void>[] {
+    const writes: Promise<void>[] = [];
+    for (const a of declared.values()) {
       const cur = this.records.get(a.id);
-      if (!cur) this.records.set(a.id, { asset: a, rev: 0, next_interval_id: 1, intervals: [] });
+      if (!cur) this.records.set(a.id, { asset: { ...a }, rev: 0, next_interval_id: 1, intervals: [] });
       else if (JSON.stringify(cur.asset) === JSON.stringify(a)) continue;
-      else cur.asset = a; // the config owns declared assets
+      else cur.asset = { ...a }; // the config owns declared assets
       writes.push(this.commit(a.id, []));
     }
     for (const r of this.records.values()) {
@@ -137,18 +185,13 @@ export class AssetService {
       const ev = activate(r.intervals, now);
       if (ev.length) writes.push(this.commit(r.asset.id, ev));
     }
-    await Promise.all(writes);
-    // the retained state is republished at start: the broker may have lost it, or it may be stale
-    for (const id of this.records.keys()) this.publishState(id, true);
-    await this.deps.mqtt.subscribe(this.deps.topics.assetManagement(), (_t, payload) => {
-      this.requests = this.requests.then(() => this.handle(payload)).catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, 'asset request failed'));
-    });
-    this.scheduleTimer();
+    return writes;
   }
 
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     const deadline = Date.now() + timeoutMs;
     await this.requests.catch(() => undefined);
     while ([...this.persistQ.values()].some((e) => e.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -231,6 +274,11 @@ export class AssetService {
       return false;
     }
     let writes: Promise<void>[] | null = null;
+    let refused: string | null = null;
+    if (this.unsure.size) {
+      // the device had an unsure asset (its tracker may be one the refused change removed)
+      for (const id of this.byDevice.get(dev) ?? []) if (this.unsure.has(id)) refused = id;
+    }
     for (const [param, byValue] of this.rules) {
       const idx = this.nameIdx.get(param);
       if (idx === undefined) continue;
@@ -238,6 +286,10 @@ export class AssetService {
       if (v === null || v === undefined) continue;
       const id = byValue.get(String(v));
       if (!id) continue;
+      if (this.unsure.size && this.unsure.has(id)) {
+        refused = id;
+        continue;
+      }
       const p = this.present(id, dev, channelId, ident, t);
       if (p) (writes ??= []).push(p);
     }
@@ -252,10 +304,22 @@ export class AssetService {
         const idx = this.nameIdx.get(m.parameter);
         const v = idx === undefined ? null : (w.values[base + 1 + idx] ?? null);
         if (v !== null && String(v) === String(m.value)) continue;
+        if (this.unsure.size && this.unsure.has(id)) {
+          refused = id;
+          continue;
+        }
         const p = this.absent(id, tk, dev, t, v !== null);
         if (p) (writes ??= []).push(p);
       }
       if (tr.size === 0) this.trackers.delete(dev);
+    }
+    if (refused !== null) {
+      const err = new EdgeError('EDGE_ASSET_STORE_FAILED', `asset ${refused} cannot be read from the store now; the frame is not acknowledged`);
+      Promise.all(writes ?? []).then(
+        () => done(err),
+        (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+      );
+      return true;
     }
     if (!writes) return false;
     Promise.all(writes).then(
@@ -327,7 +391,11 @@ export class AssetService {
   private trackOpen(r: AssetRecord): void {
     if (!r.asset.match) return;
     for (const iv of r.intervals) {
-      if (iv.source === 'auto' && iv.end === 0) this.setTracker(deviceKey(iv.channel_id, iv.ident), r.asset.id, { intervalId: iv.id, absentSince: null });
+      if (iv.source !== 'auto' || iv.end !== 0) continue;
+      const dev = deviceKey(iv.channel_id, iv.ident);
+      // already tracked (a re-read of the asset): its grace period goes on
+      if (this.trackers.get(dev)?.get(r.asset.id)?.intervalId === iv.id) continue;
+      this.setTracker(dev, r.asset.id, { intervalId: iv.id, absentSince: null });
     }
   }
 
@@ -357,6 +425,7 @@ export class AssetService {
     const req = p.req;
     const id = req.op === 'create' || req.op === 'update' ? req.asset.id : req.id;
     const head = { request_id: req.request_id, op: req.op, id };
+    if (this.unsure.has(id)) return this.answer(false, head, `asset ${id} cannot be read from the store now; retry later`, 'EDGE_ASSET_STORE_FAILED');
     const outcome = this.apply(req);
     if (typeof outcome === 'string') return this.answer(false, head, outcome);
     try {
@@ -476,12 +545,13 @@ export class AssetService {
         this.counters.storeErrors++;
         const error = err instanceof Error ? err : new Error(String(err));
         this.deps.log.warn({ asset: id, err: error.message }, 'EDGE_ASSET_STORE_FAILED: asset change refused');
-        // everything pending was built on the refused state: refuse it too and reload the truth
+        // everything pending (also what arrives while the reload runs) was built on the refused
+        // state: refuse it too, once the truth is reloaded, so a resend is decided on the truth
+        await this.reload(id);
         const rest = e.waiters;
         e.waiters = [];
         e.events = [];
         for (const w of [...waiters, ...rest]) w.reject(error);
-        await this.reload(id);
       }
     }
     e.running = false;
@@ -492,10 +562,16 @@ export class AssetService {
     try {
       r = await this.deps.store.get(id);
     } catch (err) {
-      this.deps.log.error({ asset: id, err: (err as Error).message }, 'EDGE_ASSET_STORE_FAILED: asset cannot be reloaded; kept as it was last written');
+      this.markUnsure(id, err as Error);
       return;
     }
+    this.adopt(id, r);
+  }
+
+  /** The cache takes the stored state of an asset (null: deleted). */
+  private adopt(id: string, r: AssetRecord | null): void {
     this.fieldCache.delete(id);
+    this.unsure.delete(id);
     if (r) {
       this.records.set(id, r);
       this.storedRev.set(id, r.rev);
@@ -503,11 +579,122 @@ export class AssetService {
       this.records.delete(id);
       this.storedRev.delete(id);
     }
-    this.dropAllTrackers(id);
+    // trackers of intervals still open on their device keep their grace period; the rest go
+    for (const [dev, m] of this.trackers) {
+      const tk = m.get(id);
+      if (!tk) continue;
+      const iv = r?.asset.match ? r.intervals.find((i) => i.id === tk.intervalId) : undefined;
+      if (iv && iv.end === 0 && iv.source === 'auto' && deviceKey(iv.channel_id, iv.ident) === dev) continue;
+      m.delete(id);
+      if (m.size === 0) this.trackers.delete(dev);
+    }
     if (r) this.trackOpen(r);
-    this.rebuildRules();
+    const dup = this.rebuildRules();
+    if (dup) this.deps.log.warn({ asset: id }, `stored assets conflict, the rule of ${id} is not applied: ${dup}`);
     this.reindex(id);
-    this.publishState(id, false, r?.intervals ?? null);
+    if (this.deps.store.watch) {
+      // a shared store: the writer published this state; publishing it again from here could land
+      // after that writer's next change and leave a stale retained state
+      const act = r ? activeAt(r.intervals, this.now()) : null;
+      this.published.set(id, act ? JSON.stringify(act) : '');
+    } else this.publishState(id, false, r?.intervals ?? null);
+    if (!this.stopped) this.scheduleTimer();
+  }
+
+  private persisting(id: string): boolean {
+    const e = this.persistQ.get(id);
+    return !!e && (e.running || e.waiters.length > 0);
+  }
+
+  private markUnsure(id: string, err: Error): void {
+    if (!this.unsure.has(id)) this.deps.log.error({ asset: id, err: err.message }, 'EDGE_ASSET_STORE_FAILED: asset cannot be re-read; its frames are not acknowledged until it is');
+    this.unsure.add(id);
+    this.armRetry();
+  }
+
+  /** Re-reads the unsure assets every second until they are read. */
+  private armRetry(): void {
+    if (this.retryTimer || this.stopped || this.unsure.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      let skipped = false;
+      for (const u of [...this.unsure]) {
+        if (this.persisting(u)) skipped = true;
+        else void this.reload(u);
+      }
+      if (skipped) this.armRetry();
+    }, 1000);
+    this.retryTimer.unref();
+  }
+
+  /** A shared store's notice: another writer changed `id` (or, with null, anything may have changed). */
+  private onStoreChange(id: string | null, rev: number): void {
+    if (this.stopped) return;
+    if (!this.started) {
+      this.missedNotice = true;
+      return;
+    }
+    if (id === null) return void this.resyncAll();
+    // our own write, or already read; a write of ours in flight meets the new revision and reloads
+    if (rev === (this.storedRev.get(id) ?? 0) || this.persisting(id)) return;
+    void this.refresh(id);
+  }
+
+  private async refresh(id: string): Promise<void> {
+    if (this.refreshing.has(id)) {
+      this.refreshAgain.add(id);
+      return;
+    }
+    this.refreshing.add(id);
+    try {
+      do {
+        this.refreshAgain.delete(id);
+        let r: AssetRecord | null;
+        try {
+          r = await this.deps.store.get(id);
+        } catch (err) {
+          if (!this.stopped && !this.persisting(id)) this.markUnsure(id, err as Error);
+          break;
+        }
+        if (this.stopped || this.persisting(id)) break;
+        this.adopt(id, r);
+      } while (this.refreshAgain.has(id));
+    } finally {
+      this.refreshing.delete(id);
+    }
+  }
+
+  /** After notices may have been lost: every asset whose stored revision differs is read again. */
+  private async resyncAll(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
+    try {
+      do {
+        this.resyncAgain = false;
+        let recs: AssetRecord[];
+        try {
+          recs = await this.deps.store.load();
+        } catch (err) {
+          this.deps.log.warn({ err: (err as Error).message }, 'EDGE_ASSET_STORE_FAILED: assets cannot be compared with the store; retrying');
+          if (!this.stopped) setTimeout(() => void this.resyncAll(), 1000).unref();
+          break;
+        }
+        if (this.stopped) break;
+        const seen = new Set<string>();
+        for (const r of recs) {
+          const id = r.asset.id;
+          seen.add(id);
+          if (this.persisting(id) || (r.rev === (this.storedRev.get(id) ?? 0) && !this.unsure.has(id))) continue;
+          this.adopt(id, r);
+        }
+        for (const id of [...this.records.keys()]) if (!seen.has(id) && this.storedRev.has(id) && !this.persisting(id)) this.adopt(id, null);
+      } while (this.resyncAgain);
+    } finally {
+      this.resyncing = false;
+    }
   }
 
   /** Retained `{root}/state/gw/assets/{id}/active`: the active interval, or an empty payload. */
@@ -561,6 +748,7 @@ export class AssetService {
     const now = this.now();
     for (const r of this.records.values()) {
       const id = r.asset.id;
+      if (this.unsure.has(id)) continue;
       const ev = activate(r.intervals, now);
       if (ev.length) {
         this.dropTrackersOf(id, ev);

@@ -2,8 +2,8 @@ import type { AssetRecord } from './types.js';
 
 /**
  * Where asset timelines live between restarts. Small on purpose: the default is a local directory
- * (file-asset-store.ts); a store shared by several instances (a later issue) implements the same
- * operations. Every promise resolves once the change is durable (it survives kill -9).
+ * (file-asset-store.ts); a store shared by several instances (redis-asset-store.ts) implements the
+ * same operations and `watch`. Every promise resolves once the change is durable (it survives kill -9).
  *
  * Writes are conditional on the revision the writer last saw (`expectedRev`, 0 = the asset must not
  * exist), so a second writer cannot silently overwrite a change it has not seen: the loser gets
@@ -18,5 +18,12 @@ export interface AssetStore {
   put(record: AssetRecord, expectedRev: number): Promise<boolean>;
   /** Removes the asset if the stored revision is still `expectedRev`. */
   delete(id: string, expectedRev: number): Promise<boolean>;
+  /**
+   * Shared stores only: calls `onChange(id, rev)` after a write by any writer (rev 0: deleted), and
+   * `onChange(null, 0)` when notices may have been lost (compare everything again). Resolves once
+   * notices flow, so a `load` after it misses no change. A cache hint, not a guarantee: correctness
+   * rests on the conditional writes; the notice only keeps another instance's cache fresh.
+   */
+  watch?(onChange: (id: string | null, rev: number) => void): Promise<void>;
   close(): Promise<void>;
 }

@@ -223,13 +223,19 @@ export const AssetSchema = obj(
 
 export const AssetSettingsSchema = obj(
   {
-    dir: Type.String({ minLength: 1, default: './data/assets', description: 'the durable asset store (one file per asset)', 'x-expected': 'a directory path', 'x-env': true }),
+    dir: Type.String({ minLength: 1, default: './data/assets', description: 'the durable asset store (one file per asset); not used with redis_url (timelines in Redis)', 'x-expected': 'a directory path', 'x-env': true }),
     fsync: Type.Boolean({ default: true, description: 'fdatasync every store write before it counts (and before the frame that caused it is acknowledged)' }),
     absence_grace_s: int(0, 7 * 86400, 60, 'an automatic interval closes when its value is absent this long (device time), at the first message without it; 0 = at once'),
     max_late_s: int(60, 10 * 365 * 86400, 30 * 86400, 'records older than this (device time vs server time) do not move intervals: a wrong device clock must not write years into a timeline'),
     max_future_s: int(0, 86400, 300, 'records this far ahead of server time do not move intervals'),
     max_intervals: int(10, 1_000_000, 1000, 'closed intervals kept per asset; older ones are dropped'),
     max_meta_bytes: int(2, 65536, 8192, 'meta of a manual interval: UTF-8 bytes of its JSON text'),
+    redis_prefix: Type.String({
+      default: '',
+      description: 'with redis_url: key prefix of the shared timelines (instances with the same prefix share them); empty = edge-channel:{<mqtt.topic_root>}:assets:',
+      'x-expected': 'a Redis key prefix or empty',
+      'x-env': true,
+    }),
   },
   { default: {}, description: 'asset timelines (see "Assets")' },
 );
@@ -278,7 +284,7 @@ export const ConfigSchema = obj(
     redis_url: Type.String({
       pattern: '^$|^rediss?://.+',
       default: '',
-      description: 'e.g. redis://127.0.0.1:6379: UDP limits shared by several instances',
+      description: 'e.g. redis://127.0.0.1:6379: UDP limits and asset timelines shared by several instances',
       'x-expected': 'a redis:// URL or empty',
       'x-env': true,
       'x-secret': true,

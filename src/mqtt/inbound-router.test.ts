@@ -20,3 +20,13 @@ test('InboundRouter calls every matching handler once', () => {
   assert.equal(r.dispatch('z', Buffer.alloc(0)), 0);
   assert.deepEqual(got, ['1:x/y', '2:x/y']);
 });
+
+test('InboundRouter: a shared subscription ($share/{group}/{filter}) routes the topics its filter matches', () => {
+  const r = new InboundRouter();
+  const got: string[] = [];
+  r.add('$share/g1/root/command/gw/assets', (t) => got.push(t));
+  assert.equal(r.dispatch('root/command/gw/assets', Buffer.alloc(0)), 1);
+  assert.equal(r.dispatch('$share/g1/root/command/gw/assets', Buffer.alloc(0)), 0);
+  assert.equal(r.dispatch('root/command/gw/other', Buffer.alloc(0)), 0);
+  assert.deepEqual(got, ['root/command/gw/assets']);
+});

@@ -9,7 +9,9 @@ export class InboundRouter {
   private readonly routes: { filter: string[]; handler: InboundHandler }[] = [];
 
   add(filter: string, handler: InboundHandler): void {
-    this.routes.push({ filter: filter.split('/'), handler });
+    // a shared subscription ($share/{group}/{filter}) delivers topics that match {filter}
+    const levels = filter.split('/');
+    this.routes.push({ filter: levels[0] === '$share' && levels.length > 2 ? levels.slice(2) : levels, handler });
   }
 
   get size(): number {
