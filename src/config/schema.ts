@@ -131,6 +131,9 @@ export const ChannelSchema = obj(
     ),
     ip_whitelist: Type.Array(Type.String(), { default: [], description: 'IPs and CIDR networks, IPv4 and IPv6; empty = allow all', 'x-live': true }),
     ip_blacklist: Type.Array(Type.String(), { default: [], description: 'wins over the whitelist', 'x-live': true }),
+    proxy_protocol: Type.Boolean({ default: false, description: 'TCP connections start with a PROXY protocol v1 or v2 header (HAProxy send-proxy[-v2], NGINX proxy_protocol, cloud NLBs): its source address is what guards, peer and logs use (see "Deployment")' }),
+    trusted_proxies: Type.Array(Type.String(), { default: [], description: 'with proxy_protocol: IPs/CIDRs of the load balancers allowed to send the header; other sources are closed (close code 24); required then', 'x-live': true }),
+    proxy_header_timeout_s: int(1, 300, 5, 'with proxy_protocol: the header must be complete within this (close code 24)'),
     max_udp_packets_per_minute: int(0, 1_000_000_000, 0, 'channel-wide, 0 = unlimited', { 'x-live': true }),
     max_udp_packets_per_minute_per_ip: int(0, 1_000_000_000, 0, 'per source IP, 0 = unlimited', { 'x-live': true }),
     capture: obj(
