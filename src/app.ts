@@ -13,6 +13,11 @@ import { FileMediaStore } from './media/media-store.js';
 import type { ChannelHooks } from './channel/channel.js';
 import { CommandService } from './commands/command-service.js';
 import { FileCommandStore } from './commands/file-command-store.js';
+import { EdgeError } from './errors.js';
+import { CLOSE_CODES } from './net/close-codes.js';
+import type { CommandStore } from './commands/command-store.js';
+import { DeviceOwnership } from './cluster/device-ownership.js';
+import { RedisCommandStore } from './cluster/redis-command-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
 import { loadProtocols } from './protocol/registry.js';
 import { checkChannelProtocols } from './config/protocol-check.js';
@@ -63,6 +68,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // Resolve protocols and check channel options first: a typo fails before any port is bound.
   const protos = checkChannelProtocols(config, await loadProtocols());
 
+  if (!config.mqtt.url && config.commands.share_group) {
+    // aedes (the embedded broker) has no shared subscriptions: requests would never arrive
+    throw new EdgeError('EDGE_CONFIG_INVALID', 'commands.share_group: the embedded MQTT broker has no shared subscriptions ($share); set mqtt.url to a broker that has (Mosquitto, EMQX, HiveMQ, VerneMQ) or leave share_group empty');
+  }
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
   if (!brokerUrl) {
@@ -107,14 +116,29 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // Channel.send/encode for the device side, the sink's inbound and QoS 1 publishes for MQTT.
   let commands: CommandService | null = null;
   let instance: InstanceState | null = null;
+  // Several instances as one channel (redis_url): which instance holds each device, in Redis
+  // (src/cluster/). A device taken over by another instance is closed here with close code 12.
+  let channelsById = new Map<string, Channel>();
+  const ownership = config.redis_url
+    ? new DeviceOwnership({
+        url: config.redis_url,
+        prefix: config.redis_prefix,
+        instanceId: config.instance_id,
+        leaseMs: config.device_lease_s * 1000,
+        onTakenOver: (ch, ident, by) => channelsById.get(ch)?.closeIdent(ident, CLOSE_CODES.IDENT_COLLISION, `ident ${ident} connected to instance ${by}`),
+        log: log.child({ component: 'ownership' }),
+      })
+    : null;
   const hooks: ChannelHooks = {
     identified: (ch, ident) => {
       opts.hooks?.identified?.(ch, ident);
+      ownership?.claim(ch, ident);
       instance?.identified(ch, ident);
       commands?.deviceOnline(ch, ident);
     },
     offline: (ch, ident) => {
       opts.hooks?.offline?.(ch, ident);
+      ownership?.release(ch, ident);
       instance?.offline(ch, ident);
       commands?.deviceOffline(ch, ident);
     },
@@ -129,12 +153,16 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
   const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, log, redisUrl: config.redis_url, hooks, metrics }));
-  const commandStore = new FileCommandStore({
-    dir: config.commands.dir,
-    fsync: config.commands.fsync,
-    instanceId: config.instance_id,
-    onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
-  });
+  channelsById = new Map(channels.map((c) => [c.id, c]));
+  // with redis_url the queue is shared by the instances (src/cluster/redis-command-store.ts)
+  const commandStore: CommandStore = config.redis_url
+    ? new RedisCommandStore({ url: config.redis_url, prefix: config.redis_prefix, log: log.child({ component: 'commands' }) })
+    : new FileCommandStore({
+        dir: config.commands.dir,
+        fsync: config.commands.fsync,
+        instanceId: config.instance_id,
+        onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
+      });
   commands = new CommandService({ device: channelDevicePort(channels), mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });
   const commandTick = setInterval(() => commands!.tick(), 1000);
   commandTick.unref();
@@ -170,6 +198,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   let http: OpsServer | null = null;
   const started: Channel[] = [];
   try {
+    await ownership?.start();
     if (config.http.port !== null) {
       http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
       log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
@@ -185,6 +214,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     clearInterval(commandTick);
     for (const ch of started) await ch.stop(0);
     await commandStore.close().catch(() => undefined);
+    await ownership?.stop().catch(() => undefined);
     if (http) await http.close();
     await instance.stop(1000);
     await publisher.close();
@@ -203,6 +233,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       await commands!.stop(timeoutMs);
       await commandStore.close();
+      await ownership?.stop();
       await publisher.flush(timeoutMs);
       await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();

@@ -169,6 +169,12 @@ export const CommandsSchema = obj(
     max_queued_per_device: int(1, 1_000_000, CD.max_queued_per_device, 'commands held per device; beyond it requests are rejected'),
     max_meta_bytes: int(2, 1024 * 1024, CD.max_meta_bytes, 'meta: UTF-8 bytes of its JSON text as sent'),
     max_meta_depth: int(1, 256, CD.max_meta_depth, 'meta: nesting depth (the object itself is 1)'),
+    share_group: Type.String({
+      pattern: '^$|^[A-Za-z0-9_.-]+$',
+      default: CD.share_group,
+      description: 'with redis_url: take command requests through the shared subscription $share/{group}/... so one instance gets each (Mosquitto, EMQX, HiveMQ, VerneMQ; not the embedded broker); empty = every instance gets each and Redis admits it once',
+      'x-expected': 'a group name of letters, digits, "_", "-", "." or empty',
+    }),
   },
   { default: {}, description: 'device commands over MQTT (see "Device commands")' },
 );
@@ -210,12 +216,14 @@ export const ConfigSchema = obj(
     redis_url: Type.String({
       pattern: '^$|^rediss?://.+',
       default: '',
-      description: 'e.g. redis://127.0.0.1:6379: UDP limits shared by several instances',
+      description: 'e.g. redis://127.0.0.1:6379: several instances as one channel (shared UDP limits, command queue, device ownership; see "Deployment")',
       'x-expected': 'a redis:// URL or empty',
       'x-env': true,
       'x-secret': true,
     }),
     redis_url_file: secretFile('redis_url'),
+    redis_prefix: Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', default: 'edge-channel:', description: 'prefix of every Redis key the instances share (one deployment, one prefix)', 'x-expected': 'letters, digits and _ . : { } -' }),
+    device_lease_s: int(2, 3600, 30, 'with redis_url: lease of the Redis key saying which instance holds a device; renewed every third of it; a crashed instance\'s devices are free after it'),
     stats_interval_s: int(1, 86400, 60, 'aggregated drops / counters / warnings are published this often'),
     shutdown_timeout_s: int(0, 3600, 10, 'graceful stop: time allowed to finish in-flight frames'),
     http: HttpSchema,
