@@ -180,7 +180,15 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   publisher.on('full', pauseAll('mqtt'));
   publisher.on('drain', resumeAll('mqtt'));
 
-  instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log });
+  // with several instances a device's retained "connected true" may be another instance's live device
+  const heldElsewhere = ownership
+    ? async (stateTopics: string[]) => {
+        const devices = stateTopics.map((t) => t.split('/').slice(-4, -1)).map(([ch, , ident]) => [ch ?? '', ident ?? ''] as [string, string]);
+        const held = await ownership.heldAnywhere(devices);
+        return new Set(stateTopics.filter((_, i) => held[i]));
+      }
+    : undefined;
+  instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log, ...(heldElsewhere ? { heldElsewhere } : {}) });
   // before the listeners open: stale "connected true" of an earlier run are corrected first
   await instance.start();
 

@@ -194,6 +194,30 @@ test('ident collision across instances: the device connects to B while A holds i
   }
 });
 
+test('an instance that starts does not mark devices another instance holds as disconnected', { skip: skipReason ?? false, timeout: 60_000 }, async () => {
+  const c = await cluster();
+  const a = await instance(c, 'a');
+  let b: Harness | null = null;
+  try {
+    const ident = await identOf();
+    const dev = await device(a.app.channels[0]!.tcpPort);
+    dev.socket.write(fromHex(IDENT_FRAME));
+    const topic = `${c.root}/state/gw/channels/1/devices/${ident}/connected`;
+    await waitFor('connected true', () => a.received.some((r) => r.topic === topic && r.payload === 'true'), 10_000);
+    b = await instance(c, 'b');
+    // B's start-up scan saw the retained "true" (its harness subscriber got it too) and asked Redis
+    await waitFor('B saw the retained state', () => b!.received.some((r) => r.topic === topic && r.retain && r.payload === 'true'), 10_000);
+    await sleep(1000);
+    assert.deepEqual(a.received.filter((r) => r.topic === topic).map((r) => r.payload), ['true'], 'never corrected to false while A holds the device');
+    dev.socket.destroy();
+    await waitFor('false once it disconnects', () => a.received.some((r) => r.topic === topic && r.payload === 'false'), 10_000);
+  } finally {
+    await a.close();
+    await b?.close();
+    await c.close();
+  }
+});
+
 function startChild(config: Record<string, unknown>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [join(projectRoot(), 'dist/test/support/instance-child.js'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {

@@ -57,8 +57,9 @@ export class DeviceOwnership {
   }
 
   async start(): Promise<void> {
-    await this.redis.connect();
-    await this.sub.connect();
+    // the start-up state check may have connected the command client already (lazyConnect)
+    if (this.redis.status === 'wait') await this.redis.connect();
+    if (this.sub.status === 'wait') await this.sub.connect();
     await this.sub.subscribe(this.keys.takeoverChannel(this.o.instanceId));
     // renewed at a third of the lease: two renewals may fail (a Redis failover) before it lapses
     this.timer = setInterval(() => this.track(this.renew()), Math.max(100, Math.floor(this.o.leaseMs / 3)));
@@ -84,6 +85,15 @@ export class DeviceOwnership {
     const key = this.keys.owner(channelId, ident);
     if (!this.held.delete(key)) return;
     this.track(this.redis.eval(RELEASE, 1, key, this.o.instanceId));
+  }
+
+  /** Of the given devices, those some instance holds now (a live owner key), as `[channel, ident]` indexes. */
+  async heldAnywhere(devices: readonly [string, string][]): Promise<boolean[]> {
+    if (devices.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const [ch, ident] of devices) p.exists(this.keys.owner(ch, ident));
+    const rows = (await p.exec()) ?? [];
+    return rows.map(([err, n]) => !err && n === 1);
   }
 
   /** Resolves once every claim and release so far reached Redis. */
