@@ -61,9 +61,15 @@ export class TcpListener {
    */
   private readProxyHeader(socket: Socket): void {
     const host = this.host;
-    const via = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    if (!host.guards.trustedProxy(socket.remoteAddress ?? '')) {
-      this.refuseProxy(socket, via, `source ${socket.remoteAddress ?? '?'} is not in trusted_proxies`);
+    const from = socket.remoteAddress ?? '';
+    const via = `${from || '?'}:${socket.remotePort ?? 0}`;
+    if (!from) {
+      // reset by the peer before it was accepted (a balancer's probe): no address, nothing to report
+      socket.destroy();
+      return;
+    }
+    if (!host.guards.trustedProxy(from)) {
+      this.refuseProxy(socket, from, via, `source ${from || '?'} is not in trusted_proxies`);
       return;
     }
     let buf: Buffer = Buffer.alloc(0);
@@ -76,7 +82,7 @@ export class TcpListener {
     const timeoutS = host.cfg.proxy_header_timeout_s;
     const timer = setTimeout(() => {
       done();
-      this.refuseProxy(socket, via, `no complete PROXY header within ${timeoutS} s (${buf.length} bytes received)`);
+      this.refuseProxy(socket, from, via, `no complete PROXY header within ${timeoutS} s (${buf.length} bytes received)`);
     }, timeoutS * 1000);
     timer.unref();
     const onData = (chunk: Buffer) => {
@@ -86,7 +92,7 @@ export class TcpListener {
       done();
       socket.pause();
       if (r.kind === 'error') {
-        this.refuseProxy(socket, via, r.reason, buf);
+        this.refuseProxy(socket, from, via, r.reason, buf);
         return;
       }
       // v1 UNKNOWN / v2 LOCAL (health checks): the spec says to use the connection's own endpoints
@@ -98,7 +104,7 @@ export class TcpListener {
       done();
       // a load balancer's plain TCP health check connects and closes without a byte: not worth an event
       if (buf.length === 0) host.log.debug({ via }, 'connection closed before its PROXY header');
-      else this.refuseProxy(socket, via, `closed after ${buf.length} bytes of an incomplete PROXY header`, buf);
+      else this.refuseProxy(socket, from, via, `closed after ${buf.length} bytes of an incomplete PROXY header`, buf);
     };
     const onError = (e: NodeJS.ErrnoException) => host.log.debug({ via, err: e.code ?? e.message }, 'socket error before the PROXY header');
     socket.on('data', onData);
@@ -107,11 +113,12 @@ export class TcpListener {
     socket.resume();
   }
 
-  private refuseProxy(socket: Socket, via: string, detail: string, bytes?: Buffer): void {
+  /** `from`: the socket's address, kept (a closed socket no longer reports it). */
+  private refuseProxy(socket: Socket, from: string, via: string, detail: string, bytes?: Buffer): void {
     const host = this.host;
     const nowMs = host.now();
     socket.destroy();
-    host.guards.count('proxy', peerIp(socket.remoteAddress ?? ''), 'tcp');
+    host.guards.count('proxy', peerIp(from), 'tcp');
     if (!host.guards.mayLogRejection(nowMs)) return;
     host.events.rejected(via, 'tcp', nowMs, CLOSE_CODES.PROXY_HEADER, detail);
     host.log.warn({ peer: via, reason: detail, ...(bytes ? { hex: cappedHex(bytes) } : {}) }, 'EDGE_PROXY_HEADER: connection refused');
