@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
 import { buildProxyV2 } from '../src/net/proxy-protocol.js';
+import { Writable } from 'node:stream';
+import { ChannelGuards } from '../src/channel/channel-guards.js';
+import { validateConfig } from '../src/config/validate.js';
+import { createLogger } from '../src/util/log.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+
+const quiet = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 /**
  * PROXY protocol on a real TCP listener: the test acts as the load balancer (it connects from
@@ -111,6 +117,17 @@ test('PROXY: a header from an untrusted source, a missing or malformed header an
   }
 });
 
-test('PROXY: proxy_protocol without trusted_proxies is a config error', async () => {
-  await assert.rejects(startHarness({ channels: channel({ trusted_proxies: [] }) }), /trusted_proxies: proxy_protocol is on/);
+test('PROXY: proxy_protocol without trusted_proxies is a config error, also on reload', () => {
+  assert.throws(() => validateConfig({ channels: channel({ trusted_proxies: [] }) }), /channels\[0\]\.trusted_proxies/);
+  assert.throws(() => validateConfig({ channels: channel({ trusted_proxies: ['10.0.0.300'] }) }), /channels\[0\]\.trusted_proxies\[0\]/);
+  const valid = validateConfig({ channels: channel({}) }).channels[0]!;
+  const cfg = (extra: Record<string, unknown>) => ({ ...valid, ...extra });
+  // the guards check again: a reload hands them a channel config too
+  assert.throws(() => new ChannelGuards(cfg({ trusted_proxies: [] }), '', quiet), /channels\[1\]\.trusted_proxies: proxy_protocol is on/);
+  const g = new ChannelGuards(cfg({}), '', quiet);
+  assert.equal(g.trustedProxy('127.0.0.1'), true);
+  assert.equal(g.trustedProxy('::ffff:127.0.0.1'), true);
+  assert.equal(g.trustedProxy('127.0.0.2'), false);
+  assert.throws(() => g.update(cfg({ trusted_proxies: [] })), /proxy_protocol is on/);
+  assert.equal(g.trustedProxy('127.0.0.1'), true, 'a rejected reload keeps the old list');
 });

@@ -271,3 +271,40 @@ test('SIGKILL of A: its device reconnects to B, which delivers the commands A he
     await c.close();
   }
 });
+
+test('cancel and expiry across instances: each reported once, a canceled command never reaches the device', { skip: skipReason ?? false, timeout: 60_000 }, async () => {
+  const c = await cluster();
+  const a = await instance(c, 'a');
+  const b = await instance(c, 'b');
+  try {
+    const ident = await identOf();
+    const dev = await device(b.app.channels[0]!.tcpPort);
+    dev.socket.write(fromHex(IDENT_FRAME));
+    await waitFor('identified on B', () => dev.hex() === IDENT_ACK, 10_000);
+    const topic = `${c.root}/command/gw/channels/1/devices/${ident}`;
+    await a.sub.publishAsync(topic, '{"id":"m1","name":"get_version"}', { qos: 1 });
+    const first = await encoded('get_version', {}, ident);
+    await waitFor('B wrote m1', () => dev.hex() === IDENT_ACK + first, 10_000);
+    await a.sub.publishAsync(topic, '{"id":"m2","name":"text","properties":{"text":"no"}}', { qos: 1 });
+    await waitFor('m2 queued', () => events(a, ident).some((e) => e.status === 'queued' && e.body.id === 'm2'), 10_000);
+    // the cancel may be taken by either instance: B holds m2 in memory, Redis holds it for both
+    await a.sub.publishAsync(`${topic}/cancel`, '{"id":"m2"}', { qos: 1 });
+    await waitFor('m2 canceled', () => events(a, ident).some((e) => e.status === 'canceled' && e.body.id === 'm2'), 10_000);
+    dev.socket.write(deviceFrame(BigInt(ident), 3, Buffer.from('FW 2')));
+    await waitFor('m1 processed', () => events(a, ident).some((e) => e.status === 'processed' && e.body.id === 'm1'), 10_000);
+
+    // a device nobody holds: its command expires, reported by one instance
+    const offline = '351234567890123';
+    await a.sub.publishAsync(`${c.root}/command/gw/channels/1/devices/${offline}`, '{"id":"m3","name":"get_version","ttl":1}', { qos: 1 });
+    await waitFor('m3 expired', () => events(a, offline).some((e) => e.status === 'expired'), 10_000);
+    await sleep(1500);
+    assert.deepEqual(events(a, offline).map((e) => e.status), ['queued', 'expired']);
+    assert.deepEqual(events(a, ident).filter((e) => e.body.id === 'm2').map((e) => e.status), ['queued', 'canceled']);
+    assert.equal(dev.hex(), IDENT_ACK + first, 'm2 was never written');
+    dev.socket.destroy();
+  } finally {
+    await a.close();
+    await b.close();
+    await c.close();
+  }
+});

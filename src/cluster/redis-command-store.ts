@@ -119,8 +119,8 @@ export class RedisCommandStore implements CommandStore, SharedCommandStore {
     return r as 'added' | 'duplicate' | 'full';
   }
 
-  async setAttempts(id: string, attempts: number): Promise<void> {
-    await this.redis.eval(SET_ATTEMPTS, 1, this.keys.command(id), attempts);
+  async setAttempts(id: string, attempts: number): Promise<boolean> {
+    return (await this.redis.eval(SET_ATTEMPTS, 1, this.keys.command(id), attempts)) === 1;
   }
 
   async remove(id: string): Promise<boolean> {

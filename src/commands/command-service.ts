@@ -358,6 +358,17 @@ export class CommandService implements CommandEvents {
   }
 
   private cancel(channelId: string, ident: string, payload: Buffer, token: string): void {
+    // several instances may get the same cancel (no shared subscription): the first to claim it
+    // handles it, the others would only find the command gone and report it as not found
+    if (this.shared && token) {
+      this.track(this.shared.firstToReport(token).then((first) => (first ? this.cancelNow(channelId, ident, payload) : undefined)));
+      return;
+    }
+    this.cancelNow(channelId, ident, payload);
+  }
+
+  private cancelNow(channelId: string, ident: string, payload: Buffer): void {
+    const token = '';
     const r = parseCancel(payload);
     const rejection = (code: ErrorCode, reason: string, id: string | null): Rejection => ({ ok: false, code, reason: `cancel: ${reason}`, id, name: null, properties: null, meta: null });
     if (!r.ok) return this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_MALFORMED', r.reason, r.id), token);
@@ -440,7 +451,13 @@ export class CommandService implements CommandEvents {
       h.deadlineMs = this.now() + h.c.timeoutMs;
       h.c.attempts++;
       // counted durably before the bytes go out, so the bound holds across crashes
-      await this.o.store.setAttempts(h.c.id, h.c.attempts).catch((e: unknown) => this.storeError(e, h.c.id));
+      const still = await this.o.store.setAttempts(h.c.id, h.c.attempts).catch((e: unknown) => this.storeError(e, h.c.id));
+      if (still === false && dev.inflight === h) {
+        // a shared store no longer holds it: another instance canceled or expired it (and reported it)
+        dev.inflight = null;
+        this.drop(dev, h);
+        continue;
+      }
       if (dev.inflight !== h) continue;
       if (h.ended) {
         dev.inflight = null; // canceled before the write: nothing is sent, nothing will answer

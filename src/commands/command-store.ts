@@ -23,7 +23,8 @@ export interface CommandStore {
   /** Every held command, in the order they were added. */
   load(): Promise<StoredCommand[]>;
   add(cmd: StoredCommand): Promise<void>;
-  setAttempts(id: string, attempts: number): Promise<void>;
+  /** Resolves false when the command was not there any more (a shared store: another instance ended it). */
+  setAttempts(id: string, attempts: number): Promise<boolean | void>;
   /** Resolves false when the command was not there any more (a shared store: another instance ended it). */
   remove(id: string): Promise<boolean | void>;
   close(): Promise<void>;
