@@ -29,7 +29,7 @@ function metricsCost(): { observe_ns: number; render_ms: number } {
     id,
     counters: { frames: 1e6, messages: 2e6, acked: 1e6, udpOverloadDrops: 0 },
     connectionCount: 2500,
-    guards: { drops: { totals: () => ({ whitelist: 1, blacklist: 2, rate: 3, rate_ip: 4 }) } },
+    guards: { drops: { totals: () => ({ whitelist: 1, blacklist: 2, rate: 3, rate_ip: 4, proxy: 0 }) } },
   }));
   const m = createMetrics({ instanceId: 'bench', version: '0', channels: () => channels, pool: () => ({ pendingFrames: 0 }), publisher: () => ({ connected: true, inFlight: 10, queued: 0 }) });
   const n = 2_000_000;
@@ -41,7 +41,7 @@ function metricsCost(): { observe_ns: number; render_ms: number } {
 }
 
 async function renderCost(): Promise<number> {
-  const channels = ['1', '2', '3', '4'].map((id) => ({ id, counters: { frames: 1, messages: 1, acked: 1, udpOverloadDrops: 0 }, connectionCount: 1, guards: { drops: { totals: () => ({ whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0 }) } } }));
+  const channels = ['1', '2', '3', '4'].map((id) => ({ id, counters: { frames: 1, messages: 1, acked: 1, udpOverloadDrops: 0 }, connectionCount: 1, guards: { drops: { totals: () => ({ whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0, proxy: 0 }) } } }));
   const m = createMetrics({ instanceId: 'bench', version: '0', channels: () => channels, pool: () => ({ pendingFrames: 0 }), publisher: () => ({ connected: true, inFlight: 0, queued: 0 }) });
   for (let i = 0; i < 10_000; i++) m.acked(String((i % 4) + 1), i % 7);
   const xs: number[] = [];

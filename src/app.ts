@@ -14,6 +14,11 @@ import type { ChannelHooks } from './channel/channel.js';
 import { CommandService } from './commands/command-service.js';
 import { FileCommandStore } from './commands/file-command-store.js';
 import { FileCredentialStore } from './credentials/credential-store.js';
+import { EdgeError } from './errors.js';
+import { CLOSE_CODES } from './net/close-codes.js';
+import type { CommandStore } from './commands/command-store.js';
+import { DeviceOwnership } from './cluster/device-ownership.js';
+import { RedisCommandStore } from './cluster/redis-command-store.js';
 import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
 import { DeviceRelay, type RelayCommandEnd, type RelayDevicePort } from './relay/device-relay.js';
 import { AssetService } from './assets/asset-service.js';
@@ -70,6 +75,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   // Resolve protocols and check channel options first: a typo fails before any port is bound.
   const protos = checkChannelProtocols(config, await loadProtocols());
 
+  if (!config.mqtt.url && config.commands.share_group) {
+    // aedes (the embedded broker) has no shared subscriptions: requests would never arrive
+    throw new EdgeError('EDGE_CONFIG_INVALID', 'commands.share_group: the embedded MQTT broker has no shared subscriptions ($share); set mqtt.url to a broker that has (Mosquitto, EMQX, HiveMQ, VerneMQ) or leave share_group empty');
+  }
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
   if (!brokerUrl) {
@@ -129,14 +138,29 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   });
   let assets: AssetService | null = null;
   let instance: InstanceState | null = null;
+  // Several instances as one channel (redis_url): which instance holds each device, in Redis
+  // (src/cluster/). A device taken over by another instance is closed here with close code 12.
+  let channelsById = new Map<string, Channel>();
+  const ownership = config.redis_url
+    ? new DeviceOwnership({
+        url: config.redis_url,
+        prefix: config.redis_prefix,
+        instanceId: config.instance_id,
+        leaseMs: config.device_lease_s * 1000,
+        onTakenOver: (ch, ident, by) => channelsById.get(ch)?.closeIdent(ident, CLOSE_CODES.IDENT_COLLISION, `ident ${ident} connected to instance ${by}`),
+        log: log.child({ component: 'ownership' }),
+      })
+    : null;
   const hooks: ChannelHooks = {
     identified: (ch, ident) => {
       opts.hooks?.identified?.(ch, ident);
+      ownership?.claim(ch, ident);
       instance?.identified(ch, ident);
       commands?.deviceOnline(ch, ident);
     },
     offline: (ch, ident) => {
       opts.hooks?.offline?.(ch, ident);
+      ownership?.release(ch, ident);
       instance?.offline(ch, ident);
       commands?.deviceOffline(ch, ident);
       relay.deviceOffline(ch, ident);
@@ -188,12 +212,16 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
         })
       : null;
   const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, credentials, log, redisUrl: config.redis_url, hooks, metrics, uploads }));
-  const commandStore = new FileCommandStore({
-    dir: config.commands.dir,
-    fsync: config.commands.fsync,
-    instanceId: config.instance_id,
-    onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
-  });
+  channelsById = new Map(channels.map((c) => [c.id, c]));
+  // with redis_url the queue is shared by the instances (src/cluster/redis-command-store.ts)
+  const commandStore: CommandStore = config.redis_url
+    ? new RedisCommandStore({ url: config.redis_url, prefix: config.redis_prefix, log: log.child({ component: 'commands' }) })
+    : new FileCommandStore({
+        dir: config.commands.dir,
+        fsync: config.commands.fsync,
+        instanceId: config.instance_id,
+        onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
+      });
   const devicePort = channelDevicePort(channels);
   commands = new CommandService({ device: devicePort, mqtt: sinkMqttPort(sink), topics, store: commandStore, config: config.commands, log: log.child({ component: 'commands' }) });
   relayEnd = (ch, ident, replyKey, code, reason) => void commands?.complete(ch, ident, replyKey, { executed: false, code, reason });
@@ -207,7 +235,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   const assetStore = config.redis_url
     ? new RedisAssetStore({
         url: config.redis_url,
-        prefix: as.redis_prefix || defaultAssetPrefix(config.mqtt.topic_root),
+        prefix: as.redis_prefix || defaultAssetPrefix(config.redis_prefix, config.mqtt.topic_root),
         onCorrupt: (i) => log.warn({ asset: i.id }, `EDGE_ASSET_STORE_FAILED: unreadable asset record skipped: ${i.reason}`),
         onConnection: (i) => (i.up ? log.info('asset store: Redis connected') : log.warn({ reason: i.reason }, 'EDGE_ASSET_STORE_FAILED: asset store: Redis unreachable; asset changes are refused until it is back')),
       })
@@ -238,7 +266,15 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   publisher.on('full', pauseAll('mqtt'));
   publisher.on('drain', resumeAll('mqtt'));
 
-  instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log });
+  // with several instances a device's retained "connected true" may be another instance's live device
+  const heldElsewhere = ownership
+    ? async (stateTopics: string[]) => {
+        const devices = stateTopics.map((t) => t.split('/').slice(-4, -1)).map(([ch, , ident]) => [ch ?? '', ident ?? ''] as [string, string]);
+        const held = await ownership.heldAnywhere(devices);
+        return new Set(stateTopics.filter((_, i) => held[i]));
+      }
+    : undefined;
+  instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log, ...(heldElsewhere ? { heldElsewhere } : {}) });
   // before the listeners open: stale "connected true" of an earlier run are corrected first
   await instance.start();
 
@@ -256,6 +292,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   let http: OpsServer | null = null;
   const started: Channel[] = [];
   try {
+    await ownership?.start();
     if (config.http.port !== null) {
       http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
       log.info({ url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
@@ -276,6 +313,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     await commandStore.close().catch(() => undefined);
     await credentials?.close().catch(() => undefined);
     await assets.stop(0).catch(() => undefined);
+    await ownership?.stop().catch(() => undefined);
     if (http) await http.close();
     await instance.stop(1000);
     await publisher.close();
@@ -297,6 +335,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       await commandStore.close();
       await credentials?.close();
       await assets!.stop(timeoutMs);
+      await ownership?.stop();
       await publisher.flush(timeoutMs);
       await instance.stop(Math.min(2000, Math.max(timeoutMs, 500)));
       await publisher.close();

@@ -1,6 +1,6 @@
 /**
  * An AssetStore in Redis, shared by several instances of the channel (README "Assets", several
- * instances). Layout under `prefix` (default `edge-channel:{<topic root>}:assets:`):
+ * instances). Layout under `prefix` (default `{redis_prefix}{<topic root>}:assets:`):
  *
  *   {prefix}a:{id}     hash: rev (the service's revision), seq (this store's write number), rec (JSON AssetRecord)
  *   {prefix}ids        set of the asset ids (load reads it: no SCAN over a shared keyspace)
@@ -64,9 +64,9 @@ redis.call('PUBLISH', ARGV[4], '0 ' .. ARGV[3])
 return 1
 `;
 
-/** Default prefix: the topic root in a hash tag, so one deployment's keys stay together. */
-export function defaultAssetPrefix(topicRoot: string): string {
-  return `edge-channel:{${topicRoot}}:assets:`;
+/** Default prefix: under the deployment's `redis_prefix`, the topic root in a hash tag, so one deployment's keys stay together. */
+export function defaultAssetPrefix(redisPrefix: string, topicRoot: string): string {
+  return `${redisPrefix}{${topicRoot}}:assets:`;
 }
 
 function fail(what: string, e: unknown): EdgeError {

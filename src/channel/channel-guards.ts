@@ -1,4 +1,5 @@
 import type { ChannelConfig } from '../config/schema.js';
+import { EdgeError } from '../errors.js';
 import { createDropStats, type DropReason, type DropSnapshot, type DropStats } from '../guard/drop-stats.js';
 import { compileIpFilter, type IpFilter, type IpFilterVerdict } from '../guard/ip-filter.js';
 import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from '../guard/udp-rate-limit.js';
@@ -12,6 +13,8 @@ import { PerSecondBudget } from '../util/tally.js';
  */
 export class ChannelGuards {
   private filter: IpFilter;
+  /** Load balancers allowed to send a PROXY header (channel proxy_protocol); null when off. */
+  private proxies: IpFilter | null = null;
   private limiter: UdpRateLimiter | null = null;
   private limiterKey = '';
   readonly drops: DropStats = createDropStats();
@@ -24,12 +27,15 @@ export class ChannelGuards {
     private readonly log: Logger,
   ) {
     this.filter = compileIpFilter({ whitelist: cfg.ip_whitelist, blacklist: cfg.ip_blacklist, keyPath: `channels[${cfg.id}]` });
+    this.proxies = compileProxies(cfg);
     this.setLimiter(cfg);
   }
 
   /** Applies new lists and limits (config reload). Throws EDGE_CONFIG_INVALID and keeps the old ones on a bad entry. */
   update(cfg: ChannelConfig): void {
+    const proxies = compileProxies(cfg);
     this.filter = compileIpFilter({ whitelist: cfg.ip_whitelist, blacklist: cfg.ip_blacklist, keyPath: `channels[${cfg.id}]` });
+    this.proxies = proxies;
     this.setLimiter(cfg);
   }
 
@@ -49,6 +55,11 @@ export class ChannelGuards {
           })
         : null;
     if (old) void old.close();
+  }
+
+  /** With proxy_protocol: may this socket address send a PROXY header? */
+  trustedProxy(address: string): boolean {
+    return this.proxies !== null && this.proxies.check(address) === 'allow';
   }
 
   checkIp(address: string): IpFilterVerdict {
@@ -86,4 +97,16 @@ export class ChannelGuards {
   async close(): Promise<void> {
     if (this.limiter) await this.limiter.close();
   }
+}
+
+/**
+ * The trusted_proxies list as an allow-list. proxy_protocol without one is a config error: trusting
+ * every source would let any device write its own address past the blacklist.
+ */
+function compileProxies(cfg: ChannelConfig): IpFilter | null {
+  if (!cfg.proxy_protocol) return null;
+  if (cfg.trusted_proxies.length === 0) {
+    throw new EdgeError('EDGE_CONFIG_INVALID', `channels[${cfg.id}].trusted_proxies: proxy_protocol is on, so list the load balancers' addresses (IPs or CIDR networks) allowed to send the PROXY header`);
+  }
+  return compileIpFilter({ whitelist: cfg.trusted_proxies, blacklist: [], keyPath: `channels[${cfg.id}]`, whitelistKey: 'trusted_proxies' });
 }

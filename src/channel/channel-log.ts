@@ -56,8 +56,9 @@ export class ChannelLog {
   }
 
   /** A rejected connection that never became a link (guards, connection cap). */
-  rejected(peer: string, transport: string, nowMs: number, code: CloseCode): void {
-    const o = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': channelIdValue(this.channelId), peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };
+  rejected(peer: string, transport: string, nowMs: number, code: CloseCode, detail?: string): void {
+    const o: Record<string, unknown> = { event_code: 102, timestamp: nowMs / 1000, 'channel.id': channelIdValue(this.channelId), peer, transport, close_code: code, reason: CLOSE_REASONS[code], duration: 0 };
+    if (detail) o.detail = detail;
     this.sink.log(this.topics.channelLog(this.channelId, 'connections/rejected'), JSON.stringify(o));
   }
 

@@ -305,6 +305,14 @@ export class Channel implements ListenerHost {
     return !!l && !l.closed && !l.closing;
   }
 
+  /** Closes the link that serves the ident, if any (another instance took the device over: code 12). */
+  closeIdent(ident: string, code: CloseCode, reason: string): boolean {
+    const l = this.idents.get(ident);
+    if (!l || l.closed || l.closing || l.transport !== 'tcp') return false;
+    this.close(l, code, reason);
+    return true;
+  }
+
   /**
    * Writes bytes to the device between its frames, never inside an ordered ACK sequence
    * (DeviceLink.send). Throws when no link serves the ident.

@@ -18,16 +18,23 @@
  * (an intake chain), and each device's events are issued in the order they happen (an outbox
  * chain) after the store change they report is durable.
  *
+ * Across instances (a store with `shared`, config redis_url): the queue lives in the store, and this
+ * service holds in memory only the commands of devices connected here (loaded when the device
+ * identifies and when another instance announces a change); those it delivers. A request is
+ * admitted by the instance whose `addOnce` wins, an ended command reported by the one whose
+ * `remove` wins, expiry of devices nobody holds by the one whose `takeExpired` returns it, so each
+ * lifecycle event is published once whichever instances received the request.
+ *
  * No timers inside: the owner calls `tick()` (TTL expiry, reply timeouts) from its housekeeping
  * interval, at least once a second; tests drive an injected clock.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EdgeError, type ErrorCode } from '../errors.js';
 import { topicLevel, type Topics } from '../mqtt/topics.js';
 import type { CommandReply, MessageValue } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
 import { parseCancel, parseCommandRequest, type Rejection } from './command-request.js';
-import type { CommandStore, StoredCommand } from './command-store.js';
+import type { CommandStore, SharedCommandStore, StoredCommand } from './command-store.js';
 import type { CommandsConfig } from './commands-config.js';
 import { eventPayload, queueEntryPayload, type CommandStatus, type EventFields } from './lifecycle-payloads.js';
 import type { CommandDevicePort, CommandEvents, CommandMqttPort } from './ports.js';
@@ -93,12 +100,15 @@ export class CommandService implements CommandEvents {
   private readonly now: () => number;
   private readonly newId: () => string;
   private stopped = false;
+  private readonly shared: SharedCommandStore | null;
+  private sweeping = false;
   /** Requests ignored because their id was already held or recently ended. */
   duplicates = 0;
 
   constructor(private readonly o: CommandServiceOptions) {
     this.now = o.now ?? Date.now;
     this.newId = o.newId ?? randomUUID;
+    this.shared = o.store.shared ?? null;
   }
 
   /** Loads the store (queued commands come back in order), re-publishes their queue entries and subscribes. */
@@ -112,8 +122,12 @@ export class CommandService implements CommandEvents {
       // a command that was in flight when the process stopped is queued again (its state said "sent")
       this.publishQueueEntry(dev, h, null);
     }
-    await this.o.mqtt.subscribe(this.o.topics.commandRequestFilter(), (t, p) => this.onMessage(t, p));
-    await this.o.mqtt.subscribe(this.o.topics.commandCancelFilter(), (t, p) => this.onMessage(t, p));
+    this.shared?.onChanged((channelId, ident) => this.changed(channelId, ident));
+    // a shared group (MQTT 5 / Mosquitto / EMQX $share) gives each request to one instance; without
+    // one every instance gets it and the shared store still admits it once
+    const share = this.o.config.share_group ? `$share/${this.o.config.share_group}/` : '';
+    await this.o.mqtt.subscribe(share + this.o.topics.commandRequestFilter(), (t, p) => this.onMessage(t, p));
+    await this.o.mqtt.subscribe(share + this.o.topics.commandCancelFilter(), (t, p) => this.onMessage(t, p));
     for (const dev of this.devices.values()) this.kick(dev);
   }
 
@@ -172,14 +186,67 @@ export class CommandService implements CommandEvents {
       if (now - at < RECENT_ID_MS) break;
       this.recent.delete(id);
     }
+    if (this.shared && !this.sweeping && !this.stopped) {
+      this.sweeping = true;
+      this.track(this.sweepShared(now).finally(() => (this.sweeping = false)));
+    }
+  }
+
+  /** Expiry of commands whose device no instance holds (each instance expires its own devices' in tick). */
+  private async sweepShared(now: number): Promise<void> {
+    const expired = await this.shared!.takeExpired(now, 100);
+    for (const c of expired) {
+      const dev = this.deviceFor(c.channelId, c.ident);
+      const local = this.held.get(c.id);
+      if (local) this.drop(dev, local);
+      const h: Held = { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: true, earlyReply: null };
+      this.recent.set(c.id, now);
+      this.publishEvent(dev, h, 'expired', { reason: `not delivered within its ttl (${(c.expiresAtMs - c.queuedAtMs) / 1000} s)` }, null);
+      this.enqueuePublish(dev, null, this.o.topics.commandQueueState(c.channelId, c.ident, c.id), '', true);
+    }
+  }
+
+  /** Another instance added or removed commands of a device: reload them if it is connected here. */
+  private changed(channelId: string, ident: string): void {
+    const dev = this.devices.get(key(channelId, ident));
+    if (dev?.online && !this.stopped) this.track(this.refresh(dev));
+  }
+
+  /**
+   * Shared store: the device's held commands as the store has them. New ones join the queue; ones
+   * that are gone (canceled or expired by another instance, which reported it) leave it silently;
+   * an in-flight one that is gone keeps the slot until its reply or timeout, like a local cancel.
+   */
+  private async refresh(dev: Device): Promise<void> {
+    const list = await this.shared!.loadDevice(dev.channelId, dev.ident);
+    if (!dev.online) return;
+    const ids = new Set(list.map((c) => c.id));
+    for (const h of [...dev.queue]) if (!ids.has(h.c.id) && !this.admitting.has(h.c.id)) this.drop(dev, h);
+    if (dev.inflight && !ids.has(dev.inflight.c.id)) dev.inflight.ended = true;
+    for (const c of list) {
+      if (this.held.has(c.id) || this.recent.has(c.id)) continue;
+      const h: Held = { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: false, earlyReply: null };
+      this.held.set(c.id, h);
+      dev.queue.push(h);
+    }
+    this.kick(dev);
+  }
+
+  /** Out of memory only (the store and the events are another instance's business). */
+  private drop(dev: Device, h: Held): void {
+    h.ended = true;
+    this.held.delete(h.c.id);
+    const i = dev.queue.indexOf(h);
+    if (i >= 0) dev.queue.splice(i, 1);
   }
 
   deviceOnline(channelId: string, ident: string): void {
-    const dev = this.devices.get(key(channelId, ident));
+    const dev = this.shared ? this.deviceFor(channelId, ident) : this.devices.get(key(channelId, ident));
     if (!dev) return;
     dev.ident = ident;
     dev.online = true;
-    this.kick(dev);
+    if (this.shared) this.track(this.refresh(dev));
+    else this.kick(dev);
   }
 
   deviceOffline(channelId: string, ident: string): void {
@@ -200,6 +267,8 @@ export class CommandService implements CommandEvents {
       }
     }
     if (dev.online) this.kick(dev);
+    // shared store: the commands stay there for whichever instance the device connects to next
+    else if (this.shared) for (const q of [...dev.queue]) this.drop(dev, q);
   }
 
   reply(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null {
@@ -246,16 +315,18 @@ export class CommandService implements CommandEvents {
     if (this.stopped) return;
     const t = this.o.topics.parseCommandTopic(topic);
     if (t === null) return;
-    if (t.kind === 'request') this.request(t.channel, t.ident, payload);
-    else this.cancel(t.channel, t.ident, payload);
+    // several instances may get the same request (no shared subscription): one reports its rejection
+    const token = this.shared ? createHash('sha1').update(topic).update('\u0000').update(payload).digest('hex') : '';
+    if (t.kind === 'request') this.request(t.channel, t.ident, payload, token);
+    else this.cancel(t.channel, t.ident, payload, token);
   }
 
-  private request(channelId: string, ident: string, payload: Buffer): void {
+  private request(channelId: string, ident: string, payload: Buffer, token: string): void {
     const specs = this.o.device.commandsOf(channelId);
     const r = parseCommandRequest(payload, specs, this.o.config, this.newId);
-    if (!r.ok) return this.publishRejected(channelId, ident, r);
+    if (!r.ok) return this.publishRejected(channelId, ident, r, token);
     if (!IDENT_RE.test(ident)) {
-      return this.publishRejected(channelId, ident, { ...r, ok: false, code: 'EDGE_COMMAND_CHANNEL_UNKNOWN', reason: 'ident: must be 1-64 printable ASCII characters' });
+      return this.publishRejected(channelId, ident, { ...r, ok: false, code: 'EDGE_COMMAND_CHANNEL_UNKNOWN', reason: 'ident: must be 1-64 printable ASCII characters' }, token);
     }
     if (this.held.has(r.id) || this.admitting.has(r.id) || this.recent.has(r.id)) {
       this.duplicates++;
@@ -264,11 +335,12 @@ export class CommandService implements CommandEvents {
     }
     this.admitting.add(r.id);
     const dev = this.deviceFor(channelId, ident);
-    const reject = (code: ErrorCode, reason: string) => this.publishRejected(channelId, ident, { ok: false, code, reason, id: r.id, name: r.name, properties: r.properties, meta: r.meta });
+    const reject = (code: ErrorCode, reason: string) => this.publishRejected(channelId, ident, { ok: false, code, reason, id: r.id, name: r.name, properties: r.properties, meta: r.meta }, token);
     dev.intake = dev.intake.then(async () => {
       try {
         const count = dev.queue.length + (dev.inflight && !dev.inflight.ended ? 1 : 0);
-        if (count >= this.o.config.max_queued_per_device) {
+        // shared store: it counts the device's commands (most are not in this instance's memory)
+        if (!this.shared && count >= this.o.config.max_queued_per_device) {
           return reject('EDGE_COMMAND_QUEUE_FULL', `the device already holds ${count} commands (commands.max_queued_per_device)`);
         }
         try {
@@ -291,13 +363,24 @@ export class CommandService implements CommandEvents {
           attempts: 0,
         };
         try {
-          await this.o.store.add(c);
+          if (this.shared) {
+            const added = await this.shared.addOnce(c, this.o.config.max_queued_per_device);
+            if (added === 'duplicate') {
+              this.duplicates++;
+              return; // another instance admitted it (and reports it)
+            }
+            if (added === 'full') return reject('EDGE_COMMAND_QUEUE_FULL', `the device already holds ${this.o.config.max_queued_per_device} commands (commands.max_queued_per_device)`);
+          } else await this.o.store.add(c);
         } catch (e) {
           return reject('EDGE_COMMAND_STORE_FAILED', asEdge(e, 'EDGE_COMMAND_STORE_FAILED').reason);
         }
         const h: Held = { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: false, earlyReply: null };
-        this.held.set(c.id, h);
-        dev.queue.push(h);
+        // shared store: held in memory only where the device is connected (else by whichever instance it connects to)
+        const hold = !this.shared || this.o.device.isOnline(channelId, ident);
+        if (hold && !this.held.has(c.id)) {
+          this.held.set(c.id, h);
+          dev.queue.push(h);
+        }
         this.publishEvent(dev, h, 'queued', { attempt: 0, ttlS: r.ttlS, timeoutS: r.timeoutS }, null);
         this.publishQueueEntry(dev, h, null);
         this.kick(dev);
@@ -307,15 +390,41 @@ export class CommandService implements CommandEvents {
     });
   }
 
-  private cancel(channelId: string, ident: string, payload: Buffer): void {
+  private cancel(channelId: string, ident: string, payload: Buffer, token: string): void {
+    // several instances may get the same cancel (no shared subscription): the first to claim it
+    // handles it, the others would only find the command gone and report it as not found
+    if (this.shared && token) {
+      this.track(this.shared.firstToReport(token).then((first) => (first ? this.cancelNow(channelId, ident, payload) : undefined)));
+      return;
+    }
+    this.cancelNow(channelId, ident, payload);
+  }
+
+  private cancelNow(channelId: string, ident: string, payload: Buffer): void {
+    const token = '';
     const r = parseCancel(payload);
     const rejection = (code: ErrorCode, reason: string, id: string | null): Rejection => ({ ok: false, code, reason: `cancel: ${reason}`, id, name: null, properties: null, meta: null });
-    if (!r.ok) return this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_MALFORMED', r.reason, r.id));
+    if (!r.ok) return this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_MALFORMED', r.reason, r.id), token);
     const h = this.held.get(r.id);
     const dev = this.devices.get(key(channelId, ident));
-    if (!h || !dev || key(h.c.channelId, h.c.ident) !== key(channelId, ident)) {
-      return this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_NOT_FOUND', `no queued or sent command "${r.id}" for this device`, r.id));
+    const notFound = () => this.publishRejected(channelId, ident, rejection('EDGE_COMMAND_NOT_FOUND', `no queued or sent command "${r.id}" for this device`, r.id), token);
+    if (this.shared && !h) {
+      // held by the store only (its device is offline or on another instance): whoever removes it reports it
+      const shared = this.shared;
+      this.track(
+        (async () => {
+          const c = await shared.get(r.id);
+          if (!c || key(c.channelId, c.ident) !== key(channelId, ident)) return notFound();
+          if (!(await this.o.store.remove(c.id))) return notFound();
+          const d = this.deviceFor(c.channelId, c.ident);
+          this.recent.set(c.id, this.now());
+          this.publishEvent(d, { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: true, earlyReply: null }, 'canceled', { attempt: c.attempts }, null);
+          this.enqueuePublish(d, null, this.o.topics.commandQueueState(c.channelId, c.ident, c.id), '', true);
+        })(),
+      );
+      return;
     }
+    if (!h || !dev || key(h.c.channelId, h.c.ident) !== key(channelId, ident)) return notFound();
     // an in-flight command keeps the slot (finish leaves dev.inflight) until its reply or timeout
     this.finish(dev, h, 'canceled', { attempt: h.c.attempts }, true);
   }
@@ -375,7 +484,13 @@ export class CommandService implements CommandEvents {
       h.deadlineMs = this.now() + h.c.timeoutMs;
       h.c.attempts++;
       // counted durably before the bytes go out, so the bound holds across crashes
-      await this.o.store.setAttempts(h.c.id, h.c.attempts).catch((e: unknown) => this.storeError(e, h.c.id));
+      const still = await this.o.store.setAttempts(h.c.id, h.c.attempts).catch((e: unknown) => this.storeError(e, h.c.id));
+      if (still === false && dev.inflight === h) {
+        // a shared store no longer holds it: another instance canceled or expired it (and reported it)
+        dev.inflight = null;
+        this.drop(dev, h);
+        continue;
+      }
       if (dev.inflight !== h) continue;
       if (h.ended) {
         dev.inflight = null; // canceled before the write: nothing is sent, nothing will answer
@@ -447,9 +562,13 @@ export class CommandService implements CommandEvents {
 
   // ---- publishing ----
 
-  private publishRejected(channelId: string, ident: string, r: Rejection): void {
+  private publishRejected(channelId: string, ident: string, r: Rejection, token = ''): void {
     const fields: EventFields = { id: r.id, name: r.name, properties: r.properties, channelId, ident, timestampMs: this.now(), code: r.code, reason: r.reason };
-    this.track(this.o.mqtt.publish(this.o.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), { retain: false }));
+    const publish = () => this.o.mqtt.publish(this.o.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), { retain: false });
+    if (this.shared && token) {
+      const shared = this.shared;
+      this.track(shared.firstToReport(token).then((first) => (first ? publish() : undefined)));
+    } else this.track(publish());
   }
 
   private publishEvent(dev: Device, h: Held, status: CommandStatus, extra: Partial<EventFields>, after: Promise<unknown> | null): void {
@@ -479,7 +598,9 @@ export class CommandService implements CommandEvents {
    * was issued: the client keeps the order of issued publishes, so confirmations are not awaited.
    */
   private enqueuePublish(dev: Device, after: Promise<unknown> | null, topic: string, payload: string, retain: boolean): void {
-    dev.outbox = Promise.all([dev.outbox, after]).then(() => {
+    dev.outbox = Promise.all([dev.outbox, after]).then(([, done]) => {
+      // a shared store's remove resolves false when another instance ended the command first: that one reports it
+      if (done === false) return;
       this.track(this.o.mqtt.publish(topic, payload, { retain }));
     });
   }

@@ -20,6 +20,8 @@ export interface CommandsConfig {
   /** `meta` limits: UTF-8 bytes of its JSON text as sent, and nesting depth (the object itself is 1). */
   max_meta_bytes: number;
   max_meta_depth: number;
+  /** With redis_url: subscribe to requests as `$share/{group}/…` so one instance takes each; '' = every instance gets each. */
+  share_group: string;
 }
 
 export const COMMANDS_DEFAULTS: CommandsConfig = {
@@ -33,4 +35,5 @@ export const COMMANDS_DEFAULTS: CommandsConfig = {
   max_queued_per_device: 100,
   max_meta_bytes: 8192,
   max_meta_depth: 16,
+  share_group: '',
 };

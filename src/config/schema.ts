@@ -135,6 +135,9 @@ export const ChannelSchema = obj(
     ),
     ip_whitelist: Type.Array(Type.String(), { default: [], description: 'IPs and CIDR networks, IPv4 and IPv6; empty = allow all', 'x-live': true }),
     ip_blacklist: Type.Array(Type.String(), { default: [], description: 'wins over the whitelist', 'x-live': true }),
+    proxy_protocol: Type.Boolean({ default: false, description: 'TCP connections start with a PROXY protocol v1 or v2 header (HAProxy send-proxy[-v2], NGINX proxy_protocol, cloud NLBs): its source address is what guards, peer and logs use (see "Deployment")' }),
+    trusted_proxies: Type.Array(Type.String(), { default: [], description: 'with proxy_protocol: IPs/CIDRs of the load balancers allowed to send the header; other sources are closed (close code 24); required then', 'x-live': true }),
+    proxy_header_timeout_s: int(1, 300, 5, 'with proxy_protocol: the header must be complete within this (close code 24)'),
     max_udp_packets_per_minute: int(0, 1_000_000_000, 0, 'channel-wide, 0 = unlimited', { 'x-live': true }),
     max_udp_packets_per_minute_per_ip: int(0, 1_000_000_000, 0, 'per source IP, 0 = unlimited', { 'x-live': true }),
     reassembly: obj(
@@ -199,6 +202,12 @@ export const CommandsSchema = obj(
     max_queued_per_device: int(1, 1_000_000, CD.max_queued_per_device, 'commands held per device; beyond it requests are rejected'),
     max_meta_bytes: int(2, 1024 * 1024, CD.max_meta_bytes, 'meta: UTF-8 bytes of its JSON text as sent'),
     max_meta_depth: int(1, 256, CD.max_meta_depth, 'meta: nesting depth (the object itself is 1)'),
+    share_group: Type.String({
+      pattern: '^$|^[A-Za-z0-9_.-]+$',
+      default: CD.share_group,
+      description: 'with redis_url: take command requests through the shared subscription $share/{group}/... so one instance gets each (Mosquitto, EMQX, HiveMQ, VerneMQ; not the embedded broker); empty = every instance gets each and Redis admits it once',
+      'x-expected': 'a group name of letters, digits, "_", "-", "." or empty',
+    }),
   },
   { default: {}, description: 'device commands over MQTT (see "Device commands")' },
 );
@@ -232,7 +241,7 @@ export const AssetSettingsSchema = obj(
     max_meta_bytes: int(2, 65536, 8192, 'meta of a manual interval: UTF-8 bytes of its JSON text'),
     redis_prefix: Type.String({
       default: '',
-      description: 'with redis_url: key prefix of the shared timelines (instances with the same prefix share them); empty = edge-channel:{<mqtt.topic_root>}:assets:',
+      description: 'with redis_url: key prefix of the shared timelines (instances with the same prefix share them); empty = {redis_prefix}{<mqtt.topic_root>}:assets:',
       'x-expected': 'a Redis key prefix or empty',
       'x-env': true,
     }),
@@ -284,12 +293,14 @@ export const ConfigSchema = obj(
     redis_url: Type.String({
       pattern: '^$|^rediss?://.+',
       default: '',
-      description: 'e.g. redis://127.0.0.1:6379: UDP limits and asset timelines shared by several instances',
+      description: 'e.g. redis://127.0.0.1:6379: several instances as one channel (shared UDP limits, command queue, device ownership, asset timelines; see "Deployment")',
       'x-expected': 'a redis:// URL or empty',
       'x-env': true,
       'x-secret': true,
     }),
     redis_url_file: secretFile('redis_url'),
+    redis_prefix: Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', default: 'edge-channel:', description: 'prefix of every Redis key the instances share (one deployment, one prefix)', 'x-expected': 'letters, digits and _ . : { } -' }),
+    device_lease_s: int(2, 3600, 30, 'with redis_url: lease of the Redis key saying which instance holds a device; renewed every third of it; a crashed instance\'s devices are free after it'),
     stats_interval_s: int(1, 86400, 60, 'aggregated drops / counters / warnings are published this often'),
     shutdown_timeout_s: int(0, 3600, 10, 'graceful stop: time allowed to finish in-flight frames'),
     http: HttpSchema,

@@ -103,6 +103,8 @@ function channel(c: RawConfig['channels'][number], i: number): ChannelConfig {
   }
   // Invalid list entries are config errors at load time, naming the entry.
   compileIpFilter({ whitelist: c.ip_whitelist, blacklist: c.ip_blacklist, keyPath: p });
+  if (c.proxy_protocol && c.trusted_proxies.length === 0) fail(`${p}.trusted_proxies`, 'the load balancers allowed to send the PROXY header (IPs or CIDR networks): proxy_protocol is on', c.trusted_proxies);
+  compileIpFilter({ whitelist: c.trusted_proxies, blacklist: [], keyPath: p, whitelistKey: 'trusted_proxies' });
   return { ...c, id: String(c.id), name: c.name ?? c.protocol, parts };
 }
 

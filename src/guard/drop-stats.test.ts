@@ -27,7 +27,7 @@ test('aggregates by reason, transport and source, then resets', () => {
     since_ms: 0,
     until_ms: 60_000,
     total: 37,
-    by_reason: { whitelist: 1, blacklist: 5, rate: 30, rate_ip: 1 },
+    by_reason: { whitelist: 1, blacklist: 5, rate: 30, rate_ip: 1, proxy: 0 },
     by_transport: { tcp: 6, udp: 31 },
     top_sources: [
       { ip: '10.0.1.0', count: 11 },

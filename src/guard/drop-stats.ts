@@ -9,7 +9,7 @@
  */
 import { peerIp } from './peer-ip.js';
 
-export type DropReason = 'whitelist' | 'blacklist' | 'rate' | 'rate_ip';
+export type DropReason = 'whitelist' | 'blacklist' | 'rate' | 'rate_ip' | 'proxy';
 export type DropTransport = 'tcp' | 'udp';
 
 export interface DropSource {
@@ -57,11 +57,11 @@ export function createDropStats(opts: DropStatsOptions = {}): DropStats {
 
   let since = now();
   let total = 0;
-  let byReason: Record<DropReason, number> = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0 };
+  let byReason: Record<DropReason, number> = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0, proxy: 0 };
   let byTransport: Record<DropTransport, number> = { tcp: 0, udp: 0 };
   let sources = new Map<string, number>();
   let other = 0;
-  const sinceStart: Record<DropReason, number> = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0 };
+  const sinceStart: Record<DropReason, number> = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0, proxy: 0 };
 
   return {
     count(reason, rawIp, transport) {
@@ -95,7 +95,7 @@ export function createDropStats(opts: DropStatsOptions = {}): DropStats {
             };
       since = until;
       total = 0;
-      byReason = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0 };
+      byReason = { whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0, proxy: 0 };
       byTransport = { tcp: 0, udp: 0 };
       sources = new Map();
       other = 0;

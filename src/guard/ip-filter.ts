@@ -30,6 +30,8 @@ export interface IpFilterOptions {
   blacklist: readonly string[];
   /** Config path of the channel (e.g. `channels[0]`), used in error messages. */
   keyPath: string;
+  /** Config key of the allow-list in error messages (default `ip_whitelist`). */
+  whitelistKey?: string;
   /** Verdict cache size (distinct peer strings, at most). Default 4096. */
   cacheSize?: number;
 }
@@ -180,7 +182,7 @@ function matchV6(list: CompiledList, parts: readonly number[]): boolean {
 }
 
 export function compileIpFilter(opts: IpFilterOptions): IpFilter {
-  const white = compileList(opts.whitelist, `${opts.keyPath}.ip_whitelist`);
+  const white = compileList(opts.whitelist, `${opts.keyPath}.${opts.whitelistKey ?? 'ip_whitelist'}`);
   const black = compileList(opts.blacklist, `${opts.keyPath}.ip_blacklist`);
   const active = !white.empty || !black.empty;
   // Two generations instead of LRU or FIFO eviction: deleting the oldest key of a JS Map gets

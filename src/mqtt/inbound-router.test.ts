@@ -30,3 +30,12 @@ test('InboundRouter: a shared subscription ($share/{group}/{filter}) routes the 
   assert.equal(r.dispatch('root/command/gw/other', Buffer.alloc(0)), 0);
   assert.deepEqual(got, ['root/command/gw/assets']);
 });
+
+test('a shared subscription routes by the filter inside it (messages arrive under their own topic)', () => {
+  const r = new InboundRouter();
+  const got: string[] = [];
+  r.add('$share/edge/root/command/gw/channels/+/devices/+', (t) => got.push(t));
+  assert.equal(r.dispatch('root/command/gw/channels/1/devices/42', Buffer.alloc(0)), 1);
+  assert.equal(r.dispatch('$share/edge/root/command/gw/channels/1/devices/42', Buffer.alloc(0)), 0);
+  assert.deepEqual(got, ['root/command/gw/channels/1/devices/42']);
+});

@@ -9,9 +9,7 @@ export class InboundRouter {
   private readonly routes: { filter: string[]; handler: InboundHandler }[] = [];
 
   add(filter: string, handler: InboundHandler): void {
-    // a shared subscription ($share/{group}/{filter}) delivers topics that match {filter}
-    const levels = filter.split('/');
-    this.routes.push({ filter: levels[0] === '$share' && levels.length > 2 ? levels.slice(2) : levels, handler });
+    this.routes.push({ filter: topicFilterOf(filter).split('/'), handler });
   }
 
   get size(): number {
@@ -30,6 +28,16 @@ export class InboundRouter {
     }
     return n;
   }
+}
+
+/**
+ * The topic filter inside a shared subscription: `$share/{group}/{filter}` delivers messages under
+ * their own topic, which the filter matches (MQTT 5 section 4.8.2; Mosquitto and EMQX also for 3.1.1).
+ */
+export function topicFilterOf(subscription: string): string {
+  if (!subscription.startsWith('$share/')) return subscription;
+  const i = subscription.indexOf('/', 7);
+  return i < 0 ? subscription : subscription.slice(i + 1);
 }
 
 export function matches(filter: readonly string[], levels: readonly string[]): boolean {

@@ -35,6 +35,11 @@ export interface InstanceStateOptions {
   scanMaxMs?: number;
   /** How long start() waits for the scan and its corrections before the channels open anyway (default 5000 ms). */
   startWaitMs?: number;
+  /**
+   * Several instances serving the same channels (redis_url): of the given `connected` topics, those
+   * whose device another instance holds right now; they are not stale and are left alone.
+   */
+  heldElsewhere?: (topics: string[]) => Promise<Set<string>>;
 }
 
 /** The last will that turns the instance's `online` false when the broker loses it uncleanly. */
@@ -118,7 +123,11 @@ export class InstanceState {
     } finally {
       client.off('message', onMessage);
     }
-    const toFix = [...stale].filter((t) => !this.liveHere.has(t));
+    let toFix = [...stale].filter((t) => !this.liveHere.has(t));
+    if (this.o.heldElsewhere && toFix.length > 0) {
+      const held = await this.o.heldElsewhere(toFix);
+      toFix = toFix.filter((t) => !held.has(t));
+    }
     await Promise.all(toFix.map((t) => new Promise<void>((resolve) => publisher.publish(t, 'false', true, () => resolve()))));
     if (toFix.length > 0) this.o.log.info({ devices: toFix.length }, 'retained "connected true" left by an earlier run corrected to false');
     return toFix.length;

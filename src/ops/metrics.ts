@@ -86,7 +86,7 @@ export function createMetrics(src: MetricsSource): AppMetrics {
 
   new Counter({
     name: 'edge_guard_drops_total',
-    help: 'Connections and datagrams dropped before decoding, by reason (whitelist, blacklist, rate, rate_ip, udp_overload)',
+    help: 'Connections and datagrams dropped before decoding, by reason (whitelist, blacklist, rate, rate_ip, proxy, udp_overload)',
     labelNames: ['channel', 'reason'],
     registers,
     collect() {

@@ -34,12 +34,14 @@ export interface HarnessOptions {
   brokerUrl?: string;
   threads?: number | 'inline';
   extra?: Record<string, unknown>;
+  /** Topic root (default: a unique one); instances that act as one channel share it. */
+  root?: string;
 }
 
 const quietLog = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const root = `t${process.pid}x${Math.floor(Math.random() * 1e9)}`;
+  const root = opts.root ?? `t${process.pid}x${Math.floor(Math.random() * 1e9)}`;
   let broker: EmbeddedBroker | null = null;
   const held: (() => void)[] = [];
   const h = { holdPubacks: false } as Harness;
@@ -77,7 +79,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...extra,
   });
   const app = await startApp(config, { log: quietLog(), threads: opts.threads ?? 'inline' });
-  const sub = await connectAsync(url, { clientId: `sub-${root}`, clean: true });
+  const sub = await connectAsync(url, { clientId: `sub-${root}-${Math.floor(Math.random() * 1e9)}`, clean: true });
   const received: Received[] = [];
   sub.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), retain: packet.retain }));
   await sub.subscribeAsync(`${root}/#`, { qos: 1 });
