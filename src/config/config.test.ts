@@ -190,3 +190,12 @@ test('instance_id defaults to the host name as a topic level; http is off unless
   invalid({ http: { port: 'x' } }, /http\.port: expected an integer 0\.\.65535/);
   invalid({ http: { bind: 'x' } }, /http\.bind: unknown key/);
 });
+
+test('attachment_tcp_port / attachment_advertise_host are the attachments part of the channel, and cannot also be given under parts', () => {
+  const c = validateConfig({ channels: [{ id: 1, protocol: 'jt808', tcp_port: 0, attachment_tcp_port: 0, attachment_advertise_host: 'video.example.com' }] });
+  assert.deepEqual(c.channels[0]!.parts, { attachments: { tcp_port: 0, udp_port: null, advertise_host: 'video.example.com' } });
+  const both = { channels: [{ id: 1, protocol: 'jt808', tcp_port: 0, attachment_tcp_port: 7612, parts: { attachments: { tcp_port: 7613 } } }] };
+  invalid(both, /channels\[0\]\.attachment_tcp_port.*not both/);
+  invalid({ channels: [{ id: 1, protocol: 'jt808', tcp_port: 0, attachment_tcp_port: 70000 }] }, /channels\[0\]\.attachment_tcp_port/);
+  invalid({ channels: [{ id: 1, protocol: 'jt808', tcp_port: 0, attachment_tcp_port: 1, attachment_advertise_host: 'no host!' }] }, /channels\[0\]\.attachment_advertise_host/);
+});

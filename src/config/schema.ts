@@ -122,7 +122,9 @@ export const ChannelSchema = obj(
     max_outbound_bytes: int(1024, 1024 * 1024 * 1024, 256 * 1024, 'replies queued for a peer that does not read: pause at this, close at 2x (close code 22)'),
     udp_receive_buffer_bytes: int(0, 1024 * 1024 * 1024, 0, 'SO_RCVBUF of the UDP socket; 0 = the OS default'),
     max_frame_bytes: int(0, 64 * 1024 * 1024, 0, "lower the protocol's frame limit; 0 = the protocol's"),
-    options: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'options the protocol declares (unknown keys are errors; Ruptela has none)', 'x-expected': 'an object' }),
+    options: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "options the protocol declares (unknown keys are errors; see the protocol's README)", 'x-expected': 'an object' }),
+    attachment_tcp_port: port('the alarm attachment server (JT/T 808 video): same as parts.attachments.tcp_port; 0 = ephemeral; null = none'),
+    attachment_advertise_host: Type.Union([Type.String({ format: 'host' }), Type.Null()], { default: null, description: 'same as parts.attachments.advertise_host: the address put in 0x9208; null = the address the device reached', 'x-expected': HOST_FORM }),
     parts: Type.Record(
       Type.String({ pattern: '^[a-z0-9_-]+$' }),
       // optional: defaults are not filled inside a record's values (validate.ts turns a missing one into null)

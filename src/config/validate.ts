@@ -97,6 +97,16 @@ function channel(c: RawConfig['channels'][number], i: number): ChannelConfig {
   const p = `channels[${i}]`;
   if (c.tcp_port === null && c.udp_port === null) fail(p, 'tcp_port and/or udp_port', undefined);
   const parts: ChannelConfig['parts'] = {};
+  // attachment_tcp_port / attachment_advertise_host: the video-telematics names of the attachments part's keys
+  const shorthand = { tcp_port: c.attachment_tcp_port, advertise_host: c.attachment_advertise_host };
+  if (shorthand.tcp_port != null || shorthand.advertise_host != null) {
+    const a = (c.parts.attachments ??= {});
+    for (const [k, v] of Object.entries(shorthand) as ['tcp_port' | 'advertise_host', string | number | undefined][]) {
+      if (v == null) continue;
+      if (a[k] != null) fail(`${p}.attachment_${k}`, `one of attachment_${k} and parts.attachments.${k}, not both`, v);
+      (a as Record<string, unknown>)[k] = v;
+    }
+  }
   for (const [id, ports] of Object.entries(c.parts)) {
     parts[id] = { tcp_port: ports.tcp_port ?? null, udp_port: ports.udp_port ?? null, advertise_host: ports.advertise_host ?? null };
     if (parts[id].tcp_port === null && parts[id].udp_port === null) fail(`${p}.parts.${id}`, 'tcp_port and/or udp_port', undefined);
