@@ -9,8 +9,9 @@
  * Writes of one asset are never concurrent (the service serialises them); a directory lock
  * (src/util/dir-lock.ts, the spool's and the command store's) keeps two processes out of one directory.
  */
+import { replaceFile, syncDir } from '../util/durable-file.js';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { DirLock } from '../util/dir-lock.js';
@@ -86,19 +87,9 @@ export class FileAssetStore implements AssetStore {
     const id = record.asset.id;
     if ((this.revs.get(id) ?? 0) !== expectedRev) return false;
     const path = this.file(id);
-    const tmp = path + '.tmp';
     try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(JSON.stringify(record));
-        if (this.opts.fsync) await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-      await this.syncDir();
+      await replaceFile(path, JSON.stringify(record), this.opts.fsync);
     } catch (e) {
-      await unlink(tmp).catch(() => undefined);
       throw new EdgeError('EDGE_ASSET_STORE_FAILED', `cannot write asset ${id}: ${(e as Error).message}`);
     }
     this.revs.set(id, record.rev);
@@ -117,15 +108,9 @@ export class FileAssetStore implements AssetStore {
     return true;
   }
 
-  /** The rename (or unlink) is durable only once the directory entry is. */
+  /** The unlink is durable only once the directory entry is. */
   private async syncDir(): Promise<void> {
-    if (!this.opts.fsync) return;
-    const d = await open(this.dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
+    if (this.opts.fsync) await syncDir(this.dir);
   }
 
   async close(): Promise<void> {

@@ -17,8 +17,9 @@
  * (then the directory is synced), so a crash leaves either the old or the new file, never a mix.
  * A directory lock (src/util/dir-lock.ts, the spool's too) keeps two processes from appending to one log.
  */
+import { replaceFile } from '../util/durable-file.js';
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { encodeRecord, parseRecords } from '../reliability/record-format.js';
@@ -209,23 +210,7 @@ export class FileCommandStore implements CommandStore {
   private async rewrite(): Promise<void> {
     const t = this.now();
     const buf = Buffer.concat([...this.live.values()].map((c) => encodeRecord('add', JSON.stringify(c), t)));
-    const tmp = this.path + '.tmp';
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.write(buf, 0, buf.length, 0);
-      if (this.opts.fsync) await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.path);
-    if (this.opts.fsync) {
-      const d = await open(this.dir, 'r');
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
-      }
-    }
+    await replaceFile(this.path, buf, this.opts.fsync);
     await this.fh?.close();
     this.fh = await open(this.path, 'a+');
     this.fileBytes = buf.length;

@@ -13,8 +13,9 @@
  * rename, directory sync). A directory lock (src/util/dir-lock.ts) keeps two processes out of one
  * directory. Lookups are map reads on the main thread: everything is loaded at open.
  */
+import { replaceFile } from '../util/durable-file.js';
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { encodeRecord, parseRecords } from '../reliability/record-format.js';
@@ -172,23 +173,7 @@ export class FileCredentialStore implements CredentialStore {
   private async rewrite(log: ChannelLog): Promise<void> {
     const t = this.now();
     const buf = Buffer.concat([...log.codes].map(([ident, code]) => encodeRecord(ident, code, t)));
-    const tmp = log.path + '.tmp';
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.write(buf, 0, buf.length, 0);
-      if (this.opts.fsync) await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, log.path);
-    if (this.opts.fsync) {
-      const d = await open(this.dir, 'r');
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
-      }
-    }
+    await replaceFile(log.path, buf, this.opts.fsync);
     await log.fh?.close();
     log.fh = await open(log.path, 'a+');
     log.bytes = buf.length;

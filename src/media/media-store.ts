@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { syncDir } from '../util/durable-file.js';
 import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -127,16 +128,6 @@ function hashFile(path: string): Promise<string> {
       .on('error', reject)
       .on('end', () => resolve(h.digest('hex')));
   });
-}
-
-/** The rename is durable only once the folder's entry is on disk. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 function describeIoError(e: NodeJS.ErrnoException): string {
