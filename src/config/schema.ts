@@ -83,7 +83,8 @@ export const MqttSchema = obj(
 export const PoolSchema = obj(
   {
     threads: int(0, 256, 0, 'decode worker threads; 0 = number of cores', { 'x-env': true }),
-    max_batch_frames: int(1, 65536, 256, 'frames per worker task (batched per event-loop tick)'),
+    // 64, not 256: a live frame waits for the tasks already in the workers; bench/README.md "After the feature merges"
+    max_batch_frames: int(1, 65536, 64, 'frames per worker task (batched per event-loop tick)'),
     max_pending_frames: int(1, 10_000_000, 20000, 'frames waiting for a worker before device sockets pause'),
   },
   { default: {}, description: 'the decode worker pool' },
