@@ -1,6 +1,6 @@
 /**
  * Builds device→server Ruptela frames from values (synthesised, for simulators, tests and
- * benchmarks — never for fixtures of captured data). Layout per reference/ruptela.md §2 and §6:
+ * benchmarks — never for fixtures of captured data). Layout per the Ruptela protocol document (ref §2, §6):
  *
  *   len u16 | imei u64 | cmd u8 | recordsLeft u8 | count u8 | record × count | crc16Kermit u16
  *   record (cmd 1):  ts u32 | tsExt u8 | prio u8 | lon i32 | lat i32 | alt i16 | angle u16 |

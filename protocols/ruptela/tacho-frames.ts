@@ -8,7 +8,8 @@
  * ```
  *
  * The 110 frame that carries the card's answer back is not public: the reading here mirrors the
- * device's cmd 10 header (subId, two reserved bytes), the reference's most likely guess; its subId
+ * device's cmd 10 header (subId, two reserved bytes), the most consistent reading of the public
+ * protocol document; its subId
  * is the protocol option `tacho_apdu_reply_sub_id` (README "Tachograph download").
  * The ATR has no length field: it is whatever lies between the reserved bytes and the last 9 bytes.
  */

@@ -1,6 +1,6 @@
 /**
  * Connection close codes published with every "closed" log event. 2–19 follow flespi's channel
- * close codes (reference/flespi-conventions.md §2); 20 and up are this project's own.
+ * close codes (flespi documentation, "channel connection close codes"); 20 and up are this project's own.
  * README.md "Close codes" lists them.
  */
 export const CLOSE_CODES = {
