@@ -228,6 +228,17 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   relayPort.current = devicePort;
   const commandTick = setInterval(() => commands!.tick(), 1000);
   commandTick.unref();
+  // uploads devices gave up: their .part files would otherwise stay forever (README "Media store")
+  const partMaxAgeMs = config.media.part_max_age_s * 1000;
+  const sweepParts = () => {
+    if (partMaxAgeMs > 0)
+      void media.sweepStaleParts(partMaxAgeMs).then((n) => {
+        if (n > 0) log.info({ removed: n }, `media: removed ${n} unfinished upload(s) untouched for media.part_max_age_s`);
+      });
+  };
+  const partSweep = setInterval(sweepParts, 3_600_000);
+  partSweep.unref();
+  sweepParts();
   // Assets: the pool returns device time and the watched parameters per message (observe hook),
   // the sink adds asset.<type>.* (enricher), the management topic comes in through the sink.
   const as = config.asset_settings;
@@ -309,6 +320,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     phase = 'running';
   } catch (e) {
     clearInterval(commandTick);
+    clearInterval(partSweep);
     for (const ch of started) await ch.stop(0);
     await commandStore.close().catch(() => undefined);
     await credentials?.close().catch(() => undefined);
@@ -329,6 +341,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       phase = 'stopping';
       const timeoutMs = config.shutdown_timeout_s * 1000;
       clearInterval(commandTick);
+      clearInterval(partSweep);
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
       relay.stop();
       await commands!.stop(timeoutMs);

@@ -169,6 +169,7 @@ export const MediaSchema = obj(
   {
     dir: Type.String({ minLength: 1, default: './data/media', description: '{dir}/{channel}/{ident}/{kind}-{UTC time}-{key}{ext}; "{key}.part" until the last piece', 'x-expected': 'a directory path', 'x-env': true }),
     fsync: Type.Boolean({ default: true, description: 'fdatasync each piece before its frame is acknowledged, and the folder after a file completes' }),
+    part_max_age_s: int(0, 365 * 86400, 86400, 'an unfinished upload (.part) nobody wrote to this long is deleted (swept at start and hourly); 0 = never'),
     max_file_bytes: int(1024, Number.MAX_SAFE_INTEGER, 256 * 1024 * 1024, 'largest uploaded file; a piece past it fails (EDGE_MEDIA_TOO_LARGE) and is not acknowledged'),
     uploads: obj(
       {

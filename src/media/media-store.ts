@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { syncDir } from '../util/durable-file.js';
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { MediaKind } from '../protocol/types.js';
@@ -93,6 +93,36 @@ export class FileMediaStore implements MediaStore {
     }
   }
 
+  /**
+   * Removes `.part` files nobody wrote to for `maxAgeMs`: uploads a device gave up (a tacho file it
+   * never sent again, a photo whose last part never came). No upload resumes across a restart and the
+   * video upload tracker times out far sooner, so such a file can never complete; the age, not the
+   * process, decides, because several instances may share the folder. Returns how many were removed;
+   * unreadable folders are skipped (a sweep never fails the server).
+   */
+  async sweepStaleParts(maxAgeMs: number): Promise<number> {
+    const cutoff = this.now() - maxAgeMs;
+    let removed = 0;
+    for (const channel of await listDir(this.dir)) {
+      for (const ident of await listDir(join(this.dir, channel))) {
+        const folder = join(this.dir, channel, ident);
+        for (const name of await listDir(folder)) {
+          if (!name.endsWith('.part')) continue;
+          const path = join(folder, name);
+          try {
+            if ((await stat(path)).mtimeMs < cutoff) {
+              await unlink(path);
+              removed++;
+            }
+          } catch {
+            // gone meanwhile (completed or discarded): nothing to do
+          }
+        }
+      }
+    }
+    return removed;
+  }
+
   private async writeAsync(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined): Promise<StoredMedia | null> {
     const folder = join(this.dir, safeLevel(channelId), safeLevel(ident));
     await mkdir(folder, { recursive: true });
@@ -128,6 +158,14 @@ function hashFile(path: string): Promise<string> {
       .on('error', reject)
       .on('end', () => resolve(h.digest('hex')));
   });
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
 }
 
 function describeIoError(e: NodeJS.ErrnoException): string {
