@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { TcpInbox } from './tcp-inbox.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 
 /**
@@ -17,41 +17,18 @@ export interface DeviceClient {
 }
 
 export async function openTcpDevice(host: string, port: number, localAddress?: string): Promise<DeviceClient> {
-  const socket: Socket = await new Promise((resolve, reject) => {
-    const s = connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-  let buf: Buffer = Buffer.alloc(0);
-  let closed = false;
-  let waiter: (() => void) | null = null;
-  socket.on('data', (d: Buffer) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    waiter?.();
-  });
-  socket.on('error', () => {});
-  socket.on('close', () => {
-    closed = true;
-    waiter?.();
-  });
+  const inbox = await TcpInbox.open(host, port, localAddress);
   const receiveFrom = (t0: number, expected: Uint8Array, timeoutMs: number) =>
-    awaitReply(t0, expected, timeoutMs, (w) => (waiter = w), () => {
-      if (buf.length >= expected.length) {
-        const got = buf.subarray(0, expected.length);
-        buf = buf.subarray(expected.length);
-        return got;
-      }
-      return closed ? 'closed' : null;
-    });
+    awaitReply(t0, expected, timeoutMs, (w) => (inbox.onChange = w), () => (inbox.buf.length >= expected.length ? inbox.take(expected.length) : inbox.closed ? 'closed' : null));
   return {
     get closed() {
-      return closed;
+      return inbox.closed;
     },
-    close: () => socket.destroy(),
+    close: () => inbox.socket.destroy(),
     send(frame, expected, timeoutMs) {
-      if (closed) return Promise.resolve({ kind: 'rejected', reason: 'connection closed' });
+      if (inbox.closed) return Promise.resolve({ kind: 'rejected', reason: 'connection closed' });
       const t0 = performance.now();
-      socket.write(frame);
+      inbox.socket.write(frame);
       if (!expected || expected.length === 0) return Promise.resolve({ kind: 'acked', latencyMs: 0 });
       return receiveFrom(t0, expected, timeoutMs);
     },

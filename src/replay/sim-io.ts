@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { TcpInbox } from './tcp-inbox.js';
 import { SPLIT_INVALID, SPLIT_NEED_MORE, type FramePart, type SimSocket, type SimulationIo } from '../protocol/types.js';
 
 /**
@@ -11,59 +11,41 @@ export function simulationIo(target: { host: string; port: number }, log: (line:
 }
 
 export async function openSimSocket(host: string, port: number): Promise<SimSocket> {
-  const socket: Socket = await new Promise((resolve, reject) => {
-    const s = connect({ host, port, noDelay: true });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-  let buf: Buffer = Buffer.alloc(0);
-  let closed = false;
-  let waiter: (() => void) | null = null;
-  socket.on('data', (d: Buffer) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    waiter?.();
-  });
-  socket.on('error', () => {});
-  socket.on('close', () => {
-    closed = true;
-    waiter?.();
-  });
+  const inbox = await TcpInbox.open(host, port);
   const take = (split: FramePart['split']): Uint8Array | null => {
     for (;;) {
-      const n = split(buf, 0, buf.length);
+      const n = split(inbox.buf, 0, inbox.buf.length);
       if (n === SPLIT_NEED_MORE || n === SPLIT_INVALID) return null;
       if (n < 0) {
-        buf = buf.subarray(-n);
+        inbox.take(-n);
         continue;
       }
-      const f = Uint8Array.from(buf.subarray(0, n));
-      buf = buf.subarray(n);
-      return f;
+      return Uint8Array.from(inbox.take(n));
     }
   };
   return {
     get closed() {
-      return closed;
+      return inbox.closed;
     },
     write: (b) => {
-      if (!closed) socket.write(b);
+      if (!inbox.closed) inbox.socket.write(b);
     },
-    drain: () => new Promise<void>((r) => (socket.writableLength === 0 ? r() : socket.once('drain', () => r()))),
-    close: () => socket.destroy(),
+    drain: () => new Promise<void>((r) => (inbox.socket.writableLength === 0 ? r() : inbox.socket.once('drain', () => r()))),
+    close: () => inbox.socket.destroy(),
     nextFrame(split, timeoutMs) {
       return new Promise((resolve) => {
         const finish = (f: Uint8Array | null) => {
           clearTimeout(timer);
-          waiter = null;
+          inbox.onChange = null;
           resolve(f);
         };
         const timer = setTimeout(() => finish(take(split)), timeoutMs);
         const check = () => {
           const f = take(split);
           if (f) finish(f);
-          else if (closed) finish(null);
+          else if (inbox.closed) finish(null);
         };
-        waiter = check;
+        inbox.onChange = check;
         check();
       });
     },
