@@ -1,6 +1,5 @@
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import type { MediaStore, StoredMedia } from '../media/media-store.js';
-import { EnvelopeWriter } from '../message/envelope.js';
 import type { MessageSink } from '../message/message-sink.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { DecodePool, PoolFrame } from '../pool/decode-pool.js';
@@ -15,7 +14,7 @@ import type { DeviceLink, Slot } from './device-link.js';
 import { Reassembler, type ReassemblerLimits, type ResendAsk } from './reassembler.js';
 import { UploadEffects } from './upload-effects.js';
 import type { UploadTracker } from '../media/upload-tracker.js';
-import { channelIdValue } from '../message/naming.js';
+import { RuntimeMessages, storedFileFields } from './runtime-messages.js';
 
 /**
  * A channel's frames from arrival to acknowledgement:
@@ -114,7 +113,7 @@ class PendingFrame implements Slot, PoolFrame {
 }
 
 export class FramePipeline {
-  private envelope: EnvelopeWriter | null = null;
+  private readonly runtimeMessages: RuntimeMessages;
   private readonly reassemblers = new WeakMap<DeviceLink, Reassembler>();
   /** `upload` effects (alarm attachments), when the channel tracks uploads. */
   readonly uploads: UploadEffects | null;
@@ -125,8 +124,9 @@ export class FramePipeline {
     private readonly host: PipelineHost,
     private readonly deps: PipelineDeps,
   ) {
+    this.runtimeMessages = new RuntimeMessages(host, deps.sink);
     const tracker = deps.uploads;
-    this.uploads = tracker ? new UploadEffects(host, { pool: deps.pool, sink: deps.sink, media: deps.media, hooks: deps.hooks, tracker, fail: (l, s, i, c) => this.fail(l, s, i, c) }) : null;
+    this.uploads = tracker ? new UploadEffects(host, { pool: deps.pool, sink: deps.sink, media: deps.media, hooks: deps.hooks, tracker, messages: this.runtimeMessages, fail: (l, s, i, c) => this.fail(l, s, i, c) }) : null;
   }
 
   enqueue(link: DeviceLink, frames: Buffer[], at: number, reassembled = false): void {
@@ -401,22 +401,9 @@ export class FramePipeline {
   }
 
   private announce(link: DeviceLink, ident: string, stored: StoredMedia, prefix: string, meta: Readonly<Record<string, MessageValue>>, slot: PendingFrame): void {
-    const host = this.host;
-    const facts: Record<string, MessageValue> = {
-      [`${prefix}.file.id`]: stored.key,
-      [`${prefix}.file.name`]: stored.name,
-      [`${prefix}.size`]: stored.bytes,
-      [`${prefix}.sha256`]: stored.sha256,
-      [`${prefix}.path`]: stored.path,
-    };
-    const msg = { ident, timestamp: slot.receivedAtMs / 1000, ...meta, ...facts };
-    this.envelope ??= new EnvelopeWriter(host.id, host.proto.id);
-    const payload = this.envelope.payload(msg, ident, this.envelope.frameSuffix(slot.receivedAtMs, link.peer));
-    host.stats.counters.messages++;
-    link.messages++;
-    this.deps.sink.message(host.id, ident, payload, slot.confirm, link.num, link.attained);
-    const sink = this.deps.sink;
-    sink.log(sink.topics.mediaEvent(host.id, ident), JSON.stringify({ event: 'stored', timestamp: stored.storedAtMs / 1000, 'channel.id': channelIdValue(host.id), ident, conn: link.id, kind: stored.kind, ...meta, ...facts }));
+    const facts = storedFileFields(prefix, stored);
+    this.runtimeMessages.publish(ident, { ident, timestamp: slot.receivedAtMs / 1000, ...meta, ...facts }, slot.receivedAtMs, link.peer, slot.confirm, link);
+    this.runtimeMessages.mediaEvent(ident, 'stored', stored.storedAtMs / 1000, { conn: link.id, kind: stored.kind, ...meta, ...facts });
   }
 
   /** Writes what is ready, resumes a link paused for its slot count, completes a pending close. */

@@ -1,14 +1,13 @@
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import type { MediaStore, StoredMedia } from '../media/media-store.js';
 import { linkingFields, type Upload, type UploadFile, type UploadTracker } from '../media/upload-tracker.js';
-import { EnvelopeWriter } from '../message/envelope.js';
 import type { MessageSink } from '../message/message-sink.js';
-import { channelIdValue } from '../message/naming.js';
 import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
 import type { DecodePool } from '../pool/decode-pool.js';
 import type { MessageValue, UploadOp } from '../protocol/types.js';
 import type { DeviceLink, Slot } from './device-link.js';
 import type { PipelineHooks, PipelineHost } from './frame-pipeline.js';
+import { storedFileFields, type RuntimeMessages } from './runtime-messages.js';
 
 /** What an upload effect needs of its frame's slot: durable work counts in `remaining`, `confirm` ends one. */
 export interface UploadSlot extends Slot {
@@ -21,6 +20,8 @@ export interface UploadDeps {
   media: MediaStore | null;
   hooks: PipelineHooks;
   tracker: UploadTracker;
+  /** Builds and publishes the linking message and the media log events. */
+  messages: RuntimeMessages;
   fail(link: DeviceLink, slot: Slot, info: ErrorInfo, code: CloseCode): void;
 }
 
@@ -33,8 +34,6 @@ export interface UploadDeps {
  * EDGE_UPLOAD_REFUSED: no ACK, the connection closes with the reason logged.
  */
 export class UploadEffects {
-  private envelope: EnvelopeWriter | null = null;
-
   constructor(
     private readonly host: PipelineHost,
     private readonly deps: UploadDeps,
@@ -173,8 +172,7 @@ export class UploadEffects {
   }
 
   private storedEvent(conn: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void {
-    const sink = this.deps.sink;
-    sink.log(sink.topics.mediaEvent(this.host.id, ident), JSON.stringify({ event: 'stored', timestamp: stored.storedAtMs / 1000, 'channel.id': channelIdValue(this.host.id), ident, conn, kind: stored.kind, ...meta, 'media.file.id': stored.key, 'media.file.name': stored.name, 'media.size': stored.bytes, 'media.sha256': stored.sha256, 'media.path': stored.path }));
+    this.deps.messages.mediaEvent(ident, 'stored', stored.storedAtMs / 1000, { conn, kind: stored.kind, ...meta, ...storedFileFields('media', stored) });
   }
 
   /**
@@ -187,18 +185,13 @@ export class UploadEffects {
     const nowMs = host.now();
     const fields = linkingFields(upload, reason);
     const msg = { ident: upload.ident, timestamp: nowMs / 1000, 'message.type': 'media_upload', ...fields };
-    this.envelope ??= new EnvelopeWriter(host.id, host.proto.id);
-    const payload = this.envelope.payload(msg, upload.ident, this.envelope.frameSuffix(frame ? frame.slot.receivedAtMs : nowMs, frame?.peer ?? ''));
-    host.stats.counters.messages++;
-    if (frame) frame.link.messages++;
     const confirm = frame
       ? frame.slot.confirm
       : (err?: Error | null) => {
           if (err) host.log.warn({ ident: upload.ident, key: upload.key, err: err.message }, 'the message of an incomplete upload could not be published');
         };
-    this.deps.sink.message(host.id, upload.ident, payload, confirm, frame?.link.num ?? 0, frame?.link.attained ?? 0);
-    const sink = this.deps.sink;
-    sink.log(sink.topics.mediaEvent(host.id, upload.ident), JSON.stringify({ event: reason === null ? 'upload_complete' : 'upload_incomplete', timestamp: nowMs / 1000, 'channel.id': channelIdValue(host.id), ident: upload.ident, ...fields }));
+    this.deps.messages.publish(upload.ident, msg, frame ? frame.slot.receivedAtMs : nowMs, frame?.peer ?? '', confirm, frame?.link ?? null);
+    this.deps.messages.mediaEvent(upload.ident, reason === null ? 'upload_complete' : 'upload_incomplete', nowMs / 1000, fields);
     if (reason !== null) {
       // partial files are never completed once the upload is forgotten: remove them, so a device that
       // starts uploads and stops cannot fill the disk (the message says what was missing)

@@ -1,0 +1,48 @@
+import type { StoredMedia } from '../media/media-store.js';
+import { EnvelopeWriter } from '../message/envelope.js';
+import type { MessageSink } from '../message/message-sink.js';
+import { channelIdValue } from '../message/naming.js';
+import type { Message, MessageValue } from '../protocol/types.js';
+import type { DeviceLink } from './device-link.js';
+import type { PipelineHost } from './frame-pipeline.js';
+
+/** The facts of a stored file under a message-name prefix: `media.tacho` → `media.tacho.file.id`, ... */
+export function storedFileFields(prefix: string, stored: StoredMedia): Record<string, MessageValue> {
+  return {
+    [`${prefix}.file.id`]: stored.key,
+    [`${prefix}.file.name`]: stored.name,
+    [`${prefix}.size`]: stored.bytes,
+    [`${prefix}.sha256`]: stored.sha256,
+    [`${prefix}.path`]: stored.path,
+  };
+}
+
+/**
+ * Messages the runtime itself builds on the main thread (a stored file's announcement, an alarm's
+ * linking message), with the same envelope the workers add to decoded ones, and the media log events
+ * that go with them. Rare (once per file), so plain objects and JSON are fine here.
+ */
+export class RuntimeMessages {
+  private envelope: EnvelopeWriter | null = null;
+
+  constructor(
+    private readonly host: PipelineHost,
+    private readonly sink: MessageSink,
+  ) {}
+
+  /** Publishes `msg` for the device (QoS 1, through the spool like any message); `done` is its confirmation. */
+  publish(ident: string, msg: Message, receivedAtMs: number, peer: string, done: (err?: Error | null) => void, link: DeviceLink | null): void {
+    const host = this.host;
+    this.envelope ??= new EnvelopeWriter(host.id, host.proto.id);
+    const payload = this.envelope.payload(msg, ident, this.envelope.frameSuffix(receivedAtMs, peer));
+    host.stats.counters.messages++;
+    if (link) link.messages++;
+    this.sink.message(host.id, ident, payload, done, link?.num ?? 0, link?.attained ?? 0);
+  }
+
+  /** A `media` log event of the device (`{root}/log/gw/channels/{channel}/devices/{ident}/media`). */
+  mediaEvent(ident: string, event: string, timestampS: number, fields: Record<string, unknown>): void {
+    const sink = this.sink;
+    sink.log(sink.topics.mediaEvent(this.host.id, ident), JSON.stringify({ event, timestamp: timestampS, 'channel.id': channelIdValue(this.host.id), ident, ...fields }));
+  }
+}
