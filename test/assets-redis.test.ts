@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { recordsFrame, type SimRecord } from '../protocols/ruptela/device-frames.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { CARD, CARD_IO, IMEI_A as IMEI_X, IMEI_B as IMEI_Y } from './support/driver-card.js';
 
 /**
  * Two running servers (two instances of the channel) on one Redis and one Mosquitto, with the same
@@ -12,13 +13,6 @@ import { startHarness, waitFor, type Harness } from './support/harness.js';
  * instance B. Needs MQTT_URL and REDIS_URL (scripts/test-services.js sets both when it finds or
  * starts the services); skipped with the reason otherwise (the embedded broker serves one instance).
  */
-const CARD = '1234567890123456';
-const CARD_IO: [number, bigint][] = [
-  [155, 0x3132333435363738n],
-  [156, 0x3930313233343536n],
-];
-const IMEI_X = 356307042441011n;
-const IMEI_Y = 356307042441029n;
 const X = IMEI_X.toString();
 const Y = IMEI_Y.toString();
 

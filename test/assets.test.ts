@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { recordsFrame, type SimRecord } from '../protocols/ruptela/device-frames.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { CARD, CARD_IO, IMEI_A, IMEI_B } from './support/driver-card.js';
 
 /**
  * Assets through the running server: Ruptela devices on real TCP sockets send records whose IO
@@ -15,14 +16,6 @@ import { startHarness, waitFor, type Harness } from './support/harness.js';
  * carry `asset.driver.*`, the retained active interval and lifecycle events go to a real broker.
  * Embedded broker always, Mosquitto when MQTT_URL is set.
  */
-const CARD = '1234567890123456';
-/** "12345678" and "90123456" as the two 8-byte halves of the card number. */
-const CARD_IO: [number, bigint][] = [
-  [155, 0x3132333435363738n],
-  [156, 0x3930313233343536n],
-];
-const IMEI_A = 356307042441011n;
-const IMEI_B = 356307042441029n;
 const A = IMEI_A.toString();
 const B = IMEI_B.toString();
 

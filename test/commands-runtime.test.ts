@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { fromHex } from '../src/codec/hex.js';
 import { deviceFrame } from '../protocols/ruptela/device-frames.js';
 import { getProtocol } from '../src/protocol/registry.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { connectDevice } from './support/device-socket.js';
 
 /**
  * Device commands through the running server: a real Ruptela device on a real TCP socket, a real
@@ -13,23 +13,6 @@ import { startHarness, waitFor, type Harness } from './support/harness.js';
  */
 const IDENT_FRAME = '002e000316d53d58d6020f4573303430302e30332e36382e30340000c2b3090d0e950000827b000003e80000003c003c1681';
 const IDENT_ACK = '00027301cb25';
-
-interface Device {
-  socket: Socket;
-  data: Buffer[];
-  hex(): string;
-}
-
-async function device(port: number): Promise<Device> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const d: Device = { socket, data: [], hex: () => Buffer.concat(d.data).toString('hex') };
-  socket.on('data', (b) => d.data.push(b));
-  socket.on('error', () => {});
-  return d;
-}
 
 type Event = { status: string; body: Record<string, unknown>; raw: string };
 
@@ -50,7 +33,7 @@ function suite(name: string, brokerUrl?: string) {
       await h.sub.publishAsync(`${h.root}/command/gw/channels/1/devices/${ident}`, `{"id":"c2","name":"text","properties":{"text":"hello"},"meta":{"n":2}}`, { qos: 1 });
       await waitFor('both queued', () => events(h, ident).filter((e) => e.status === 'queued').length === 2, 5000);
 
-      const dev = await device(h.app.channels[0]!.tcpPort);
+      const dev = await connectDevice(h.app.channels[0]!.tcpPort);
       dev.socket.write(fromHex(IDENT_FRAME));
       // the identification ACK first, then the command: never inside the ACK sequence
       const getVersion = Buffer.from(proto.encode({ name: 'get_version', properties: {} }, { ident }).bytes).toString('hex');
@@ -85,7 +68,7 @@ function suite(name: string, brokerUrl?: string) {
     try {
       const ident = '863071018192903';
       const topic = `${h.root}/command/gw/channels/1/devices/${ident}`;
-      const dev = await device(h.app.channels[0]!.tcpPort);
+      const dev = await connectDevice(h.app.channels[0]!.tcpPort);
       dev.socket.write(fromHex(IDENT_FRAME));
       await waitFor('identified', () => dev.hex() === IDENT_ACK, 5000);
       const cases: [string, RegExp][] = [

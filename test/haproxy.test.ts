@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { connectFrom, type BoundClient } from './support/device-socket.js';
 
 /**
  * A real HAProxy (the distribution's package; skipped with the reason when the binary is absent)
@@ -26,27 +27,6 @@ function freePort(): Promise<number> {
       const a = s.address();
       s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
     });
-  });
-}
-
-interface Client {
-  socket: Socket;
-  got: string;
-  closed: boolean;
-  localPort: number;
-}
-
-function client(port: number, localAddress: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const c: Client = { socket: connect({ host: '127.0.0.1', port, localAddress, noDelay: true }), got: '', closed: false, localPort: 0 };
-    c.socket.on('data', (d) => (c.got += d.toString('hex')));
-    c.socket.on('close', () => (c.closed = true));
-    c.socket.on('error', () => {});
-    c.socket.once('connect', () => {
-      c.localPort = c.socket.localPort ?? 0;
-      resolve(c);
-    });
-    c.socket.once('error', reject);
   });
 }
 
@@ -95,9 +75,9 @@ test('HAProxy with send-proxy-v2 in front of two instances: connections balanced
       ].join('\n'),
     );
     hap = await startHaproxy(cfg, port);
-    const devices: Client[] = [];
+    const devices: BoundClient[] = [];
     for (let i = 0; i < 6; i++) {
-      const c = await client(port, '127.0.0.2');
+      const c = await connectFrom(port, '127.0.0.2');
       c.socket.write(recordsFrame(866000000000000n + BigInt(i), [typicalRecord(1735690000, 1)]));
       devices.push(c);
     }
@@ -110,7 +90,7 @@ test('HAProxy with send-proxy-v2 in front of two instances: connections balanced
     assert.deepEqual(peers, devices.map((d) => `127.0.0.2:${d.localPort}`).sort(), 'each instance sees the device address and port, not HAProxy\'s');
     for (const d of devices) d.socket.destroy();
 
-    const bad = await client(port, '127.0.0.3');
+    const bad = await connectFrom(port, '127.0.0.3');
     bad.socket.write(recordsFrame(866000000000099n, [typicalRecord(1735690000, 1)]));
     await waitFor('blacklisted device closed', () => bad.closed, 10_000);
     assert.equal(bad.got, '');

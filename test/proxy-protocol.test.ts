@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
 import { buildProxyV2 } from '../src/net/proxy-protocol.js';
 import { Writable } from 'node:stream';
@@ -8,6 +7,7 @@ import { ChannelGuards } from '../src/channel/channel-guards.js';
 import { validateConfig } from '../src/config/validate.js';
 import { createLogger } from '../src/util/log.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { connectFrom } from './support/device-socket.js';
 
 const quiet = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
@@ -18,28 +18,6 @@ const quiet = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() 
 const ACK = '0002640113bc';
 let imeiSeq = 865100000000000n;
 const frame = () => recordsFrame(imeiSeq++, [typicalRecord(1735690000, 1)]);
-
-interface Client {
-  socket: Socket;
-  got: string;
-  closed: boolean;
-  /** The local port, kept: a closed socket no longer reports it. */
-  localPort: number;
-}
-
-function client(port: number): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const c: Client = { socket: connect({ host: '127.0.0.1', port, localAddress: '127.0.0.1', noDelay: true }), got: '', closed: false, localPort: 0 };
-    c.socket.on('data', (d) => (c.got += d.toString('hex')));
-    c.socket.on('close', () => (c.closed = true));
-    c.socket.on('error', () => {});
-    c.socket.once('connect', () => {
-      c.localPort = c.socket.localPort ?? 0;
-      resolve(c);
-    });
-    c.socket.once('error', reject);
-  });
-}
 
 const v1 = (src: string, sport: number) => Buffer.from(`PROXY TCP4 ${src} 127.0.0.1 ${sport} 5046\r\n`);
 const v2 = (src: string, sport: number) => buildProxyV2({ address: src, port: sport }, { address: '127.0.0.1', port: 5046 });
@@ -55,7 +33,7 @@ test('PROXY v1 and v2 from a trusted balancer: the device address in the header 
   try {
     const port = h.app.channels[0]!.tcpPort;
     for (const [name, header, sport] of [['v1', v1('127.0.0.2', 40001), 40001], ['v2', v2('127.0.0.2', 40002), 40002]] as const) {
-      const c = await client(port);
+      const c = await connectFrom(port, '127.0.0.1');
       // header and the first device frame in one write, as a balancer may forward them
       c.socket.write(Buffer.concat([header, frame()]));
       await waitFor(`${name} connection closed`, () => c.closed);
@@ -65,7 +43,7 @@ test('PROXY v1 and v2 from a trusted balancer: the device address in the header 
       assert.equal(ev.detail, `via 127.0.0.1:${c.localPort}`);
     }
     // the balancer's own address is not blacklisted: a header naming another device gets through
-    const ok = await client(port);
+    const ok = await connectFrom(port, '127.0.0.1');
     ok.socket.write(v2('127.0.0.9', 40003));
     ok.socket.write(frame());
     await waitFor('ack through the proxy', () => ok.got === ACK);
@@ -85,7 +63,7 @@ test('PROXY: a header from an untrusted source, a missing or malformed header an
   const h2 = await startHarness({ channels: channel({ trusted_proxies: ['10.0.0.0/8'] }) });
   try {
     // untrusted: the source (127.0.0.1) is not in 10.0.0.0/8, even with a well-formed header
-    const u = await client(h2.app.channels[0]!.tcpPort);
+    const u = await connectFrom(h2.app.channels[0]!.tcpPort, '127.0.0.1');
     u.socket.write(Buffer.concat([v2('127.0.0.9', 1), frame()]));
     await waitFor('untrusted closed', () => u.closed);
     assert.equal(u.got, '');
@@ -101,7 +79,7 @@ test('PROXY: a header from an untrusted source, a missing or malformed header an
       ['slow (half a header, then nothing)', v2('127.0.0.9', 1).subarray(0, 20), /no complete PROXY header within 1 s \(20 bytes received\)/],
     ];
     for (const [name, bytes, reason] of cases) {
-      const c = await client(port);
+      const c = await connectFrom(port, '127.0.0.1');
       if (bytes) c.socket.write(bytes);
       await waitFor(`${name}: closed`, () => c.closed, 4000);
       assert.equal(c.got, '', `${name}: nothing is answered`);

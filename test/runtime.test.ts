@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { fromHex } from '../src/codec/hex.js';
 import { recordsFrame, typicalRecord, deviceFrame } from '../protocols/ruptela/device-frames.js';
 import { startHarness, waitFor, sleep, type Harness } from './support/harness.js';
+import { connectDevice } from './support/device-socket.js';
 
 /**
  * The channel runtime over real loopback sockets with a real MQTT subscriber. Runs against the
@@ -14,25 +14,6 @@ const RECORDS_ACK = '0002640113bc';
 const IDENT_ACK = '00027301cb25';
 const T2_IDENT = '002e000316d53d58d6020f4573303430302e30332e36382e30340000c2b3090d0e950000827b000003e80000003c003c1681';
 
-interface RawDevice {
-  socket: Socket;
-  data: Buffer[];
-  closed: boolean;
-  bytes(): string;
-}
-
-async function rawDevice(port: number): Promise<RawDevice> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const d: RawDevice = { socket, data: [], closed: false, bytes: () => Buffer.concat(d.data).toString('hex') };
-  socket.on('data', (b) => d.data.push(b));
-  socket.on('close', () => (d.closed = true));
-  socket.on('error', () => {});
-  return d;
-}
-
 const tcpPort = (h: Harness) => h.app.channels[0]!.tcpPort;
 const messagesOf = (h: Harness, ident: string) => h.received.filter((r) => r.topic === `${h.root}/message/gw/channels/1/${ident}`);
 
@@ -41,12 +22,12 @@ function suite(name: string, brokerUrl?: string, threads: number | 'inline' = 'i
     const h = await startHarness({ brokerUrl, threads });
     try {
       const imei = 863071018192903n;
-      const dev = await rawDevice(tcpPort(h));
+      const dev = await connectDevice(tcpPort(h));
       dev.socket.write(fromHex(T2_IDENT));
-      await waitFor('identification ACK', () => dev.bytes() === IDENT_ACK);
+      await waitFor('identification ACK', () => dev.hex() === IDENT_ACK);
       const t0 = 1735689000;
       dev.socket.write(recordsFrame(imei, [typicalRecord(t0, 1), typicalRecord(t0 + 10, 2)]));
-      await waitFor('records ACK', () => dev.bytes() === IDENT_ACK + RECORDS_ACK);
+      await waitFor('records ACK', () => dev.hex() === IDENT_ACK + RECORDS_ACK);
       const msgs = messagesOf(h, String(imei));
       assert.equal(msgs.length, 2);
       const m = JSON.parse(msgs[0]!.payload) as Record<string, unknown>;
@@ -105,14 +86,14 @@ test('no ACK is written while the broker withholds PUBACK; it follows once the b
   const h = await startHarness();
   try {
     const imei = 863071018190002n;
-    const dev = await rawDevice(tcpPort(h));
+    const dev = await connectDevice(tcpPort(h));
     h.holdPubacks = true;
     dev.socket.write(recordsFrame(imei, [typicalRecord(1735689300, 5), typicalRecord(1735689301, 6)]));
     await waitFor('messages reach the subscriber', () => messagesOf(h, String(imei)).length === 2 || undefined).catch(() => undefined);
     await sleep(300);
-    assert.equal(dev.bytes(), '', 'no ACK before PUBACK');
+    assert.equal(dev.hex(), '', 'no ACK before PUBACK');
     h.releasePubacks();
-    await waitFor('ACK after PUBACK', () => dev.bytes() === RECORDS_ACK);
+    await waitFor('ACK after PUBACK', () => dev.hex() === RECORDS_ACK);
     assert.equal(messagesOf(h, String(imei)).length, 2);
   } finally {
     await h.close();
@@ -122,15 +103,15 @@ test('no ACK is written while the broker withholds PUBACK; it follows once the b
 test('replies are written in frame order even when a later frame is confirmed first', async () => {
   const h = await startHarness();
   try {
-    const dev = await rawDevice(tcpPort(h));
+    const dev = await connectDevice(tcpPort(h));
     h.holdPubacks = true;
     // a records frame (waits for PUBACK) followed by a heartbeat (no message: answered at once)
     const heartbeat = fromHex('0009000310f56174900710bd93');
     dev.socket.write(Buffer.concat([recordsFrame(863071018192903n, [typicalRecord(1735689400, 7)]), heartbeat]));
     await sleep(200);
-    assert.equal(dev.bytes(), '', 'the heartbeat ACK must wait for the records ACK before it');
+    assert.equal(dev.hex(), '', 'the heartbeat ACK must wait for the records ACK before it');
     h.releasePubacks();
-    await waitFor('both ACKs in order', () => dev.bytes() === RECORDS_ACK + '00027401862d');
+    await waitFor('both ACKs in order', () => dev.hex() === RECORDS_ACK + '00027401862d');
   } finally {
     await h.close();
   }
@@ -140,13 +121,13 @@ test('a frame with a bad CRC is not acknowledged and the connection is closed (c
   const h = await startHarness();
   try {
     const imei = 863071018190003n;
-    const dev = await rawDevice(tcpPort(h));
+    const dev = await connectDevice(tcpPort(h));
     const good = recordsFrame(imei, [typicalRecord(1735689500, 8)]);
     const bad = Buffer.from(recordsFrame(imei, [typicalRecord(1735689510, 9)]));
     bad[20]! ^= 0x01;
     dev.socket.write(Buffer.concat([good, bad]));
     await waitFor('connection closed', () => dev.closed);
-    assert.equal(dev.bytes(), RECORDS_ACK);
+    assert.equal(dev.hex(), RECORDS_ACK);
     assert.equal(messagesOf(h, String(imei)).length, 1);
     const closed = await waitFor('closed log', () => h.received.find((r) => r.topic.endsWith('/closed')));
     assert.equal(JSON.parse(closed.payload).close_code, 4);
@@ -158,12 +139,12 @@ test('a frame with a bad CRC is not acknowledged and the connection is closed (c
 test('an impossible length field closes the connection with a framing error', async () => {
   const h = await startHarness();
   try {
-    const dev = await rawDevice(tcpPort(h));
+    const dev = await connectDevice(tcpPort(h));
     dev.socket.write(fromHex('ffff00000000'));
     await waitFor('connection closed', () => dev.closed);
     const err = await waitFor('error log', () => h.received.find((r) => r.topic.endsWith('/error')));
     assert.equal(JSON.parse(err.payload).code, 'EDGE_FRAME_LENGTH');
-    assert.equal(dev.bytes(), '');
+    assert.equal(dev.hex(), '');
   } finally {
     await h.close();
   }
@@ -173,12 +154,12 @@ test('the same ident connecting again closes the older connection with close cod
   const h = await startHarness();
   try {
     const imei = 863071018190004n;
-    const a = await rawDevice(tcpPort(h));
+    const a = await connectDevice(tcpPort(h));
     a.socket.write(recordsFrame(imei, [typicalRecord(1735689600, 1)]));
-    await waitFor('first ACK', () => a.bytes() === RECORDS_ACK);
-    const b = await rawDevice(tcpPort(h));
+    await waitFor('first ACK', () => a.hex() === RECORDS_ACK);
+    const b = await connectDevice(tcpPort(h));
     b.socket.write(recordsFrame(imei, [typicalRecord(1735689610, 2)]));
-    await waitFor('second ACK', () => b.bytes() === RECORDS_ACK);
+    await waitFor('second ACK', () => b.hex() === RECORDS_ACK);
     await waitFor('older connection closed', () => a.closed);
     const closed = await waitFor('closed log code 12', () => h.received.find((r) => r.topic.endsWith('/closed') && JSON.parse(r.payload).close_code === 12));
     assert.equal(JSON.parse(closed.payload).ident, String(imei));
@@ -195,7 +176,7 @@ test('the same ident connecting again closes the older connection with close cod
 test('an idle connection is closed after idle_timeout_s with close code 17', async () => {
   const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, idle_timeout_s: 1 }] });
   try {
-    const dev = await rawDevice(tcpPort(h));
+    const dev = await connectDevice(tcpPort(h));
     const t0 = Date.now();
     await waitFor('idle close', () => dev.closed, 4000);
     assert.ok(Date.now() - t0 >= 900);
@@ -209,8 +190,8 @@ test('an idle connection is closed after idle_timeout_s with close code 17', asy
 test('max_connections refuses connections beyond the cap', async () => {
   const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, max_connections: 1 }] });
   try {
-    const a = await rawDevice(tcpPort(h));
-    const b = await rawDevice(tcpPort(h));
+    const a = await connectDevice(tcpPort(h));
+    const b = await connectDevice(tcpPort(h));
     await waitFor('second connection refused', () => b.closed);
     assert.equal(a.closed, false);
     const rej = await waitFor('rejected log', () => h.received.find((r) => r.topic.endsWith('/connections/rejected')));
@@ -223,17 +204,17 @@ test('max_connections refuses connections beyond the cap', async () => {
 test('graceful shutdown finishes in-flight frames: published, then acknowledged, then closed', async () => {
   const h = await startHarness();
   const imei = 863071018190005n;
-  const dev = await rawDevice(tcpPort(h));
+  const dev = await connectDevice(tcpPort(h));
   h.holdPubacks = true;
   dev.socket.write(recordsFrame(imei, [typicalRecord(1735689700, 1), typicalRecord(1735689701, 2), typicalRecord(1735689702, 3)]));
   await waitFor('frame decoded and published', () => h.app.channels[0]!.counters.messages === 3);
   const stopping = h.app.stop();
   await sleep(100);
-  assert.equal(dev.bytes(), '');
+  assert.equal(dev.hex(), '');
   h.releasePubacks();
   await stopping;
   await waitFor('ACK before close', () => dev.closed);
-  assert.equal(dev.bytes(), RECORDS_ACK);
+  assert.equal(dev.hex(), RECORDS_ACK);
   await waitFor('all records on the broker', () => messagesOf(h, String(imei)).length === 3);
   await h.close();
 });
@@ -241,9 +222,9 @@ test('graceful shutdown finishes in-flight frames: published, then acknowledged,
 test('a heartbeat (no message to confirm) is answered at once', async () => {
   const h = await startHarness();
   try {
-    const dev = await rawDevice(tcpPort(h));
+    const dev = await connectDevice(tcpPort(h));
     dev.socket.write(deviceFrame(863071018190006n, 16, new Uint8Array(0)));
-    await waitFor('heartbeat ACK', () => dev.bytes() === '00027401862d');
+    await waitFor('heartbeat ACK', () => dev.hex() === '00027401862d');
   } finally {
     await h.close();
   }
@@ -252,16 +233,16 @@ test('a heartbeat (no message to confirm) is answered at once', async () => {
 test('backpressure: a full MQTT queue pauses device sockets; everything is acknowledged once the broker confirms', async () => {
   const h = await startHarness({ extra: { mqtt: { max_inflight: 2, max_queued: 8 }, spool: { enabled: false } } });
   try {
-    const devs = await Promise.all([1, 2, 3].map(() => rawDevice(tcpPort(h))));
+    const devs = await Promise.all([1, 2, 3].map(() => connectDevice(tcpPort(h))));
     h.holdPubacks = true;
     devs.forEach((d, i) => {
       for (let f = 0; f < 5; f++) d.socket.write(recordsFrame(863071018191000n + BigInt(i), [typicalRecord(1735689800 + f, 1), typicalRecord(1735689800 + f, 2)]));
     });
     await waitFor('sockets paused by the publisher', () => h.app.channels[0]!.pausedFor.includes('mqtt'));
     assert.ok(h.app.publisher.queued <= 8 + 2 * 5 * 3, 'queue stays bounded');
-    assert.ok(devs.every((d) => d.bytes() === ''), 'no ACK while nothing is confirmed');
+    assert.ok(devs.every((d) => d.hex() === ''), 'no ACK while nothing is confirmed');
     h.releasePubacks();
-    await waitFor('all 15 frames acknowledged', () => devs.every((d) => d.bytes() === RECORDS_ACK.repeat(5)), 10000);
+    await waitFor('all 15 frames acknowledged', () => devs.every((d) => d.hex() === RECORDS_ACK.repeat(5)), 10000);
     assert.deepEqual(h.app.channels[0]!.pausedFor, []);
   } finally {
     await h.close();

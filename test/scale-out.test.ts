@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,8 @@ import { getProtocol } from '../src/protocol/registry.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../src/mqtt/embedded-broker.js';
 import { projectRoot } from '../src/util/paths.js';
 import { startHarness, waitFor, sleep, type Harness } from './support/harness.js';
+import { REDIS_URL, redisSkipReason } from './support/redis.js';
+import { connectDevice } from './support/device-socket.js';
 
 /**
  * Several instances as one channel: two servers on loopback sharing Redis (REDIS_URL, or the local
@@ -20,45 +21,12 @@ import { startHarness, waitFor, sleep, type Harness } from './support/harness.js
  * set, with a shared subscription group; else an embedded broker without one). Each test has its
  * own Redis key prefix and topic root.
  */
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const MQTT_URL = process.env.MQTT_URL;
 const IDENT_FRAME = '002e000316d53d58d6020f4573303430302e30332e36382e30340000c2b3090d0e950000827b000003e80000003c003c1681';
 const IDENT_ACK = '00027301cb25';
 
-async function redisUp(): Promise<string | null> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return null;
-  } catch (e) {
-    return `no Redis at ${REDIS_URL} (${(e as Error).message})`;
-  } finally {
-    r.disconnect();
-  }
-}
-const skipReason = await redisUp();
+const skipReason = await redisSkipReason();
 if (skipReason) console.log(`# scale-out tests skipped: ${skipReason}`);
-
-interface Device {
-  socket: Socket;
-  data: Buffer[];
-  closed: boolean;
-  hex(): string;
-}
-
-async function device(port: number): Promise<Device> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const d: Device = { socket, data: [], closed: false, hex: () => Buffer.concat(d.data).toString('hex') };
-  socket.on('data', (b) => d.data.push(b));
-  socket.on('close', () => (d.closed = true));
-  socket.on('error', () => {});
-  return d;
-}
 
 type Event = { status: string; body: Record<string, unknown>; raw: string };
 
@@ -148,7 +116,7 @@ test('a command queued on A for an offline device is delivered once by B, where 
     await sleep(500); // both instances got the request (or one, with a shared group): one queued event either way
     assert.equal(events(a, ident).filter((e) => e.status === 'queued').length, 1, 'queued once');
 
-    const dev = await device(b.app.channels[0]!.tcpPort);
+    const dev = await connectDevice(b.app.channels[0]!.tcpPort);
     dev.socket.write(fromHex(IDENT_FRAME));
     const cmd = await encoded('get_version', {}, ident);
     await waitFor('B writes the command after the ident ACK', () => dev.hex() === IDENT_ACK + cmd, 10_000);
@@ -174,10 +142,10 @@ test('ident collision across instances: the device connects to B while A holds i
   const b = await instance(c, 'b');
   try {
     const ident = await identOf();
-    const onA = await device(a.app.channels[0]!.tcpPort);
+    const onA = await connectDevice(a.app.channels[0]!.tcpPort);
     onA.socket.write(fromHex(IDENT_FRAME));
     await waitFor('identified on A', () => onA.hex() === IDENT_ACK, 10_000);
-    const onB = await device(b.app.channels[0]!.tcpPort);
+    const onB = await connectDevice(b.app.channels[0]!.tcpPort);
     onB.socket.write(fromHex(IDENT_FRAME));
     await waitFor('identified on B', () => onB.hex() === IDENT_ACK, 10_000);
     await waitFor('A closed its connection', () => onA.closed, 10_000);
@@ -200,7 +168,7 @@ test('an instance that starts does not mark devices another instance holds as di
   let b: Harness | null = null;
   try {
     const ident = await identOf();
-    const dev = await device(a.app.channels[0]!.tcpPort);
+    const dev = await connectDevice(a.app.channels[0]!.tcpPort);
     dev.socket.write(fromHex(IDENT_FRAME));
     const topic = `${c.root}/state/gw/channels/1/devices/${ident}/connected`;
     await waitFor('connected true', () => a.received.some((r) => r.topic === topic && r.payload === 'true'), 10_000);
@@ -241,7 +209,7 @@ test('SIGKILL of A: its device reconnects to B, which delivers the commands A he
   const b = await instance(c, 'b');
   try {
     const ident = await identOf();
-    const dev = await device(port);
+    const dev = await connectDevice(port);
     dev.socket.write(fromHex(IDENT_FRAME));
     await waitFor('identified on A', () => dev.hex() === IDENT_ACK, 10_000);
     const topic = `${c.root}/command/gw/channels/1/devices/${ident}`;
@@ -255,7 +223,7 @@ test('SIGKILL of A: its device reconnects to B, which delivers the commands A he
     await new Promise((r) => child.once('close', r));
     await waitFor('device sees the connection drop', () => dev.closed, 10_000);
 
-    const again = await device(b.app.channels[0]!.tcpPort);
+    const again = await connectDevice(b.app.channels[0]!.tcpPort);
     again.socket.write(fromHex(IDENT_FRAME));
     await waitFor('B writes k1 again', () => again.hex() === IDENT_ACK + first, 10_000);
     again.socket.write(deviceFrame(BigInt(ident), 3, Buffer.from('FW 1')));
@@ -278,7 +246,7 @@ test('cancel and expiry across instances: each reported once, a canceled command
   const b = await instance(c, 'b');
   try {
     const ident = await identOf();
-    const dev = await device(b.app.channels[0]!.tcpPort);
+    const dev = await connectDevice(b.app.channels[0]!.tcpPort);
     dev.socket.write(fromHex(IDENT_FRAME));
     await waitFor('identified on B', () => dev.hex() === IDENT_ACK, 10_000);
     const topic = `${c.root}/command/gw/channels/1/devices/${ident}`;

@@ -7,38 +7,15 @@ import { Writable } from 'node:stream';
 import { makeTopics } from '../mqtt/topics.js';
 import { createLogger } from '../util/log.js';
 import type { WatchedValues } from '../pool/task-types.js';
-import { AssetService, type AssetMqttPort } from './asset-service.js';
+import { AssetService } from './asset-service.js';
 import { FileAssetStore } from './file-asset-store.js';
 import type { AssetStore } from './asset-store.js';
 import type { Asset, AssetRecord, Interval } from './types.js';
+import { FakeAssetMqtt as FakeMqtt } from '../../test/support/fake-asset-mqtt.js';
 
 const topics = makeTopics('edge');
 const ACTIVE = (id: string) => `edge/state/gw/assets/${id}/active`;
 const P = 'tacho.fms.driver.id.1';
-
-class FakeMqtt implements AssetMqttPort {
-  out: { topic: string; payload: string; retain: boolean }[] = [];
-  handler: ((t: string, p: Buffer) => void) | null = null;
-  state(topic: string, payload: string): void {
-    this.out.push({ topic, payload, retain: true });
-  }
-  clear(topic: string): void {
-    this.out.push({ topic, payload: '', retain: true });
-  }
-  event(topic: string, payload: string): void {
-    this.out.push({ topic, payload, retain: false });
-  }
-  async subscribe(_f: string, h: (t: string, p: Buffer) => void): Promise<void> {
-    this.handler = h;
-  }
-  /** Last retained payload of a topic (what a late subscriber would get). */
-  retained(topic: string): string | undefined {
-    return this.out.filter((o) => o.retain && o.topic === topic).at(-1)?.payload;
-  }
-  on(topic: string): Record<string, unknown>[] {
-    return this.out.filter((o) => o.topic === topic).map((o) => JSON.parse(o.payload) as Record<string, unknown>);
-  }
-}
 
 interface Rig {
   svc: AssetService;

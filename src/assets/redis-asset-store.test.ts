@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { REDIS_URL, redisSkipReason, uniquePrefix } from '../../test/support/redis.js';
+import { FakeAssetMqtt } from '../../test/support/fake-asset-mqtt.js';
 import { makeTopics } from '../mqtt/topics.js';
 import { createLogger } from '../util/log.js';
 import type { WatchedValues } from '../pool/task-types.js';
-import { AssetService, type AssetMqttPort } from './asset-service.js';
+import { AssetService } from './asset-service.js';
 import type { AssetStore } from './asset-store.js';
 import { RedisAssetStore } from './redis-asset-store.js';
 import type { Asset, AssetRecord, Interval } from './types.js';
@@ -18,30 +19,12 @@ import type { Asset, AssetRecord, Interval } from './types.js';
  * of the channel would be. Every test uses its own key prefix (other suites share the server).
  */
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-
-function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
-const redisHost = new URL(REDIS_URL);
-const skip = (await tcpReachable(redisHost.hostname.replace(/^\[|\]$/g, ''), Number(redisHost.port || 6379), 1_000))
-  ? false
-  : `no Redis at ${redisHost.host} within 1 s (${process.env.REDIS_URL ? 'from REDIS_URL' : 'REDIS_URL unset, tried the default'}); CI sets REDIS_URL`;
+const skip = await redisSkipReason();
 if (skip) console.log(`# redis-asset-store: skipped: ${skip}`);
 
 const prefixes: string[] = [];
 function prefix(): string {
-  const p = `edge-test-assets-${randomBytes(4).toString('hex')}:`;
+  const p = uniquePrefix('edge-test-assets');
   prefixes.push(p);
   return p;
 }
@@ -83,21 +66,7 @@ async function stored(url: string, p: string): Promise<Interval[] | undefined> {
   }
 }
 
-class FakeMqtt implements AssetMqttPort {
-  out: { topic: string; payload: string; retain: boolean }[] = [];
-  state(topic: string, payload: string): void {
-    this.out.push({ topic, payload, retain: true });
-  }
-  clear(topic: string): void {
-    this.out.push({ topic, payload: '', retain: true });
-  }
-  event(topic: string, payload: string): void {
-    this.out.push({ topic, payload, retain: false });
-  }
-  async subscribe(): Promise<void> {}
-  retained(topic: string): string | undefined {
-    return this.out.filter((o) => o.retain && o.topic === topic).at(-1)?.payload;
-  }
+class FakeMqtt extends FakeAssetMqtt {
   events(kind: string): Record<string, unknown>[] {
     return this.out.filter((o) => o.topic === `edge/log/gw/assets/drv1/intervals/${kind}`).map((o) => JSON.parse(o.payload) as Record<string, unknown>);
   }

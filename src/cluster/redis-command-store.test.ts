@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { REDIS_URL, redisSkipReason, uniquePrefix } from '../../test/support/redis.js';
 import type { StoredCommand } from '../commands/command-store.js';
 import { RedisCommandStore } from './redis-command-store.js';
 import { redisKeys } from './redis-keys.js';
@@ -10,22 +10,7 @@ import { redisKeys } from './redis-keys.js';
  * The shared command store against a real Redis (REDIS_URL or the local default; skipped with the
  * reason when none answers): two stores stand for two instances racing for the same command.
  */
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-
-async function redisUp(): Promise<string | null> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return null;
-  } catch (e) {
-    return `no Redis at ${REDIS_URL} (${(e as Error).message})`;
-  } finally {
-    r.disconnect();
-  }
-}
-const skip = (await redisUp()) ?? false;
+const skip = await redisSkipReason();
 
 const cmd = (id: string, ident = '100', expiresAtMs = Date.now() + 60_000): StoredCommand => ({
   id,
@@ -41,7 +26,7 @@ const cmd = (id: string, ident = '100', expiresAtMs = Date.now() + 60_000): Stor
 });
 
 async function pair(): Promise<{ a: RedisCommandStore; b: RedisCommandStore; prefix: string; close(): Promise<void> }> {
-  const prefix = `edge-test-${randomBytes(4).toString('hex')}:`;
+  const prefix = uniquePrefix();
   const a = new RedisCommandStore({ url: REDIS_URL, prefix });
   const b = new RedisCommandStore({ url: REDIS_URL, prefix });
   await a.load();

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { REDIS_URL, redisSkipReason, tcpReachable, uniquePrefix } from '../../test/support/redis.js';
 import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from './udp-rate-limit.js';
 
 /**
@@ -12,30 +12,8 @@ import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from '
  * need a running Redis are skipped when it does not answer within a second.
  */
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 // A fresh key prefix per run, so reruns within one window never see each other's counts.
-const KEY_PREFIX = `edge-test-${randomBytes(4).toString('hex')}`;
-
-function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
-async function redisSkipReason(): Promise<string | false> {
-  const u = new URL(REDIS_URL);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(u.port || 6379);
-  if (await tcpReachable(host, port, 1_000)) return false;
-  return `no Redis at ${u.host} within 1 s (${process.env.REDIS_URL ? 'from REDIS_URL' : 'REDIS_URL unset, tried the default'}); CI sets REDIS_URL`;
-}
+const KEY_PREFIX = uniquePrefix('edge-test', '');
 
 const skipShared = await redisSkipReason();
 

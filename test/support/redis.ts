@@ -1,0 +1,47 @@
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+/**
+ * Redis for the suites that need one: REDIS_URL when set (scripts/test-services.js sets it when it
+ * finds or starts a Redis), else the local default. Suites skip with the printed reason when none
+ * answers, and use their own key prefix, since other suites share the server.
+ */
+export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** Whether something accepts TCP connections at host:port within the timeout. */
+export function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/**
+ * Why the Redis suites cannot run (no Redis answers PING within a second), or false when they can.
+ * A PING, not just a TCP connect, so a port held by something else does not count as Redis.
+ */
+export async function redisSkipReason(): Promise<string | false> {
+  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    await r.ping();
+    return false;
+  } catch (e) {
+    return `no Redis at ${REDIS_URL} (${(e as Error).message}; ${process.env.REDIS_URL ? 'from REDIS_URL' : 'REDIS_URL unset, tried the default'})`;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** A fresh key prefix (`<label>-<8 hex>` plus `suffix`), so runs and parallel suites never see each other's keys. */
+export function uniquePrefix(label = 'edge-test', suffix = ':'): string {
+  return `${label}-${randomBytes(4).toString('hex')}${suffix}`;
+}
