@@ -17,12 +17,12 @@
  * (then the directory is synced), so a crash leaves either the old or the new file, never a mix.
  * A directory lock (src/util/dir-lock.ts, the spool's too) keeps two processes from appending to one log.
  */
-import { replaceFile } from '../util/durable-file.js';
-import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { readRecordLog, replaceFile } from '../util/durable-file.js';
+import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
-import { encodeRecord, parseRecords } from '../reliability/record-format.js';
+import { encodeRecord } from '../reliability/record-format.js';
 import type { CommandStore, StoredCommand } from './command-store.js';
 import { DirLock } from '../util/dir-lock.js';
 
@@ -78,29 +78,12 @@ export class FileCommandStore implements CommandStore {
     }
     // the same lock as the spool's: one process per directory, safe with containers' pid 1 (dir-lock.ts)
     this.dirLock = await DirLock.acquire(this.dir, { instanceId: this.opts.instanceId ?? 'edge-channel', what: 'command store', code: 'EDGE_COMMAND_STORE_FAILED' });
-    try {
-      unlinkSync(this.path + '.tmp'); // a compaction that crashed before its rename: the log is intact
-    } catch {
-      // none
-    }
-    let buf: Buffer;
-    try {
-      buf = readFileSync(this.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot read ${this.path}: ${(e as Error).message}`);
-      buf = Buffer.alloc(0);
-    }
-    const parsed = parseRecords(buf, 0, true);
-    for (const r of parsed.records) this.apply(r.topic, r.payload);
+    const loaded = readRecordLog(this.path, 'EDGE_COMMAND_STORE_FAILED');
+    for (const r of loaded.records) this.apply(r.topic, r.payload);
     this.fh = await open(this.path, 'a+');
-    this.fileBytes = buf.length;
-    if (parsed.damaged.length > 0) {
-      const bytes = parsed.damaged.reduce((n, [a, b]) => n + b - a, 0);
-      this.opts.onCorrupt?.({
-        code: 'EDGE_COMMAND_STORE_CORRUPT',
-        reason: `${this.path}: ${bytes} bytes in ${parsed.damaged.length} range(s) are not valid records (a write torn by a crash, or damage); dropped`,
-        ranges: parsed.damaged,
-      });
+    this.fileBytes = loaded.bytes;
+    if (loaded.damage) {
+      this.opts.onCorrupt?.({ code: 'EDGE_COMMAND_STORE_CORRUPT', reason: loaded.damage, ranges: loaded.damaged });
       await this.compact(); // rewrite without the damage, so appends continue after valid records
     }
     return [...this.live.values()].map((c) => ({ ...c }));

@@ -13,12 +13,12 @@
  * rename, directory sync). A directory lock (src/util/dir-lock.ts) keeps two processes out of one
  * directory. Lookups are map reads on the main thread: everything is loaded at open.
  */
-import { replaceFile } from '../util/durable-file.js';
-import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { readRecordLog, replaceFile } from '../util/durable-file.js';
+import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
-import { encodeRecord, parseRecords } from '../reliability/record-format.js';
+import { encodeRecord } from '../reliability/record-format.js';
 import { DirLock } from '../util/dir-lock.js';
 
 const COMPACT_MIN_BYTES = 64 * 1024;
@@ -116,26 +116,13 @@ export class FileCredentialStore implements CredentialStore {
 
   private async load(channelId: string): Promise<void> {
     const log = new ChannelLog(join(this.dir, `channel-${safeName(channelId)}.log`));
-    try {
-      unlinkSync(log.path + '.tmp'); // a compaction that crashed before its rename: the log is intact
-    } catch {
-      // none
-    }
-    let buf: Buffer;
-    try {
-      buf = readFileSync(log.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', `cannot read ${log.path}: ${(e as Error).message}`);
-      buf = Buffer.alloc(0);
-    }
-    const parsed = parseRecords(buf, 0, true);
-    for (const r of parsed.records) log.codes.set(r.topic, r.payload.toString('utf8'));
+    const loaded = readRecordLog(log.path, 'EDGE_CREDENTIAL_STORE_FAILED');
+    for (const r of loaded.records) log.codes.set(r.topic, r.payload.toString('utf8'));
     log.fh = await open(log.path, 'a+');
-    log.bytes = buf.length;
+    log.bytes = loaded.bytes;
     this.logs.set(channelId, log);
-    if (parsed.damaged.length > 0) {
-      const bytes = parsed.damaged.reduce((n, [a, b]) => n + b - a, 0);
-      this.opts.onCorrupt?.({ code: 'EDGE_CREDENTIAL_STORE_CORRUPT', reason: `${log.path}: ${bytes} bytes in ${parsed.damaged.length} range(s) are not valid records (a write torn by a crash, or damage); dropped` });
+    if (loaded.damage) {
+      this.opts.onCorrupt?.({ code: 'EDGE_CREDENTIAL_STORE_CORRUPT', reason: loaded.damage });
       await this.rewrite(log); // appends continue after valid records
     }
   }

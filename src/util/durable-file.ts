@@ -1,6 +1,8 @@
-import { constants } from 'node:fs';
+import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { EdgeError, type ErrorCode } from '../errors.js';
+import { parseRecords, type ParsedRecord } from '../reliability/record-format.js';
 
 /**
  * A rename (or an unlink, or a new file) is durable only once its folder's entry is on disk: after a
@@ -37,4 +39,38 @@ export async function replaceFile(path: string, data: Uint8Array | string, fsync
     throw e;
   }
   if (fsync) await syncDir(dirname(path));
+}
+
+/** What an append-only record log (src/reliability/record-format.ts) held when its store opened. */
+export interface LoadedRecordLog {
+  records: ParsedRecord[];
+  /** Size of the file as read: appends continue after it. */
+  bytes: number;
+  damaged: [number, number][];
+  /** Set when `damaged` is not empty: how many bytes in how many ranges, for the store's corrupt report. */
+  damage: string | null;
+}
+
+/**
+ * Opens a store's record log for reading at start: a `{path}.tmp` left by a compaction that crashed
+ * before its rename is removed (the log itself is intact), a missing log is empty, and bytes that are
+ * not valid records (a write torn by a crash, or damage) are reported for the store to drop.
+ */
+export function readRecordLog(path: string, failCode: ErrorCode): LoadedRecordLog {
+  try {
+    unlinkSync(`${path}.tmp`);
+  } catch {
+    // none
+  }
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new EdgeError(failCode, `cannot read ${path}: ${(e as Error).message}`);
+    buf = Buffer.alloc(0);
+  }
+  const { records, damaged } = parseRecords(buf, 0, true);
+  const damagedBytes = damaged.reduce((n, [a, b]) => n + b - a, 0);
+  const damage = damaged.length > 0 ? `${path}: ${damagedBytes} bytes in ${damaged.length} range(s) are not valid records (a write torn by a crash, or damage); dropped` : null;
+  return { records, bytes: buf.length, damaged, damage };
 }
