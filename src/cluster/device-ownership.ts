@@ -9,9 +9,9 @@
  * channel and closes its old connection with close code 12 (ident collision). Only Redis is used:
  * a key, a lease and a pub/sub message.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../util/log.js';
-import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { redisKeys, redisPair, type RedisKeys } from './redis-keys.js';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
@@ -39,9 +39,7 @@ export class DeviceOwnership {
 
   constructor(private readonly o: DeviceOwnershipOptions) {
     this.keys = redisKeys(o.prefix);
-    this.redis = new Redis(o.url, { connectTimeout: 2_000, maxRetriesPerRequest: 3, lazyConnect: true });
-    this.sub = new Redis(o.url, { connectTimeout: 2_000, lazyConnect: true });
-    for (const c of [this.redis, this.sub]) c.on('error', (e: Error) => o.log?.warn({ err: e.message }, 'device ownership: Redis connection error'));
+    ({ redis: this.redis, sub: this.sub } = redisPair(o.url, 'device ownership', o.log));
     this.sub.on('message', (_ch: string, msg: string) => {
       let v: { channel?: unknown; ident?: unknown; by?: unknown };
       try {

@@ -10,11 +10,11 @@
  * Durability is Redis's (AOF with `appendfsync everysec` or `always`, README "Deployment"): a
  * command acknowledged as queued is in Redis's memory and its log, not in a local file.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { EdgeError } from '../errors.js';
 import type { CommandStore, SharedCommandStore, StoredCommand } from '../commands/command-store.js';
 import type { Logger } from '../util/log.js';
-import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { redisKeys, redisPair, type RedisKeys } from './redis-keys.js';
 
 /** As long as the file store's "recent" window: a QoS 1 redelivery or a client retry is not queued twice. */
 const DONE_TTL_MS = 10 * 60 * 1000;
@@ -79,9 +79,7 @@ export class RedisCommandStore implements CommandStore, SharedCommandStore {
     this.keys = redisKeys(o.prefix);
     // commands wait (bounded) through a Redis restart instead of failing at once: a request is
     // rejected with EDGE_COMMAND_STORE_FAILED only after the retries
-    this.redis = new Redis(o.url, { connectTimeout: 2_000, maxRetriesPerRequest: 3, lazyConnect: true });
-    this.sub = new Redis(o.url, { connectTimeout: 2_000, lazyConnect: true });
-    for (const c of [this.redis, this.sub]) c.on('error', (e: Error) => o.log?.warn({ err: e.message }, 'command store: Redis connection error'));
+    ({ redis: this.redis, sub: this.sub } = redisPair(o.url, 'command store', o.log));
     this.sub.on('message', (_ch: string, msg: string) => {
       let v: { channel?: unknown; ident?: unknown };
       try {

@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../util/log.js';
 import { topicLevel } from '../mqtt/topics.js';
 
 /**
@@ -32,3 +34,15 @@ export function redisKeys(prefix: string) {
 }
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/**
+ * The two connections a shared component needs: one for commands and scripts (bounded retries, so a
+ * call fails with a reason during a Redis outage instead of hanging) and one for its pub/sub
+ * notices (a subscribed connection cannot run commands). Errors are logged with the component's name.
+ */
+export function redisPair(url: string, component: string, log?: Logger): { redis: Redis; sub: Redis } {
+  const redis = new Redis(url, { connectTimeout: 2_000, maxRetriesPerRequest: 3, lazyConnect: true });
+  const sub = new Redis(url, { connectTimeout: 2_000, lazyConnect: true });
+  for (const c of [redis, sub]) c.on('error', (e: Error) => log?.warn({ err: e.message }, `${component}: Redis connection error`));
+  return { redis, sub };
+}
