@@ -173,9 +173,9 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       const result = { 'file.id': stored.key, 'file.kind': stored.kind, 'file.name': stored.name, 'file.size': stored.bytes, 'file.sha256': stored.sha256, 'file.path': stored.path, ...meta };
       commands?.complete(ch, ident, `media:${stored.kind}`, { executed: true, response: stored.name, result });
     },
-    mediaFailed: (ch, ident, key, reason) => {
-      opts.hooks?.mediaFailed?.(ch, ident, key, reason);
-      commands?.complete(ch, ident, (k) => k.startsWith('media:'), { executed: false, code: reason.startsWith('EDGE_MEDIA_TOO_LARGE') ? 'EDGE_MEDIA_TOO_LARGE' : 'EDGE_MEDIA_WRITE_FAILED', reason: `the file "${key}" could not be stored: ${reason}` });
+    mediaFailed: (ch, ident, key, err) => {
+      opts.hooks?.mediaFailed?.(ch, ident, key, err);
+      commands?.complete(ch, ident, (k) => k.startsWith('media:'), { executed: false, code: err.code, reason: `the file "${key}" could not be stored: ${err.code}: ${err.message}` });
     },
     relay: (ch, ident, e, done) => relay.request(ch, ident, e, done),
     observe: (ch, ident, w, k, done) => assets?.observe(ch, ident, w, k, done) ?? false,

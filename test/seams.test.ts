@@ -106,7 +106,7 @@ async function rig(mediaDir: string, maxFileBytes?: number) {
   const failed: string[] = [];
   const stored: string[] = [];
   const hooks = {
-    mediaFailed: (_c: string, ident: string, key: string, reason: string) => void failed.push(`${ident}/${key}: ${reason}`),
+    mediaFailed: (_c: string, ident: string, key: string, err: EdgeError) => void failed.push(`${ident}/${key}: ${err.code}: ${err.message}`),
     mediaStored: (_c: string, ident: string, f: { name: string }) => void stored.push(`${ident}/${f.name}`),
   };
   const media = new FileMediaStore(mediaDir, { fsync: true, maxFileBytes, now: () => Date.UTC(2026, 10, 29, 11, 45, 12) });

@@ -31,7 +31,7 @@ export interface PipelineHooks {
   /** A device's uploaded file is complete and stored (its announcement, if any, is published too). */
   mediaStored?(channelId: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void;
   /** A piece of a device's upload could not be stored: the frame is not acknowledged and the upload ends. */
-  mediaFailed?(channelId: string, ident: string, key: string, reason: string): void;
+  mediaFailed?(channelId: string, ident: string, key: string, err: EdgeError): void;
   /** A device's question for an outside service (`relay` effect): publish it, call `done` once it is safe. */
   relay?(channelId: string, ident: string, e: RelayEffect, done: (err?: Error | null) => void): void;
   /**
@@ -383,7 +383,7 @@ export class FramePipeline {
     slot.remaining++;
     media.write(this.host.id, ident, e.key, e.offset, e.bytes, e.final, e.file, (err, stored) => {
       if (err) {
-        this.deps.hooks.mediaFailed?.(this.host.id, ident, e.key, `${err.code}: ${err.message}`);
+        this.deps.hooks.mediaFailed?.(this.host.id, ident, e.key, err);
         slot.confirm(err);
         return;
       }

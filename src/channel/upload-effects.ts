@@ -96,7 +96,7 @@ export class UploadEffects {
       // a range counts as arrived only once it is on disk: a failed write fails the frame, and the
       // device's next 0x1212 (on a new connection) is told that range is missing
       if (!err) t.stored(upload, file, offset, bytes.length, this.host.now());
-      else this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, `${err.code}: ${err.message}`);
+      else this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, err);
       if (--upload.inflight === 0) for (const w of upload.idle.splice(0)) w();
       slot.confirm(err);
     });
@@ -155,8 +155,9 @@ export class UploadEffects {
       file.completing = null;
       for (const w of waiting) queueMicrotask(w);
       if (err || !stored) {
-        this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, err ? `${err.code}: ${err.message}` : 'not stored');
-        slot.confirm(err ?? new EdgeError('EDGE_MEDIA_WRITE_FAILED', `file "${name}" was not completed`));
+        const failure = err ?? new EdgeError('EDGE_MEDIA_WRITE_FAILED', `file "${name}" was not completed`);
+        this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, failure);
+        slot.confirm(failure);
         return;
       }
       file.stored = stored;
