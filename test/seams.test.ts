@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceLink, type LinkIo } from '../src/channel/device-link.js';
 import { EdgeError } from '../src/errors.js';
 import { FileMediaStore } from '../src/media/media-store.js';
 import type { DecodeContext, DecodeResult } from '../src/protocol/types.js';
 import { waitFor } from './support/harness.js';
+import { withTempDir } from './support/temp-dir.js';
 import { dev, rig as toyRig, toyExplainInvalid as explainInvalid, toyFrame as frame, toyProtocol, toySplit as split, uniqueRoot } from './support/toy-rig.js';
 
 /**
@@ -89,9 +89,7 @@ async function rig(mediaDir: string, maxFileBytes?: number) {
 }
 
 test('decode effects: a server frame follows its frame\'s reply; file pieces are on disk before the ACK; parts are joined and decoded once complete', { timeout: 30_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const r = await rig(mediaDir);
-  try {
+  await withTempDir('edge-media-', (mediaDir) => rig(mediaDir), async (r, mediaDir) => {
     const d = await dev(r.channel.tcpPort);
     d.s.write(Buffer.concat([frame(1, 7), frame(2)]));
     await waitFor('reply, reply, then the server frame', () => d.hex() === '01' + '02' + 'aabb', 5000);
@@ -127,32 +125,25 @@ test('decode effects: a server frame follows its frame\'s reply; file pieces are
     assert.equal((JSON.parse(joined) as { joined: string }).joined, '0509010203');
     assert.ok(d.hex().endsWith('040404'), 'each part was acknowledged');
     d.s.destroy();
-  } finally {
-    await r.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file piece that cannot be stored is not acknowledged and the connection closes', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const notADir = join(dir, 'file');
-  writeFileSync(notADir, 'x');
-  const r = await rig(notADir);
-  try {
+  const onAFile = async (dir: string) => {
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, 'x');
+    return rig(notADir);
+  };
+  await withTempDir('edge-media-', onAFile, async (r) => {
     const d = await dev(r.channel.tcpPort);
     d.s.write(frame(3, 0, 1, 0x41));
     await waitFor('the connection to close', () => d.closed(), 5000);
     assert.equal(d.hex(), '', 'no ACK for a piece that is not on disk');
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file past media.max_file_bytes is not stored: the frame gets no ACK, the upload fails with a reason, nothing is left as complete', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const r = await rig(dir, 4);
-  try {
+  await withTempDir('edge-media-', (dir) => rig(dir, 4), async (r, dir) => {
     const d = await dev(r.channel.tcpPort);
     d.s.write(frame(3, 0, 0, 0x41, 0x42)); // bytes 0..1: within the cap, acknowledged
     await waitFor('ACK of the first piece', () => d.hex() === '03', 5000);
@@ -163,16 +154,11 @@ test('a file past media.max_file_bytes is not stored: the frame gets no ACK, the
     assert.match(r.failed[0]!, /^toy-1\/p1: EDGE_MEDIA_TOO_LARGE: .*max_file_bytes 4/);
     assert.deepEqual(readdirSync(join(dir, '5', 'toy-1')), ['p1.part'], 'only the unfinished .part is there');
     assert.deepEqual(r.got, []);
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a protocol family part gets its own listener (config channels[].parts), its own framing and decoder', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const r = await rig(dir);
-  try {
+  await withTempDir('edge-media-', (dir) => rig(dir), async (r) => {
     const port = r.channel.portOf('attachments');
     assert.ok(port > 0 && port !== r.channel.tcpPort);
     const d = await dev(port);
@@ -181,10 +167,7 @@ test('a protocol family part gets its own listener (config channels[].parts), it
     const m = await waitFor('the part\'s message', () => r.got.find((p) => p.includes('"part":"attachments"')), 5000);
     assert.equal((JSON.parse(m) as { size: number }).size, 4);
     d.s.destroy();
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('DeviceLink.send writes at once between frames, and after the pending reply sequence otherwise', () => {
