@@ -1,23 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { connectAsync } from 'mqtt';
-import { Channel } from '../src/channel/channel.js';
-import { validateConfig } from '../src/config/validate.js';
 import { FileCredentialStore } from '../src/credentials/credential-store.js';
 import { EdgeError } from '../src/errors.js';
-import { MessageSink } from '../src/message/message-sink.js';
-import { startEmbeddedBroker } from '../src/mqtt/embedded-broker.js';
-import { Publisher, mqttClientOptions } from '../src/mqtt/publisher.js';
-import { makeTopics } from '../src/mqtt/topics.js';
-import { DecodePool } from '../src/pool/decode-pool.js';
-import { SPLIT_NEED_MORE, type DecodeContext, type DecodeResult, type ProtocolModule } from '../src/protocol/types.js';
-import { createLogger } from '../src/util/log.js';
+import type { DecodeContext, DecodeResult } from '../src/protocol/types.js';
 import { waitFor } from './support/harness.js';
+import { rig as toyRig, toyFrame as frame, toyProtocol, uniqueRoot, withDevice } from './support/toy-rig.js';
 
 /**
  * The credential and re-send seams with a toy protocol (the runtime side is protocol-agnostic):
@@ -26,8 +16,6 @@ import { waitFor } from './support/harness.js';
  *   type 6: check the code in the payload (accepted: A6, rejected: E6; field `ok` on its message)
  *   type 7: part [index][count][byte] with a re-send context; resendRequest answers 'R' + missing indices
  */
-const split = (buf: Uint8Array, start: number, end: number): number => (end - start < 1 ? SPLIT_NEED_MORE : buf[start]! < 2 ? -1 : end - start >= buf[start]! ? buf[start]! : SPLIT_NEED_MORE);
-
 function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
   const type = frame[1]!;
   const body = frame.subarray(2);
@@ -47,68 +35,26 @@ function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
   return r;
 }
 
-const toy: ProtocolModule = {
+const toy = toyProtocol({
   id: 'toy',
   title: 'Toy',
-  transports: ['tcp'],
-  defaultPorts: {},
-  maxFrameBytes: 255,
-  options: {},
-  defaultOptions: {},
-  split,
-  explainInvalid: () => ({ code: 'EDGE_FRAME_LENGTH', reason: 'never' }),
   decode,
   resendRequest: (context, missing) => Uint8Array.from([...context, ...missing]),
-  commands: [],
-  encode: () => {
-    throw new EdgeError('EDGE_COMMAND_UNKNOWN', 'none');
-  },
-  parseCommand: () => {
-    throw new EdgeError('EDGE_COMMAND_UNKNOWN', 'none');
-  },
-};
+});
 
-const frame = (type: number, ...payload: number[]) => Buffer.from([payload.length + 2, type, ...payload]);
 const text = (type: number, s: string) => frame(type, ...Buffer.from(s, 'latin1'));
 
 async function rig(credentials: FileCredentialStore | null) {
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
-  const root = `c${process.pid}x${Math.floor(Math.random() * 1e9)}`;
-  const config = validateConfig({ mqtt: { url: broker.url, topic_root: root }, channels: [{ id: 9, protocol: 'toy', host: '127.0.0.1', tcp_port: 0 }] });
-  const log = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
-  const publisher = new Publisher(broker.url, mqttClientOptions(config.mqtt, 'cred-seams'), 100, 1000);
-  await publisher.waitConnected(5000);
-  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxPending: 1000 });
-  const channel = new Channel(config.channels[0]!, toy, { pool, sink: new MessageSink(publisher, makeTopics(root)), credentials, log });
-  await channel.start();
-  const sub = await connectAsync(broker.url);
   const got: Record<string, unknown>[] = [];
-  sub.on('message', (_t, p) => got.push(JSON.parse(p.toString()) as Record<string, unknown>));
-  await sub.subscribeAsync(`${root}/message/#`, { qos: 1 });
-  const s = await new Promise<Socket>((resolve, reject) => {
-    const x = connect({ host: '127.0.0.1', port: channel.tcpPort }, () => resolve(x));
-    x.once('error', reject);
+  const r = await toyRig(toy, {
+    channel: { id: 9 },
+    clientId: 'cred-seams',
+    root: uniqueRoot('c'),
+    deps: { credentials },
+    subscribe: ['message/#'],
+    onMessage: (_t, p) => got.push(JSON.parse(p) as Record<string, unknown>),
   });
-  const data: Buffer[] = [];
-  let closed = false;
-  s.on('data', (b) => data.push(b));
-  s.on('close', () => (closed = true));
-  s.on('error', () => {});
-  return {
-    channel,
-    got,
-    s,
-    hex: () => Buffer.concat(data).toString('hex'),
-    closed: () => closed,
-    async close() {
-      s.destroy();
-      await channel.stop(1000);
-      await sub.endAsync();
-      await publisher.close();
-      await pool.close();
-      await broker.close();
-    },
-  };
+  return { ...(await withDevice(r)), got };
 }
 
 test('credential effects: an issued code is stored before the ACK; a check writes the accepted or rejected replies and adds its field', { timeout: 30_000 }, async () => {

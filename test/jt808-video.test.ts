@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getProtocol } from '../src/protocol/registry.js';
 import type { SimSocket, SimulationReport } from '../src/protocol/types.js';
@@ -14,6 +13,7 @@ import { readHeader, unescapeFrame } from '../protocols/jt808/frame.js';
 import { split } from '../protocols/jt808/splitter.js';
 import { runCli } from './support/run-cli.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { withTempDir } from './support/temp-dir.js';
 
 /**
  * Video events end to end over real sockets: the simulated dashcam (fixtures/sessions) raises a DSM
@@ -49,9 +49,7 @@ function storedFiles(dir: string): string[] {
 }
 
 test('the simulated dashcam (edge-channel replay of fixtures/sessions): 0x9208, shuffled upload, 0x9212 with exactly the withheld gap, result 0; stored files equal the originals; one message links the alarm to them', { timeout: 60_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
-  const h = await videoHarness(mediaDir);
-  try {
+  await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir), async (h, mediaDir) => {
     const port = h.app.channels[0]!.tcpPort;
     const r = await runCli(['replay', '--protocol', 'jt808', '--to', `tcp://127.0.0.1:${port}`, '--json', SESSION]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -94,16 +92,11 @@ test('the simulated dashcam (edge-channel replay of fixtures/sessions): 0x9208, 
     assert.equal(alarm['dsm.alarm.label'], link['dsm.alarm.label']);
     assert.equal(alarm['dsm.alarm.attachments.count'], 3);
     await waitFor('media log events', () => h.received.filter((m) => m.topic === `${h.root}/log/gw/channels/7/devices/${report.ident}/media`).length >= 4, 5000);
-  } finally {
-    await h.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a connection dropped mid-upload and resumed on a new one: the resumed 0x1212 names what is missing, the files end complete', { timeout: 60_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
-  const h = await videoHarness(mediaDir);
-  try {
+  await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir), async (h) => {
     const jt808 = await getProtocol('jt808');
     // one chunk withheld before the drop, so the resumed 0x1212 has a gap to name for certain
     const params = { ...session, terminal: { ...(session.terminal as object), phone: '13345678907' }, drop: { file: 3, after_chunks: 12 } };
@@ -121,10 +114,7 @@ test('a connection dropped mid-upload and resumed on a new one: the resumed 0x12
     const link = await waitFor('the linking message', () => messagesOf(h, report.ident).find((m) => m['message.type'] === 'media_upload'), 10_000);
     assert.equal(link['media.upload.complete'], true);
     assert.equal(link['media.video.1.sha256'], report.files[2]!.sha256);
-  } finally {
-    await h.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 /** Registers a terminal, raises an alarm with `files` attachments, returns the 0x9208 fields and the frame builder. */
@@ -157,9 +147,7 @@ async function refusedAfter(s: SimSocket, what: string): Promise<void> {
 }
 
 test('refused uploads: an alarm number the server never issued, a file over media.max_file_bytes, a chunk outside its file; nothing is stored', { timeout: 60_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
-  const h = await videoHarness(mediaDir, {}, 100_000);
-  try {
+  await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir, {}, 100_000), async (h, mediaDir) => {
     const inv = await invited(h, '13345678908', 1);
     // unknown alarm number (a valid one with its first byte changed)
     const forged = Uint8Array.from(inv.alarmNumber);
@@ -191,16 +179,11 @@ test('refused uploads: an alarm number the server never issued, a file over medi
     assert.ok(warned.some((p) => p.includes('media.max_file_bytes')));
     assert.ok(warned.some((p) => p.includes('outside the announced')));
     assert.deepEqual(storedFiles(join(mediaDir, '7', '13345678908')).filter((n) => !n.endsWith('.part')), [], 'no file stored');
-  } finally {
-    await h.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an upload that stops sending is published as incomplete with what arrived and the reason', { timeout: 60_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
-  const h = await videoHarness(mediaDir, { idle_timeout_s: 5 });
-  try {
+  await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir, { idle_timeout_s: 5 }), async (h, mediaDir) => {
     const inv = await invited(h, '13345678909', 2);
     const photo = simulatedFile('image', 3000, 9);
     const a = await openSimSocket('127.0.0.1', inv.port);
@@ -227,33 +210,25 @@ test('an upload that stops sending is published as incomplete with what arrived 
     assert.deepEqual(storedFiles(folder).map((n) => n.split('-')[0]), ['image'], 'the complete photo stays, the partial video is gone');
     a.close();
     inv.main.close();
-  } finally {
-    await h.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the guards apply to the attachment listener: an address outside the whitelist is closed before anything is read', { timeout: 30_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
-  const h = await startHarness({
-    channels: [{ id: 7, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0, options: { active_safety: true }, parts: { attachments: { tcp_port: 0 } }, ip_whitelist: ['10.0.0.0/8'] }],
-    extra: { media: { dir: mediaDir } },
-  });
-  try {
+  const whitelisted = (mediaDir: string) =>
+    startHarness({
+      channels: [{ id: 7, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0, options: { active_safety: true }, parts: { attachments: { tcp_port: 0 } }, ip_whitelist: ['10.0.0.0/8'] }],
+      extra: { media: { dir: mediaDir } },
+    });
+  await withTempDir('edge-video-', whitelisted, async (h) => {
     const s = await openSimSocket('127.0.0.1', h.app.channels[0]!.portOf('attachments'));
     s.write(new DeviceFrames({ phone: '13345678910', terminalId: 'DC00003', version: 2013, tzOffsetMin: 480, idBytes: 16 }).fileInfo('a.jpg', 0, 10));
     await refusedAfter(s, 'whitelist');
     await waitFor('the rejection event (close code 16)', () => h.received.some((m) => m.topic.endsWith('/connections/rejected') && (JSON.parse(m.payload) as { close_code: number }).close_code === 16), 5000);
-  } finally {
-    await h.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('video commands through the command queue: video_timeline (0x9205) is answered by the 0x1205 list, take_photo (0x8801) by 0x0805; meta echoed', { timeout: 30_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-video-'));
-  const h = await videoHarness(mediaDir);
-  try {
+  await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir), async (h) => {
     const phone = '13345678911';
     const dev = new DeviceFrames({ phone, terminalId: 'DC00004', version: 2013, tzOffsetMin: 480, idBytes: 16 });
     const main = await openSimSocket('127.0.0.1', h.app.channels[0]!.tcpPort);
@@ -290,10 +265,7 @@ test('video commands through the command queue: video_timeline (0x9205) is answe
     const ph = await waitFor('take_photo processed', () => events('processed').find((e) => e.id === 'ph-1'), 5000);
     assert.equal(ph.response, '66', 'the media id the terminal gave the photo');
     main.close();
-  } finally {
-    await h.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 function fromHexStr(hex: string): Uint8Array {

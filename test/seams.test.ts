@@ -1,25 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { connectAsync } from 'mqtt';
-import { Channel } from '../src/channel/channel.js';
 import { DeviceLink, type LinkIo } from '../src/channel/device-link.js';
-import { validateConfig } from '../src/config/validate.js';
 import { EdgeError } from '../src/errors.js';
 import { FileMediaStore } from '../src/media/media-store.js';
-import { MessageSink } from '../src/message/message-sink.js';
-import { startEmbeddedBroker } from '../src/mqtt/embedded-broker.js';
-import { Publisher, mqttClientOptions } from '../src/mqtt/publisher.js';
-import { makeTopics } from '../src/mqtt/topics.js';
-import { DecodePool } from '../src/pool/decode-pool.js';
-import { SPLIT_NEED_MORE, type DecodeContext, type DecodeResult, type ProtocolModule } from '../src/protocol/types.js';
-import { createLogger } from '../src/util/log.js';
+import type { DecodeContext, DecodeResult } from '../src/protocol/types.js';
 import { waitFor } from './support/harness.js';
+import { withTempDir } from './support/temp-dir.js';
+import { dev, rig as toyRig, toyExplainInvalid as explainInvalid, toyFrame as frame, toyProtocol, toySplit as split, uniqueRoot } from './support/toy-rig.js';
 
 /**
  * The runtime seams with a protocol made for the test (the contract is the seam, so a toy protocol
@@ -28,9 +18,6 @@ import { waitFor } from './support/harness.js';
  *
  * Toy frame: [length u8 = whole frame][type u8][payload]; the ident is "toy-1".
  */
-const split = (buf: Uint8Array, start: number, end: number): number => (end - start < 1 ? SPLIT_NEED_MORE : buf[start]! < 2 ? -1 : end - start >= buf[start]! ? buf[start]! : SPLIT_NEED_MORE);
-const explainInvalid = () => ({ code: 'EDGE_FRAME_LENGTH' as const, reason: 'never' });
-
 function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
   const type = frame[1]!;
   const body = frame.subarray(2);
@@ -61,16 +48,9 @@ function decode(frame: Uint8Array, ctx: DecodeContext): DecodeResult {
   return r;
 }
 
-const toy: ProtocolModule = {
+const toy = toyProtocol({
   id: 'toy',
   title: 'Toy',
-  transports: ['tcp'],
-  defaultPorts: {},
-  maxFrameBytes: 255,
-  options: {},
-  defaultOptions: {},
-  split,
-  explainInvalid,
   decode,
   parts: [
     {
@@ -84,25 +64,9 @@ const toy: ProtocolModule = {
       decode: (frame) => ({ messages: [{ ident: 'toy-1', timestamp: 1_735_689_600, part: 'attachments', size: frame.length }], replies: [Uint8Array.of(0x77)], warnings: [] }),
     },
   ],
-  commands: [],
-  encode: () => {
-    throw new EdgeError('EDGE_COMMAND_UNKNOWN', 'none');
-  },
-  parseCommand: () => {
-    throw new EdgeError('EDGE_COMMAND_UNKNOWN', 'none');
-  },
-};
-
-const frame = (type: number, ...payload: number[]) => Buffer.from([payload.length + 2, type, ...payload]);
+});
 
 async function rig(mediaDir: string, maxFileBytes?: number) {
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
-  const root = `s${process.pid}x${Math.floor(Math.random() * 1e9)}`;
-  const config = validateConfig({ mqtt: { url: broker.url, topic_root: root }, channels: [{ id: 5, protocol: 'toy', host: '127.0.0.1', tcp_port: 0, parts: { attachments: { tcp_port: 0 } } }] });
-  const log = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
-  const publisher = new Publisher(broker.url, mqttClientOptions(config.mqtt, 'seams'), 100, 1000);
-  await publisher.waitConnected(5000);
-  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxPending: 1000 });
   const failed: string[] = [];
   const stored: string[] = [];
   const hooks = {
@@ -110,46 +74,22 @@ async function rig(mediaDir: string, maxFileBytes?: number) {
     mediaStored: (_c: string, ident: string, f: { name: string }) => void stored.push(`${ident}/${f.name}`),
   };
   const media = new FileMediaStore(mediaDir, { fsync: true, maxFileBytes, now: () => Date.UTC(2026, 10, 29, 11, 45, 12) });
-  const channel = new Channel(config.channels[0]!, toy, { pool, sink: new MessageSink(publisher, makeTopics(root)), media, log, hooks });
-  await channel.start();
-  const sub = await connectAsync(broker.url);
+  const root = uniqueRoot('s');
   const got: string[] = [];
   const logs: string[] = [];
-  sub.on('message', (t, p) => (t.startsWith(`${root}/message/`) ? got : logs).push(p.toString()));
-  await sub.subscribeAsync([`${root}/message/#`, `${root}/log/gw/channels/5/devices/+/media`], { qos: 1 });
-  return {
-    channel,
-    got,
-    logs,
-    failed,
-    stored,
-    async close() {
-      await channel.stop(1000);
-      await sub.endAsync();
-      await publisher.close();
-      await pool.close();
-      await broker.close();
-    },
-  };
-}
-
-async function dev(port: number): Promise<{ s: Socket; hex(): string; closed(): boolean }> {
-  const s = await new Promise<Socket>((resolve, reject) => {
-    const x = connect({ host: '127.0.0.1', port }, () => resolve(x));
-    x.once('error', reject);
+  const r = await toyRig(toy, {
+    channel: { id: 5, parts: { attachments: { tcp_port: 0 } } },
+    clientId: 'seams',
+    root,
+    deps: { media, hooks },
+    subscribe: ['message/#', 'log/gw/channels/5/devices/+/media'],
+    onMessage: (t, p) => (t.startsWith(`${root}/message/`) ? got : logs).push(p),
   });
-  const data: Buffer[] = [];
-  let closed = false;
-  s.on('data', (b) => data.push(b));
-  s.on('close', () => (closed = true));
-  s.on('error', () => {});
-  return { s, hex: () => Buffer.concat(data).toString('hex'), closed: () => closed };
+  return { channel: r.channel, got, logs, failed, stored, close: r.close };
 }
 
 test('decode effects: a server frame follows its frame\'s reply; file pieces are on disk before the ACK; parts are joined and decoded once complete', { timeout: 30_000 }, async () => {
-  const mediaDir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const r = await rig(mediaDir);
-  try {
+  await withTempDir('edge-media-', (mediaDir) => rig(mediaDir), async (r, mediaDir) => {
     const d = await dev(r.channel.tcpPort);
     d.s.write(Buffer.concat([frame(1, 7), frame(2)]));
     await waitFor('reply, reply, then the server frame', () => d.hex() === '01' + '02' + 'aabb', 5000);
@@ -185,32 +125,25 @@ test('decode effects: a server frame follows its frame\'s reply; file pieces are
     assert.equal((JSON.parse(joined) as { joined: string }).joined, '0509010203');
     assert.ok(d.hex().endsWith('040404'), 'each part was acknowledged');
     d.s.destroy();
-  } finally {
-    await r.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file piece that cannot be stored is not acknowledged and the connection closes', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const notADir = join(dir, 'file');
-  writeFileSync(notADir, 'x');
-  const r = await rig(notADir);
-  try {
+  const onAFile = async (dir: string) => {
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, 'x');
+    return rig(notADir);
+  };
+  await withTempDir('edge-media-', onAFile, async (r) => {
     const d = await dev(r.channel.tcpPort);
     d.s.write(frame(3, 0, 1, 0x41));
     await waitFor('the connection to close', () => d.closed(), 5000);
     assert.equal(d.hex(), '', 'no ACK for a piece that is not on disk');
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file past media.max_file_bytes is not stored: the frame gets no ACK, the upload fails with a reason, nothing is left as complete', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const r = await rig(dir, 4);
-  try {
+  await withTempDir('edge-media-', (dir) => rig(dir, 4), async (r, dir) => {
     const d = await dev(r.channel.tcpPort);
     d.s.write(frame(3, 0, 0, 0x41, 0x42)); // bytes 0..1: within the cap, acknowledged
     await waitFor('ACK of the first piece', () => d.hex() === '03', 5000);
@@ -221,16 +154,11 @@ test('a file past media.max_file_bytes is not stored: the frame gets no ACK, the
     assert.match(r.failed[0]!, /^toy-1\/p1: EDGE_MEDIA_TOO_LARGE: .*max_file_bytes 4/);
     assert.deepEqual(readdirSync(join(dir, '5', 'toy-1')), ['p1.part'], 'only the unfinished .part is there');
     assert.deepEqual(r.got, []);
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a protocol family part gets its own listener (config channels[].parts), its own framing and decoder', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-media-'));
-  const r = await rig(dir);
-  try {
+  await withTempDir('edge-media-', (dir) => rig(dir), async (r) => {
     const port = r.channel.portOf('attachments');
     assert.ok(port > 0 && port !== r.channel.tcpPort);
     const d = await dev(port);
@@ -239,10 +167,7 @@ test('a protocol family part gets its own listener (config channels[].parts), it
     const m = await waitFor('the part\'s message', () => r.got.find((p) => p.includes('"part":"attachments"')), 5000);
     assert.equal((JSON.parse(m) as { size: number }).size, 4);
     d.s.destroy();
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('DeviceLink.send writes at once between frames, and after the pending reply sequence otherwise', () => {
