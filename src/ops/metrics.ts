@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ReliabilityMetrics } from '../reliability/reliable-publisher.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { ChannelMetrics } from './channel-metrics.js';
 import type { DropReason } from '../guard/drop-stats.js';
@@ -27,20 +28,7 @@ export interface MetricsSource {
   /** The asset service's counters (src/assets/). */
   assets?: () => Readonly<Record<string, number>>;
   /** Present when spool.enabled: the reliable publisher's figures. */
-  reliability?: () => {
-    breaker: string;
-    breaker_opens: number;
-    spool_records: number;
-    spool_bytes: number;
-    spool_full: boolean;
-    spool_error: string | null;
-    oldest_spooled_age_s: number;
-    direct: number;
-    spooled: number;
-    drained: number;
-    timeouts: number;
-    spool_write_errors: number;
-  };
+  reliability?: () => ReliabilityMetrics;
 }
 
 /** ACK latency buckets, seconds: sub-millisecond on loopback up to a broker outage's timeout. */
