@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { peerIp } from '../guard/peer-ip.js';
 import type { ChannelConfig } from '../config/schema.js';
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
@@ -208,7 +209,7 @@ export class Channel implements ListenerHost {
     const parts: Record<string, { host: string; tcp_port: number; salt: string }> = {};
     for (const l of this.tcp) {
       if (l.partId === '') continue;
-      const host = this.cfg.parts[l.partId]?.advertise_host ?? link.localAddress.replace(/^::ffff:(?=\d+\.)/, '');
+      const host = this.cfg.parts[l.partId]?.advertise_host ?? peerIp(link.localAddress);
       if (host) parts[l.partId] = { host, tcp_port: l.port, salt: this.partSalt };
     }
     if (Object.keys(parts).length) link.setSession({ ...link.session, serverParts: parts });
