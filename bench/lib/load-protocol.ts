@@ -1,4 +1,5 @@
 import type { LatencySummary } from './stats.js';
+import type { SlowAck, Stall } from './stall-trace.js';
 
 /**
  * Messages between a bench (the server side) and its load child (bench/lib/load-worker.ts).
@@ -26,6 +27,8 @@ export interface DevicesSpec {
   /** After this long without its ACK a frame counts as timed out (UDP: sent again). */
   ackTimeoutMs: number;
   connectConcurrency: number;
+  /** > 0: list the ACKs slower than this (ms) and this process's event-loop stalls (stall-trace.ts). */
+  traceSlowMs?: number;
 }
 
 export interface DevicesResult {
@@ -46,6 +49,8 @@ export interface DevicesResult {
   unanswered: number;
   cpuMs: number;
   cpuPct: number;
+  /** With spec.traceSlowMs: the slow ACKs of the measure window and this process's stalls. */
+  trace?: { slow: SlowAck[]; stalls: Stall[] };
 }
 
 export interface TrackSpec {

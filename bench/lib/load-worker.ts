@@ -12,6 +12,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { IMEI, RECORDS_ACK, deviceRecordsFrame, recordsRangeFrame } from './ruptela-frames.js';
 import { JT808_TERMINAL_BASE, deviceLocationFrame } from './jt808-frames.js';
 import { Samples, summarize, sleep } from './stats.js';
+import { stallTimeline, type SlowAck } from './stall-trace.js';
 import type {
   DevicesResult, DevicesSpec, IdentifyResult, IdleResult, IdleSpec, LoadEvent, LoadMessage, LoadReply, LoadRequest, StormResult, StormSpec, SubStats, TrackSpec,
 } from './load-protocol.js';
@@ -121,6 +122,8 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
   let drained: (() => void) | null = null;
   let waitingCount = 0;
   const mismatches0 = AckMatcher.mismatches;
+  const traceSlow = spec.traceSlowMs ?? 0;
+  const slow: SlowAck[] = [];
 
   const send = (d: Dev) => {
     if (phase === 'drain' || d.waiting) return;
@@ -140,6 +143,7 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
       framesAcked++;
       recordsAcked += spec.recordsPerFrame;
       lat.push(t - d.sentAt);
+      if (traceSlow > 0 && t - d.sentAt > traceSlow && slow.length < 100_000) slow.push({ sentMs: performance.timeOrigin + d.sentAt, latencyMs: t - d.sentAt });
     }
     if (phase === 'drain') {
       if (waitingCount === 0) drained?.();
@@ -223,8 +227,10 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
   const c0 = cpuMs();
   const w0 = now();
   phase = 'measure';
+  const stalls = traceSlow > 0 ? stallTimeline() : null;
   await sleep(spec.durationMs);
   phase = 'drain';
+  const stallList = stalls?.stop();
   process.send?.({ event: 'measure-end' } satisfies LoadEvent);
   const windowMs = now() - w0;
   const cpu = cpuMs() - c0;
@@ -254,6 +260,7 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
     unanswered,
     cpuMs: Math.round(cpu),
     cpuPct: Math.round((cpu / windowMs) * 1000) / 10,
+    ...(stallList ? { trace: { slow, stalls: stallList } } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 /**
@@ -82,6 +82,24 @@ export interface CpuDelta {
   elu: number;
   /** Other processes by label (ms and % of one core); null when not readable. */
   others: Record<string, { ms: number | null; pct: number | null }>;
+  /**
+   * Every thread of this process that used CPU in the window: OS thread id minus the process id
+   * (0 = main; V8's GC/compiler helpers start right after it, decode workers later), ms.
+   */
+  threads: Record<string, number>;
+}
+
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const t of readdirSync(`/proc/self/task`)) {
+      const ms = statCpuMs(`/proc/self/task/${t}/stat`);
+      if (ms !== null) out.set(Number(t), ms);
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
 }
 
 /** Snapshot now, call the returned function later for the deltas. */
@@ -90,6 +108,7 @@ export function cpuMeter(others: Record<string, number | null> = {}): () => CpuD
   const u0 = process.cpuUsage();
   const m0 = mainThreadCpuMs();
   const e0: EventLoopUtilization = performance.eventLoopUtilization();
+  const th0 = threadCpu();
   const o0 = Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, pid === null ? null : processCpuMs(pid)]));
   return () => {
     const wall = performance.now() - t0;
@@ -106,7 +125,12 @@ export function cpuMeter(others: Record<string, number | null> = {}): () => CpuD
       out[k] = { ms, pct: pct(ms) };
     }
     const mainMs = m0 === null || m1 === null ? null : m1 - m0;
-    return { wall_ms: Math.round(wall), self_ms: Math.round(selfMs), self_pct: pct(selfMs)!, main_thread_ms: mainMs, main_thread_pct: pct(mainMs), elu: Math.round(elu * 1000) / 1000, others: out };
+    const threads: Record<string, number> = {};
+    for (const [tid, ms] of threadCpu()) {
+      const d = ms - (th0.get(tid) ?? 0);
+      if (d > 0) threads[String(tid - process.pid)] = Math.round(d);
+    }
+    return { wall_ms: Math.round(wall), self_ms: Math.round(selfMs), self_pct: pct(selfMs)!, main_thread_ms: mainMs, main_thread_pct: pct(mainMs), elu: Math.round(elu * 1000) / 1000, others: out, threads };
   };
 }
 
