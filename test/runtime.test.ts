@@ -248,3 +248,22 @@ test('backpressure: a full MQTT queue pauses device sockets; everything is ackno
     await h.close();
   }
 });
+
+test('a device that hangs up right after its frames: what was read is still decoded and published, nothing is written back', async () => {
+  // batch_wait_ms holds the frames back from the workers long enough for the close to come first,
+  // the order a device that does not wait for its ACK produces on a busy server
+  const h = await startHarness({ extra: { pool: { batch_wait_ms: 40 } } });
+  try {
+    const imei = 863071018190077n;
+    const dev = await connectDevice(tcpPort(h));
+    dev.socket.end(Buffer.concat([recordsFrame(imei, [typicalRecord(1735689400, 7)]), recordsFrame(imei, [typicalRecord(1735689410, 8), typicalRecord(1735689420, 9)])]));
+    await waitFor('the connection closed event', () => h.received.some((r) => r.topic.endsWith('/closed')));
+    await waitFor('all three records on the broker', () => messagesOf(h, String(imei)).length === 3);
+    const times = messagesOf(h, String(imei)).map((m) => (JSON.parse(m.payload) as { timestamp: number }).timestamp);
+    assert.deepEqual(times, [1735689400, 1735689410, 1735689420], 'in the order the device sent them');
+    await sleep(100);
+    assert.equal(dev.hex(), '', 'no ACK reached the closed connection');
+  } finally {
+    await h.close();
+  }
+});

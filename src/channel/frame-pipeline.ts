@@ -165,12 +165,17 @@ export class FramePipeline {
     this.outcome(link, slot, o);
     if (--link.decodingLeft === 0) {
       link.decoding = false;
-      if (link.backlog.length > 0 && !link.closed) this.submit(link);
+      // a closed link's frames that were read before the close are still decoded (afterClose)
+      if (link.backlog.length > 0) this.submit(link);
     }
   }
 
   private outcome(link: DeviceLink, slot: PendingFrame, o: FrameOutcome): void {
-    if (link.closed || slot.failed) return;
+    if (slot.failed) return;
+    if (link.closed) {
+      this.afterClose(link, slot, o);
+      return;
+    }
     const host = this.host;
     const nowMs = host.now();
     if (o.session) {
@@ -200,7 +205,47 @@ export class FramePipeline {
       if (added === false) return;
       if (added) frameFields = { ...frameFields, ...added };
     }
-    const fields = frameFields ? JSON.stringify(frameFields) : undefined;
+    this.publishMessages(link, slot, o, frameFields ? JSON.stringify(frameFields) : undefined);
+    if (slot.remaining === 0) this.flush(link);
+  }
+
+  /**
+   * A frame the device sent before its connection closed: it hung up without waiting for the ACK
+   * (a last report, a command reply that gets none), or the server closed the link for a reason that
+   * was not this frame (a newer connection took the ident, a full outbound buffer). Received data is
+   * not dropped: its messages are published. Nothing goes back to the device, the closed link's
+   * session and ident stay as they were (the ident may already belong to a new connection), and
+   * effects, which need the live connection (file pieces, uploads, relays, credentials), are skipped
+   * and logged: the frame was never acknowledged, so the device sends it again. A copy it resends
+   * after reconnecting carries the same message.id.
+   */
+  private afterClose(link: DeviceLink, slot: PendingFrame, o: FrameOutcome): void {
+    const host = this.host;
+    if (o.warnings) for (const w of o.warnings) host.stats.warnings.add(w.code);
+    if (o.error) {
+      host.errorEvent(link, host.now(), o.error, slot.frame);
+      return;
+    }
+    if (o.effects) host.linkLog(link).info({ effects: o.effects.map((e) => e.kind) }, 'a frame read before the connection closed had effects that need the connection: skipped (the device resends the unacknowledged frame)');
+    let fields: string | undefined;
+    const replies = o.commandReplies;
+    if (replies && this.deps.hooks.commandReply) {
+      // the reply messages close the frame's message list (decode-frames.ts); their ident is the
+      // one the frame was decoded with, which the closed link's own session may not have caught up with
+      const first = o.idents.length - replies.length;
+      replies.forEach((r, k) => {
+        const ident = o.idents[first + k] ?? link.ident;
+        const c = ident ? this.deps.hooks.commandReply!(host.id, ident, r) : null;
+        if (c) fields = JSON.stringify({ 'command.id': c.id, 'command.name': c.name });
+      });
+    }
+    slot.remaining = o.payloads.length;
+    this.publishMessages(link, slot, o, fields);
+  }
+
+  /** The frame's messages to the sink; each confirmation counts the slot down (`slot.confirm`). */
+  private publishMessages(link: DeviceLink, slot: PendingFrame, o: FrameOutcome, fields: string | undefined): void {
+    const host = this.host;
     link.messages += o.payloads.length;
     host.stats.counters.messages += o.payloads.length;
     const sink = this.deps.sink;
@@ -218,7 +263,6 @@ export class FramePipeline {
         sink.message(host.id, ident, o.payloads[i]!, slot.confirm, link.num, link.attained, fields, w.values[i * stride] as number);
       }
     } else for (let i = 0; i < o.payloads.length; i++) sink.message(host.id, o.idents[i]!, o.payloads[i]!, slot.confirm, link.num, link.attained, fields);
-    if (slot.remaining === 0) this.flush(link);
   }
 
   /** One durable effect of the slot is done (or failed: the frame is not acknowledged). */
