@@ -116,7 +116,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     log.warn({ url: brokerUrl }, sp.enabled ? 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start and messages go to the spool' : 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start anyway and acknowledge nothing until it is');
   }
 
-  const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames });
+  const pool = new DecodePool({ threads: opts.threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames, batchWaitMs: config.pool.batch_wait_ms });
   const sink = new MessageSink(publisher, topics);
   const media = new FileMediaStore(config.media.dir, { fsync: config.media.fsync, maxFileBytes: config.media.max_file_bytes });
   // Commands plug into the channels' seams: identification and close hooks, decoded replies,

@@ -88,3 +88,31 @@ test('a connection context travels once; a worker lacking its version reports a 
   assert.deepEqual(peers, ['1.0', '1.1', '1.2', '1.0', '1.1', '1.2', '2.0', '2.1', '2.2']);
   assert.equal(pool.pendingFrames, 0);
 });
+
+test('batch_wait_ms: frames wait for company up to the set time, and go at once when a full task is there', async () => {
+  const proto = await getProtocol('ruptela');
+  const tick = () => new Promise((r) => setImmediate(r));
+  const order: number[] = [];
+  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 3, maxPending: 1000, batchWaitMs: 40 });
+  pool.submit(proto, '1', {}, [frame(1, order)]);
+  await tick();
+  await tick();
+  assert.deepEqual(order, [], 'a lone frame waits');
+  pool.submit(proto, '1', {}, [frame(2, order)]);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(order, [1, 2], 'both went out together once the wait was over');
+  const t0 = performance.now();
+  pool.submit(proto, '1', {}, [frame(3, order)]);
+  pool.submit(proto, '1', {}, [frame(4, order)]);
+  pool.submit(proto, '1', {}, [frame(5, order)]);
+  await tick();
+  assert.deepEqual(order, [1, 2, 3, 4, 5], 'a full task does not wait');
+  assert.ok(performance.now() - t0 < 40);
+  pool.submit(proto, '1', {}, [frame(6, order)]);
+  await pool.close();
+  assert.deepEqual(order, [1, 2, 3, 4, 5, 6], 'close sends the frames still waiting');
+  const none = new DecodePool({ threads: 'inline', maxBatchFrames: 3, maxPending: 1000 });
+  none.submit(proto, '1', {}, [frame(7, order)]);
+  await tick();
+  assert.deepEqual(order.at(-1), 7, 'without batch_wait_ms a frame goes in the same turn');
+});

@@ -53,6 +53,12 @@ export interface DecodePoolOptions {
   threads: number | 'inline';
   maxBatchFrames: number;
   maxPending: number;
+  /**
+   * ms a first frame may wait for others before its task goes out (config pool.batch_wait_ms; 0 =
+   * the same event-loop turn). At low rates every frame is otherwise its own task: a worker wake-up
+   * and a result message each, which is most of the CPU a record costs there.
+   */
+  batchWaitMs?: number;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
@@ -61,6 +67,12 @@ export class DecodePool extends EventEmitter {
   private readonly piscina: Piscina | null;
   private readonly queues = new Map<string, ChannelQueue>();
   private scheduled = false;
+  /** The batch-wait timer while a flush waits for more frames (batchWaitMs > 0). */
+  private waitTimer: NodeJS.Timeout | null = null;
+  private readonly flushNow = (): void => {
+    this.waitTimer = null;
+    this.flush();
+  };
   private pending = 0;
   private inflightTasks = 0;
   private readonly maxInflightTasks: number;
@@ -121,7 +133,14 @@ export class DecodePool extends EventEmitter {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      const wait = this.opts.batchWaitMs ?? 0;
+      if (wait > 0 && this.pending < this.opts.maxBatchFrames) this.waitTimer = setTimeout(this.flushNow, wait);
+      else setImmediate(this.flushNow);
+    } else if (this.waitTimer && this.pending >= this.opts.maxBatchFrames) {
+      // a full task's worth is here: no reason to wait longer
+      clearTimeout(this.waitTimer);
+      this.waitTimer = null;
+      setImmediate(this.flushNow);
     }
   }
 
@@ -204,7 +223,7 @@ export class DecodePool extends EventEmitter {
       }
       if (this.pending > 0 && !this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(this.flushNow);
       }
     };
     if (!this.piscina) {
@@ -218,6 +237,11 @@ export class DecodePool extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    if (this.waitTimer) {
+      // frames waiting for company go out now, not after the workers are gone
+      clearTimeout(this.waitTimer);
+      this.flushNow();
+    }
     if (this.piscina) await this.piscina.destroy();
   }
 }
