@@ -16,6 +16,8 @@
  *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N] [--broker-down-ms N]
  *   env: BENCH_STORM_DEVICES, BENCH_BACKLOG, BENCH_BROKER_DOWN_MS, MQTT_URL
  */
+// first, as in the runtime's entry points: mqtt-packet's loggers are created when mqtt loads
+import '../src/mqtt/quiet-packet-debug.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startCutProxy, type CutProxy } from './lib/cut-proxy.js';
 import { ReliablePublisher } from '../src/reliability/reliable-publisher.js';

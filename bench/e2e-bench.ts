@@ -21,6 +21,8 @@
  * "channel CPU" is this process's. Mosquitto is its own process (CPU from /proc/<pid>/stat);
  * the embedded aedes broker runs inside the channel process, so its CPU is part of the channel's.
  */
+// first, as in the runtime's entry points: mqtt-packet's loggers are created when mqtt loads
+import '../src/mqtt/quiet-packet-debug.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import { getProtocol } from '../src/protocol/registry.js';

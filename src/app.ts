@@ -1,3 +1,5 @@
+// first: mqtt-packet's loggers are created when mqtt / aedes load (quiet-packet-debug.ts)
+import './mqtt/quiet-packet-debug.js';
 import type { EdgeConfig } from './config/schema.js';
 import { Channel } from './channel/channel.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker.js';

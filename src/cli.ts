@@ -2,6 +2,8 @@
 /**
  * edge-channel command line: start | decode | replay | command. Usage errors exit 2, invalid frames 1.
  */
+// first: mqtt-packet's loggers are created when mqtt / aedes load (quiet-packet-debug.ts)
+import './mqtt/quiet-packet-debug.js';
 import { EdgeError } from './errors.js';
 import { commandCommand, COMMAND_HELP } from './cli/command-command.js';
 import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';

@@ -1,3 +1,5 @@
+// first: mqtt-packet's loggers are created when mqtt / aedes load (quiet-packet-debug.ts)
+import './quiet-packet-debug.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthorizePublishHandler } from 'aedes';
 import { EdgeError } from '../errors.js';

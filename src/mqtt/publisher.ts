@@ -1,3 +1,5 @@
+// first: mqtt-packet's loggers are created when mqtt / aedes load (quiet-packet-debug.ts)
+import './quiet-packet-debug.js';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
