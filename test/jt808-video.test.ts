@@ -121,23 +121,29 @@ test('a connection dropped mid-upload and resumed on a new one: the resumed 0x12
 async function invited(h: Harness, phone: string, files: number): Promise<{ dev: DeviceFrames; identification: Uint8Array; alarmNumber: Uint8Array; port: number; main: SimSocket }> {
   const dev = new DeviceFrames({ phone, terminalId: 'DC00002', version: 2013, tzOffsetMin: 480, idBytes: 16 });
   const main = await openSimSocket('127.0.0.1', h.app.channels[0]!.tcpPort);
-  const next = async (id: number) => {
-    for (;;) {
-      const f = await main.nextFrame(split, 5000);
-      assert.ok(f, `a 0x${id.toString(16)} from the server`);
-      const u = unescapeFrame(f);
-      const { header } = readHeader(u, false);
-      if (header.msgId === id) return u.subarray(header.bodyStart, u.length - 2);
-    }
-  };
-  main.write(dev.registration());
-  const code = String.fromCharCode(...(await next(0x8100)).subarray(3));
-  main.write(dev.authentication(code));
-  await next(0x8001);
+  await signIn(main, dev);
   const identification = dev.identification(1774597965, 2, files);
   main.write(dev.dsmAlarm({ timeS: 1774597965, alarmId: 12, type: 2, level: 1, lat: 31.2, lon: 121.4, speedKmh: 40, identification }));
-  const req = readUploadRequest(await next(0x9208), 16);
+  const req = readUploadRequest((await nextOfId(main, 0x9208)).body, 16);
   return { dev, identification, alarmNumber: req.alarmNumber, port: req.tcpPort, main };
+}
+
+/** The next server frame with message id `id` (others are skipped): its serial and body. */
+async function nextOfId(s: SimSocket, id: number): Promise<{ serial: number; body: Uint8Array }> {
+  for (;;) {
+    const f = await s.nextFrame(split, 5000);
+    assert.ok(f, `a 0x${id.toString(16)} from the server`);
+    const u = unescapeFrame(f);
+    const { header } = readHeader(u, false);
+    if (header.msgId === id) return { serial: header.serial, body: u.subarray(header.bodyStart, u.length - 2) };
+  }
+}
+
+/** Registers the terminal and authenticates with the code the server issued in 0x8100. */
+async function signIn(s: SimSocket, dev: DeviceFrames): Promise<void> {
+  s.write(dev.registration());
+  s.write(dev.authentication(String.fromCharCode(...(await nextOfId(s, 0x8100)).body.subarray(3))));
+  await nextOfId(s, 0x8001);
 }
 
 async function refusedAfter(s: SimSocket, what: string): Promise<void> {
@@ -232,23 +238,12 @@ test('video commands through the command queue: video_timeline (0x9205) is answe
     const phone = '13345678911';
     const dev = new DeviceFrames({ phone, terminalId: 'DC00004', version: 2013, tzOffsetMin: 480, idBytes: 16 });
     const main = await openSimSocket('127.0.0.1', h.app.channels[0]!.tcpPort);
-    const next = async (id: number) => {
-      for (;;) {
-        const f = await main.nextFrame(split, 5000);
-        assert.ok(f, `a 0x${id.toString(16)} from the server`);
-        const u = unescapeFrame(f);
-        const { header } = readHeader(u, false);
-        if (header.msgId === id) return { serial: header.serial, body: u.subarray(header.bodyStart, u.length - 2) };
-      }
-    };
-    main.write(dev.registration());
-    main.write(dev.authentication(String.fromCharCode(...(await next(0x8100)).body.subarray(3))));
-    await next(0x8001);
+    await signIn(main, dev);
     const topic = `${h.root}/command/gw/channels/7/devices/${phone}`;
     const events = (status: string) => h.received.filter((m) => m.topic === `${h.root}/log/gw/channels/7/devices/${phone}/commands/${status}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
 
     await h.sub.publishAsync(topic, '{"id":"tl-1","name":"video_timeline","properties":{"channel":1,"start":1774594365,"end":1774597965},"meta":{"alarm":"dsm-11"}}', { qos: 1 });
-    const q = await next(0x9205);
+    const q = await nextOfId(main, 0x9205);
     assert.equal(q.body[0], 1, 'channel 1');
     // 0x1205: answered serial | count u32 | channel | start BCD | end BCD | alarm u64 | av type | stream | storage | size
     const item = '01' + '260327154245' + '260327155245' + '0000000000000000' + '00' + '01' + '01' + '00100000';
@@ -259,7 +254,7 @@ test('video commands through the command queue: video_timeline (0x9205) is answe
     assert.deepEqual(JSON.parse(String(tl.response)), [{ channel: 1, start: 1774597365, end: 1774597965, alarm: '0000000000000000', av_type: 0, stream: 1, storage: 1, size: 1048576 }]);
 
     await h.sub.publishAsync(topic, '{"id":"ph-1","name":"take_photo","properties":{"channel":2,"count":1}}', { qos: 1 });
-    const p = await next(0x8801);
+    const p = await nextOfId(main, 0x8801);
     assert.equal(p.body[0], 2);
     main.write(dev.frame(0x0805, fromHexStr(p.serial.toString(16).padStart(4, '0') + '00' + '0001' + '00000042')));
     const ph = await waitFor('take_photo processed', () => events('processed').find((e) => e.id === 'ph-1'), 5000);
