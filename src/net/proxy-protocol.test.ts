@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { buildProxyV2, parseProxyHeader, PROXY_V1_MAX } from './proxy-protocol.js';
+import { mulberry32 as rng } from '../util/prng.js';
 
 // Golden vectors from HAProxy's "The PROXY protocol" specification: the v1 lines of section 2.1
 // (its examples and its longest cases) and v2 headers laid out byte by byte from section 2.2.
@@ -116,17 +117,6 @@ test('PROXY v2: LOCAL, UNSPEC and UNIX headers carry no usable source (the socke
   assert.deepEqual(parseProxyHeader(localWithAddr), { kind: 'ok', version: 2, consumed: 28, source: null });
 });
 
-/** Deterministic PRNG (mulberry32): a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('PROXY fuzz: mutated and random inputs never throw, and an ok result never claims more bytes than given', () => {
   const r = rng(0x5eed);

@@ -5,6 +5,7 @@
  * builder and layouts, so what the simulation sends is what the decoder reads.
  */
 import { ByteWriter } from '../../../src/codec/byte-writer.js';
+import { mulberry32 } from '../../../src/util/prng.js';
 import { bcdTimeBytes } from '../bcd-time.js';
 import { MSG } from '../constants.js';
 import { buildFrame, phoneFromIdent } from '../frame.js';
@@ -106,18 +107,6 @@ export class DeviceFrames {
   }
 }
 
-/** Deterministic bytes (mulberry32): the simulated files are the same on every run and machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A file's content: a JPEG (SOI, APP0 "JFIF", filler, EOI) or an MP4 (ftyp box, mdat box) around
  * seeded filler bytes. Not a viewable picture or clip: the server stores bytes, it does not decode
@@ -125,7 +114,7 @@ export function prng(seed: number): () => number {
  */
 export function simulatedFile(kind: 'image' | 'video', size: number, seed: number): Uint8Array {
   const out = new Uint8Array(size);
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   for (let i = 0; i < size; i++) out[i] = Math.floor(rnd() * 256);
   if (kind === 'image') {
     out.set([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00], 0);
@@ -142,7 +131,7 @@ export function simulatedFile(kind: 'image' | 'video', size: number, seed: numbe
 /** Fisher–Yates with the seeded generator. */
 export function shuffled<T>(xs: readonly T[], seed: number): T[] {
   const a = xs.slice();
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [a[i], a[j]] = [a[j]!, a[i]!];
