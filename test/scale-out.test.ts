@@ -13,7 +13,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../src/mqtt/embedded-b
 import { projectRoot } from '../src/util/paths.js';
 import { startHarness, waitFor, sleep, type Harness } from './support/harness.js';
 import { REDIS_URL, redisSkipReason } from './support/redis.js';
-import { connectDevice } from './support/device-socket.js';
+import { connectDevice, type DeviceSocket } from './support/device-socket.js';
 
 /**
  * Several instances as one channel: two servers on loopback sharing Redis (REDIS_URL, or the local
@@ -94,6 +94,14 @@ async function instance(c: Cluster, name: string): Promise<Harness> {
   return startHarness({ root: c.root, brokerUrl: c.url, channels: channels as Record<string, unknown>[], extra: { ...rest, ...(Object.keys(cmd).length ? { commands: cmd } : {}) } });
 }
 
+/** A device connected to an instance's device port that sent its identification and got the ACK. */
+async function identifiedOn(port: number, name: string): Promise<DeviceSocket> {
+  const dev = await connectDevice(port);
+  dev.socket.write(fromHex(IDENT_FRAME));
+  await waitFor(`identified on ${name}`, () => dev.hex() === IDENT_ACK, 10_000);
+  return dev;
+}
+
 async function identOf(): Promise<string> {
   const proto = await getProtocol('ruptela');
   return String(proto.decode(fromHex(IDENT_FRAME), { transport: 'tcp', session: {}, receivedAtMs: 0, options: {} }).session!.ident);
@@ -142,12 +150,8 @@ test('ident collision across instances: the device connects to B while A holds i
   const b = await instance(c, 'b');
   try {
     const ident = await identOf();
-    const onA = await connectDevice(a.app.channels[0]!.tcpPort);
-    onA.socket.write(fromHex(IDENT_FRAME));
-    await waitFor('identified on A', () => onA.hex() === IDENT_ACK, 10_000);
-    const onB = await connectDevice(b.app.channels[0]!.tcpPort);
-    onB.socket.write(fromHex(IDENT_FRAME));
-    await waitFor('identified on B', () => onB.hex() === IDENT_ACK, 10_000);
+    const onA = await identifiedOn(a.app.channels[0]!.tcpPort, 'A');
+    const onB = await identifiedOn(b.app.channels[0]!.tcpPort, 'B');
     await waitFor('A closed its connection', () => onA.closed, 10_000);
     const closed = await waitFor('closed event', () => a.received.find((r) => r.topic.endsWith('/closed') && r.payload.includes('"close_code":12')), 10_000);
     assert.match(closed.payload, new RegExp(`connected to instance ${c.root}-b`));
@@ -209,9 +213,7 @@ test('SIGKILL of A: its device reconnects to B, which delivers the commands A he
   const b = await instance(c, 'b');
   try {
     const ident = await identOf();
-    const dev = await connectDevice(port);
-    dev.socket.write(fromHex(IDENT_FRAME));
-    await waitFor('identified on A', () => dev.hex() === IDENT_ACK, 10_000);
+    const dev = await identifiedOn(port, 'A');
     const topic = `${c.root}/command/gw/channels/1/devices/${ident}`;
     await b.sub.publishAsync(topic, '{"id":"k1","name":"get_version","meta":{"k":1}}', { qos: 1 });
     const first = await encoded('get_version', {}, ident);
@@ -246,9 +248,7 @@ test('cancel and expiry across instances: each reported once, a canceled command
   const b = await instance(c, 'b');
   try {
     const ident = await identOf();
-    const dev = await connectDevice(b.app.channels[0]!.tcpPort);
-    dev.socket.write(fromHex(IDENT_FRAME));
-    await waitFor('identified on B', () => dev.hex() === IDENT_ACK, 10_000);
+    const dev = await identifiedOn(b.app.channels[0]!.tcpPort, 'B');
     const topic = `${c.root}/command/gw/channels/1/devices/${ident}`;
     await a.sub.publishAsync(topic, '{"id":"m1","name":"get_version"}', { qos: 1 });
     const first = await encoded('get_version', {}, ident);
