@@ -191,13 +191,7 @@ export class FramePipeline {
       this.fail(link, slot, o.error, code);
       return;
     }
-    let frameFields: Record<string, MessageValue> | null = null;
-    if (o.commandReplies && link.ident && this.deps.hooks.commandReply) {
-      for (const r of o.commandReplies) {
-        const c = this.deps.hooks.commandReply(host.id, link.ident, r);
-        if (c) frameFields = { 'command.id': c.id, 'command.name': c.name };
-      }
-    }
+    let frameFields = this.commandFields(o);
     slot.replies = o.replies;
     slot.remaining = o.payloads.length;
     if (o.effects) {
@@ -227,20 +221,29 @@ export class FramePipeline {
       return;
     }
     if (o.effects) host.linkLog(link).info({ effects: o.effects.map((e) => e.kind) }, 'a frame read before the connection closed had effects that need the connection: skipped (the device resends the unacknowledged frame)');
-    let fields: string | undefined;
-    const replies = o.commandReplies;
-    if (replies && this.deps.hooks.commandReply) {
-      // the reply messages close the frame's message list (decode-frames.ts); their ident is the
-      // one the frame was decoded with, which the closed link's own session may not have caught up with
-      const first = o.idents.length - replies.length;
-      replies.forEach((r, k) => {
-        const ident = o.idents[first + k] ?? link.ident;
-        const c = ident ? this.deps.hooks.commandReply!(host.id, ident, r) : null;
-        if (c) fields = JSON.stringify({ 'command.id': c.id, 'command.name': c.name });
-      });
-    }
+    const fields = this.commandFields(o);
     slot.remaining = o.payloads.length;
-    this.publishMessages(link, slot, o, fields);
+    this.publishMessages(link, slot, o, fields ? JSON.stringify(fields) : undefined);
+  }
+
+  /**
+   * Closes the commands the frame's replies answer; returns the fields its messages carry for the
+   * last one closed (null: none). A reply's ident is that of its reply message, which closes the
+   * frame's message list (decode-frames.ts): the ident the frame was decoded with, which a closed
+   * link's own session may not have caught up with.
+   */
+  private commandFields(o: FrameOutcome): Record<string, MessageValue> | null {
+    const replies = o.commandReplies;
+    const hook = this.deps.hooks.commandReply;
+    if (!replies || !hook) return null;
+    let fields: Record<string, MessageValue> | null = null;
+    const first = o.idents.length - replies.length;
+    replies.forEach((r, k) => {
+      const ident = o.idents[first + k];
+      const c = ident ? hook(this.host.id, ident, r) : null;
+      if (c) fields = { 'command.id': c.id, 'command.name': c.name };
+    });
+    return fields;
   }
 
   /** The frame's messages to the sink; each confirmation counts the slot down (`slot.confirm`). */
