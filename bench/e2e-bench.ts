@@ -275,8 +275,14 @@ async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'ae
   return out;
 }
 
+/** Per devices/channel/root/variant: the ceiling and the broker-leg passes publish the same set. */
+const payloadCache = new Map<string, { topic: string; payload: string }[]>();
+
 /** The payloads the channel publishes for these devices' frames (same decode, same envelope). */
 async function channelPayloads(devices: number, channelId: string, root: string, v: RecordVariant): Promise<{ topic: string; payload: string }[]> {
+  const key = `${devices}/${channelId}/${root}/${v.key}`;
+  const cached = payloadCache.get(key);
+  if (cached) return cached;
   const proto = await getProtocol('ruptela');
   const topics = makeTopics(root);
   const out: { topic: string; payload: string }[] = [];
@@ -288,6 +294,7 @@ async function channelPayloads(devices: number, channelId: string, root: string,
     const o = decodeFrames(proto, task, new ContextCache())[0]!;
     o.payloads.forEach((p, i) => out.push({ topic: topics.message(channelId, o.idents[i]!), payload: p }));
   }
+  payloadCache.set(key, out);
   return out;
 }
 
