@@ -220,7 +220,8 @@ export class FramePipeline {
       host.errorEvent(link, host.now(), o.error, slot.frame);
       return;
     }
-    if (o.effects) host.linkLog(link).info({ effects: o.effects.map((e) => e.kind) }, 'a frame read before the connection closed had effects that need the connection: skipped (the device resends the unacknowledged frame)');
+    // counted per stats interval like every unacknowledged frame, logged once per interval, not per frame
+    if (o.effects && host.stats.unacked.add('EDGE_DEVICE_OFFLINE')) host.linkLog(link).info({ code: 'EDGE_DEVICE_OFFLINE', effects: o.effects.map((e) => e.kind) }, 'a frame read before the connection closed had effects that need the connection: skipped (the device resends the unacknowledged frame; further ones are counted per stats interval)');
     const fields = this.commandFields(o);
     slot.remaining = o.payloads.length;
     this.publishMessages(link, slot, o, fields ? JSON.stringify(fields) : undefined);
