@@ -94,6 +94,20 @@ async function instance(c: Cluster, name: string): Promise<Harness> {
   return startHarness({ root: c.root, brokerUrl: c.url, channels: channels as Record<string, unknown>[], extra: { ...rest, ...(Object.keys(cmd).length ? { commands: cmd } : {}) } });
 }
 
+/** Two instances, A and B, sharing Redis and the broker; closed with the cluster whatever the test does. */
+async function withPair(fn: (p: { c: Cluster; a: Harness; b: Harness }) => Promise<void>): Promise<void> {
+  const c = await cluster();
+  const a = await instance(c, 'a');
+  const b = await instance(c, 'b');
+  try {
+    await fn({ c, a, b });
+  } finally {
+    await a.close();
+    await b.close();
+    await c.close();
+  }
+}
+
 /** A device connected to an instance's device port that sent its identification and got the ACK. */
 async function identifiedOn(port: number, name: string): Promise<DeviceSocket> {
   const dev = await connectDevice(port);
@@ -113,10 +127,7 @@ async function encoded(name: string, properties: Record<string, unknown>, ident:
 }
 
 test('a command queued on A for an offline device is delivered once by B, where the device connects, with its meta', { skip: skipReason ?? false, timeout: 60_000 }, async () => {
-  const c = await cluster();
-  const a = await instance(c, 'a');
-  const b = await instance(c, 'b');
-  try {
+  await withPair(async ({ c, a, b }) => {
     const ident = await identOf();
     const meta = '{"ticket":"OPS-9","n":[1,2.50]}';
     await a.sub.publishAsync(`${c.root}/command/gw/channels/1/devices/${ident}`, `{"id":"x1","name":"get_version","meta":${meta}}`, { qos: 1 });
@@ -137,18 +148,11 @@ test('a command queued on A for an offline device is delivered once by B, where 
     assert.equal(dev.hex(), IDENT_ACK + cmd, 'written once');
     assert.deepEqual(a.app.commands.heldFor('1', ident), []);
     dev.socket.destroy();
-  } finally {
-    await a.close();
-    await b.close();
-    await c.close();
-  }
+  });
 });
 
 test('ident collision across instances: the device connects to B while A holds it, A closes its connection with code 12', { skip: skipReason ?? false, timeout: 60_000 }, async () => {
-  const c = await cluster();
-  const a = await instance(c, 'a');
-  const b = await instance(c, 'b');
-  try {
+  await withPair(async ({ c, a, b }) => {
     const ident = await identOf();
     const onA = await identifiedOn(a.app.channels[0]!.tcpPort, 'A');
     const onB = await identifiedOn(b.app.channels[0]!.tcpPort, 'B');
@@ -159,11 +163,7 @@ test('ident collision across instances: the device connects to B while A holds i
     assert.equal(b.app.channels[0]!.isOnline(ident), true);
     assert.equal(a.app.channels[0]!.isOnline(ident), false);
     onB.socket.destroy();
-  } finally {
-    await a.close();
-    await b.close();
-    await c.close();
-  }
+  });
 });
 
 test('an instance that starts does not mark devices another instance holds as disconnected', { skip: skipReason ?? false, timeout: 60_000 }, async () => {
@@ -243,10 +243,7 @@ test('SIGKILL of A: its device reconnects to B, which delivers the commands A he
 });
 
 test('cancel and expiry across instances: each reported once, a canceled command never reaches the device', { skip: skipReason ?? false, timeout: 60_000 }, async () => {
-  const c = await cluster();
-  const a = await instance(c, 'a');
-  const b = await instance(c, 'b');
-  try {
+  await withPair(async ({ c, a, b }) => {
     const ident = await identOf();
     const dev = await identifiedOn(b.app.channels[0]!.tcpPort, 'B');
     const topic = `${c.root}/command/gw/channels/1/devices/${ident}`;
@@ -270,9 +267,5 @@ test('cancel and expiry across instances: each reported once, a canceled command
     assert.deepEqual(events(a, ident).filter((e) => e.body.id === 'm2').map((e) => e.status), ['queued', 'canceled']);
     assert.equal(dev.hex(), IDENT_ACK + first, 'm2 was never written');
     dev.socket.destroy();
-  } finally {
-    await a.close();
-    await b.close();
-    await c.close();
-  }
+  });
 });
