@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc16Kermit, xor8 } from './crc.js';
+import { crc16Arc, crc16Kermit, xor8 } from './crc.js';
 import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
 import { fromHex, toHex } from './hex.js';
@@ -16,6 +16,12 @@ test('crc16Kermit catalogue check value and the Ruptela records ACK', () => {
   // coverage excludes the 2-byte length: the identification vector T#2 trailer is 0x1681
   const t2 = fromHex('002e000316d53d58d6020f4573303430302e30332e36382e30340000c2b3090d0e950000827b000003e80000003c003c1681');
   assert.equal(crc16Kermit(t2, 2, t2.length - 2), 0x1681);
+});
+
+test('crc16Arc catalogue check value and a Teltonika vendor Codec 8 frame (wiki example 1, CRC 0xC7CF)', () => {
+  assert.equal(crc16Arc(ascii('123456789')), 0xbb3d);
+  const ex1 = fromHex('000000000000003608010000016b40d8ea30010000000000000000000000000000000105021503010101425e0f01f10000601a014e0000000000000000010000c7cf');
+  assert.equal(crc16Arc(ex1, 8, ex1.length - 4), 0xc7cf);
 });
 
 test('xor8 (the JT/T 808 check code)', () => {

@@ -22,6 +22,16 @@ export function crc16Kermit(buf: Uint8Array, start = 0, end = buf.length): numbe
   return crc;
 }
 
+// CRC-16/ARC ("CRC-16/IBM" in Teltonika's documents): poly 0x8005 reflected (0xA001), init 0,
+// refin/refout, xorout 0. check("123456789") = 0xBB3D.
+const ARC_TABLE = buildReflectedTable16(0xa001);
+
+export function crc16Arc(buf: Uint8Array, start = 0, end = buf.length): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) crc = (crc >>> 8) ^ ARC_TABLE[(crc ^ buf[i]!) & 0xff]!;
+  return crc;
+}
+
 /** XOR of all bytes: the JT/T 808 check code. */
 export function xor8(buf: Uint8Array, start = 0, end = buf.length): number {
   let x = 0;
