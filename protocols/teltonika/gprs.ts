@@ -7,14 +7,15 @@
  *  codec u8 | quantity 1 u8 | type u8 | u32 size | body (size bytes) | quantity 2 u8
  *  body  Codec 12 (type 0x06): response text
  *        Codec 13 (0x05/0x06): timestamp (u32 s, or u64 ms, see below) + data
- *        Codec 14 (0x06 / 0x11): IMEI as 8 BCD-like bytes + response text / nothing (nACK)
+ *        Codec 14 (0x06 / 0x11): IMEI (8 bytes, digits as hex) + response text / nothing (nACK)
  *        Codec 15 (0x0B): u32 timestamp s + IMEI (8) + data
  * ```
  *
  * None of them is acknowledged (ref §1: a stray ACK desynchronises the device's parser).
- * Responses complete the command in flight: reply keys `teltonika:12` and `teltonika:14`; the
- * response is also published as a message, because Codec 12 type 0x06 is also how RS232 TCP-link
- * data arrives without a command (ref §5.1), and nothing a device sends is dropped.
+ * Responses complete the command in flight: reply keys `teltonika:12` and `teltonika:14`. They
+ * become no message of their own: the runtime publishes every command reply as a message
+ * (`command.response`, and `command.id` when it closed a command), which also keeps RS232 TCP-link
+ * data that arrives as Codec 12 without a command (ref §5.1) from being dropped.
  */
 import type { ByteReader } from '../../src/codec/byte-reader.js';
 import { toHex } from '../../src/codec/hex.js';
@@ -39,11 +40,16 @@ function printable(b: Uint8Array): string | null {
   return s;
 }
 
+/** The text (cleaned) when printable, else the bytes as hex. */
+function responseOf(b: Uint8Array): string {
+  const t = printable(b);
+  return t === null ? toHex(b) : cleanText(t);
+}
+
 /** `<name>` = the text (cleaned) when printable, else `<name>.hex` = the bytes. */
 function payloadField(m: Message, name: string, b: Uint8Array): string {
-  const t = printable(b);
-  const v = t === null ? toHex(b) : cleanText(t);
-  m[t === null ? `${name}.hex` : name] = v;
+  const v = responseOf(b);
+  m[printable(b) === null ? `${name}.hex` : name] = v;
   return v;
 }
 
@@ -81,10 +87,12 @@ export function decodeGprs(r: ByteReader, ident: string, receivedAtS: number, wa
   const bodyEnd = r.pos + size;
   const m: Message = { ident, timestamp: receivedAtS, 'gprs.codec.id': codec, 'gprs.message.type': type };
   const commandReplies: CommandReply[] = [];
+  let messages: Message[] = [m];
   switch (codec) {
     case CODEC.c12:
       if (type !== GPRS_TYPE.response) throw unsupportedType(codec, type, typeAt);
-      commandReplies.push({ replyKey: 'teltonika:12', executed: true, response: payloadField(m, 'command.response', r.bytes(size, 'response')) });
+      commandReplies.push({ replyKey: 'teltonika:12', executed: true, response: responseOf(r.bytes(size, 'response')) });
+      messages = [];
       break;
     case CODEC.c13: {
       if (type !== GPRS_TYPE.command && type !== GPRS_TYPE.response) throw unsupportedType(codec, type, typeAt);
@@ -95,15 +103,15 @@ export function decodeGprs(r: ByteReader, ident: string, receivedAtS: number, wa
     }
     case CODEC.c14: {
       if (type !== GPRS_TYPE.response && type !== GPRS_TYPE.imeiMismatch) throw unsupportedType(codec, type, typeAt);
-      m['gprs.imei'] = imeiField(r.bytes(8, 'IMEI field'));
+      const imei = imeiField(r.bytes(8, 'IMEI field'));
       if (type === GPRS_TYPE.imeiMismatch) {
         if (r.pos !== bodyEnd) warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${bodyEnd - r.pos} byte(s) after the nACK IMEI ignored` });
         r.pos = bodyEnd;
-        m['command.imei.mismatch.status'] = true;
-        commandReplies.push({ replyKey: 'teltonika:14', executed: false, response: 'IMEI mismatch: the device ignored the command' });
+        commandReplies.push({ replyKey: 'teltonika:14', executed: false, response: `IMEI mismatch: ${imei} is not this device, the command was ignored` });
       } else {
-        commandReplies.push({ replyKey: 'teltonika:14', executed: true, response: payloadField(m, 'command.response', r.bytes(bodyEnd - r.pos, 'response')) });
+        commandReplies.push({ replyKey: 'teltonika:14', executed: true, response: responseOf(r.bytes(bodyEnd - r.pos, 'response')) });
       }
+      messages = [];
       break;
     }
     case CODEC.c15: {
@@ -118,7 +126,7 @@ export function decodeGprs(r: ByteReader, ident: string, receivedAtS: number, wa
   }
   const q2 = r.u8('quantity 2');
   if (q2 !== q1) throw new EdgeError('EDGE_DECODE_INVALID', `quantity 2 (${q2}) differs from quantity 1 (${q1})`, r.offset - 1);
-  return { messages: [m], commandReplies };
+  return { messages, commandReplies };
 }
 
 /**

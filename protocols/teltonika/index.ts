@@ -9,6 +9,7 @@ import { MAX_FRAME_BYTES } from './constants.js';
 import { decode } from './decoder.js';
 import { commands, encode, parseCommand } from './encoder.js';
 import { explainInvalid, split } from './splitter.js';
+import { fmbSimulation } from './fmb-sim.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 
 const options: OptionSpecs = {
@@ -46,6 +47,7 @@ const teltonika: ProtocolModule = {
   parseCommand,
   rewriteIdent: (frame, ident) => rewriteIdent(frame, ident),
   resealFrame,
+  simulations: { fmb: fmbSimulation },
 };
 
 export default teltonika;
