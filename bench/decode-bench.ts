@@ -14,6 +14,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { tcpAvlFrame, type SimRecord } from '../protocols/teltonika/device-frames.js';
 import { fromHex } from '../src/codec/hex.js';
 import { decodeFrames } from '../src/pool/decode-frames.js';
 import { ContextCache } from '../src/pool/context-cache.js';
@@ -139,6 +140,10 @@ function goldenCases(p: ProtocolModule): Case[] {
 
 /** Synthetic frames per protocol: sizes the fixtures do not cover (typical and large records). */
 function syntheticCases(p: ProtocolModule): Case[] {
+  if (p.id === 'teltonika') {
+    const mk = (n: number): Case => ({ protocol: p, name: `sim 8E ${n} rec × 11 IO`, frame: tcpAvlFrame(fmbRecords(n)), session: { ident: '356307042441013' }, transport: 'tcp' });
+    return [mk(1), mk(4), mk(10)];
+  }
   if (p.id !== 'ruptela') return [];
   const imei = 356_307_042_441_013n;
   const mk = (name: string, frame: Uint8Array): Case => ({ protocol: p, name, frame, session: {}, transport: 'tcp' });
@@ -211,6 +216,24 @@ function jt808LayoutComparison(o: DecodeOptions): { layout_us: number; hand_us: 
   return { layout_us: r.aUs, hand_us: r.bUs, ratio: r.ratio };
 }
 
+/** Typical FMB Codec 8E records (protocols/teltonika/device-frames.ts: 11 IO, iButton among them). */
+function fmbRecords(n: number): SimRecord[] {
+  return Array.from({ length: n }, (_, i) => ({ timeMs: (TS_BASE + i) * 1000, lat: 54.6872 + i * 1e-4, lon: 25.2797 + i * 1e-4, speedKmh: 40 + i, odometerM: 1000 + i * 25 }));
+}
+
+/** One Teltonika Codec 8E record × 11 IO against one Ruptela extended record × 12 IO, decoder only, A/B. */
+function teltonikaVersusRuptela(o: DecodeOptions, protos: ProtocolModule[]): { teltonika_us: number; ruptela_us: number; ratio: number } | null {
+  const te = protos.find((p) => p.id === 'teltonika');
+  const ru = protos.find((p) => p.id === 'ruptela');
+  if (!te || !ru) return null;
+  const teFrame = tcpAvlFrame(fmbRecords(1));
+  const ruFrame = recordsFrame(356_307_042_441_013n, [typicalRecord(TS_BASE, 0, 12)], true);
+  const ct = { transport: 'tcp' as const, session: { ident: '356307042441013' }, receivedAtMs: GOLDEN_RECEIVED_AT_MS, options: te.defaultOptions };
+  const cr = { transport: 'tcp' as const, session: {}, receivedAtMs: GOLDEN_RECEIVED_AT_MS, options: ru.defaultOptions };
+  const r = abRatio(() => te.decode(teFrame, ct).messages.length, () => ru.decode(ruFrame, cr).messages.length, o);
+  return { teltonika_us: r.aUs, ruptela_us: r.bUs, ratio: r.ratio };
+}
+
 /** jt808 0x0200 (Traccar dec-2) against one Ruptela extended record with 12 IO, decoder only, A/B. */
 function jt808VersusRuptela(o: DecodeOptions, protos: ProtocolModule[]): { jt808_us: number; ruptela_us: number; ratio: number } | null {
   const jt = protos.find((p) => p.id === 'jt808');
@@ -242,6 +265,8 @@ export async function main(partial: Partial<DecodeOptions> = {}): Promise<BenchR
   if (jt) console.log(`  jt808 0x0200 body: binary-parser basic block ${jt.layout_us} µs, hand-written ${jt.hand_us} µs (×${jt.ratio})`);
   const jvr = jt808VersusRuptela(o, protos);
   if (jvr) console.log(`  jt808 0x0200 vs Ruptela extended record × 12 IO (decoder, A/B): ${jvr.jt808_us} vs ${jvr.ruptela_us} µs (×${jvr.ratio})`);
+  const tvr = teltonikaVersusRuptela(o, protos);
+  if (tvr) console.log(`  Teltonika 8E record × 11 IO vs Ruptela extended record × 12 IO (decoder, A/B): ${tvr.teltonika_us} vs ${tvr.ruptela_us} µs (×${tvr.ratio})`);
   const targetCase = cases.find((c) => c.protocol === 'ruptela' && c.name === 'sim extended 1 rec × 12 IO');
   const fixtureExt = cases.find((c) => c.protocol === 'ruptela' && c.name.startsWith('T#1 '));
   const targets = [
@@ -250,6 +275,7 @@ export async function main(partial: Partial<DecodeOptions> = {}): Promise<BenchR
   ];
   if (jt) targets.push(check('jt808: binary-parser basic block ≤ 1.5× hand-written reads (0x0200 body decode, A/B slices)', `×${jt.ratio} (${jt.layout_us} vs ${jt.hand_us} µs)`, jt.ratio <= 1.5, jt.ratio > 1.5 ? 'the decoder uses the hand-written reader for this block; see protocols/jt808/README.md' : undefined));
   if (jvr) targets.push(check('jt808: decode of one 0x0200 ≤ 2× one Ruptela extended record (decoder, A/B slices)', `×${jvr.ratio} (${jvr.jt808_us} vs ${jvr.ruptela_us} µs)`, jvr.ratio <= 2));
+  if (tvr) targets.push(check('teltonika: decode of one Codec 8E record × 11 IO vs one Ruptela extended record × 12 IO (decoder, A/B slices; reported)', `×${tvr.ratio} (${tvr.teltonika_us} vs ${tvr.ruptela_us} µs)`, null));
   if (fixtureExt) targets.push(check('same, fixture T#1 (extended, 1 record, VIN joined)', `×${fixtureExt.full_over_reference}`, fixtureExt.full_over_reference != null ? fixtureExt.full_over_reference <= 3 : null));
   const md = [
     `### decode (${machineLine(machine)})`,

@@ -13,7 +13,7 @@
  *
  *   node dist/bench/e2e-bench.js [--quick] [--devices N] [--duration-ms N] [--records 1,4] [--no-aedes] [--no-udp]
  *                                [--io 12,24x] [--private-mosquitto] [--fixed-fps N]
- *                                [--no-ceiling] [--no-latency] [--no-jt808]   (ceiling/latency off isolate passes for a --cpu-prof run)
+ *                                [--no-ceiling] [--no-latency] [--no-jt808] [--no-teltonika]   (ceiling/latency off isolate passes for a --cpu-prof run)
  *   env: BENCH_DEVICES, BENCH_DURATION_MS, BENCH_IO, BENCH_PRIVATE_MOSQUITTO=1, MQTT_URL (default mqtt://127.0.0.1:1883)
  *
  * Processes: the server (startApp: channel, publisher, decode workers) runs in this process;
@@ -64,6 +64,8 @@ export interface E2eOptions {
   io: string[];
   /** The jt808 variant: a channel speaking JT/T 808, same devices and windows (--no-jt808 skips it). */
   jt808: boolean;
+  /** The teltonika variant: Codec 8E packets after an IMEI login, same devices and windows (--no-teltonika skips it). */
+  teltonika: boolean;
   /** Start a Mosquitto of the bench's own (private-mosquitto.ts) instead of using mqttUrl. */
   privateMosquitto: boolean;
   /**
@@ -89,7 +91,7 @@ export const RECORD_VARIANTS: Record<string, RecordVariant> = {
 
 export interface PassResult {
   label: string;
-  protocol: 'ruptela' | 'jt808';
+  protocol: 'ruptela' | 'jt808' | 'teltonika';
   broker: 'mosquitto' | 'aedes';
   transport: 'tcp' | 'udp';
   records_per_frame: number;
@@ -165,6 +167,7 @@ export function defaultE2eOptions(): E2eOptions {
     ceiling: !flag('no-ceiling'),
     latency: !flag('no-latency'),
     jt808: !flag('no-jt808'),
+    teltonika: !flag('no-teltonika'),
     io: (arg('io', 'BENCH_IO') ?? '12,24x').split(',').filter((k) => {
       if (!RECORD_VARIANTS[k]) throw new Error(`--io: unknown record variant "${k}" (expected ${Object.keys(RECORD_VARIANTS).join(', ')})`);
       return true;
@@ -189,7 +192,7 @@ async function subStats(c: LoadChild): Promise<SubStats> {
 }
 
 /** One channel pass: devices in the child, meters here over the child's measure window. */
-async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number, v: RecordVariant, protocol: 'ruptela' | 'jt808' = 'ruptela'): Promise<PassResult> {
+async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'aedes', transport: 'tcp' | 'udp', r: number, rateFps: number, v: RecordVariant, protocol: PassResult['protocol'] = 'ruptela'): Promise<PassResult> {
   const { opts, devicesChild, subChild } = ctx;
   // Filled by the child's measure-start / measure-end notes (closures: TS cannot narrow lets here).
   const w: { stop: (() => CpuDelta) | null; cpu: CpuDelta | null; rss: { stop(): number } | null; peak: number; subA: Promise<SubStats> | null; subB: Promise<SubStats> | null } = {
@@ -242,7 +245,8 @@ async function channelPass(ctx: Ctx, srv: BenchServer, broker: 'mosquitto' | 'ae
   const stageReport = stages?.stop();
   const [a, b] = await Promise.all([w.subA, w.subB]);
   const c = w.cpu;
-  const label = `${protocol === 'jt808' ? 'jt808 ' : ''}${broker} ${transport.toUpperCase()} ${protocol === 'jt808' ? '0x0200' : v.key} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
+  const what = protocol === 'jt808' ? '0x0200' : protocol === 'teltonika' ? '8E io11' : v.key;
+  const label = `${protocol === 'ruptela' ? '' : `${protocol} `}${broker} ${transport.toUpperCase()} ${what} R=${r}${rateFps > 0 ? ` @${Math.round(rateFps)} fps` : ' max'}`;
   // records acknowledged within the CPU meter's window (the devices' window is the same one, signalled over IPC)
   const records = c ? (res.recordsPerS * c.wall_ms) / 1000 : 0;
   const perRecord = (ms: number | null | undefined) => (ms === null || ms === undefined || records <= 0 ? null : round((ms * 1000) / records, 1));
@@ -430,17 +434,19 @@ async function brokerRuns(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData
 }
 
 /**
- * The jt808 variant: the same closed-loop passes against a channel speaking JT/T 808 (0x0200 for
- * R = 1, a 0x0704 batch of R locations otherwise; every frame answered by 0x8001 after PUBACK).
- * One broker only (Mosquitto when reachable, else aedes): the broker side is what the Ruptela passes
- * already characterise; this pass shows the protocol's own cost in the full path.
+ * The jt808 and teltonika variants: the same closed-loop passes against a channel speaking JT/T 808
+ * (0x0200 for R = 1, a 0x0704 batch of R locations otherwise; every frame answered by 0x8001 after
+ * PUBACK) or Teltonika (an IMEI login per device, then Codec 8E packets of R records with 11 IO,
+ * answered by the record count after PUBACK). One broker only (Mosquitto when reachable, else aedes):
+ * the broker side is what the Ruptela passes already characterise; these passes show the protocol's
+ * own cost in the full path.
  */
-async function jt808Runs(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData): Promise<void> {
+async function protocolRuns(ctx: Ctx, broker: 'mosquitto' | 'aedes', data: E2eData, protocol: 'jt808' | 'teltonika'): Promise<void> {
   const { opts, subChild } = ctx;
-  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? ctx.mqttUrl : '', maxConnections: opts.devices + 1_000, channel: { protocol: 'jt808' } });
+  const srv = await startBenchServer({ mqttUrl: broker === 'mosquitto' ? ctx.mqttUrl : '', maxConnections: opts.devices + 1_000, channel: { protocol } });
   try {
     await subChild.call({ type: 'subscribe', url: srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos() });
-    for (const r of opts.recordsPerFrame) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, 0, RECORD_VARIANTS[opts.io[0] ?? '12']!, 'jt808'));
+    for (const r of opts.recordsPerFrame) data.passes.push(await channelPass(ctx, srv, broker, 'tcp', r, 0, RECORD_VARIANTS[opts.io[0] ?? '12']!, protocol));
   } finally {
     await subChild.call({ type: 'unsubscribe' });
     await srv.stop();
@@ -464,7 +470,8 @@ export async function main(partial: Partial<E2eOptions> = {}): Promise<BenchRepo
   try {
     if (reachable) await brokerRuns(ctx, 'mosquitto', data, true);
     if (opts.aedes) await brokerRuns(ctx, 'aedes', data, !reachable);
-    if (opts.jt808 && (reachable || opts.aedes)) await jt808Runs(ctx, reachable ? 'mosquitto' : 'aedes', data);
+    if (opts.jt808 && (reachable || opts.aedes)) await protocolRuns(ctx, reachable ? 'mosquitto' : 'aedes', data, 'jt808');
+    if (opts.teltonika && (reachable || opts.aedes)) await protocolRuns(ctx, reachable ? 'mosquitto' : 'aedes', data, 'teltonika');
   } finally {
     await devicesChild.close();
     await subChild.close();
@@ -523,9 +530,10 @@ function e2eTargets(d: E2eData, mosquitto: boolean): TargetCheck[] {
     out.push(check(`channel ÷ ceiling ≥ ${goal} (${r.label})`, `${r.ratio} (${r.channel_records_per_s} ÷ ${r.ceiling_msgs_per_s} rec/s; ${r.channel_us_per_record} vs ${r.ceiling_us_per_msg} µs CPU)`, r.label.startsWith('mosquitto') || !mosquitto ? r.ratio >= goal : null,
       r.ratio < goal ? 'see bench/README.md "What bounds the missed targets"' : undefined));
   }
-  for (const j of d.passes.filter((x) => x.protocol === 'jt808')) {
+  for (const j of d.passes.filter((x) => x.protocol !== 'ruptela')) {
     const ru = d.passes.find((x) => x.protocol === 'ruptela' && x.broker === j.broker && x.transport === 'tcp' && x.records_per_frame === j.records_per_frame && x.offered_fps === null);
-    if (ru) out.push(check(`jt808 ÷ Ruptela records/s, same path (${j.broker} R=${j.records_per_frame})`, `${round(j.records_per_s / ru.records_per_s, 2)} (${j.records_per_s} ÷ ${ru.records_per_s} rec/s)`, null, 'reported, no target'));
+    const cpu = `; channel CPU ${j.cpu_us_per_record.channel} vs ${ru?.cpu_us_per_record.channel} µs/rec`;
+    if (ru) out.push(check(`${j.protocol} ÷ Ruptela records/s, same path (${j.broker} R=${j.records_per_frame})`, `${round(j.records_per_s / ru.records_per_s, 2)} (${j.records_per_s} ÷ ${ru.records_per_s} rec/s${cpu})`, null, 'reported, no target'));
   }
   for (const p of d.passes.filter((x) => x.offered_fps !== null)) {
     const floor = d.floors.find((f) => f.records === p.records && f.records_per_frame === p.records_per_frame && p.broker === 'mosquitto');

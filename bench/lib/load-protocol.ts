@@ -7,8 +7,8 @@ import type { SlowAck, Stall } from './stall-trace.js';
  * compete for CPU, which every result says.
  */
 export interface DevicesSpec {
-  /** Device protocol (default ruptela): which frames are sent and how ACKs are recognised. */
-  protocol?: 'ruptela' | 'jt808';
+  /** Device protocol (default ruptela): which frames are sent and how ACKs are recognised (teltonika: TCP only, after an IMEI login). */
+  protocol?: 'ruptela' | 'jt808' | 'teltonika';
   host: string;
   port: number;
   transport: 'tcp' | 'udp';

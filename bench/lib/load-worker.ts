@@ -11,6 +11,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { IMEI, RECORDS_ACK, deviceRecordsFrame, recordsRangeFrame } from './ruptela-frames.js';
 import { JT808_TERMINAL_BASE, deviceLocationFrame } from './jt808-frames.js';
+import { teltonikaAck, teltonikaAvlFrame, teltonikaLogin } from './teltonika-frames.js';
 import { Samples, summarize, sleep } from './stats.js';
 import { stallTimeline, type SlowAck } from './stall-trace.js';
 import type {
@@ -24,25 +25,38 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-/** Matches the 6-byte records ACK in a TCP byte stream; calls onAck per complete ACK. */
+/** Matches a fixed ACK (default: the 6-byte Ruptela records ACK) in a TCP byte stream; calls onAck per complete ACK. */
 class AckMatcher {
   /** Bytes that were not part of an ACK, over all matchers (there should be none). */
   static mismatches = 0;
   private at = 0;
-  constructor(private readonly onAck: () => void) {}
+  constructor(private readonly onAck: () => void, private readonly ack: Uint8Array = ACK) {}
   push(d: Buffer): void {
+    const ack = this.ack;
     for (let i = 0; i < d.length; i++) {
-      if (d[i] === ACK[this.at]) {
-        if (++this.at === ACK.length) {
+      if (d[i] === ack[this.at]) {
+        if (++this.at === ack.length) {
           this.at = 0;
           this.onAck();
         }
       } else {
         AckMatcher.mismatches++;
-        this.at = d[i] === ACK[0] ? 1 : 0;
+        this.at = d[i] === ack[0] ? 1 : 0;
       }
     }
   }
+}
+
+/** A Teltonika IMEI login: resolves true once the server accepted it (0x01), false on anything else. */
+function teltonikaLoggedIn(s: Socket, device: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), 10_000);
+    s.once('data', (b: Buffer) => {
+      clearTimeout(t);
+      resolve(b.length === 1 && b[0] === 0x01);
+    });
+    s.write(teltonikaLogin(device));
+  });
 }
 
 /**
@@ -159,10 +173,12 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
   };
 
   const jt808 = spec.protocol === 'jt808';
-  const framesFor = (i: number) =>
-    Array.from({ length: spec.distinctFrames }, (_, k) =>
-      Buffer.from(jt808 ? deviceLocationFrame(JT808_TERMINAL_BASE + i, k, spec.recordsPerFrame) : deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame, spec.ioCount ?? 12, spec.extended ?? false)),
-    );
+  const teltonika = spec.protocol === 'teltonika';
+  const frameOf = (i: number, k: number): Uint8Array =>
+    jt808 ? deviceLocationFrame(JT808_TERMINAL_BASE + i, k, spec.recordsPerFrame)
+      : teltonika ? teltonikaAvlFrame(k, spec.recordsPerFrame)
+        : deviceRecordsFrame(spec.imeiBase + i, k, spec.recordsPerFrame, spec.ioCount ?? 12, spec.extended ?? false);
+  const framesFor = (i: number) => Array.from({ length: spec.distinctFrames }, (_, k) => Buffer.from(frameOf(i, k)));
   const t0 = now();
   if (spec.transport === 'tcp') {
     await withConcurrency(spec.devices, spec.connectConcurrency, async (i) => {
@@ -173,8 +189,13 @@ async function runDevices(spec: DevicesSpec): Promise<DevicesResult> {
         return;
       }
       const s = c.socket;
+      if (teltonika && !(await teltonikaLoggedIn(s, i))) {
+        connectFailed++;
+        s.destroy();
+        return;
+      }
       const d: Dev = { frames, next: 0, sentAt: 0, waiting: false, timedOut: false, due: 0, write: (b) => s.write(b), close: () => s.destroy() };
-      const m = jt808 ? new Jt808ReplyCounter(() => onAck(d)) : new AckMatcher(() => onAck(d));
+      const m = jt808 ? new Jt808ReplyCounter(() => onAck(d)) : new AckMatcher(() => onAck(d), teltonika ? teltonikaAck(spec.recordsPerFrame) : ACK);
       s.on('data', (b: Buffer) => m.push(b));
       s.on('error', () => {});
       s.on('close', () => {

@@ -32,6 +32,8 @@ export interface NumberSpec {
   signed: boolean;
   mul: number;
   div: number;
+  /** Decimal places of the scaled value (log10 of div), so 24079 / 1000 prints 24.079. */
+  decimals: number;
   errors: readonly number[];
 }
 /** Wire-order hex of an id (8 bytes); an all-zero value ("no key") stays raw. */
@@ -63,8 +65,8 @@ export interface ListSpec {
 export type IoSpec = BoolSpec | NumberSpec | HexSpec | TextSpec | PairSpec | ListSpec;
 
 const bool = (name: string, width: IoWidth = 1): BoolSpec => ({ kind: 'bool', name, width });
-const u = (name: string, width: IoWidth, div = 1, errors: readonly number[] = []): NumberSpec => ({ kind: 'number', name, width, signed: false, mul: 1, div, errors });
-const s = (name: string, width: IoWidth, div = 1, errors: readonly number[] = []): NumberSpec => ({ kind: 'number', name, width, signed: true, mul: 1, div, errors });
+const u = (name: string, width: IoWidth, div = 1, errors: readonly number[] = []): NumberSpec => ({ kind: 'number', name, width, signed: false, mul: 1, div, decimals: Math.round(Math.log10(div)), errors });
+const s = (name: string, width: IoWidth, div = 1, errors: readonly number[] = []): NumberSpec => ({ kind: 'number', name, width, signed: true, mul: 1, div, decimals: Math.round(Math.log10(div)), errors });
 const hex = (name: string): HexSpec => ({ kind: 'hex', name, width: 8 });
 const text = (name: string, width: IoWidth = 0): TextSpec => ({ kind: 'text', name, width });
 const pair = (name: string, second: number): PairSpec => ({ kind: 'pair', name, width: 8, second });

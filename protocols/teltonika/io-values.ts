@@ -36,23 +36,29 @@ function signedOf(v: number, width: IoWidth): number {
   return v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
 }
 
-/** Decimal places of a scale, so 24079 / 1000 prints 24.079 and not 24.079000000000001. */
-const decimalsOf = (div: number) => Math.max(0, Math.round(Math.log10(div)));
-
 /** Named (or raw) fields of `elements` into `out`. */
 export function applyIo(elements: readonly IoElement[], dict: ReadonlyMap<number, IoSpec>, out: Message): void {
-  // driver-id pairs first: both halves are consumed when they join, whatever their wire order
-  const consumed = new Set<number>();
+  let pairsSeen = false;
+  for (const e of elements) {
+    const spec = dict.get(e.id);
+    if (spec === undefined || spec.width !== e.width) raw(out, e);
+    else if (spec.kind === 'pair') pairsSeen = true; // joined below, once every element is known
+    else if (!named(spec, e, out)) raw(out, e);
+  }
+  if (pairsSeen) joinPairs(elements, dict, out);
+}
+
+/**
+ * Driver-id pairs: both halves are consumed when they join, whatever their wire order (the second
+ * half was published raw by the first pass and is removed again); a half alone stays raw.
+ */
+function joinPairs(elements: readonly IoElement[], dict: ReadonlyMap<number, IoSpec>, out: Message): void {
   for (const e of elements) {
     const spec = dict.get(e.id);
     if (spec?.kind !== 'pair' || spec.width !== e.width) continue;
     const second = elements.find((x) => x.id === spec.second);
-    if (second !== undefined && joinPair(spec.name, e, second, out)) consumed.add(e.id).add(second.id);
-  }
-  for (const e of elements) {
-    if (consumed.has(e.id)) continue;
-    const spec = dict.get(e.id);
-    if (spec === undefined || spec.width !== e.width || !named(spec, e, out)) raw(out, e);
+    if (second !== undefined && joinPair(spec.name, e, second, out)) delete out[`io.${second.id}`];
+    else raw(out, e);
   }
 }
 
@@ -77,7 +83,7 @@ function named(spec: IoSpec, e: IoElement, out: Message): boolean {
     case 'number': {
       if (typeof v !== 'number' || spec.errors.includes(v)) return false;
       const n = spec.signed ? signedOf(v, e.width) : v;
-      out[spec.name] = spec.div === 1 && spec.mul === 1 ? n : scaled(n, spec.mul / spec.div, decimalsOf(spec.div));
+      out[spec.name] = spec.div === 1 && spec.mul === 1 ? n : scaled(n, spec.mul / spec.div, spec.decimals);
       return true;
     }
     case 'hex':

@@ -59,8 +59,10 @@ export function decodeAvlData(r: ByteReader, ident: string, opts: AvlOptions, wa
 }
 
 function decodeRecord(r: ByteReader, codec: number, ident: string, opts: AvlOptions, warnings: DecodeWarning[]): Message {
-  const tsMs = r.u64('timestamp');
-  if (tsMs > BigInt(Number.MAX_SAFE_INTEGER)) throw new EdgeError('EDGE_DECODE_INVALID', `timestamp ${tsMs} ms is not a date`, r.offset - 8);
+  // two u32 halves instead of a BigInt read: this runs for every record
+  const tsHigh = r.u32('timestamp');
+  const tsMs = tsHigh * 0x1_0000_0000 + r.u32('timestamp');
+  if (tsHigh > 0x1fffff) throw new EdgeError('EDGE_DECODE_INVALID', `timestamp ${tsMs} ms is beyond 2^53`, r.offset - 8);
   const priority = r.u8('priority');
   const lon = r.i32('longitude');
   const lat = r.i32('latitude');
@@ -71,7 +73,7 @@ function decodeRecord(r: ByteReader, codec: number, ident: string, opts: AvlOpti
   const wide = codec !== CODEC.c8; // 8E and 16 have 2-byte ids
   const count = codec === CODEC.c8e ? () => r.u16('IO count') : () => r.u8('IO count');
   const ioId = wide ? () => r.u16('IO id') : () => r.u8('IO id');
-  const m: Message = { ident, timestamp: Number(tsMs) / 1000, 'event.priority.enum': priority };
+  const m: Message = { ident, timestamp: tsMs / 1000, 'event.priority.enum': priority };
   m['event.enum'] = ioId();
   if (codec === CODEC.c16) m['event.generation.type.enum'] = r.u8('generation type');
   const total = count();
