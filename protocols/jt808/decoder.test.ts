@@ -290,3 +290,21 @@ test('sub-packages: each part is acknowledged and handed over to be joined; the 
   assert.deepEqual(joined.messages, direct.messages, 'the joined message is the message');
   assert.equal(joined.replies.length, 0, 'its 0x8001 is not repeated: the parts were answered');
 });
+
+test('custom: text is 0x8300 (the text_message bytes), data goes out under any message id; the 0x0001 naming that id and serial closes it', () => {
+  const session = { ident: '13800138000', platformSerial: 7 };
+  const viaText = jt808.encode({ name: 'custom', properties: { text: 'hi', flags: 8 } }, session);
+  const textMessage = jt808.encode({ name: 'text_message', properties: { text: 'hi', flags: 8 } }, session);
+  assert.equal(toHex(viaText.bytes), toHex(textMessage.bytes));
+  assert.equal(viaText.replyKey, 'jt808:8300#7');
+  const raw = jt808.encode({ name: 'custom', properties: { message_id: 0x8500, data: '01' } }, session);
+  assert.equal(toHex(raw.bytes), toHex(buildFrame(0x8500, PHONE, 7, fromHex('01'), 2013)));
+  assert.equal(raw.replyKey, 'jt808:8500#7');
+  assert.deepEqual(jt808.parseCommand(raw.bytes), { name: 'custom', properties: { message_id: 0x8500, data: '01' } });
+  // the terminal's general response to 0x8500 serial 7 carries that reply key
+  const answer = jt808.decode(device(0x0001, 3, '0007850000'), ctx({ ident: '13800138000' }));
+  assert.deepEqual(answer.commandReplies, [{ replyKey: 'jt808:8500#7', executed: true, response: 0 }]);
+  for (const props of [{}, { text: 'a', data: '00', message_id: 1 }, { data: '00' }, { text: 'a', message_id: 0x8300 }, { data: '0g', message_id: 1 }]) {
+    assert.throws(() => jt808.encode({ name: 'custom', properties: props }, session), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_INVALID', JSON.stringify(props));
+  }
+});

@@ -13,6 +13,7 @@
  *  0x9201 playback         ip len u8 | ip | tcp u16 | udp u16 | channel u8 | av type u8 | stream u8 | storage u8
  *                          | mode u8 | speed u8 | start BCD[6] | end BCD[6]
  *  0x9205 query recordings channel u8 | start BCD[6] | end BCD[6] | alarm u64 | av type u8 | stream u8 | storage u8
+ *  custom                  text → 0x8300 (flags u8 | text); data → any message id with the given body bytes
  * ```
  */
 import { ByteReader } from '../../src/codec/byte-reader.js';
@@ -23,7 +24,7 @@ import type { CommandPropertySpec, CommandRequest, CommandSpec, EncodedCommand, 
 import { bcdTimeAt, bcdTimeBytes } from './bcd-time.js';
 import { MSG } from './constants.js';
 import { buildFrame, phoneFromIdent, readHeader, unescapeFrame } from './frame.js';
-import { parameterList } from './responses.js';
+import { parameterList, replyKeyOf } from './responses.js';
 import { UPLOAD_RESULT_REQUEST } from './attachments/decoder.js';
 import { encodeUploadResult } from './attachments/result-encoder.js';
 
@@ -42,6 +43,17 @@ export const commands: readonly CommandSpec[] = [
     name: 'text_message',
     description: '0x8300: show or speak a text on the terminal (answered by 0x0001)',
     properties: { text: str('ASCII text (GBK text is not encoded yet)'), flags: int('flag byte: bit 0 emergency, 2 display, 3 TTS, 4 advertising screen (default 1)', 0, 255) },
+    replyKey: 'jt808:8300',
+  },
+  {
+    name: 'custom',
+    description: 'Any text (0x8300 text message, answered by 0x0001), or raw body bytes under any platform message id for operators who know their terminal (answered by 0x0001 naming that id; a terminal that answers otherwise leaves the command to its timeout)',
+    properties: {
+      text: str('ASCII text sent as 0x8300 (give text or data)', false),
+      flags: int('0x8300 flag byte (default 1)', 0, 255),
+      message_id: int('message id of a raw command (with data), e.g. 33536 = 0x8300', 0, 65535),
+      data: { type: 'hex', required: false, description: 'raw message body, hex (with message_id)' },
+    },
     replyKey: 'jt808:8300',
   },
   {
@@ -224,11 +236,27 @@ function body(name: string, p: Record<string, unknown>): Uint8Array {
   return out;
 }
 
+/** `custom`: the message id and body it sends (text → 0x8300, data → as given). */
+function customBody(p: Record<string, unknown>): { msgId: number; body: Uint8Array } {
+  if ((p.text === undefined) === (p.data === undefined)) invalid('custom: give exactly one of text or data');
+  if (p.text !== undefined) {
+    if (p.message_id !== undefined) invalid('custom: message_id goes with data, text is always 0x8300');
+    return { msgId: MSG.textMessage, body: body('text_message', { text: p.text, flags: p.flags }) };
+  }
+  if (p.message_id === undefined || p.flags !== undefined) invalid('custom: data needs message_id (and no flags)');
+  const data = p.data as string;
+  if (!/^([0-9a-f]{2})*$/i.test(data)) invalid('custom.data must be hex bytes');
+  const b = fromHex(data.toLowerCase());
+  if (b.length > 1023) invalid(`custom: a ${b.length}-byte body exceeds the 1023-byte limit (sub-packaged commands are not sent)`);
+  return { msgId: p.message_id as number, body: b };
+}
+
 export function encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand {
   if (command.name === UPLOAD_RESULT_REQUEST) return encodeUploadResult(command, session);
   const spec = SPECS.get(command.name);
   if (!spec) throw new EdgeError('EDGE_COMMAND_UNKNOWN', `jt808 has no command "${command.name}"; known: ${[...SPECS.keys()].join(', ')}`);
   const props = checked(spec, command.properties ?? {});
+  const custom = spec.name === 'custom' ? customBody(props) : null;
   const version = session.jt808Version === 2019 ? 2019 : 2013;
   const ident = typeof session.ident === 'string' ? session.ident : '';
   const phone = phoneFromIdent(ident, version);
@@ -236,6 +264,7 @@ export function encode(command: CommandRequest, session: Readonly<SessionState>)
   const serial = typeof session.platformSerial === 'number' ? session.platformSerial & 0xffff : 0;
   // The device's answer (0x0001, 0x0104, 0x0805, 0x1205) names this serial: the reply key carries it,
   // so the command queue correlates by serial, not by arrival order.
+  if (custom) return { bytes: buildFrame(custom.msgId, phone, serial, custom.body, version), replyKey: replyKeyOf(custom.msgId, serial) };
   return { bytes: buildFrame(MSG_OF[spec.name]!, phone, serial, body(spec.name, props), version), replyKey: spec.replyKey === null ? null : `${spec.replyKey}#${serial}` };
 }
 
@@ -303,7 +332,8 @@ export function parseCommand(bytes: Uint8Array): CommandRequest {
       break;
     }
     default:
-      throw new EdgeError('EDGE_DECODE_UNSUPPORTED', `0x${h.msgId.toString(16).padStart(4, '0')} is not a command this module encodes`, 1);
+      // any other platform message: the raw `custom` form gives these bytes back
+      out = { name: 'custom', properties: { message_id: h.msgId, data: toHex(r.rest()) } };
   }
   if (r.remaining > 0) throw new EdgeError('EDGE_DECODE_TRAILING', `${r.remaining} byte(s) after the command body`, r.offset);
   return out;

@@ -42,11 +42,13 @@ test('parseCommand mirrors encode for every command', () => {
     { name: 'set_io', properties: { id: 65, value: 123456 } },
     { name: 'request_tachograph_file', properties: { source: 'driver_2', atr: '3b9a96c01031fe5d0064057b01023180900076', mask: 0x38, from: 0, to: 0xffffffff } },
     { name: 'tacho_card_response', properties: { payload: '0102039000', sub_id: 3 } },
+    { name: 'custom', properties: { data: '890100000000007fffffff' } },
   ];
   assert.deepEqual(samples.map((s) => s.name).sort(), ruptela.commands.map((c) => c.name).sort());
   for (const s of samples) {
     const enc = ruptela.encode(s, {});
-    assert.equal(enc.replyKey, ruptela.commands.find((c) => c.name === s.name)!.replyKey);
+    // custom's reply key depends on its properties (tested below)
+    if (s.name !== 'custom') assert.equal(enc.replyKey, ruptela.commands.find((c) => c.name === s.name)!.replyKey);
     assert.deepEqual(ruptela.parseCommand(enc.bytes), s);
     assert.equal(((enc.bytes[0]! << 8) | enc.bytes[1]!) + 4, enc.bytes.length);
   }
@@ -72,9 +74,9 @@ test('unknown commands and invalid properties are typed errors naming the proble
   assert.equal(ruptela.encode({ name: 'text', properties: { text: 'x'.repeat(1019) } }, {}).bytes.length, 1024);
 });
 
-test('parseCommand rejects broken server frames (V#11) and commands it does not encode (V#27)', () => {
+test('parseCommand rejects broken server frames (V#11); a server frame of no named command (V#27, the records ACK) is the raw custom form', () => {
   assert.throws(() => ruptela.parseCommand(fromHex(vendorRow(11))), isCode('EDGE_FRAME_LENGTH'));
-  assert.throws(() => ruptela.parseCommand(fromHex(vendorRow(27))), isCode('EDGE_COMMAND_UNKNOWN'));
+  assert.deepEqual(ruptela.parseCommand(fromHex(vendorRow(27))), { name: 'custom', properties: { data: '6401' } });
   assert.throws(() => ruptela.parseCommand(fromHex('00016717b8')), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_DECODE_CHECKSUM' && e.offset === 3);
 });
 
@@ -83,4 +85,19 @@ test('fixed ACK frames equal the vendor rows', () => {
   assert.equal(FIXED_REPLY_HEX.identificationAck, vendorRow(29));
   assert.equal(FIXED_REPLY_HEX.heartbeatAck, vendorRow(31));
   assert.equal(FIXED_REPLY_HEX.dtcAck, vendorRow(32));
+});
+
+test('custom: text is cmd 108 (answered by 7), data is a raw frame body with length and CRC added (Traccar T#18), reply_cmd names the answer', () => {
+  const text = ruptela.encode({ name: 'custom', properties: { text: 'pass resetimmob' } }, {});
+  assert.equal(toHex(text.bytes), '00106c70617373207265736574696d6d6f62ee1f'); // the same bytes as the `text` command (Traccar example)
+  assert.equal(text.replyKey, 'ruptela:7');
+  const raw = ruptela.encode({ name: 'custom', properties: { data: '890100000000007FFFFFFF', reply_cmd: 37 } }, {});
+  assert.equal(toHex(raw.bytes), '000b890100000000007fffffff89f0');
+  assert.equal(raw.replyKey, 'ruptela:37');
+  assert.equal(ruptela.encode({ name: 'custom', properties: { data: '8901' } }, {}).replyKey, null);
+  // a raw body that is a known command parses back as that command (same bytes)
+  assert.deepEqual(ruptela.parseCommand(ruptela.encode({ name: 'custom', properties: { data: '67' } }, {}).bytes), { name: 'get_version', properties: {} });
+  for (const props of [{}, { text: 'a', data: '00' }, { data: 'xyz' }, { data: '' }, { text: 'a', reply_cmd: 7 }, { data: '00'.repeat(1020) }]) {
+    assert.throws(() => ruptela.encode({ name: 'custom', properties: props }, {}), isCode('EDGE_COMMAND_INVALID'), JSON.stringify(props).slice(0, 60));
+  }
 });

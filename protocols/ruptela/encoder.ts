@@ -64,6 +64,16 @@ export const commands: readonly CommandSpec[] = [
     replyKey: 'ruptela:7',
   },
   {
+    name: 'custom',
+    description: 'Any SMS-style text (cmd 108, answered by cmd 7), or a raw server frame body (cmd byte + payload, hex; length and CRC are added) for operators who know their device; reply_cmd names the device command that answers it (none: done once written).',
+    properties: {
+      text: { type: 'string', required: false, description: 'ASCII text sent as cmd 108 (give text or data)' },
+      data: { type: 'hex', required: false, description: 'cmd byte + payload, hex, 1..1019 bytes' },
+      reply_cmd: { type: 'integer', required: false, description: 'device command id that answers the raw frame (e.g. 7)', min: 0, max: 255 },
+    },
+    replyKey: 'ruptela:7',
+  },
+  {
     name: 'set_io',
     description: 'Set an IO value (cmd 117), e.g. 65 virtual odometer, 175 idle time. The device answers cmd 17 (0 = success).',
     properties: {
@@ -196,6 +206,17 @@ export function encode(command: CommandRequest, _session: Readonly<SessionState>
     case 'set_io':
       bytes = frameOf(spec.name, SERVER_CMD.setIo, u32Pair(p.id as number, p.value as number));
       break;
+    case 'custom': {
+      if ((p.text === undefined) === (p.data === undefined)) throw invalid(spec.name, 'give exactly one of "text" or "data"');
+      if (p.text !== undefined) {
+        if (p.reply_cmd !== undefined) throw invalid(spec.name, '"reply_cmd" goes with "data"; text (cmd 108) is answered by cmd 7');
+        return { bytes: frameOf(spec.name, SERVER_CMD.text, asciiBytes(p.text as string)), replyKey: 'ruptela:7' };
+      }
+      const raw = p.data as string;
+      if (!/^([0-9a-f]{2})+$/i.test(raw) || raw.length / 2 > MAX_LEN - 1) throw invalid(spec.name, `property "data" must be 1..${MAX_LEN - 1} bytes of hex`);
+      const body = fromHex(raw.toLowerCase());
+      return { bytes: wrapFrame(body), replyKey: p.reply_cmd === undefined ? null : `ruptela:${p.reply_cmd as number}` };
+    }
     case 'request_tachograph_file': {
       const source = p.source as string;
       if (!Object.hasOwn(TACHO_SOURCE_BITS, source)) throw invalid(spec.name, 'property "source" must be "driver_1", "driver_2" or "vehicle_unit"');
@@ -265,6 +286,7 @@ export function parseCommand(bytes: Uint8Array): CommandRequest {
       return { name: CARD_ANSWER_COMMAND, properties: { payload: toHex(payload.subarray(3)), sub_id: payload[0]! } };
     }
     default:
-      throw new EdgeError('EDGE_COMMAND_UNKNOWN', `server cmd ${cmd} is not one this module encodes`, 2);
+      // any other server frame: the raw `custom` form gives these bytes back
+      return { name: 'custom', properties: { data: toHex(bytes.subarray(2, 2 + len)) } };
   }
 }
