@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../src/codec/hex.js';
 import { getProtocol } from '../src/protocol/registry.js';
@@ -11,6 +12,8 @@ import { projectRoot } from '../src/util/paths.js';
 import { hexOf } from '../protocols/teltonika/test-helpers.js';
 import { startHarness, waitFor, sleep, type Harness } from './support/harness.js';
 import { connectDevice } from './support/device-socket.js';
+import { withTempDir } from './support/temp-dir.js';
+import { crc16Kermit } from '../src/codec/crc.js';
 
 /**
  * A simulated Teltonika FMB device against the running server over real loopback sockets: the
@@ -147,4 +150,56 @@ test('the simulated FMB tracker of the replay tools (fixtures/sessions/teltonika
   } finally {
     await h.close();
   }
+});
+
+test('a simulated DualCam upload on the camera part: front photo and front video requested in turn, a bad CRC resumed, both files stored whole and announced', { timeout: 30_000 }, async () => {
+  await withTempDir('edge-dualcam-', (mediaDir) => startHarness({ channels: [{ ...channel[0], parts: { camera: { tcp_port: 0 } } }], extra: { media: { dir: mediaDir } } }), async (h, mediaDir) => {
+    const imei = '352094082736916';
+    const cam = await connectDevice(h.app.channels[0]!.portOf('camera'));
+    const photo = Buffer.from(Array.from({ length: 2500 }, (_, i) => (i * 7) & 0xff));
+    const video = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 13) & 0xff));
+    const packet = (cmd: number, data: Buffer) => Buffer.concat([Buffer.from([cmd >> 8, cmd & 0xff, data.length >> 8, data.length & 0xff]), data]);
+    const u32 = (v: number) => Buffer.from([v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]);
+    const dataPacket = (chunk: Buffer, badCrc = false) => {
+      const crc = crc16Kermit(chunk) ^ (badCrc ? 0xffff : 0);
+      return packet(0x0004, Buffer.concat([chunk, Buffer.from([crc >> 8, crc & 0xff])]));
+    };
+    let expected = '';
+    const expect = async (what: string, hex: string) => {
+      expected += hex;
+      await waitFor(what, () => cam.hex() === expected);
+    };
+    // init: protocol 5, the IMEI, settings bit 26 (photo front) and bit 28 (video front)
+    cam.socket.write(Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from(BigInt(imei).toString(16).padStart(16, '0'), 'hex'), u32((1 << 26) | (1 << 28))]));
+    await expect('%photof requested', toHex(packet(0x0008, Buffer.from('%photof'))));
+    cam.socket.write(packet(0x0001, Buffer.concat([u32(3), Buffer.from([0, 0])]))); // START: 3 packets
+    await expect('RESUME 1', '0002000400000001');
+    cam.socket.write(packet(0x0003, u32(1)));
+    // packets stream without waiting; the second arrives damaged
+    cam.socket.write(Buffer.concat([dataPacket(photo.subarray(0, 1024)), dataPacket(photo.subarray(1024, 2048), true)]));
+    await expect('RESUME 2 after the bad CRC', '0002000400000002');
+    cam.socket.write(Buffer.concat([packet(0x0003, u32(2)), dataPacket(photo.subarray(1024, 2048)), dataPacket(photo.subarray(2048))]));
+    await expect('%videof requested once the photo is stored', toHex(packet(0x0008, Buffer.from('%videof'))));
+    cam.socket.write(Buffer.concat([packet(0x0001, Buffer.concat([u32(2), Buffer.from([0, 0])]))]));
+    await expect('RESUME 1', '0002000400000001');
+    cam.socket.write(Buffer.concat([packet(0x0003, u32(1)), dataPacket(video.subarray(0, 1024)), dataPacket(video.subarray(1024))]));
+    await expect('COMPLETE: nothing more wanted', '0005000400000000');
+    const msgs = await waitFor('both announcements', () => {
+      const m = messagesOf(h, imei).filter((x) => x['camera.file.name'] !== undefined);
+      return m.length === 2 ? m : undefined;
+    });
+    const folder = join(mediaDir, '1', imei);
+    const stored = readdirSync(folder).filter((n) => !n.endsWith('.part')).sort();
+    assert.equal(stored.length, 2, stored.join(', '));
+    for (const [prefix, original, source] of [['media.image.1', photo, '%photof'], ['media.video.1', video, '%videof']] as const) {
+      const m = msgs.find((x) => x['camera.file.name'] === source)!;
+      const sha = createHash('sha256').update(original).digest('hex');
+      assert.equal(m[`${prefix}.sha256`], sha);
+      assert.equal(m[`${prefix}.size`], original.length);
+      assert.equal(m['camera.source'], 'front');
+      assert.deepEqual(readFileSync(join(folder, String(m[`${prefix}.file.name`]))), original);
+    }
+    assert.match(stored[0]!, /^image-.*\.jpg$/);
+    assert.match(stored[1]!, /^video-.*\.h265$/);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import { optionDefaults, type OptionSpecs } from '../../src/protocol/options.js';
 import type { ProtocolModule } from '../../src/protocol/types.js';
+import { cameraPart } from './camera.js';
 import { MAX_FRAME_BYTES } from './constants.js';
 import { decode } from './decoder.js';
 import { commands, encode, parseCommand } from './encoder.js';
@@ -47,6 +48,7 @@ const teltonika: ProtocolModule = {
   parseCommand,
   rewriteIdent: (frame, ident) => rewriteIdent(frame, ident),
   resealFrame,
+  parts: [cameraPart],
   simulations: { fmb: fmbSimulation },
 };
 

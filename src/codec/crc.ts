@@ -16,8 +16,9 @@ function buildReflectedTable16(reflectedPoly: number): Uint16Array {
   return table;
 }
 
-export function crc16Kermit(buf: Uint8Array, start = 0, end = buf.length): number {
-  let crc = 0;
+/** `init`: the CRC of the bytes before `start` (a running CRC over pieces; 0 for a fresh one). */
+export function crc16Kermit(buf: Uint8Array, start = 0, end = buf.length, init = 0): number {
+  let crc = init;
   for (let i = start; i < end; i++) crc = (crc >>> 8) ^ KERMIT_TABLE[(crc ^ buf[i]!) & 0xff]!;
   return crc;
 }
