@@ -1,0 +1,102 @@
+/**
+ * ActivityChangeInfo (Appendix 1 §2.1): one 16-bit word `s c p aa ttttttttttt` per change, and the
+ * intervals it implies. The same word means slightly different things on a card and in a VU:
+ * on a card, c is the driving status only while the card is inserted (p = 0); with p = 1 it says
+ * whether the following activity was entered manually ("known"). In a VU, c is always single/crew
+ * and p says whether a card was in that slot.
+ */
+export type Activity = 'break_rest' | 'availability' | 'work' | 'driving';
+export type Slot = 'driver' | 'co-driver';
+const ACTIVITIES: readonly Activity[] = ['break_rest', 'availability', 'work', 'driving'];
+
+export interface ActivityInterval {
+  slot: Slot;
+  /** 'single' | 'crew' when the card was inserted (VU: always); null on a card with no card inserted. */
+  drivingStatus: 'single' | 'crew' | null;
+  cardInserted: boolean;
+  /** Card records with the card withdrawn: true when the activity was entered manually (c = 1), else null. */
+  manualEntry: boolean | null;
+  activity: Activity;
+  /** Minutes after 00:00 UTC of the day, as stored; `toMinute` is the next change's minute (1440 for the last). */
+  fromMinute: number;
+  toMinute: number;
+  begin: string;
+  end: string;
+  /** The stored word, so nothing the interpretation drops is lost. */
+  word: number;
+}
+
+export interface DecodedWord {
+  slot: Slot;
+  c: boolean;
+  cardInserted: boolean;
+  activity: Activity;
+  minute: number;
+}
+
+export function decodeWord(w: number): DecodedWord {
+  return { slot: w & 0x8000 ? 'co-driver' : 'driver', c: (w & 0x4000) !== 0, cardInserted: (w & 0x2000) === 0, activity: ACTIVITIES[(w >> 11) & 3]!, minute: w & 0x7ff };
+}
+
+function at(dayStartS: number, minute: number): string {
+  return new Date((dayStartS + minute * 60) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export interface IntervalsResult {
+  intervals: ActivityInterval[];
+  /** Words whose minute is past 23:59 (e.g. 0xFFFF): reported, not turned into intervals. */
+  invalidWords: number[];
+  /** False when a minute goes backwards (the anonymised sample cards do this). */
+  monotonic: boolean;
+}
+
+/**
+ * Intervals of one day. `source` picks the meaning of c; `perSlot` (VU) ends an interval at the
+ * next change of the same slot, because a VU day interleaves both slots' changes in one list,
+ * whereas a card day holds only the changes of its own card.
+ */
+export function dayIntervals(words: readonly number[], dayStartS: number, source: 'card' | 'vu'): IntervalsResult {
+  const valid: DecodedWord[] = [];
+  const raw: number[] = [];
+  const invalidWords: number[] = [];
+  for (const w of words) {
+    const d = decodeWord(w);
+    if (d.minute >= 1440) invalidWords.push(w);
+    else {
+      valid.push(d);
+      raw.push(w);
+    }
+  }
+  let monotonic = true;
+  const lastMinute = new Map<Slot, number>();
+  for (const d of valid) {
+    const key = source === 'vu' ? d.slot : 'driver';
+    if (d.minute < (lastMinute.get(key) ?? 0)) monotonic = false;
+    lastMinute.set(key, d.minute);
+  }
+  const intervals: ActivityInterval[] = [];
+  for (let i = 0; i < valid.length; i++) {
+    const d = valid[i]!;
+    let to = 1440;
+    for (let j = i + 1; j < valid.length; j++) {
+      if (source === 'card' || valid[j]!.slot === d.slot) {
+        to = valid[j]!.minute;
+        break;
+      }
+    }
+    const cardRecordWithdrawn = source === 'card' && !d.cardInserted;
+    intervals.push({
+      slot: d.slot,
+      drivingStatus: cardRecordWithdrawn ? null : d.c ? 'crew' : 'single',
+      cardInserted: d.cardInserted,
+      manualEntry: cardRecordWithdrawn ? d.c : null,
+      activity: d.activity,
+      fromMinute: d.minute,
+      toMinute: to,
+      begin: at(dayStartS, d.minute),
+      end: at(dayStartS, to),
+      word: raw[i]!,
+    });
+  }
+  return { intervals, invalidWords, monotonic };
+}
