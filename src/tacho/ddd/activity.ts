@@ -5,6 +5,8 @@
  * whether the following activity was entered manually ("known"). In a VU, c is always single/crew
  * and p says whether a card was in that slot.
  */
+import { isoSeconds } from './primitives.js';
+
 export type Activity = 'break_rest' | 'availability' | 'work' | 'driving';
 export type Slot = 'driver' | 'co-driver';
 const ACTIVITIES: readonly Activity[] = ['break_rest', 'availability', 'work', 'driving'];
@@ -39,7 +41,7 @@ export function decodeWord(w: number): DecodedWord {
 }
 
 function at(dayStartS: number, minute: number): string {
-  return new Date((dayStartS + minute * 60) * 1000).toISOString().replace('.000Z', 'Z');
+  return isoSeconds(dayStartS + minute * 60);
 }
 
 export interface IntervalsResult {

@@ -138,12 +138,15 @@ export function eventsOrFaults(r: DddReader, ctx: EfContext, what: string): Even
   return out;
 }
 
-/** A ring of records behind a "newest record" pointer: output oldest first, empty slots (time 0) skipped. */
+/**
+ * A ring of records behind a "newest record" pointer: output oldest first (walking from the slot
+ * after the pointer), empty slots (time 0) skipped; `slot` keeps each record's position in the EF.
+ */
 export interface RecordRing<T> {
   newestIndex: number;
   /** Slots in the EF, used or not. */
   slots: number;
-  records: T[];
+  records: (T & { slot: number })[];
 }
 
 function ring<T>(r: DddReader, pointerBytes: 1 | 2, size: number, what: string, read: (r: DddReader) => T | null, maxSlots = Infinity): RecordRing<T> {
@@ -152,10 +155,11 @@ function ring<T>(r: DddReader, pointerBytes: 1 | 2, size: number, what: string, 
   needRecords(r, slots, size, what);
   const bySlot: (T | null)[] = [];
   for (let i = 0; i < slots; i++) bySlot.push(read(r.sub(size, `${what} record ${i}`)));
-  const records: T[] = [];
+  const records: (T & { slot: number })[] = [];
   for (let k = 1; k <= slots; k++) {
-    const x = bySlot[(newestIndex + k) % slots];
-    if (x) records.push(x);
+    const slot = (newestIndex + k) % slots;
+    const x = bySlot[slot];
+    if (x) records.push({ ...x, slot });
   }
   return { newestIndex, slots, records };
 }
