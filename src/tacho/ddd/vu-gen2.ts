@@ -75,6 +75,7 @@ export function gen2Transfer(trep: number, r: DddReader, doc: VuDocument, t: VuT
     return null;
   }
   const arrays = readArrays(r);
+  if (arrays.length === 0) throw new EdgeError(r.remaining === 0 ? 'EDGE_DDD_TRUNCATED' : 'EDGE_DDD_INVALID', 'transfer has no record arrays (not even its signature)', start);
   t.recordArrays = arrays.map((a) => ({ type: a.type, recordSize: a.recordSize, count: a.count, offset: a.offset }));
   const kind = trep & 0x0f;
   const layoutName = kind === 1 ? `overview${ctx.v2 ? 2 : 1}` : kind === 2 ? `activities${ctx.v2 ? 2 : 1}` : kind === 3 ? 'events' : kind === 4 ? 'speed' : 'technical';
@@ -88,6 +89,9 @@ export function gen2Transfer(trep: number, r: DddReader, doc: VuDocument, t: VuT
     // transfer is framed and kept, not interpreted
     doc.technicalData = { decoded: false, reason: `Gen2 technical data (TREP ${trepHex}) is framed into ${arrays.length} record arrays but not decoded` };
     return { signedStart: start, signedEnd, signature };
+  }
+  if (arrays.length < layout.length && r.remaining === 0) {
+    throw new EdgeError('EDGE_DDD_TRUNCATED', `the file ends after ${arrays.length} of the ${layout.length} record arrays of transfer TREP ${trepHex}`, r.pos);
   }
   if (arrays.length !== layout.length) {
     const reason = `transfer TREP ${trepHex} has ${arrays.length} record arrays, its layout has ${layout.length}`;
