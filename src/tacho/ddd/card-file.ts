@@ -140,7 +140,7 @@ function decodeEf(card: CardDocument, x: TlvRecord, r: DddReader, warn: Warn, si
   const s = (card[key] ??= {});
   const ctx: ef.EfContext = { generation, sink };
   const whole = () => {
-    // a fixed-size EF must be read completely; extra bytes are reported, not silently ignored
+    // an EF is read completely (fixed size, or whole records); extra bytes are reported, not silently ignored
     if (r.remaining > 0) warn(`EF ${x.fid} has ${r.remaining} byte(s) after its known content`, r.pos);
   };
   switch (x.fid) {
@@ -172,19 +172,19 @@ function decodeEf(card: CardDocument, x: TlvRecord, r: DddReader, warn: Warn, si
       return whole();
     case '0502':
       s.events = ef.eventsOrFaults(r, ctx, 'event');
-      return;
+      return whole();
     case '0503':
       s.faults = ef.eventsOrFaults(r, ctx, 'fault');
-      return;
+      return whole();
     case '0504':
       s.activity = cardActivity(r, s.applicationIdentification?.activityLength, warn);
       return;
     case '0505':
       s.vehiclesUsed = ef.vehiclesUsed(r, ctx);
-      return;
+      return whole();
     case '0506':
       s.places = ef.places(r, ctx);
-      return;
+      return whole();
     case '0507':
       s.currentUsage = ef.currentUsage(r, ctx);
       return whole();
@@ -193,28 +193,28 @@ function decodeEf(card: CardDocument, x: TlvRecord, r: DddReader, warn: Warn, si
       return whole();
     case '0522':
       s.specificConditions = ef.specificConditions(r, ctx);
-      return;
+      return whole();
     case '0523':
       s.vehicleUnitsUsed = ef.vehicleUnitsUsed(r);
-      return;
+      return whole();
     case '0524':
       s.gnssPlaces = ef.gnssPlaces(r);
-      return;
+      return whole();
     case '0526':
       s.placesAuthentication = ef.timeAndByte(r, 'place authentication');
-      return;
+      return whole();
     case '0527':
       s.gnssPlacesAuthentication = ef.timeAndByte(r, 'GNSS place authentication');
-      return;
+      return whole();
     case '0528':
       s.borderCrossings = ef.borderCrossings(r);
-      return;
+      return whole();
     case '0529':
       s.loadUnloadOperations = ef.loadUnloadOperations(r);
-      return;
+      return whole();
     case '0530':
       s.loadTypeEntries = ef.timeAndByte(r, 'load type entry');
-      return;
+      return whole();
     case '0540':
       s.vuConfiguration = hex(r.bytes(r.remaining, 'VU configuration'));
       return;

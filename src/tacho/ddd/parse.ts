@@ -25,6 +25,7 @@ export interface DddOptions {
   detailedSpeed?: boolean;
 }
 
+/** A tolerated oddity, once per distinct reason, at its first offset (at most 100). */
 export interface DddWarning {
   offset: number;
   reason: string;
@@ -53,17 +54,14 @@ export function parseDdd(bytes: Uint8Array, options: DddOptions = {}): DddDocume
   const store = new TrustStore(options.roots);
   const strict = options.strict === true;
   const warnings: DddWarning[] = [];
+  // one warning per distinct reason (its first offset): a VU file repeats the same oddity in every day
+  const reasons = new Set<string>();
   const warn = (reason: string, offset: number) => {
-    if (warnings.length < 1000) warnings.push({ offset, reason });
+    if (reasons.has(reason) || warnings.length >= 100) return;
+    reasons.add(reason);
+    warnings.push({ offset, reason });
   };
-  const codePages = new Set<number>();
-  const sink = {
-    unknownCodePage: (cp: number, at: number) => {
-      // once per code page: an anonymised or foreign file repeats it in every name
-      if (!codePages.has(cp)) warn(`text with unknown code page ${cp}, read as Latin-1 (first of possibly several)`, at);
-      codePages.add(cp);
-    },
-  };
+  const sink = { unknownCodePage: (cp: number, at: number) => warn(`text with unknown code page ${cp}, read as Latin-1 (first occurrence)`, at) };
   if (bytes.length === 0) throw new EdgeError('EDGE_DDD_TRUNCATED', 'the file is empty', 0);
   if (bytes[0] === 0x76) return parseVu(bytes, store, strict, warn, sink, warnings, options.detailedSpeed !== false);
   if (!looksLikeCard(bytes)) throw new EdgeError('EDGE_DDD_INVALID', 'neither a card download (TLV of known EFs) nor a VU download (starts with 0x76)', 0);
