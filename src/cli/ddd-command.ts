@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EdgeError, toErrorInfo } from '../errors.js';
-import { parseDdd, summaryText, type DddOptions } from '../tacho/ddd/index.js';
+import { parseDdd, summaryText, TrustStore, type DddOptions } from '../tacho/ddd/index.js';
 import { flagStr, parseArgs } from './args.js';
 
 export const DDD_HELP = `edge-channel ddd FILE [options]
@@ -45,7 +45,14 @@ export function dddCommand(argv: string[], out: Out = process.stdout, err: Out =
   };
   const options: DddOptions = { strict: args.flags.has('strict'), detailedSpeed: !args.flags.has('no-speed') };
   const roots = flagStr(args, 'roots');
-  if (roots) options.roots = roots.split(',').map((f) => read(f, 'root key'));
+  if (roots) {
+    options.roots = roots.split(',').map((f) => read(f, 'root key'));
+    try {
+      new TrustStore(options.roots); // a bad key file is a usage error, not a property of the file being parsed
+    } catch (e) {
+      throw new EdgeError('EDGE_CLI_USAGE', `--roots: ${toErrorInfo(e).reason}`);
+    }
+  }
   const bytes = read(file, 'file');
   let doc;
   try {

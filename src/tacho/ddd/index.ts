@@ -3,3 +3,4 @@ export { parseDdd, type DddDocument, type DddOptions, type DddWarning } from './
 export { summarize, type DddSummary } from './summary.js';
 export { summaryText } from './summary-text.js';
 export type { ActivityInterval } from './activity.js';
+export { TrustStore, type SignatureCheck, type SignatureSummary } from './verify.js';
