@@ -40,8 +40,15 @@ export function decodeWord(w: number): DecodedWord {
   return { slot: w & 0x8000 ? 'co-driver' : 'driver', c: (w & 0x4000) !== 0, cardInserted: (w & 0x2000) === 0, activity: ACTIVITIES[(w >> 11) & 3]!, minute: w & 0x7ff };
 }
 
-function at(dayStartS: number, minute: number): string {
-  return isoSeconds(dayStartS + minute * 60);
+/** `THH:MM:00Z` for every minute of a day: built once, so a day's intervals are string concatenations. */
+const MINUTES = Array.from({ length: 1440 }, (_, m) => `T${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00Z`);
+
+/** Time formatter for one day: the fast path for days starting at 00:00 UTC (all real records). */
+function dayClock(dayStartS: number): (minute: number) => string {
+  if (dayStartS % 86400 !== 0) return (m) => isoSeconds(dayStartS + m * 60);
+  const date = isoSeconds(dayStartS).slice(0, 10);
+  const next = isoSeconds(dayStartS + 86400);
+  return (m) => (m < 1440 ? date + MINUTES[m]! : next);
 }
 
 export interface IntervalsResult {
@@ -77,6 +84,7 @@ export function dayIntervals(words: readonly number[], dayStartS: number, source
     lastMinute.set(key, d.minute);
   }
   const intervals: ActivityInterval[] = [];
+  const at = dayClock(dayStartS);
   for (let i = 0; i < valid.length; i++) {
     const d = valid[i]!;
     let to = 1440;
@@ -95,8 +103,8 @@ export function dayIntervals(words: readonly number[], dayStartS: number, source
       activity: d.activity,
       fromMinute: d.minute,
       toMinute: to,
-      begin: at(dayStartS, d.minute),
-      end: at(dayStartS, to),
+      begin: at(d.minute),
+      end: at(to),
       word: raw[i]!,
     });
   }
