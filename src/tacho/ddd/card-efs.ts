@@ -13,26 +13,10 @@ export interface EfContext {
   sink: TextSink;
 }
 
-const appIdG1 = new bp.Parser()
-  .uint8('type')
-  .uint16be('structureVersion')
-  .uint8('eventsPerType')
-  .uint8('faultsPerType')
-  .uint16be('activityLength')
-  .uint16be('vehicleRecords')
-  .uint8('placeRecords');
-
-const appIdG2 = new bp.Parser()
-  .uint8('type')
-  .uint16be('structureVersion')
-  .uint8('eventsPerType')
-  .uint8('faultsPerType')
-  .uint16be('activityLength')
-  .uint16be('vehicleRecords')
-  .uint16be('placeRecords')
-  .uint16be('gnssADRecords')
-  .uint16be('specificConditionRecords')
-  .uint16be('vehicleUnitRecords');
+/** The fields both generations share; Gen2 widens noOfCardPlaceRecords to 2 bytes and adds three counts. */
+const appIdHead = () => new bp.Parser().uint8('type').uint16be('structureVersion').uint8('eventsPerType').uint8('faultsPerType').uint16be('activityLength').uint16be('vehicleRecords');
+const appIdG1 = appIdHead().uint8('placeRecords');
+const appIdG2 = appIdHead().uint16be('placeRecords').uint16be('gnssADRecords').uint16be('specificConditionRecords').uint16be('vehicleUnitRecords');
 
 const appIdV2 = new bp.Parser()
   .uint16be('lengthOfFollowingData')

@@ -3,28 +3,16 @@
  * values: times as ISO 8601 UTC strings (null when unset), BCD as digit strings, text trimmed of
  * its padding.
  */
+import { civilFromUnix } from '../../codec/time.js';
 import { decodeText, knownCodePage } from './code-pages.js';
 import type { DddReader } from './reader.js';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
-/**
- * Seconds since 1970 UTC as `YYYY-MM-DDTHH:MM:SSZ`, by arithmetic (days to civil date, H. Hinnant's
- * algorithm) rather than `Date`, which the purity lint keeps out of parsers.
- */
+/** Seconds since 1970 UTC as `YYYY-MM-DDTHH:MM:SSZ`, by arithmetic: the purity lint keeps `Date` out of parsers. */
 export function isoSeconds(t: number): string {
-  const days = Math.floor(t / 86400);
-  const sod = t - days * 86400;
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return `${pad(y, 4)}-${pad(m)}-${pad(d)}T${pad(Math.floor(sod / 3600))}:${pad(Math.floor(sod / 60) % 60)}:${pad(sod % 60)}Z`;
+  const c = civilFromUnix(t);
+  return `${pad(c.year, 4)}-${pad(c.month)}-${pad(c.day)}T${pad(c.hour)}:${pad(c.minute)}:${pad(c.second)}Z`;
 }
 
 /** TimeReal: seconds since 1970 UTC; 0 and 0xFFFFFFFF mean "not set". */

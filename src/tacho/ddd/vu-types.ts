@@ -1,5 +1,6 @@
 /** The vehicle-unit part of the output document, shared by the Gen1 and Gen2 transfer decoders. */
 import type { ActivityInterval } from './activity.js';
+import type { Place } from './card-efs.js';
 import type { ExtendedSerialNumber, FullCardNumber, GnssPlace, Vrn } from './primitives.js';
 
 export interface VuTransfer {
@@ -39,14 +40,9 @@ export interface VuCardInsertion {
   manualInput: boolean;
 }
 
-export interface VuPlace {
+/** A card's PlaceRecord with the card it belongs to (VuPlaceDailyWorkPeriodRecord). */
+export interface VuPlace extends Place {
   card: FullCardNumber;
-  time: string | null;
-  entryType: number;
-  country: number;
-  region: number;
-  odometer: number;
-  gnss?: GnssPlace;
 }
 
 export interface VuDay {
