@@ -4,6 +4,7 @@ import { parseDdd, summarize, type DddDocument } from './index.js';
 import type { CardSection } from './card-file.js';
 import type { ActivityInterval } from './activity.js';
 import { expected, golden, sample, sampleNames, type Json } from './test-fixtures.js';
+import { LAYOUTS } from './vu-gen2.js';
 
 const CARDS = sampleNames().filter((f) => f.startsWith('card-'));
 const docs = new Map<string, DddDocument>();
@@ -243,4 +244,25 @@ test('summarize gives the tacho.download fields of a card and of a VU file', () 
   const v = summarize(doc('vu-g1-anon-wp000.ddd'));
   assert.deepEqual([v.kind, v.daysCovered, v.firstDay, v.lastDay, v.events, v.faults, v.calibrations], ['vehicle_unit', 6, '2025-09-07', '2025-09-12', 38, 0, 8]);
   assert.equal(v.vin, '*****************');
+});
+
+test('Gen2 VU samples with their record-type bytes rewritten to the Appendix 1 codes parse in strict mode, without warnings about types', () => {
+  const b = Uint8Array.from(sample('vu-g2v2-anon-wp004.ddd'));
+  const lenient = parseDdd(b);
+  for (const t of lenient.vu!.transfers) {
+    const kind = parseInt(t.trep, 16) & 0x0f;
+    const layout = LAYOUTS[kind === 1 ? 'overview2' : kind === 2 ? 'activities2' : kind === 3 ? 'events' : 'speed'];
+    if (kind === 5) continue; // technical data: framed only, no layout to check against
+    t.recordArrays!.forEach((a, i) => (b[a.offset] = layout![i]!));
+  }
+  const strict = parseDdd(b, { strict: true });
+  assert.ok(!strict.warnings.some((w) => /record array|positions/.test(w.reason)), JSON.stringify(strict.warnings));
+  assert.deepEqual(strict.vu!.days, lenient.vu!.days);
+  assert.deepEqual(strict.vu!.eventsAndFaults, lenient.vu!.eventsAndFaults);
+  // a wrong code in strict mode names the array
+  b[lenient.vu!.transfers[1]!.recordArrays![3]!.offset] = 0x02;
+  assert.throws(
+    () => parseDdd(b, { strict: true }),
+    (e: Json) => e.code === 'EDGE_DDD_INVALID' && e.offset === lenient.vu!.transfers[1]!.recordArrays![3]!.offset && /array 4 of TREP 32 has type 0x2, expected 0x1/.test(e.message),
+  );
 });

@@ -124,3 +124,48 @@ test('the anonymised samples: no certificates or zero signatures, reported as no
   assert.equal(vu.signature.verified, false);
   assert.ok(vu.signature.checks.every((c) => c.reason === 'no signature (empty or zero bytes)'));
 });
+
+/** Rebuilds a Gen2 VU sample transfer by transfer: test certificates in the overview, each signature array a real ECDSA signature. */
+function signedGen2Vu(): Uint8Array {
+  const b = sample('vu-g2v2-anon-wp004.ddd');
+  const g2Vu = ca.gen2Key('5566778899aabbcc');
+  const doc = parseDdd(b);
+  const out: number[] = [];
+  const array = (type: number, records: Uint8Array[]) => {
+    const size = records[0]?.length ?? 0;
+    out.push(type, size >> 8, size & 255, records.length >> 8, records.length & 255);
+    for (const r of records) out.push(...r);
+  };
+  for (const t of doc.vu!.transfers) {
+    out.push(0x76, parseInt(t.trep, 16));
+    const start = out.length;
+    let signedStart = start;
+    const arrays = t.recordArrays!;
+    arrays.slice(0, -1).forEach((a, i) => {
+      if (t.trep === '31' && i === 0) return array(0x04, [ca.gen2Certificate(g2Root, g2Msca, 0x0e)]);
+      if (t.trep === '31' && i === 1) return array(0x0f, [ca.gen2Certificate(g2Msca, g2Vu, 0x13)]);
+      if (t.trep === '31' && i === 2) signedStart = out.length;
+      out.push(...b.subarray(a.offset, a.offset + 5 + a.recordSize * a.count));
+    });
+    array(0x08, [ca.gen2Sign(g2Vu, Uint8Array.from(out.slice(signedStart)))]);
+  }
+  return Uint8Array.from(out);
+}
+
+test('a Gen2 VU download signed by the test authority verifies (overview certificates, one ECDSA signature per transfer); a flipped byte fails that transfer only', () => {
+  const file = signedGen2Vu();
+  const doc = parseDdd(file, { roots });
+  assert.equal(doc.signature.verified, true, doc.signature.reason);
+  assert.equal(doc.certificates.length, 2);
+  assert.equal(doc.signature.checks.length, 2 + doc.vu!.transfers.length);
+  const day = doc.vu!.transfers[2]!;
+  const bad = Uint8Array.from(file);
+  bad[day.offset + 2 + 5]! ^= 0x01; // inside the date of the day
+  assert.deepEqual(
+    parseDdd(bad, { roots })
+      .signature.checks.filter((c) => !c.verified)
+      .map((c) => c.object),
+    [`transfer 32 @ ${day.offset}`],
+  );
+  assert.equal(parseDdd(file).signature.reason, 'no root keys configured: certificates and signatures are parsed, not verified');
+});
