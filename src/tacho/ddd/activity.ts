@@ -51,6 +51,16 @@ function dayClock(dayStartS: number): (minute: number) => string {
   return (m) => (m < 1440 ? date + MINUTES[m]! : next);
 }
 
+/** Minutes per activity. */
+export type ActivityMinutes = Record<Activity, number>;
+
+export interface DayTotals {
+  /** Recorded with a card inserted (card: this card; VU: a card in that slot). */
+  recorded: ActivityMinutes;
+  /** Card records only: periods without the card that the driver entered manually (c = 1). */
+  manual: ActivityMinutes;
+}
+
 export interface IntervalsResult {
   intervals: ActivityInterval[];
   /** Words whose minute is past 23:59 (e.g. 0xFFFF): reported, not turned into intervals. */
@@ -109,4 +119,21 @@ export function dayIntervals(words: readonly number[], dayStartS: number, source
     });
   }
   return { intervals, invalidWords, monotonic };
+}
+
+const zero = (): ActivityMinutes => ({ break_rest: 0, availability: 0, work: 0, driving: 0 });
+
+/**
+ * Per-day sums (Appendix 1 / the reference: recorded activity is what happened with the card in;
+ * manually entered periods are reported apart, and withdrawn periods without an entry are unknown,
+ * counted in neither). Intervals whose minutes go backwards count 0. For a VU day, call it per slot.
+ */
+export function dayTotals(intervals: readonly ActivityInterval[]): DayTotals {
+  const t: DayTotals = { recorded: zero(), manual: zero() };
+  for (const i of intervals) {
+    const m = Math.max(0, i.toMinute - i.fromMinute);
+    if (i.cardInserted) t.recorded[i.activity] += m;
+    else if (i.manualEntry) t.manual[i.activity] += m;
+  }
+  return t;
 }

@@ -5,7 +5,7 @@
  * not binary-parser: a declarative layout cannot express reads that wrap around.
  */
 import { EdgeError } from '../../errors.js';
-import { dayIntervals, type ActivityInterval } from './activity.js';
+import { dayIntervals, dayTotals, type ActivityInterval, type DayTotals } from './activity.js';
 import { bcd, isoTime } from './primitives.js';
 import type { DddReader } from './reader.js';
 
@@ -24,6 +24,8 @@ export interface CardActivityDay {
   monotonic: boolean;
   /** Stored words with a minute past 1439 (e.g. 0xFFFF), kept but not turned into intervals. */
   invalidWords: number[];
+  /** Minutes per activity: recorded with the card inserted, and entered manually while it was out. */
+  totals: DayTotals;
   intervals: ActivityInterval[];
 }
 
@@ -83,6 +85,7 @@ export function cardActivity(r: DddReader, declaredLength: number | undefined, w
       changeWords: words.length,
       monotonic,
       invalidWords,
+      totals: dayTotals(intervals),
       intervals,
     });
     if (p === newest) return out;

@@ -133,9 +133,9 @@ export interface RecordRing<T> {
   records: (T & { slot: number })[];
 }
 
-function ring<T>(r: DddReader, pointerBytes: 1 | 2, size: number, what: string, read: (r: DddReader) => T | null, maxSlots = Infinity): RecordRing<T> {
+function ring<T>(r: DddReader, pointerBytes: 1 | 2, size: number, what: string, read: (r: DddReader) => T | null): RecordRing<T> {
   const newestIndex = pointerBytes === 1 ? r.u8(`${what} newest pointer`) : r.u16(`${what} newest pointer`);
-  const slots = Math.min(Math.floor(r.remaining / size), maxSlots);
+  const slots = Math.floor(r.remaining / size);
   needRecords(r, slots, size, what);
   const bySlot: (T | null)[] = [];
   for (let i = 0; i < slots; i++) bySlot.push(read(r.sub(size, `${what} record ${i}`)));

@@ -4,7 +4,7 @@
  * against the bytes left before its records are read. Each ends with a 128-byte RSA signature.
  */
 import { EdgeError } from '../../errors.js';
-import { dayIntervals } from './activity.js';
+import { dayIntervals, dayTotals } from './activity.js';
 import { parseGen1Certificate, isBlank, type Gen1Certificate } from './certificates.js';
 import { ia5, isoTime, timeReal, vrn } from './primitives.js';
 import { needRecords, type DddReader } from './reader.js';
@@ -102,5 +102,6 @@ export function vuDay(dateS: number, odometerMidnight: number, cardInsertions: V
   // Gen1 VUs stamp the day 23:59:59 (or the download time): the activities belong to its UTC date
   const dayStart = dateS - (dateS % 86400);
   const { intervals, invalidWords, monotonic } = dayIntervals(words, dayStart, 'vu');
-  return { dateOfDay: iso, day: iso === null ? null : iso.slice(0, 10), odometerMidnight, cardInsertions, changeWords: words.length, monotonic, invalidWords, intervals, places, specificConditions };
+  const totals = { driver: dayTotals(intervals.filter((i) => i.slot === 'driver')), coDriver: dayTotals(intervals.filter((i) => i.slot === 'co-driver')) };
+  return { dateOfDay: iso, day: iso === null ? null : iso.slice(0, 10), odometerMidnight, cardInsertions, changeWords: words.length, monotonic, invalidWords, totals, intervals, places, specificConditions };
 }

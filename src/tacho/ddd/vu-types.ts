@@ -1,5 +1,5 @@
 /** The vehicle-unit part of the output document, shared by the Gen1 and Gen2 transfer decoders. */
-import type { ActivityInterval } from './activity.js';
+import type { ActivityInterval, DayTotals } from './activity.js';
 import type { Place } from './card-efs.js';
 import type { ExtendedSerialNumber, FullCardNumber, GnssPlace, Vrn } from './primitives.js';
 
@@ -55,6 +55,8 @@ export interface VuDay {
   changeWords: number;
   monotonic: boolean;
   invalidWords: number[];
+  /** Minutes per activity and slot with a card in that slot. */
+  totals: { driver: DayTotals; coDriver: DayTotals };
   intervals: ActivityInterval[];
   places: VuPlace[];
   gnssAccumulatedDriving?: { time: string | null; cards: FullCardNumber[]; place: GnssPlace; odometer: number }[];
