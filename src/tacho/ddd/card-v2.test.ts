@@ -62,13 +62,21 @@ test('Gen2 v2 card EFs: application identification V2, border crossings, load/un
   assert.ok(partial.warnings.some((w) => /EF 0528 has 3 byte\(s\) after its known content/.test(w.reason)), 'a partial record is reported, not dropped silently');
 });
 
-test('unknown EFs: kept as hex with a warning, rejected in strict mode; trailing bytes after the last object are an error', () => {
+test('unknown EFs and stray signature objects: kept and reported, rejected in strict mode; trailing bytes after the last object are an error', () => {
   const base = sample('card-g1-anon-wp000.ddd');
   const extra = Uint8Array.from([...base, ...tlvObject(0x0599, 0, Uint8Array.of(1, 2, 3))]);
   const d = parseDdd(extra);
   assert.deepEqual(d.card!.g1!.unknown, [{ fid: '0599', offset: base.length, hex: '010203' }]);
   assert.ok(d.warnings.some((w) => w.offset === base.length && /unknown EF 0599/.test(w.reason)));
   assert.throws(() => parseDdd(extra, { strict: true }), (e: { code?: string; offset?: number }) => e.code === 'EDGE_DDD_INVALID' && e.offset === base.length);
+  // a signature object that does not follow its EF's data object
+  const stray = Uint8Array.from([...base, ...tlvObject(0x0520, 1, new Uint8Array(128))]);
+  const sd = parseDdd(stray);
+  assert.deepEqual(
+    sd.signature.checks.map((c) => [c.object, c.offset, c.verified, c.reason]),
+    [['EF 0520 g1', base.length, false, 'signature object does not follow the data object of its EF']],
+  );
+  assert.throws(() => parseDdd(stray, { strict: true }), (e: { code?: string; offset?: number }) => e.code === 'EDGE_DDD_INVALID' && e.offset === base.length);
   assert.throws(() => parseDdd(Uint8Array.from([...base, 5, 4])), (e: { code?: string; offset?: number }) => e.code === 'EDGE_DDD_TRUNCATED' && e.offset === base.length);
   assert.throws(() => parseDdd(Uint8Array.of(0x12, 0x34, 0x56)), (e: { code?: string; offset?: number }) => e.code === 'EDGE_DDD_INVALID' && e.offset === 0);
   assert.throws(() => parseDdd(new Uint8Array(0)), (e: { code?: string }) => e.code === 'EDGE_DDD_TRUNCATED');
