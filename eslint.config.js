@@ -12,8 +12,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['protocols/**/*.ts'],
-    ignores: ['protocols/**/*.test.ts', 'protocols/**/test-*.ts'],
+    // the DDD parser is pure too (src/tacho/ddd/parse.ts): the worker pool and the CLI run the same code
+    files: ['protocols/**/*.ts', 'src/tacho/ddd/**/*.ts'],
+    ignores: ['protocols/**/*.test.ts', 'protocols/**/test-*.ts', 'src/tacho/ddd/**/*.test.ts', 'src/tacho/ddd/**/test-*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

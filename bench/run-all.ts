@@ -3,7 +3,7 @@
  * bench/results/<name>-<timestamp>.json per bench plus bench/results/latest.md, and prints the
  * Markdown summary with each target and "met / missed". Nothing here asserts: figures only.
  *
- *   node dist/bench/run-all.js [--quick] [--only decode,pool,guard,e2e,connections,after-load]
+ *   node dist/bench/run-all.js [--quick] [--only decode,ddd,pool,guard,e2e,connections,after-load]
  *
  * Knobs (env or --flag): BENCH_DEVICES, BENCH_DURATION_MS, BENCH_CONNECTIONS,
  * BENCH_STORM_DEVICES, BENCH_BACKLOG, BENCH_REPS, BENCH_SUB_QOS, MQTT_URL. See bench/README.md.
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { main as afterLoad } from './after-load-bench.js';
 import { main as udpFlood } from './udp-flood-bench.js';
 import { main as connections } from './connections-bench.js';
+import { main as ddd } from './ddd-bench.js';
 import { main as decode } from './decode-bench.js';
 import { main as e2e } from './e2e-bench.js';
 import { main as guard } from './guard-bench.js';
@@ -38,6 +39,7 @@ async function guardReport(): Promise<BenchReport> {
 
 const BENCHES: Record<string, () => Promise<BenchReport>> = {
   decode: () => decode(),
+  ddd: () => ddd(),
   pool: () => pool(),
   guard: guardReport,
   'udp-flood': () => udpFlood(),

@@ -64,6 +64,9 @@ export const ERROR_CODES = {
   EDGE_SPOOL_LOCKED: 'Another live process holds the spool directory lock; this process runs without a spool.',
   EDGE_CAPTURE_WRITE_FAILED: 'Traffic capture rows could not be written (disk full, read-only, not a directory); they are counted and lost, device traffic goes on.',
   EDGE_CLI_USAGE: 'The command line is malformed.',
+  // tachograph download files (src/tacho/ddd/): the offset is the absolute byte offset in the file
+  EDGE_DDD_TRUNCATED: 'A tachograph download file (.ddd) ends inside a structure it announces (a TLV object, a transfer, a record list).',
+  EDGE_DDD_INVALID: 'A tachograph download file (.ddd) holds a value its format does not allow (unknown file kind or transfer, a length or pointer out of range, a broken activity ring).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@
  * send UTC, so it is never guessed.
  */
 import { bcdByte, toBcdByte } from '../../src/codec/bcd.js';
-import { utcSeconds } from '../../src/codec/time.js';
+import { civilFromUnix, utcSeconds } from '../../src/codec/time.js';
 import { EdgeError } from '../../src/errors.js';
 
 /** Six BCD bytes (already read) → Unix seconds; null when all six are zero (device has no time yet). */
@@ -27,20 +27,9 @@ export function bcdTimeAt(b: Uint8Array, at: number, tzOffsetMin: number): numbe
 export function bcdTimeBytes(unixS: number, tzOffsetMin: number): Uint8Array {
   const out = new Uint8Array(6);
   if (unixS === 0) return out;
-  const local = unixS + tzOffsetMin * 60;
-  const days = Math.floor(local / 86400);
-  const sod = local - days * 86400;
-  // civil-from-days (H. Hinnant's algorithm): pure arithmetic, no Date object in a protocol module
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const parts = [year % 100, month, day, Math.floor(sod / 3600), Math.floor((sod % 3600) / 60), sod % 60];
+  // civil-from-days arithmetic: no Date object in a protocol module
+  const t = civilFromUnix(unixS + tzOffsetMin * 60);
+  const parts = [t.year % 100, t.month, t.day, t.hour, t.minute, t.second];
   for (let i = 0; i < 6; i++) out[i] = toBcdByte(parts[i]!);
   return out;
 }
