@@ -30,6 +30,20 @@ function directives(text: string, sep: RegExp): Map<string, string[]> {
   return out;
 }
 
+/** Every `dir` key of a loaded config (at any depth, e.g. `channels[0].capture.dir`) with its value. */
+function dataDirs(v: unknown, path = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  if (Array.isArray(v)) v.forEach((x, i) => dataDirs(x, `${path}[${i}]`).forEach((d, k) => out.set(k, d)));
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const p = path ? `${path}.${k}` : k;
+      if (k === 'dir' && typeof x === 'string') out.set(p, x);
+      else dataDirs(x, p).forEach((d, kk) => out.set(kk, d));
+    }
+  }
+  return out;
+}
+
 test('compose: Mosquitto gets the recommended config (nodelay, queue depth, persistence on a volume), Redis and the channel are wired', () => {
   const compose = parseYaml(read('compose.yaml')) as { services: Record<string, { image?: string; build?: unknown; volumes?: string[]; command?: string[]; init?: boolean; ports?: string[] }>; volumes: Record<string, unknown> };
   const { mosquitto, redis } = compose.services;
@@ -47,6 +61,10 @@ test('compose: Mosquitto gets the recommended config (nodelay, queue depth, pers
   assert.deepEqual(conf.get('listener'), ['1883']);
 
   assert.match(redis.image ?? '', /^redis:/);
+  // the command queues, leases and asset timelines survive a Redis restart
+  const ao = redis.command?.indexOf('--appendonly') ?? -1;
+  assert.ok(ao >= 0 && redis.command?.[ao + 1] === 'yes', 'Redis runs with the append-only file');
+  assert.ok(redis.volumes?.some((v) => v.endsWith(':/data')) && 'redis-data' in compose.volumes, 'Redis data on a named volume');
   assert.ok(edge.build !== undefined, 'the channel image is built from the Dockerfile');
   assert.equal(edge.init, true);
   assert.ok(edge.volumes?.includes('./deploy/docker/config.yaml:/etc/edge-channel/config.yaml:ro'));
@@ -57,8 +75,11 @@ test('compose: Mosquitto gets the recommended config (nodelay, queue depth, pers
   const c = loadConfig(join(root, 'deploy/docker/config.yaml'));
   assert.equal(c.mqtt.url, 'mqtt://mosquitto:1883');
   assert.equal(c.redis_url, 'redis://redis:6379');
-  assert.match(c.spool.dir, /^\/var\/lib\/edge-channel\//);
-  assert.match(c.asset_settings.dir, /^\/var\/lib\/edge-channel\//, 'asset timelines on the volume');
+  // every store (spool, commands, media, credentials, assets, each channel's capture) on the volume:
+  // the image's working directory is root-owned, and what is not on the volume is lost with the container
+  const dirs = dataDirs(c);
+  for (const key of ['spool.dir', 'commands.dir', 'media.dir', 'credentials.dir', 'asset_settings.dir', 'channels[0].capture.dir']) assert.ok(dirs.has(key), `${key} found`);
+  for (const [key, dir] of dirs) assert.match(dir, /^\/var\/lib\/edge-channel\/[a-z]+$/, `${key} on the data volume`);
   assert.deepEqual(c.http, { host: '0.0.0.0', port: 9464 });
 });
 
@@ -71,6 +92,19 @@ test('Dockerfile: multi-stage, non-root, health check on the configured port, da
   assert.match(d, /npm ci --omit=dev/);
   assert.match(d, /npm pack/);
   assert.match(d, /^COPY deploy\/docker\/config\.yaml \/etc\/edge-channel\/config\.yaml$/m);
+});
+
+test('CI runs the suite on the image\'s Node line, and builds the package as the image\'s build stage does', () => {
+  const nodeVersion = /^ARG NODE_VERSION=(\d+)$/m.exec(read('Dockerfile'))?.[1];
+  const ci = read('.ci/run');
+  const lines = /ci_lines="\$\{CI_NODE_LINES:-([\d ]+)\}"/.exec(ci)?.[1]?.split(' ');
+  assert.ok(nodeVersion && lines?.includes(nodeVersion), `Node ${nodeVersion} (the image's) among the CI lines ${lines?.join(', ')}`);
+  assert.match(ci, /^\s*npm test$/m, 'CI runs npm test');
+  assert.match(ci, /^\.ci\/image-build$/m, 'CI builds and starts the package the image would');
+  // the build stage compiles without tests (test/ is not copied into it)
+  assert.match(read('Dockerfile'), /^COPY tsconfig\.json tsconfig\.build\.json /m);
+  const build = JSON.parse(read('tsconfig.build.json')) as { include: string[]; exclude: string[] };
+  assert.ok(!build.include.some((p) => p.startsWith('test/') || p.startsWith('bench/')) && build.exclude.includes('**/*.test.ts'));
 });
 
 test('systemd unit: state directory for the spool, SIGHUP reload, no restart loop on a bad config', () => {
