@@ -33,6 +33,7 @@ import type { Logger } from './util/log.js';
 import { createMetrics, type AppMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer, type Readiness } from './ops/http-server.js';
 import { packageVersion } from './util/version.js';
+import { logBrokerOutages } from './mqtt/outage-log.js';
 
 /**
  * Composition root: broker (embedded or external), publisher, decode pool and channels.
@@ -107,10 +108,11 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       })
     : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
   watchDelayedAcks(publisher, log);
-  publisher.on('mqtt-error', (e: Error) => log.warn({ err: e.message }, 'EDGE_MQTT_UNREACHABLE: MQTT client error'));
-  let shuttingDown = false;
-  publisher.on('down', () => !shuttingDown && log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));
-  publisher.on('up', () => log.info({ url: brokerUrl }, 'MQTT connected'));
+  const outages = logBrokerOutages(publisher, log, {
+    intervalMs: config.stats_interval_s * 1000,
+    url: brokerUrl,
+    lostMessage: sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back',
+  });
   try {
     // with a spool there is no reason to hold devices back for long: the spool takes their messages
     await publisher.waitConnected(sp.enabled ? 3000 : 10_000);
@@ -339,7 +341,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   let stopped: Promise<void> | null = null;
   const stop = () =>
     (stopped ??= (async () => {
-      shuttingDown = true;
+      outages.stop();
       phase = 'stopping';
       const timeoutMs = config.shutdown_timeout_s * 1000;
       clearInterval(commandTick);
