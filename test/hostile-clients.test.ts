@@ -9,7 +9,8 @@ import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fromHex } from '../src/codec/hex.js';
-import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { deviceFrame, recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { MAX_IDENT_CHANGES_PER_CONNECTION } from '../src/channel/device-link.js';
 import { startApp } from '../src/app.js';
 import { validateConfig } from '../src/config/validate.js';
 import { createLogger } from '../src/util/log.js';
@@ -117,6 +118,32 @@ test('a client that never reads its replies is paused, then closed with code 22;
     assert.ok(heapAfterMb < 24, `heap still ${heapAfterMb.toFixed(1)} MB above the start after the close`);
   } finally {
     clearInterval(sampler);
+    await h.close();
+  }
+});
+
+test('a connection that keeps changing its ident is closed with code 25 after the bound: events and retained topics stay bounded', { timeout: 30_000 }, async () => {
+  const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 }] });
+  try {
+    const p = await peer(tcpPort(h));
+    // 2,000 heartbeats (Ruptela command 16), each with another IMEI, in one write
+    const frames = Array.from({ length: 2000 }, (_, i) => deviceFrame(13226005504143n + BigInt(i), 0x10, new Uint8Array(0)));
+    p.socket.write(Buffer.concat(frames));
+    await waitFor('the connection to close', () => p.closed, 10_000);
+    await waitFor('closed event', () => closeCodes(h).length === 1, 5000);
+    assert.deepEqual(closeCodes(h), [25]);
+    const closed = JSON.parse(h.received.find((r) => r.topic.endsWith('/closed'))!.payload) as { reason: string };
+    assert.match(closed.reason, /^EDGE_IDENT_CHURN: ident changed 17 times on one connection \(at most 16\)$/);
+    await sleep(300);
+    const identified = h.received.filter((r) => r.topic.endsWith('/identified')).length;
+    const connected = new Set(h.received.filter((r) => r.topic.endsWith('/connected')).map((r) => r.topic));
+    // the first ident and the allowed changes; the frame over the bound and every later one are
+    // neither published nor acknowledged (the device keeps them)
+    assert.equal(identified, 1 + MAX_IDENT_CHANGES_PER_CONNECTION);
+    assert.equal(connected.size, 1 + MAX_IDENT_CHANGES_PER_CONNECTION);
+    assert.equal(p.data.length > 0 ? Buffer.concat(p.data).length / 6 : 0, 1 + MAX_IDENT_CHANGES_PER_CONNECTION, 'one 6-byte heartbeat ACK per accepted frame');
+    assert.equal(h.app.channels[0]!.connectionCount, 0);
+  } finally {
     await h.close();
   }
 });
