@@ -34,6 +34,8 @@ import { createMetrics, type AppMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer, type Readiness } from './ops/http-server.js';
 import { packageVersion } from './util/version.js';
 import { logBrokerOutages } from './mqtt/outage-log.js';
+import { assertPortsFree } from './net/port-preflight.js';
+import { configListeners } from './config/port-conflicts.js';
 
 /**
  * Composition root: broker (embedded or external), publisher, decode pool and channels.
@@ -82,6 +84,9 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     // aedes (the embedded broker) has no shared subscriptions: requests would never arrive
     throw new EdgeError('EDGE_CONFIG_INVALID', 'commands.share_group: the embedded MQTT broker has no shared subscriptions ($share); set mqtt.url to a broker that has (Mosquitto, EMQX, HiveMQ, VerneMQ) or leave share_group empty');
   }
+  // every fixed port bindable before anything touches MQTT: a failed start leaves a running
+  // instance's client id, retained state and channel ownership alone
+  await assertPortsFree(configListeners(config));
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
   if (!brokerUrl) {

@@ -56,11 +56,12 @@ const IMMEDIATE_CLOSE = new Set<CloseCode>([CLOSE_CODES.INACTIVITY_TIMEOUT, CLOS
 
 /**
  * Ident changes one connection may make after its first identification. A connection is one
- * device, or a gateway for a few; one that keeps changing ident (a fuzzer, a broken ident field)
+ * device, or a gateway for some (and `edge-channel replay` of a fixture file sends the frames of
+ * dozens of devices over one); one that keeps changing ident (a fuzzer, a broken ident field)
  * would otherwise make an `identified` event and a retained `connected` topic per frame. The frame
  * that goes over it is not acknowledged and the connection is closed with close code 25.
  */
-export const MAX_IDENT_CHANGES_PER_CONNECTION = 16;
+export const MAX_IDENT_CHANGES_PER_CONNECTION = 100;
 
 export class DeviceLink implements PoolConnection {
   readonly num = nextLinkNum++;
