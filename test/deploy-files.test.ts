@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { projectRoot } from '../src/util/paths.js';
@@ -107,11 +109,29 @@ test('CI runs the suite on the image\'s Node line, and builds the package as the
   assert.ok(!build.include.some((p) => p.startsWith('test/') || p.startsWith('bench/')) && build.exclude.includes('**/*.test.ts'));
 });
 
+test('systemd unit: sandboxed, rated below 3.0 by systemd-analyze security', { skip: spawnSync('systemd-analyze', ['--version']).status === 0 ? false : 'systemd-analyze is not installed' }, () => {
+  // offline rating of the file itself (systemd >= 250), copied under its own name into a temp dir
+  const dir = mkdtempSync(join(tmpdir(), 'edge-unit-'));
+  try {
+    const unit = join(dir, 'edge-channel.service');
+    writeFileSync(unit, read('deploy/systemd/edge-channel.service'));
+    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', unit], { encoding: 'utf8' });
+    const m = /Overall exposure level for edge-channel\.service: (\d+\.\d)/.exec(r.stdout);
+    assert.ok(m, r.stdout + r.stderr);
+    assert.ok(Number(m[1]) < 3, `exposure ${m[1]} (7.5 before the sandboxing)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('systemd unit: state directory for the spool, SIGHUP reload, no restart loop on a bad config', () => {
   const u = directives(read('deploy/systemd/edge-channel.service'), /=/);
   assert.deepEqual(u.get('StateDirectory'), ['edge-channel']);
   assert.deepEqual(u.get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
-  assert.deepEqual(u.get('ExecStart'), ['/usr/bin/node /opt/edge-channel/bin/edge-channel.js start --config /etc/edge-channel/config.yaml']);
+  // no hard-coded node path: the bin's shebang finds node on systemd's PATH
+  assert.deepEqual(u.get('ExecStart'), ['/opt/edge-channel/bin/edge-channel.js start --config /etc/edge-channel/config.yaml']);
+  assert.match(read('bin/edge-channel.js'), /^#!\/usr\/bin\/env node\n/);
+  assert.equal(u.get('MemoryDenyWriteExecute'), undefined, "V8's JIT needs writable executable memory");
   assert.deepEqual(u.get('RestartPreventExitStatus'), ['2']);
   assert.deepEqual(u.get('Restart'), ['on-failure']);
   assert.deepEqual(u.get('KillSignal'), ['SIGTERM']);
