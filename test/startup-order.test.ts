@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { startApp } from '../src/app.js';
 import { createLogger } from '../src/util/log.js';
 import { startHarness, sleep, waitFor } from './support/harness.js';
+import { freeLoopbackPort as freePort } from './support/redis.js';
 
 /**
  * Startup order (README "Running in production"): ports are checked before the MQTT connection, so
@@ -12,15 +12,6 @@ import { startHarness, sleep, waitFor } from './support/harness.js';
  * and touches nothing: the running instance keeps its broker session (same client id), its
  * retained `online true` and its `channels/{id}/instance`.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 test('a second start that cannot bind its port fails before connecting to MQTT: the running instance is untouched', { timeout: 30_000 }, async () => {
   const port = await freePort();
   const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: port }] });
