@@ -9,19 +9,21 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json config.example.yaml LICENSE README.md ./
+COPY tsconfig.json tsconfig.build.json config.example.yaml config.schema.json LICENSE README.md ./
 COPY bin ./bin
 COPY scripts ./scripts
 COPY src ./src
 COPY protocols ./protocols
 COPY deploy ./deploy
-# prepack builds dist/ and adds the lockfile as npm-shrinkwrap.json, so the runtime install is exact
-RUN npm pack --silent && mkdir /pkg && tar -xzf edge-channel-*.tgz -C /pkg --strip-components=1
+# prepack builds dist/ from tsconfig.build.json (no tests: test/ is not copied) and adds the
+# lockfile as npm-shrinkwrap.json, so the runtime install is exact. .ci/image-build runs these
+# build-stage lines as written (no container daemon in CI), so keep them relative to WORKDIR.
+RUN npm pack --silent && mkdir pkg && tar -xzf edge-channel-*.tgz -C pkg --strip-components=1
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /opt/edge-channel
-COPY --from=build /pkg ./
+COPY --from=build /src/pkg ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY deploy/docker/config.yaml /etc/edge-channel/config.yaml
 RUN mkdir -p /var/lib/edge-channel && chown node:node /var/lib/edge-channel

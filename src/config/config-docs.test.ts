@@ -8,6 +8,7 @@ import { projectRoot } from '../util/paths.js';
 import { configJsonSchema, EXAMPLE_FILE, exampleFile, exampleYaml, JSON_SCHEMA_FILE, README_BEGIN, README_END } from './config-docs.js';
 import { DEFAULT_CONFIG } from './defaults.js';
 import { isValidHost } from './host.js';
+import { envBindings } from './env.js';
 import { ConfigSchema } from './schema.js';
 import { validateConfig } from './validate.js';
 
@@ -79,4 +80,11 @@ test('config.schema.json is a draft-07 schema a standard validator applies with 
     assert.equal(check(raw), false, `editor accepts ${JSON.stringify(raw)}`);
     assert.throws(() => validateConfig(raw), /EDGE_CONFIG_INVALID/, `server accepts ${JSON.stringify(raw)}`);
   }
+});
+
+test('README "Per deployment, from the environment" names every EDGE_* variable the schema binds', () => {
+  const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
+  const para = /\*\*Per deployment, from the environment\.\*\*([\s\S]*?)They override/.exec(readme)?.[1] ?? '';
+  const listed = [...para.matchAll(/`(EDGE_[A-Z_]+)`/g)].map((m) => m[1]);
+  assert.deepEqual(listed, envBindings().map((b) => b.name));
 });

@@ -58,7 +58,7 @@ export const MqttSchema = obj(
     username: Type.Optional(Type.String({ description: 'broker user name', 'x-env': true })),
     password: Type.Optional(Type.String({ description: 'broker password', 'x-env': true, 'x-secret': true })),
     password_file: secretFile('password'),
-    client_id: Type.String({ minLength: 1, default: 'edge-channel', description: 'MQTT client id; the pid is appended', 'x-env': true }),
+    client_id: Type.String({ minLength: 1, default: 'edge-channel', description: 'MQTT client id prefix: the client id is {client_id}-{instance_id} (stable across restarts, distinct per replica)', 'x-env': true }),
     tls: Type.Optional(TlsSchema),
     topic_root: Type.String({
       pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',

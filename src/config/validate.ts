@@ -2,7 +2,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { EdgeError } from '../errors.js';
 import { compileIpFilter } from '../guard/ip-filter.js';
-import { checkPortConflicts, type Listener } from './port-conflicts.js';
+import { checkPortConflicts, configListeners } from './port-conflicts.js';
 import { defaultInstanceId } from './instance-id.js';
 import { ConfigSchema, type ChannelConfig, type EdgeConfig, type RawConfig } from './schema.js';
 
@@ -150,18 +150,7 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   });
   if (c.spool.probe_max_ms < c.spool.probe_min_ms) fail('spool.probe_max_ms', `an integer >= spool.probe_min_ms (${c.spool.probe_min_ms})`, c.spool.probe_max_ms);
   // Listeners that would collide at bind time are config errors before anything starts.
-  const listeners: Listener[] = [];
-  if (!c.mqtt.url) listeners.push({ key: 'mqtt.embedded.port', transport: 'tcp', host: c.mqtt.embedded.host, port: c.mqtt.embedded.port });
-  listeners.push({ key: 'http.port', transport: 'tcp', host: c.http.host, port: c.http.port });
-  channels.forEach((ch, i) => {
-    listeners.push({ key: `channels[${i}].tcp_port`, transport: 'tcp', host: ch.host, port: ch.tcp_port });
-    listeners.push({ key: `channels[${i}].udp_port`, transport: 'udp', host: ch.host, port: ch.udp_port });
-    for (const [id, ports] of Object.entries(ch.parts)) {
-      listeners.push({ key: `channels[${i}].parts.${id}.tcp_port`, transport: 'tcp', host: ch.host, port: ports.tcp_port });
-      listeners.push({ key: `channels[${i}].parts.${id}.udp_port`, transport: 'udp', host: ch.host, port: ports.udp_port });
-    }
-  });
-  checkPortConflicts(listeners);
+  checkPortConflicts(configListeners({ ...c, channels }));
   const { password_file: _pf, ...mqtt } = c.mqtt;
   const { redis_url_file: _rf, ...rest } = c;
   return { ...rest, instance_id: rest.instance_id || defaultInstanceId(), mqtt, channels };

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { REDIS_URL, redisSkipReason, tcpReachable, uniquePrefix } from '../../test/support/redis.js';
+import { REDIS_URL, freeLoopbackPort as freePort, redisServerBin, redisSkipReason, startPrivateRedis as startRedis, uniquePrefix } from '../../test/support/redis.js';
 import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from './udp-rate-limit.js';
 
 /**
@@ -102,39 +100,18 @@ test('unreachable Redis: falls back to memory, warns once, still limits', async 
   }
 });
 
-/** A throwaway redis-server on a free port, so the test can stop and restart "the" Redis. */
-const redisServerBin = spawnSync('redis-server', ['--version']).status === 0 ? 'redis-server' : undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn(redisServerBin ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-}
-
 test(
   'Redis going away and coming back: warn once, count locally, info once, shared again',
   { skip: redisServerBin ? false : 'redis-server is not installed (needed to stop and restart a private Redis)' },
   async (t) => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    let server = startRedis(port);
+    let server = await startRedis(port);
     t.after(() => server.kill('SIGKILL'));
     const logs: LogLine[] = [];
     let l: UdpRateLimiter | undefined;
     const probe = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     try {
-      // The server may need a moment to bind.
-      for (let i = 0; i < 80 && !(await tcpReachable('127.0.0.1', port, 200)); i++) await new Promise((r) => setTimeout(r, 50));
       l = createUdpRateLimiter({ channelId: 'flappy', maxPacketsPerMinute: 12, redisUrl: url, keyPrefix: KEY_PREFIX, log: (lv, m) => logs.push([lv, m]) });
       const limiter = l;
       await waitFor('limiter ready', () => limiter.store === 'redis');
@@ -150,7 +127,7 @@ test(
       assert.equal(okCount(await Promise.all(Array.from({ length: 20 }, () => limiter.consume('10.0.0.1')))), 12);
       assert.equal(limiter.blocked('10.0.0.1'), 'rate');
 
-      server = startRedis(port);
+      server = await startRedis(port);
       await waitFor('the recovery info', () => logs.length >= 2);
       await waitFor('limiter on Redis again', () => limiter.store === 'redis');
       assert.deepEqual(
@@ -176,9 +153,8 @@ test(
   async (t) => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    const server = startRedis(port);
+    const server = await startRedis(port);
     t.after(() => server.kill('SIGKILL'));
-    for (let i = 0; i < 80 && !(await tcpReachable('127.0.0.1', port, 200)); i++) await new Promise((r) => setTimeout(r, 50));
     const logs: LogLine[] = [];
     const l = createUdpRateLimiter({ channelId: 'stall', maxPacketsPerMinute: 1_000, redisUrl: url, keyPrefix: KEY_PREFIX, log: (lv, m) => logs.push([lv, m]) });
     const admin = new Redis(url);

@@ -58,6 +58,15 @@ interface Queued {
   cb: PublishCallback;
 }
 
+/** Reconnect delay after the first failure, and its ceiling (doubling: 1, 2, 4, ... 30 s). */
+export const RECONNECT_MIN_MS = 1000;
+export const RECONNECT_MAX_MS = 30_000;
+
+/** The delay before the next reconnect attempt after one at `currentMs` failed (never below `baseMs`). */
+export function nextReconnectMs(currentMs: number, baseMs = RECONNECT_MIN_MS): number {
+  return Math.max(baseMs, Math.min(RECONNECT_MAX_MS, currentMs * 2));
+}
+
 export class Publisher extends EventEmitter implements MessagePublisher {
   readonly client: MqttClient;
   private inflight = 0;
@@ -85,6 +94,8 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     private readonly maxQueued: number,
   ) {
     super();
+    // the given period is the first delay (1 s from mqttClientOptions; tests pass shorter ones)
+    const basePeriod = options.reconnectPeriod ?? RECONNECT_MIN_MS;
     this.client = connect(url, mqttDebugWanted || options.log ? options : { ...options, log: noLog });
     this.client.on('connect', () => {
       // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
@@ -93,6 +104,17 @@ export class Publisher extends EventEmitter implements MessagePublisher {
       // clean sessions: every (re)connect subscribes again
       for (const f of this.filters) this.sendSubscribe(f).catch((e: Error) => this.emit('mqtt-error', e));
       this.emit('up');
+    });
+    // Reconnect backoff: mqtt.js retries at a fixed options.reconnectPeriod, read when a closed
+    // connection or failed attempt schedules the next one. A lost connection is retried after the
+    // minimum; each failed attempt doubles the delay (prepended, so it is set before mqtt.js
+    // schedules: `connected` still tells which of the two closed).
+    this.client.prependListener('close', () => {
+      const p = this.client.options.reconnectPeriod;
+      if (p) this.client.options.reconnectPeriod = this.client.connected ? basePeriod : nextReconnectMs(p, basePeriod);
+    });
+    this.client.on('connect', () => {
+      if (this.client.options.reconnectPeriod) this.client.options.reconnectPeriod = basePeriod;
     });
     this.client.on('close', () => this.emit('down'));
     this.client.on('message', (topic, payload) => this.inbound.dispatch(topic, payload));
@@ -244,7 +266,7 @@ export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string, will?
   const o: IClientOptions = {
     clientId: `${cfg.client_id}-${clientIdSuffix}`,
     clean: true,
-    reconnectPeriod: 1000,
+    reconnectPeriod: RECONNECT_MIN_MS,
     connectTimeout: 10_000,
     keepalive: 30,
     protocolVersion: 4,

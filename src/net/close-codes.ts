@@ -19,6 +19,7 @@ export const CLOSE_CODES = {
   OUTBOUND_OVERFLOW: 22,
   FRAME_TIMEOUT: 23,
   PROXY_HEADER: 24,
+  IDENT_CHURN: 25,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
@@ -39,4 +40,5 @@ export const CLOSE_REASONS: Record<CloseCode, string> = {
   22: 'the peer does not read its replies (outbound bytes over 2x max_outbound_bytes)',
   23: 'a started frame was not complete within frame_timeout_s',
   24: 'PROXY protocol header refused: untrusted source, missing, malformed or too slow',
+  25: 'the connection changed its ident more often than allowed',
 };

@@ -28,6 +28,15 @@ import { pidAlive } from './pid-alive.js';
  *
  * A lock file holding a bare pid (written by earlier versions) is honoured as before: it is live
  * while that pid is alive and is not ours.
+ *
+ * Why not proper-lockfile (4.1.2, checked for issue 33): it has the heartbeat (mtime of a lock
+ * directory) and stale takeover, but not what the spool and stores rely on beyond that: the lock
+ * holds no owner, so a refusal cannot say who holds it (instance, host, pid); a restart after
+ * `kill -9` on the same host waits the full stale time (default 10 s, at least 2 s) instead of
+ * taking the lock at once when the holder is this instance on this host and its pid is gone; a
+ * stale lock is broken by remove-then-mkdir, not by a rename checked against the token judged
+ * stale; and the earlier bare-pid lock files would not be recognised. Wrapping it to add those
+ * would leave most of this file in place, plus three dependencies.
  */
 export interface DirLockOptions {
   /** Owner identity written into the lock (config instance_id). */

@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
@@ -44,4 +45,30 @@ export async function redisSkipReason(): Promise<string | false> {
 /** A fresh key prefix (`<label>-<8 hex>` plus `suffix`), so runs and parallel suites never see each other's keys. */
 export function uniquePrefix(label = 'edge-test', suffix = ':'): string {
   return `${label}-${randomBytes(4).toString('hex')}${suffix}`;
+}
+
+/** `redis-server` when installed (the suites that stop and restart "the" Redis need their own). */
+export const redisServerBin: string | undefined = spawnSync('redis-server', ['--version']).status === 0 ? 'redis-server' : undefined;
+
+/** A free loopback TCP port (closed again; the caller binds it next). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A throwaway redis-server on 127.0.0.1:port without persistence, never the machine's shared one,
+ * so a test may kill and restart it. Resolves once it accepts connections.
+ */
+export async function startPrivateRedis(port: number): Promise<ChildProcess> {
+  const proc = spawn(redisServerBin ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 80 && !(await tcpReachable('127.0.0.1', port, 200)); i++) await new Promise((r) => setTimeout(r, 50));
+  return proc;
 }
