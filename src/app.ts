@@ -158,6 +158,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       opts.hooks?.identified?.(ch, ident);
       ownership?.claim(ch, ident);
       instance?.identified(ch, ident);
+    },
+    // JT/T 808: only once the authentication was answered (ProtocolModule.commandsReady)
+    commandsReady: (ch, ident) => {
+      opts.hooks?.commandsReady?.(ch, ident);
       commands?.deviceOnline(ch, ident);
     },
     offline: (ch, ident) => {

@@ -34,8 +34,13 @@ import { DEFAULT_UPLOAD_LIMITS, UploadTracker, type UploadLimits } from '../medi
  * the seams other modules use (`send`, `encode`, `isOnline`, hooks).
  */
 export interface ChannelHooks extends PipelineHooks {
-  /** The device's identification was handled (queued commands can go out now). */
+  /** The device's identification was handled (ownership, retained state). */
   identified?(channelId: string, ident: string): void;
+  /**
+   * The identified device may receive commands now (queued commands can go out): right after
+   * `identified`, or later when the protocol's `commandsReady` waits for more (JT/T 808 authentication).
+   */
+  commandsReady?(channelId: string, ident: string): void;
   /** No link of this channel serves the ident any more. */
   offline?(channelId: string, ident: string): void;
 }
@@ -261,6 +266,15 @@ export class Channel implements ListenerHost {
     if (displaced) this.close(displaced, CLOSE_CODES.IDENT_COLLISION, `ident ${link.ident} connected again from ${link.peer}`);
     this.events.identified(link, nowMs);
     this.hooks.identified?.(this.id, link.ident!);
+    link.commandsReady = false;
+    this.sessionChanged(link);
+  }
+
+  sessionChanged(link: DeviceLink): void {
+    if (link.commandsReady || !link.ident || link.part !== '' || link.closing || link.closed) return;
+    if (this.proto.commandsReady && !this.proto.commandsReady(link.session)) return;
+    link.commandsReady = true;
+    this.hooks.commandsReady?.(this.id, link.ident);
   }
 
   outboundOverCap(link: DeviceLink, watchDrain: () => void): void {

@@ -53,6 +53,8 @@ export interface PipelineHost {
   close(link: DeviceLink, code: CloseCode, reason: string): void;
   /** The link's ident changed (identification): ident table, events, queued commands. */
   identChanged(link: DeviceLink, before: string | undefined, nowMs: number): void;
+  /** The link's session changed: if the protocol now says it may receive commands, queued ones can go. */
+  sessionChanged(link: DeviceLink): void;
   errorEvent(link: DeviceLink, nowMs: number, info: ErrorInfo, bytes: Uint8Array): void;
   linkLog(link: DeviceLink): Logger;
   maybeResume(link: DeviceLink): void;
@@ -182,6 +184,7 @@ export class FramePipeline {
       const before = link.ident;
       link.setSession(mergeSession(link.session, o.session));
       if (link.ident && link.ident !== before) host.identChanged(link, before, nowMs);
+      else if (!link.commandsReady) host.sessionChanged(link);
     }
     if (o.warnings) for (const w of o.warnings) host.stats.warnings.add(w.code);
     if (o.error) {
@@ -352,6 +355,11 @@ export class FramePipeline {
     const stored = link.ident ? store.get(this.host.id, link.ident) : undefined;
     const ok = stored !== undefined && stored === e.code;
     slot.replies = ok ? e.accepted : e.rejected;
+    if (ok && e.acceptedSession) {
+      link.setSession(mergeSession(link.session, e.acceptedSession));
+      // commands queued for the device follow the accepting reply (DeviceLink.send waits for this frame's replies)
+      this.host.sessionChanged(link);
+    }
     return e.field ? { [e.field]: ok } : null;
   }
 
