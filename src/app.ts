@@ -263,6 +263,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     topics,
     settings: as,
     declared: config.assets,
+    channelIds: config.channels.map((c) => String(c.id)),
     log: log.child({ component: 'assets' }),
     setWatch: (names) => (pool.watch = names),
     // the embedded broker (aedes) has no shared subscriptions; it serves one instance anyway

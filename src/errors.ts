@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   EDGE_CREDENTIAL_STORE_FAILED: 'The credential store could not open, write or sync (or none is configured); the frame that issued or checked a device credential was not acknowledged.',
   EDGE_CREDENTIAL_STORE_CORRUPT: 'Credential store recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were dropped (those devices register again).',
   EDGE_ASSET_STORE_FAILED: 'The asset store could not read, write or sync; the change is refused (a frame is not acknowledged, a request is rejected).',
+  EDGE_ASSET_CHANNEL_UNKNOWN: 'An asset management request assigned an asset to a channel this server does not run; nothing was applied.',
   EDGE_ASSET_REQUEST_INVALID: 'An asset management request was rejected (malformed, unknown asset, overlapping or inverted interval); nothing of it was applied.',
   // configuration and start-up
   EDGE_CONFIG_FILE: 'The configuration file cannot be read or parsed.',

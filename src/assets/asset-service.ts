@@ -60,6 +60,8 @@ export interface AssetServiceDeps {
   settings: AssetSettings;
   /** Assets declared in the config file. */
   declared: readonly Asset[];
+  /** Ids of the channels this server runs: `assign` to any other is refused (EDGE_ASSET_CHANNEL_UNKNOWN). Absent: not checked. */
+  channelIds?: readonly string[];
   log: Logger;
   /** Tells the decode path which parameters to return per message (null: none, no device time either). */
   setWatch(names: readonly string[] | null): void;
@@ -425,6 +427,10 @@ export class AssetService {
     const req = p.req;
     const id = req.op === 'create' || req.op === 'update' ? req.asset.id : req.id;
     const head = { request_id: req.request_id, op: req.op, id };
+    const known = this.deps.channelIds;
+    if (req.op === 'assign' && known && !known.includes(String(req.channel_id))) {
+      return this.answer(false, head, `channel_id ${JSON.stringify(req.channel_id)} is not a channel this server runs (it runs: ${known.join(', ') || 'none'})`, 'EDGE_ASSET_CHANNEL_UNKNOWN');
+    }
     if (this.unsure.has(id)) return this.answer(false, head, `asset ${id} cannot be read from the store now; retry later`, 'EDGE_ASSET_STORE_FAILED');
     const outcome = this.apply(req);
     if (typeof outcome === 'string') return this.answer(false, head, outcome);
