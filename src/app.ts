@@ -179,6 +179,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       const result = { 'file.id': stored.key, 'file.kind': stored.kind, 'file.name': stored.name, 'file.size': stored.bytes, 'file.sha256': stored.sha256, 'file.path': stored.path, ...meta };
       commands?.complete(ch, ident, `media:${stored.kind}`, { executed: true, response: stored.name, result });
     },
+    mediaCommand: (ch, ident, kind) => commands?.waiting(ch, ident, `media:${kind}`) ?? null,
     mediaFailed: (ch, ident, key, err) => {
       opts.hooks?.mediaFailed?.(ch, ident, key, err);
       commands?.complete(ch, ident, (k) => k.startsWith('media:'), { executed: false, code: err.code, reason: `the file "${key}" could not be stored: ${err.code}: ${err.message}` });

@@ -151,7 +151,8 @@ export class AssetService {
       if (attempt === 5) throw failed.reason;
     }
     // the retained state is republished at start: the broker may have lost it, or it may be stale
-    for (const id of this.records.keys()) this.publishState(id, true);
+    // (an asset whose start write published it already is not published a second time)
+    for (const id of this.records.keys()) if (!this.published.has(id)) this.publishState(id, true);
     const filter = (this.deps.sharedSubscription ? '$share/edge-channel-assets/' : '') + this.deps.topics.assetManagement();
     await this.deps.mqtt.subscribe(filter, (_t, payload) => {
       this.requests = this.requests.then(() => this.handle(payload)).catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, 'asset request failed'));

@@ -287,6 +287,13 @@ export class CommandService implements CommandEvents {
     return match;
   }
 
+  /** The in-flight command waiting for exactly `replyKey` (e.g. `media:tacho`): its id and raw meta, or null. */
+  waiting(channelId: string, ident: string, replyKey: string): { id: string; meta: string | null } | null {
+    const h = this.devices.get(key(channelId, ident))?.inflight;
+    if (!h || h.ended || h.state !== 'sent' || h.replyKey !== replyKey) return null;
+    return { id: h.c.id, meta: h.c.meta };
+  }
+
   /**
    * Ends the device's in-flight command that waits for a reply key `matches` accepts, with an outcome
    * the runtime established rather than a decoded reply: a stored file (`result` carries its facts),
