@@ -120,7 +120,7 @@ export class Channel implements ListenerHost {
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
     if (cfg.udp_port !== null && !proto.transports.includes('udp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no UDP transport`);
     for (const id of Object.keys(cfg.parts ?? {})) {
-      if (!proto.parts?.some((p) => p.id === id)) throw new EdgeError('EDGE_CONFIG_INVALID', `channels[${cfg.id}].parts.${id}: protocol ${proto.id} has no part "${id}" (it has: ${(proto.parts ?? []).map((p) => p.id).join(', ') || 'none'})`);
+      if (!proto.parts?.some((p) => p.id === id)) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: parts.${id}: protocol ${proto.id} has no part "${id}" (it has: ${(proto.parts ?? []).map((p) => p.id).join(', ') || 'none'})`);
     }
   }
 
