@@ -704,6 +704,18 @@ export class AssetService {
     }
   }
 
+  /**
+   * Resync (src/mqtt/state-resync.ts): every asset's retained `active` again, empty ones included (a
+   * stale interval left on the broker is cleared). With a shared store the timelines are re-read
+   * first, so an instance never republishes what another one changed meanwhile.
+   */
+  async republishState(): Promise<number> {
+    if (!this.started || this.stopped) return 0;
+    if (this.deps.store.watch) await this.resyncAll();
+    for (const id of this.records.keys()) this.publishState(id, true);
+    return this.records.size;
+  }
+
   /** Retained `{root}/state/gw/assets/{id}/active`: the active interval, or an empty payload. */
   private publishState(id: string, force: boolean, intervals: readonly Interval[] | null = this.records.get(id)?.intervals ?? null): void {
     const act = intervals ? activeAt(intervals, this.now()) : null;

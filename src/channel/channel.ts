@@ -270,6 +270,13 @@ export class Channel implements ListenerHost {
     this.sessionChanged(link);
   }
 
+  /** Resync: this channel's retained state again (connected devices, counts); see ChannelLog.republish. */
+  republishState(): number {
+    const live: string[] = [];
+    for (const [ident, link] of this.idents.entries()) if (!link.closed && link.part === '') live.push(ident);
+    return this.events.republish(live, this.connectionCount);
+  }
+
   sessionChanged(link: DeviceLink): void {
     if (link.commandsReady || !link.ident || link.part !== '' || link.closing || link.closed) return;
     if (this.proto.commandsReady && !this.proto.commandsReady(link.session)) return;

@@ -154,6 +154,33 @@ export class CommandService implements CommandEvents {
     }
   }
 
+  /**
+   * Resync (src/mqtt/state-resync.ts): the retained queue entry of every command this instance
+   * owns again. Local store: every held command. Shared store: the commands of devices connected
+   * here (held in memory), and those of devices no instance holds, by the one instance that wins
+   * this minute's claim (a broker outage makes every instance resync at about the same time; two
+   * winners across a minute boundary only publish the same entries twice).
+   */
+  async republishQueue(): Promise<number> {
+    let n = 0;
+    for (const dev of this.devices.values()) {
+      for (const h of dev.inflight && !dev.inflight.ended ? [dev.inflight, ...dev.queue] : dev.queue) {
+        this.publishQueueEntry(dev, h, null);
+        n++;
+      }
+    }
+    const shared = this.shared;
+    if (shared && (await shared.firstToReport(`resync:${Math.floor(this.now() / 60_000)}`))) {
+      for (const c of await this.o.store.load()) {
+        if (this.held.has(c.id) || this.o.device.isOnline(c.channelId, c.ident)) continue;
+        const dev = this.deviceFor(c.channelId, c.ident);
+        this.publishQueueEntry(dev, { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: false, earlyReply: null }, null);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Commands held (queued or in flight) for a device, in queue order (in flight first). */
   heldFor(channelId: string, ident: string): { id: string; name: string; state: string; attempts: number }[] {
     const dev = this.devices.get(key(channelId, ident));
