@@ -7,6 +7,7 @@ import { Publisher, mqttClientOptions, type MessagePublisher } from './mqtt/publ
 import { makeTopics } from './mqtt/topics.js';
 import { InstanceState, instanceWill } from './mqtt/instance-state.js';
 import { watchDelayedAcks } from './mqtt/delayed-ack-check.js';
+import { StateResync } from './mqtt/state-resync.js';
 import { ReliablePublisher } from './reliability/reliable-publisher.js';
 import { Spool } from './reliability/spool.js';
 import { DecodePool } from './pool/decode-pool.js';
@@ -54,6 +55,8 @@ export interface App {
   assets: AssetService;
   /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
   instance: InstanceState;
+  /** Republishes all retained state this instance owns: on reconnect, on schedule, on request (mqtt/state-resync.ts). */
+  resync: StateResync;
   metrics: AppMetrics;
   /** The health/metrics listener when config.http.port is set. */
   http: OpsServer | null;
@@ -165,6 +168,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       opts.hooks?.identified?.(ch, ident);
       ownership?.claim(ch, ident);
       instance?.identified(ch, ident);
+    },
+    // JT/T 808: only once the authentication was answered (ProtocolModule.commandsReady)
+    commandsReady: (ch, ident) => {
+      opts.hooks?.commandsReady?.(ch, ident);
       commands?.deviceOnline(ch, ident);
     },
     offline: (ch, ident) => {
@@ -182,6 +189,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       const result = { 'file.id': stored.key, 'file.kind': stored.kind, 'file.name': stored.name, 'file.size': stored.bytes, 'file.sha256': stored.sha256, 'file.path': stored.path, ...meta };
       commands?.complete(ch, ident, `media:${stored.kind}`, { executed: true, response: stored.name, result });
     },
+    mediaCommand: (ch, ident, kind) => commands?.waiting(ch, ident, `media:${kind}`) ?? null,
     mediaFailed: (ch, ident, key, err) => {
       opts.hooks?.mediaFailed?.(ch, ident, key, err);
       commands?.complete(ch, ident, (k) => k.startsWith('media:'), { executed: false, code: err.code, reason: `the file "${key}" could not be stored: ${err.code}: ${err.message}` });
@@ -266,6 +274,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     topics,
     settings: as,
     declared: config.assets,
+    channelIds: config.channels.map((c) => String(c.id)),
     log: log.child({ component: 'assets' }),
     setWatch: (names) => (pool.watch = names),
     // the embedded broker (aedes) has no shared subscriptions; it serves one instance anyway
@@ -295,6 +304,23 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       }
     : undefined;
   instance = new InstanceState({ publisher, topics, instanceId: config.instance_id, channels, log, ...(heldElsewhere ? { heldElsewhere } : {}) });
+  // a broker that comes back without its retained messages gets all this instance's state again
+  const inst = instance;
+  const resync = new StateResync({
+    publisher,
+    topics,
+    instanceId: config.instance_id,
+    log: log.child({ component: 'resync' }),
+    intervalS: config.mqtt.resync_interval_s,
+    subscribe: (f, h) => sink.subscribe(f, h),
+    owners: [
+      { name: 'instance', republish: () => inst.republish() },
+      { name: 'devices', republish: () => channels.reduce((n, c) => n + c.republishState(), 0) },
+      { name: 'commands', republish: () => commands!.republishQueue() },
+      { name: 'assets', republish: () => assets!.republishState() },
+      ...(publisher instanceof ReliablePublisher ? [{ name: 'reliability', republish: () => publisher.republishState() }] : []),
+    ],
+  });
   // before the listeners open: stale "connected true" of an earlier run are corrected first
   await instance.start();
 
@@ -326,8 +352,10 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     }
     // queued commands load before devices can identify; the subscription completes once connected
     await commands.start();
+    await resync.start();
     phase = 'running';
   } catch (e) {
+    resync.stop();
     clearInterval(commandTick);
     clearInterval(partSweep);
     for (const ch of started) await ch.stop(0);
@@ -349,6 +377,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
       outages.stop();
       phase = 'stopping';
       const timeoutMs = config.shutdown_timeout_s * 1000;
+      resync.stop();
       clearInterval(commandTick);
       clearInterval(partSweep);
       await Promise.all(channels.map((c) => c.stop(timeoutMs)));
@@ -368,7 +397,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
 
-  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, assets, instance, metrics, http, readiness, stop, reload };
+  return { config, broker, brokerUrl, publisher, sink, pool, channels, commands, assets, instance, resync, metrics, http, readiness, stop, reload };
 }
 
 /**

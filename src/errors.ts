@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   EDGE_COMMAND_MALFORMED: 'A command request or cancel payload is not a UTF-8 JSON object, or a top-level field has the wrong form.',
   EDGE_COMMAND_CHANNEL_UNKNOWN: 'A command was addressed to a channel this server does not run, or to an ident that cannot be a device ident.',
   EDGE_COMMAND_QUEUE_FULL: 'The device already holds commands.max_queued_per_device commands; the request was rejected.',
+  EDGE_COMMAND_DUPLICATE: 'A command request repeated the id of a command still held or ended within the last 10 minutes; it was not queued again (`first_status` says where the first one stands).',
   EDGE_COMMAND_NOT_FOUND: 'A cancel named a command id that is not queued or sent for that device.',
   EDGE_COMMAND_TIMEOUT: 'The device did not answer a sent command within its timeout; the command ended with executed false.',
   EDGE_COMMAND_ATTEMPTS: 'The command was written commands.max_attempts times without a reply (the connection closed each time); it ended with executed false.',
@@ -33,6 +34,7 @@ export const ERROR_CODES = {
   EDGE_CREDENTIAL_STORE_FAILED: 'The credential store could not open, write or sync (or none is configured); the frame that issued or checked a device credential was not acknowledged.',
   EDGE_CREDENTIAL_STORE_CORRUPT: 'Credential store recovery found bytes that are not a valid record (torn tail after a crash, or damage); they were dropped (those devices register again).',
   EDGE_ASSET_STORE_FAILED: 'The asset store could not read, write or sync; the change is refused (a frame is not acknowledged, a request is rejected).',
+  EDGE_ASSET_CHANNEL_UNKNOWN: 'An asset management request assigned an asset to a channel this server does not run; nothing was applied.',
   EDGE_ASSET_REQUEST_INVALID: 'An asset management request was rejected (malformed, unknown asset, overlapping or inverted interval); nothing of it was applied.',
   // configuration and start-up
   EDGE_CONFIG_FILE: 'The configuration file cannot be read or parsed.',

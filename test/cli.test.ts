@@ -92,6 +92,9 @@ test('edge-channel start exits 2 before starting anything on unknown protocol op
       ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - id: 1\n    protocol: ruptela\n    host: 999.1.1.1\n    tcp_port: 0\n', /EDGE_CONFIG_INVALID: channels\[0\]\.host: expected an IP address/],
       ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - { id: 1, protocol: ruptela, tcp_port: 47001 }\n  - { id: 2, protocol: ruptela, tcp_port: 47001 }\n', /EDGE_CONFIG_INVALID: channels\[1\]\.tcp_port: expected a TCP port not used by channels\[0\]\.tcp_port/],
       ['channels:\n  - { id: 1, protocol: ruptela, host: 127.0.0.1, tcp_port: 1883 }\n', /EDGE_CONFIG_INVALID: channels\[0\]\.tcp_port: expected a TCP port not used by mqtt\.embedded\.port/],
+      // a part the protocol does not have: the entry's index and its id, found before MQTT and ports
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - { id: 9, protocol: ruptela, tcp_port: 0, attachment_tcp_port: 0 }\n', /EDGE_CONFIG_INVALID: channels\[0\]\.attachment_tcp_port \(channel id 9\): protocol ruptela has no part "attachments"/],
+      ['mqtt:\n  embedded: { port: 0 }\nchannels:\n  - { id: 3, protocol: jt808, tcp_port: 0 }\n  - { id: 9, protocol: ruptela, tcp_port: 0, parts: { camera: { tcp_port: 0 } } }\n', /EDGE_CONFIG_INVALID: channels\[1\]\.parts\.camera \(channel id 9\): protocol ruptela has no part "camera"/],
     ];
     cases.forEach(([yaml, re], i) => {
       const file = join(dir, `c${i}.yaml`);

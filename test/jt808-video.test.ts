@@ -266,3 +266,30 @@ test('video commands through the command queue: video_timeline (0x9205) is answe
 function fromHexStr(hex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
+
+test('jt808: a queued command waits for a successful authentication: nothing after registration or a refused 0x0102; it follows the accepting 0x8001', { timeout: 30_000 }, async () => {
+  await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir), async (h) => {
+    const phone = '13345678912';
+    const dev = new DeviceFrames({ phone, terminalId: 'DC00005', version: 2013, tzOffsetMin: 480, idBytes: 16 });
+    const queued = `${h.root}/log/gw/channels/7/devices/${phone}/commands/queued`;
+    await h.sub.publishAsync(`${h.root}/command/gw/channels/7/devices/${phone}`, '{"id":"q-auth","name":"video_timeline","properties":{"channel":1,"start":1774594365,"end":1774597965}}', { qos: 1 });
+    await waitFor('command queued', () => h.received.find((m) => m.topic === queued), 5000);
+
+    const main = await openSimSocket('127.0.0.1', h.app.channels[0]!.tcpPort);
+    main.write(dev.registration());
+    const code = String.fromCharCode(...(await nextOfId(main, 0x8100)).body.subarray(3));
+    main.write(dev.authentication(`${code}x`));
+    const refused = await nextOfId(main, 0x8001);
+    assert.equal(refused.body[4], 1, 'a wrong code is answered with result 1');
+    // identified since the registration, refused once: the terminal would ignore a command now
+    assert.equal(await main.nextFrame(split, 1000), null, 'no command before a successful authentication');
+    main.write(dev.authentication(code));
+    const accepted = await nextOfId(main, 0x8001);
+    assert.equal(accepted.body[4], 0, 'the right code is answered with result 0');
+    const cmd = await main.nextFrame(split, 5000);
+    assert.ok(cmd, 'the queued command follows the accepting answer');
+    const { header } = readHeader(unescapeFrame(cmd), false);
+    assert.equal(header.msgId, 0x9205);
+    main.close();
+  });
+});

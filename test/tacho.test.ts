@@ -75,7 +75,10 @@ async function checkStored(h: Harness, processed: Event, file: Buffer): Promise<
   assert.equal(m['media.tacho.path'], result['file.path']);
   assert.equal(m['media.tacho.period.begin'], 1362145803);
   assert.equal(m['media.tacho.period.end'], 1368193799);
-  await waitFor('media log event', () => h.received.some((r) => r.topic === `${h.root}/log/gw/channels/1/devices/${IDENT}/media`), 5000);
+  assert.equal(m['command.id'], processed.body.id, 'the file names the download command that produced it');
+  assert.deepEqual(m['command.meta'], processed.body.meta, "and carries that command's meta");
+  const ev = await waitFor('media log event', () => h.received.find((r) => r.topic === `${h.root}/log/gw/channels/1/devices/${IDENT}/media`), 5000);
+  assert.equal((JSON.parse(ev.payload) as Record<string, unknown>)['command.id'], processed.body.id);
   const folder = join(String(result['file.path']), '..');
   assert.deepEqual(readdirSync(folder).filter((n) => n.endsWith('.part')), [], 'no partial file left behind');
 }
@@ -158,6 +161,7 @@ test('tacho: a file announced while no request waits is accepted, stored and ann
     const m = JSON.parse(msg.payload) as Record<string, unknown>;
     assert.ok(readFileSync(String(m['media.tacho.path'])).equals(deviceFile(plan)));
     assert.equal(events(h).length, 0, 'no command was involved');
+    assert.equal(m['command.id'], undefined, 'an unrequested file names no command');
     dev.close();
   } finally {
     await h.close();

@@ -38,6 +38,13 @@ import { authCodeFor, decodeAuthentication, decodeRegistration, issuedAuthCode, 
 export interface Jt808Session extends SessionState {
   platformSerial?: number;
   jt808Version?: 2013 | 2019;
+  /** This connection's 0x0102 was answered with success: commands may go to the terminal (`commandsReady`). */
+  authenticated?: boolean;
+}
+
+/** Terminals ignore platform commands until their authentication was answered (JT/T 808 §8.5 flow). */
+export function jt808CommandsReady(session: Readonly<SessionState>): boolean {
+  return (session as Jt808Session).authenticated === true;
 }
 
 class Replies {
@@ -165,6 +172,8 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       messages.push(m);
       if (options.auth_code === 'derived') {
         m['auth.code.valid'] = code === authCodeFor(ident);
+        // derived mode answers every 0x0102 with success, so the terminal counts as authenticated
+        session.authenticated = true;
         replies.general();
         break;
       }
@@ -173,7 +182,7 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       const rejected = [replies.build(MSG.platformGeneralResponse, replies.generalBody(RESULT_FAIL))];
       replies.skip();
       answered = true;
-      effects.push({ kind: 'credential-check', code, accepted, rejected, field: 'auth.code.valid' });
+      effects.push({ kind: 'credential-check', code, accepted, rejected, field: 'auth.code.valid', acceptedSession: { authenticated: true } });
       break;
     }
     case MSG.multimediaEvent: {

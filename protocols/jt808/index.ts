@@ -6,7 +6,7 @@
 import type { ProtocolModule } from '../../src/protocol/types.js';
 import type { OptionSpecs } from '../../src/protocol/options.js';
 import { DEFAULT_OPTIONS, MAX_FRAME_BYTES } from './constants.js';
-import { decode } from './decoder.js';
+import { decode, jt808CommandsReady } from './decoder.js';
 import { commands, encode, parseCommand } from './encoder.js';
 import { resealFrame, rewriteIdent } from './simulate.js';
 import { explainInvalid, split } from './splitter.js';
@@ -33,6 +33,7 @@ const jt808: ProtocolModule = {
   options,
   defaultOptions: DEFAULT_OPTIONS,
   usesCredentials: true,
+  commandsReady: jt808CommandsReady,
   split,
   explainInvalid,
   decode,

@@ -39,6 +39,7 @@ async function rig(declared: Asset[], opts: { dir?: string; grace?: number; stor
     topics,
     settings: { absence_grace_s: opts.grace ?? 0, max_intervals: 1000, max_late_s: 30 * 86400, max_future_s: 300, max_meta_bytes: 8192 },
     declared,
+    channelIds: ['1', 'yard'],
     log: createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() })),
     setWatch: (n) => (watch.names = n),
     now: () => clock.ms,
@@ -251,6 +252,12 @@ test('bad management input is rejected with a reason and nothing is applied', as
       assert.equal(a.result, 'rejected', JSON.stringify(body));
       assert.equal(a.code, 'EDGE_ASSET_REQUEST_INVALID');
       assert.match(String(a.reason), re, JSON.stringify(body));
+    }
+    for (const channel_id of [9, '2', 'other']) {
+      const a = await r.request({ op: 'assign', id: 'trl', channel_id, ident: 'y' });
+      assert.equal(a.result, 'rejected', `channel ${channel_id}`);
+      assert.equal(a.code, 'EDGE_ASSET_CHANNEL_UNKNOWN');
+      assert.match(String(a.reason), /not a channel this server runs \(it runs: 1, yard\)/);
     }
     assert.equal(JSON.stringify(r.svc.timeline('trl')), snapshot, 'timeline unchanged');
     assert.equal(r.svc.timeline('d2'), null);

@@ -60,6 +60,8 @@ export interface AssetServiceDeps {
   settings: AssetSettings;
   /** Assets declared in the config file. */
   declared: readonly Asset[];
+  /** Ids of the channels this server runs: `assign` to any other is refused (EDGE_ASSET_CHANNEL_UNKNOWN). Absent: not checked. */
+  channelIds?: readonly string[];
   log: Logger;
   /** Tells the decode path which parameters to return per message (null: none, no device time either). */
   setWatch(names: readonly string[] | null): void;
@@ -149,7 +151,8 @@ export class AssetService {
       if (attempt === 5) throw failed.reason;
     }
     // the retained state is republished at start: the broker may have lost it, or it may be stale
-    for (const id of this.records.keys()) this.publishState(id, true);
+    // (an asset whose start write published it already is not published a second time)
+    for (const id of this.records.keys()) if (!this.published.has(id)) this.publishState(id, true);
     const filter = (this.deps.sharedSubscription ? '$share/edge-channel-assets/' : '') + this.deps.topics.assetManagement();
     await this.deps.mqtt.subscribe(filter, (_t, payload) => {
       this.requests = this.requests.then(() => this.handle(payload)).catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, 'asset request failed'));
@@ -425,6 +428,10 @@ export class AssetService {
     const req = p.req;
     const id = req.op === 'create' || req.op === 'update' ? req.asset.id : req.id;
     const head = { request_id: req.request_id, op: req.op, id };
+    const known = this.deps.channelIds;
+    if (req.op === 'assign' && known && !known.includes(String(req.channel_id))) {
+      return this.answer(false, head, `channel_id ${JSON.stringify(req.channel_id)} is not a channel this server runs (it runs: ${known.join(', ') || 'none'})`, 'EDGE_ASSET_CHANNEL_UNKNOWN');
+    }
     if (this.unsure.has(id)) return this.answer(false, head, `asset ${id} cannot be read from the store now; retry later`, 'EDGE_ASSET_STORE_FAILED');
     const outcome = this.apply(req);
     if (typeof outcome === 'string') return this.answer(false, head, outcome);
@@ -695,6 +702,18 @@ export class AssetService {
     } finally {
       this.resyncing = false;
     }
+  }
+
+  /**
+   * Resync (src/mqtt/state-resync.ts): every asset's retained `active` again, empty ones included (a
+   * stale interval left on the broker is cleared). With a shared store the timelines are re-read
+   * first, so an instance never republishes what another one changed meanwhile.
+   */
+  async republishState(): Promise<number> {
+    if (!this.started || this.stopped) return 0;
+    if (this.deps.store.watch) await this.resyncAll();
+    for (const id of this.records.keys()) this.publishState(id, true);
+    return this.records.size;
   }
 
   /** Retained `{root}/state/gw/assets/{id}/active`: the active interval, or an empty payload. */

@@ -15,6 +15,8 @@ export class ChannelLog {
   private lastCount = -1;
 
   private readonly topics: Topics;
+  /** The last payload of each retained channel property (counters, drops), for a resync. */
+  private readonly channelStateLast = new Map<string, string>();
 
   constructor(
     private readonly channelId: string,
@@ -76,7 +78,26 @@ export class ChannelLog {
   channelEvent(event: string, payload: Record<string, unknown>, retainedStateProperty?: string): void {
     const json = JSON.stringify(payload);
     this.sink.log(this.topics.channelLog(this.channelId, event), json);
-    if (retainedStateProperty) this.sink.state(this.topics.channelState(this.channelId, retainedStateProperty), json);
+    if (retainedStateProperty) {
+      this.channelStateLast.set(retainedStateProperty, json);
+      this.sink.state(this.topics.channelState(this.channelId, retainedStateProperty), json);
+    }
+  }
+
+  /**
+   * Resync (src/mqtt/state-resync.ts): the retained state of this channel again, from the live
+   * tables: `connected true` of every ident a link serves now, `connections_count`, and the last
+   * counters and drops. No log event is repeated. Returns the number of retained publishes.
+   */
+  republish(idents: Iterable<string>, connections: number): number {
+    let n = 0;
+    for (const ident of idents) {
+      this.sink.state(this.topics.deviceState(this.channelId, ident, 'connected'), 'true');
+      n++;
+    }
+    this.flushCount(connections);
+    for (const [property, json] of this.channelStateLast) this.sink.state(this.topics.channelState(this.channelId, property), json);
+    return n + 1 + this.channelStateLast.size;
   }
 
   /** Retained connections_count, coalesced to at most one publish per 500 ms. */

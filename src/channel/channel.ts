@@ -34,8 +34,13 @@ import { DEFAULT_UPLOAD_LIMITS, UploadTracker, type UploadLimits } from '../medi
  * the seams other modules use (`send`, `encode`, `isOnline`, hooks).
  */
 export interface ChannelHooks extends PipelineHooks {
-  /** The device's identification was handled (queued commands can go out now). */
+  /** The device's identification was handled (ownership, retained state). */
   identified?(channelId: string, ident: string): void;
+  /**
+   * The identified device may receive commands now (queued commands can go out): right after
+   * `identified`, or later when the protocol's `commandsReady` waits for more (JT/T 808 authentication).
+   */
+  commandsReady?(channelId: string, ident: string): void;
   /** No link of this channel serves the ident any more. */
   offline?(channelId: string, ident: string): void;
 }
@@ -115,7 +120,7 @@ export class Channel implements ListenerHost {
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);
     if (cfg.udp_port !== null && !proto.transports.includes('udp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no UDP transport`);
     for (const id of Object.keys(cfg.parts ?? {})) {
-      if (!proto.parts?.some((p) => p.id === id)) throw new EdgeError('EDGE_CONFIG_INVALID', `channels[${cfg.id}].parts.${id}: protocol ${proto.id} has no part "${id}" (it has: ${(proto.parts ?? []).map((p) => p.id).join(', ') || 'none'})`);
+      if (!proto.parts?.some((p) => p.id === id)) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: parts.${id}: protocol ${proto.id} has no part "${id}" (it has: ${(proto.parts ?? []).map((p) => p.id).join(', ') || 'none'})`);
     }
   }
 
@@ -262,6 +267,22 @@ export class Channel implements ListenerHost {
     if (displaced) this.close(displaced, CLOSE_CODES.IDENT_COLLISION, `ident ${link.ident} connected again from ${link.peer}`);
     this.identifiedEvent(link, nowMs);
     this.hooks.identified?.(this.id, link.ident!);
+    link.commandsReady = false;
+    this.sessionChanged(link);
+  }
+
+  /** Resync: this channel's retained state again (connected devices, counts); see ChannelLog.republish. */
+  republishState(): number {
+    const live: string[] = [];
+    for (const [ident, link] of this.idents.entries()) if (!link.closed && link.part === '') live.push(ident);
+    return this.events.republish(live, this.connectionCount);
+  }
+
+  sessionChanged(link: DeviceLink): void {
+    if (link.commandsReady || !link.ident || link.part !== '' || link.closing || link.closed) return;
+    if (this.proto.commandsReady && !this.proto.commandsReady(link.session)) return;
+    link.commandsReady = true;
+    this.hooks.commandsReady?.(this.id, link.ident);
   }
 
   /** The retained `connected` state always; the `identified` log event within the per-second budget. */

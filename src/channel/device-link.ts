@@ -68,6 +68,8 @@ export class DeviceLink implements PoolConnection {
   readonly id: string;
   readonly openedAtMs: number;
   session: SessionState = {};
+  /** The protocol said this identified link may receive commands (`commandsReady`); reset when the ident changes. */
+  commandsReady = false;
   /** The server address this connection reached (TCP; '' for UDP): the default address of family parts. */
   localAddress = '';
   contextVersion = 1;

@@ -30,6 +30,11 @@ export interface PipelineHooks {
   commandReply?(channelId: string, ident: string, reply: CommandReply): { id: string; name: string } | null;
   /** A device's uploaded file is complete and stored (its announcement, if any, is published too). */
   mediaStored?(channelId: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void;
+  /**
+   * The command waiting for a file of this kind from the device (reply key `media:<kind>`, e.g. a
+   * tachograph download), if any: its id and raw `meta` go into the stored file's announcement.
+   */
+  mediaCommand?(channelId: string, ident: string, kind: string): { id: string; meta: string | null } | null;
   /** A piece of a device's upload could not be stored: the frame is not acknowledged and the upload ends. */
   mediaFailed?(channelId: string, ident: string, key: string, err: EdgeError): void;
   /** A device's question for an outside service (`relay` effect): publish it, call `done` once it is safe. */
@@ -53,6 +58,8 @@ export interface PipelineHost {
   close(link: DeviceLink, code: CloseCode, reason: string): void;
   /** The link's ident changed (identification): ident table, events, queued commands. */
   identChanged(link: DeviceLink, before: string | undefined, nowMs: number): void;
+  /** The link's session changed: if the protocol now says it may receive commands, queued ones can go. */
+  sessionChanged(link: DeviceLink): void;
   errorEvent(link: DeviceLink, nowMs: number, info: ErrorInfo, bytes: Uint8Array): void;
   linkLog(link: DeviceLink): Logger;
   maybeResume(link: DeviceLink): void;
@@ -188,6 +195,7 @@ export class FramePipeline {
       }
       link.setSession(next);
       if (link.ident && link.ident !== before) host.identChanged(link, before, nowMs);
+      else if (!link.commandsReady) host.sessionChanged(link);
     }
     if (o.warnings) for (const w of o.warnings) host.stats.warnings.add(w.code);
     if (o.error) {
@@ -358,6 +366,11 @@ export class FramePipeline {
     const stored = link.ident ? store.get(this.host.id, link.ident) : undefined;
     const ok = stored !== undefined && stored === e.code;
     slot.replies = ok ? e.accepted : e.rejected;
+    if (ok && e.acceptedSession) {
+      link.setSession(mergeSession(link.session, e.acceptedSession));
+      // commands queued for the device follow the accepting reply (DeviceLink.send waits for this frame's replies)
+      this.host.sessionChanged(link);
+    }
     return e.field ? { [e.field]: ok } : null;
   }
 
@@ -456,8 +469,11 @@ export class FramePipeline {
 
   private announce(link: DeviceLink, ident: string, stored: StoredMedia, prefix: string, meta: Readonly<Record<string, MessageValue>>, slot: PendingFrame): void {
     const facts = storedFileFields(prefix, stored);
-    this.runtimeMessages.publish(ident, { ident, timestamp: slot.receivedAtMs / 1000, ...meta, ...facts }, slot.receivedAtMs, link.peer, slot.confirm, link);
-    this.runtimeMessages.mediaEvent(ident, 'stored', stored.storedAtMs / 1000, { conn: link.id, kind: stored.kind, ...meta, ...facts });
+    // asked before mediaStored completes the command: the file carries the command that produced it
+    const cmd = this.deps.hooks.mediaCommand?.(this.host.id, ident, stored.kind) ?? null;
+    const cmdFields = cmd ? `{"command.id":${JSON.stringify(cmd.id)},"command.meta":${cmd.meta ?? 'null'}}` : undefined;
+    this.runtimeMessages.publish(ident, { ident, timestamp: slot.receivedAtMs / 1000, ...meta, ...facts }, slot.receivedAtMs, link.peer, slot.confirm, link, cmdFields);
+    this.runtimeMessages.mediaEvent(ident, 'stored', stored.storedAtMs / 1000, { conn: link.id, kind: stored.kind, ...meta, ...facts, ...(cmd ? { 'command.id': cmd.id, 'command.meta': cmd.meta === null ? null : (JSON.parse(cmd.meta) as unknown) } : {}) });
   }
 
   /** Writes what is ready, resumes a link paused for its slot count, completes a pending close. */

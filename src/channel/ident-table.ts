@@ -16,6 +16,11 @@ export class IdentTable {
     return this.byIdent.size;
   }
 
+  /** Every ident with the link serving it. */
+  entries(): IterableIterator<[string, DeviceLink]> {
+    return this.byIdent.entries();
+  }
+
   /**
    * `link` now serves its current ident. Returns the TCP link that served it before and must be
    * closed (ident collision), and whether `before` (the link's previous ident) was released.

@@ -1,5 +1,5 @@
 import type { StoredMedia } from '../media/media-store.js';
-import { EnvelopeWriter } from '../message/envelope.js';
+import { EnvelopeWriter, withFields } from '../message/envelope.js';
 import type { MessageSink } from '../message/message-sink.js';
 import { channelIdValue } from '../message/naming.js';
 import type { Message, MessageValue } from '../protocol/types.js';
@@ -30,11 +30,15 @@ export class RuntimeMessages {
     private readonly sink: MessageSink,
   ) {}
 
-  /** Publishes `msg` for the device (QoS 1, through the spool like any message); `done` is its confirmation. */
-  publish(ident: string, msg: Message, receivedAtMs: number, peer: string, done: (err?: Error | null) => void, link: DeviceLink | null): void {
+  /**
+   * Publishes `msg` for the device (QoS 1, through the spool like any message); `done` is its
+   * confirmation. `fields`: a JSON object text added as is (raw command `meta` stays byte for byte).
+   */
+  publish(ident: string, msg: Message, receivedAtMs: number, peer: string, done: (err?: Error | null) => void, link: DeviceLink | null, fields?: string): void {
     const host = this.host;
     this.envelope ??= new EnvelopeWriter(host.id, host.proto.id);
-    const payload = this.envelope.payload(msg, ident, this.envelope.frameSuffix(receivedAtMs, peer));
+    const base = this.envelope.payload(msg, ident, this.envelope.frameSuffix(receivedAtMs, peer));
+    const payload = fields ? withFields(base, fields) : base;
     host.stats.counters.messages++;
     if (link) link.messages++;
     this.sink.message(host.id, ident, payload, done, link?.num ?? 0, link?.attained ?? 0);

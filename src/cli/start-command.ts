@@ -31,6 +31,9 @@ export async function startCommand(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof EdgeError) {
       log.fatal({ code: e.code }, e.message);
+      // startApp tears down what it started; should anything still hold the event loop, the
+      // process must not run on half-started after a fatal error
+      setTimeout(() => process.exit(2), 2000).unref();
       return 2;
     }
     throw e;

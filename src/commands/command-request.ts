@@ -31,6 +31,8 @@ export interface Rejection {
   name: string | null;
   properties: unknown;
   meta: string | null;
+  /** EDGE_COMMAND_DUPLICATE: where the first command with this id stands (`queued`, `sent`, `processed` ...). */
+  firstStatus?: string;
 }
 
 export type RequestLimits = Pick<CommandsConfig, 'default_ttl_s' | 'max_ttl_s' | 'default_timeout_s' | 'max_timeout_s' | 'max_meta_bytes' | 'max_meta_depth'>;

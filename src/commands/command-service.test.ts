@@ -220,7 +220,7 @@ test('cancel: a queued command ends canceled; an in-flight one too, but it keeps
   }
 });
 
-test('a repeated id is ignored while held and shortly after it ended: the device gets it once', async () => {
+test('a repeated id is rejected (EDGE_COMMAND_DUPLICATE, first status) while held and shortly after it ended: the device gets it once', async () => {
   const r = await startRig();
   try {
     await r.request({ id: 'dup', name: 'get_version', meta: { try: 1 } });
@@ -232,7 +232,11 @@ test('a repeated id is ignored while held and shortly after it ended: the device
     await r.request({ id: 'dup', name: 'get_version' });
     assert.equal(r.svc.duplicates, 2);
     assert.equal(r.device.written.length, 1);
-    assert.deepEqual(statuses(r, 'dup'), ['queued', 'sent', 'processed']);
+    const events = r.events('dup');
+    assert.deepEqual(events.map((e) => e.status).filter((s) => s !== 'rejected'), ['queued', 'sent', 'processed']);
+    const rejected = events.filter((e) => e.status === 'rejected');
+    assert.deepEqual(rejected.map((e) => [e.body.code, e.body.first_status]), [['EDGE_COMMAND_DUPLICATE', 'queued'], ['EDGE_COMMAND_DUPLICATE', 'processed']]);
+    assert.equal((rejected[0]!.body.meta as { try: number }).try, 2, "the duplicate's own meta is echoed");
     await r.request({ name: 'get_version' });
     await r.request({ name: 'get_version' });
     assert.deepEqual(r.svc.heldFor('1', IMEI).map((h) => h.id), ['auto-1', 'auto-2'], 'requests without an id get distinct ids');

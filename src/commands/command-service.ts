@@ -95,14 +95,15 @@ export class CommandService implements CommandEvents {
   private readonly held = new Map<string, Held>();
   /** Ids of requests being admitted (validated, stored): already taken for dedupe. */
   private readonly admitting = new Set<string>();
-  private readonly recent = new Map<string, number>();
+  /** Ended commands' ids (for dedupe and the duplicate's `rejected` event): when and how they ended. */
+  private readonly recent = new Map<string, { atMs: number; status: CommandStatus }>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly now: () => number;
   private readonly newId: () => string;
   private stopped = false;
   private readonly shared: SharedCommandStore | null;
   private sweeping = false;
-  /** Requests ignored because their id was already held or recently ended. */
+  /** Requests rejected (EDGE_COMMAND_DUPLICATE) because their id was already held or recently ended. */
   duplicates = 0;
 
   constructor(private readonly o: CommandServiceOptions) {
@@ -153,6 +154,33 @@ export class CommandService implements CommandEvents {
     }
   }
 
+  /**
+   * Resync (src/mqtt/state-resync.ts): the retained queue entry of every command this instance
+   * owns again. Local store: every held command. Shared store: the commands of devices connected
+   * here (held in memory), and those of devices no instance holds, by the one instance that wins
+   * this minute's claim (a broker outage makes every instance resync at about the same time; two
+   * winners across a minute boundary only publish the same entries twice).
+   */
+  async republishQueue(): Promise<number> {
+    let n = 0;
+    for (const dev of this.devices.values()) {
+      for (const h of dev.inflight && !dev.inflight.ended ? [dev.inflight, ...dev.queue] : dev.queue) {
+        this.publishQueueEntry(dev, h, null);
+        n++;
+      }
+    }
+    const shared = this.shared;
+    if (shared && (await shared.firstToReport(`resync:${Math.floor(this.now() / 60_000)}`))) {
+      for (const c of await this.o.store.load()) {
+        if (this.held.has(c.id) || this.o.device.isOnline(c.channelId, c.ident)) continue;
+        const dev = this.deviceFor(c.channelId, c.ident);
+        this.publishQueueEntry(dev, { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: false, earlyReply: null }, null);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Commands held (queued or in flight) for a device, in queue order (in flight first). */
   heldFor(channelId: string, ident: string): { id: string; name: string; state: string; attempts: number }[] {
     const dev = this.devices.get(key(channelId, ident));
@@ -182,8 +210,8 @@ export class CommandService implements CommandEvents {
         this.kick(dev);
       }
     }
-    for (const [id, at] of this.recent) {
-      if (now - at < RECENT_ID_MS) break;
+    for (const [id, { atMs }] of this.recent) {
+      if (now - atMs < RECENT_ID_MS) break;
       this.recent.delete(id);
     }
     if (this.shared && !this.sweeping && !this.stopped) {
@@ -200,7 +228,7 @@ export class CommandService implements CommandEvents {
       const local = this.held.get(c.id);
       if (local) this.drop(dev, local);
       const h: Held = { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: true, earlyReply: null };
-      this.recent.set(c.id, now);
+      this.remember(c.id, 'expired');
       this.publishEvent(dev, h, 'expired', { reason: `not delivered within its ttl (${(c.expiresAtMs - c.queuedAtMs) / 1000} s)` }, null);
       this.enqueuePublish(dev, null, this.o.topics.commandQueueState(c.channelId, c.ident, c.id), '', true);
     }
@@ -286,6 +314,13 @@ export class CommandService implements CommandEvents {
     return match;
   }
 
+  /** The in-flight command waiting for exactly `replyKey` (e.g. `media:tacho`): its id and raw meta, or null. */
+  waiting(channelId: string, ident: string, replyKey: string): { id: string; meta: string | null } | null {
+    const h = this.devices.get(key(channelId, ident))?.inflight;
+    if (!h || h.ended || h.state !== 'sent' || h.replyKey !== replyKey) return null;
+    return { id: h.c.id, meta: h.c.meta };
+  }
+
   /**
    * Ends the device's in-flight command that waits for a reply key `matches` accepts, with an outcome
    * the runtime established rather than a decoded reply: a stored file (`result` carries its facts),
@@ -309,6 +344,21 @@ export class CommandService implements CommandEvents {
     return { id: h.c.id, name: h.c.name };
   }
 
+  /** An ended command's id and how it ended, kept RECENT_ID_MS for dedupe (bounded). */
+  private remember(id: string, status: CommandStatus): void {
+    this.recent.delete(id);
+    this.recent.set(id, { atMs: this.now(), status });
+    if (this.recent.size > RECENT_ID_MAX) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** Where a command id stands here: held (queued/sending/sent), being admitted, recently ended, or null. */
+  private statusOf(id: string): string | null {
+    const h = this.held.get(id);
+    if (h) return h.state;
+    if (this.admitting.has(id)) return 'admitting';
+    return this.recent.get(id)?.status ?? null;
+  }
+
   // ---- intake ----
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -328,10 +378,13 @@ export class CommandService implements CommandEvents {
     if (!IDENT_RE.test(ident)) {
       return this.publishRejected(channelId, ident, { ...r, ok: false, code: 'EDGE_COMMAND_CHANNEL_UNKNOWN', reason: 'ident: must be 1-64 printable ASCII characters' }, token);
     }
-    if (this.held.has(r.id) || this.admitting.has(r.id) || this.recent.has(r.id)) {
+    const first = this.statusOf(r.id);
+    if (first !== null) {
+      // a client retry or a QoS 1 redelivery: the device gets the command once, and the requester
+      // learns why nothing new happens and where the first one stands
       this.duplicates++;
-      this.o.log?.debug({ channel: channelId, ident, id: r.id }, 'command request with an id already held or just ended: ignored');
-      return;
+      this.o.log?.debug({ channel: channelId, ident, id: r.id, first }, 'command request with an id already held or just ended: rejected');
+      return this.publishRejected(channelId, ident, { ...r, ok: false, code: 'EDGE_COMMAND_DUPLICATE', reason: `a command with id "${r.id}" is already ${first === 'admitting' ? 'being queued' : first === 'queued' || first === 'sent' || first === 'sending' ? first : `ended (${first})`}; this request was not queued`, firstStatus: first }, token);
     }
     this.admitting.add(r.id);
     const dev = this.deviceFor(channelId, ident);
@@ -417,7 +470,7 @@ export class CommandService implements CommandEvents {
           if (!c || key(c.channelId, c.ident) !== key(channelId, ident)) return notFound();
           if (!(await this.o.store.remove(c.id))) return notFound();
           const d = this.deviceFor(c.channelId, c.ident);
-          this.recent.set(c.id, this.now());
+          this.remember(c.id, 'canceled');
           this.publishEvent(d, { c, state: 'queued', replyKey: null, deadlineMs: 0, ended: true, earlyReply: null }, 'canceled', { attempt: c.attempts }, null);
           this.enqueuePublish(d, null, this.o.topics.commandQueueState(c.channelId, c.ident, c.id), '', true);
         })(),
@@ -549,8 +602,7 @@ export class CommandService implements CommandEvents {
     if (h.ended) return;
     h.ended = true;
     this.held.delete(h.c.id);
-    this.recent.set(h.c.id, this.now());
-    if (this.recent.size > RECENT_ID_MAX) this.recent.delete(this.recent.keys().next().value!);
+    this.remember(h.c.id, status);
     const i = dev.queue.indexOf(h);
     if (i >= 0) dev.queue.splice(i, 1);
     if (dev.inflight === h && !keepSlot) dev.inflight = null;
@@ -564,6 +616,7 @@ export class CommandService implements CommandEvents {
 
   private publishRejected(channelId: string, ident: string, r: Rejection, token = ''): void {
     const fields: EventFields = { id: r.id, name: r.name, properties: r.properties, channelId, ident, timestampMs: this.now(), code: r.code, reason: r.reason };
+    if (r.firstStatus) fields.firstStatus = r.firstStatus;
     const publish = () => this.o.mqtt.publish(this.o.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), { retain: false });
     if (this.shared && token) {
       const shared = this.shared;

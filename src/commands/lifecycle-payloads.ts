@@ -27,6 +27,8 @@ export interface EventFields {
   result?: Record<string, MessageValue>;
   code?: ErrorCode;
   reason?: string;
+  /** `rejected` with EDGE_COMMAND_DUPLICATE: the status of the first command with the id. */
+  firstStatus?: string;
 }
 
 /** `{...fields, "meta": <raw>}`: the object is stringified and meta appended as raw text. */
@@ -54,6 +56,7 @@ export function eventPayload(status: CommandStatus, f: EventFields, meta: string
   if (f.result !== undefined) o.result = f.result;
   if (f.code !== undefined) o.code = f.code;
   if (f.reason !== undefined) o.reason = f.reason;
+  if (f.firstStatus !== undefined) o.first_status = f.firstStatus;
   return withRawMeta(o, meta);
 }
 

@@ -76,6 +76,7 @@ export const MqttSchema = obj(
     ),
     max_inflight: int(1, 65535, 1000, 'QoS 1 publishes awaiting PUBACK at once'),
     max_queued: int(1, 10_000_000, 20000, 'publishes queued behind the window before device sockets pause'),
+    resync_interval_s: int(0, 604_800, 0, 'republish all retained state this instance owns every N s (it is also republished on every reconnection and on request); 0 = off'),
   },
   { default: {}, description: 'the MQTT broker every message is published to' },
 );

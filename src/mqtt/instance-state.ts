@@ -133,6 +133,15 @@ export class InstanceState {
     return toFix.length;
   }
 
+  /** Resync (src/mqtt/state-resync.ts): `online true` and each channel's `instance` again. */
+  republish(): number {
+    if (this.stopped) return 0;
+    const { publisher, topics, instanceId, channels } = this.o;
+    publisher.publish(this.onlineTopic, 'true', true, noop);
+    for (const ch of channels) publisher.publish(topics.channelState(ch.id, 'instance'), instanceId, true, noop);
+    return 1 + channels.length;
+  }
+
   /** Clean stop: `online false` (a clean disconnect does not fire the last will). */
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;

@@ -34,6 +34,10 @@ export interface Topics {
   deviceStateFilter(channel: string, property: string): string;
   /** Retained state of one running instance (config instance_id): `online`. */
   instanceState(instance: string, property: string): string;
+  /** Log event of one running instance (e.g. `resync`: what a resynchronisation republished). */
+  instanceLog(instance: string, event: string): string;
+  /** Where a client asks every instance to republish the retained state it owns (README "Retained state"). */
+  resyncRequest(): string;
   /** True for `{root}/message/...` topics: the only ones the spool takes. */
   isMessage(topic: string): boolean;
   /** Where clients publish a command request for a device, and its cancel topic. */
@@ -99,6 +103,8 @@ export function makeTopics(root: string): Topics {
     reliabilityState: (p) => `${root}/state/gw/reliability/${p}`,
     deviceStateFilter: (c, p) => `${root}/state/gw/channels/${c}/devices/+/${p}`,
     instanceState: (i, p) => `${root}/state/gw/instances/${topicLevel(i)}/${p}`,
+    instanceLog: (i, e) => `${root}/log/gw/instances/${topicLevel(i)}/${e}`,
+    resyncRequest: () => `${root}/command/gw/resync`,
     isMessage: (t) => t.startsWith(`${root}/message/`),
     commandRequest: (c, ident) => `${root}/command/gw/channels/${c}/devices/${topicLevel(ident)}`,
     commandCancel: (c, ident) => `${root}/command/gw/channels/${c}/devices/${topicLevel(ident)}/cancel`,

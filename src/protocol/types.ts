@@ -142,6 +142,11 @@ export interface CredentialCheckEffect {
   accepted: Uint8Array[];
   rejected: Uint8Array[];
   field?: string;
+  /**
+   * Merged into the connection's session when the check passes (e.g. `{ authenticated: true }`),
+   * so the protocol's `commandsReady` can tell that the device may now receive commands.
+   */
+  acceptedSession?: Partial<SessionState>;
 }
 
 /**
@@ -289,6 +294,13 @@ export interface ProtocolModule extends FramePart {
    * runtime opens its durable credential store (config `credentials`) for this protocol's channels.
    */
   usesCredentials?: boolean;
+  /**
+   * Optional: whether an identified connection may receive commands yet, from its session (pure).
+   * Absent: as soon as it is identified. JT/T 808 terminals ignore commands until their
+   * authentication was answered, so that protocol waits for it; a queued command is not spent on
+   * a terminal that cannot take it.
+   */
+  commandsReady?(session: Readonly<SessionState>): boolean;
   commands: readonly CommandSpec[];
   /** Worker side. Throws EdgeError EDGE_COMMAND_UNKNOWN / EDGE_COMMAND_INVALID. */
   encode(command: CommandRequest, session: Readonly<SessionState>): EncodedCommand;

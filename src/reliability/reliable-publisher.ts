@@ -488,6 +488,12 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
     this.stateTimer.unref();
   }
 
+  /** Resync (src/mqtt/state-resync.ts): the breaker and spool state again. */
+  republishState(): number {
+    this.publishRetained(this.metrics());
+    return 2;
+  }
+
   private publishRetained(m: ReliabilityMetrics): void {
     const t = this.o.topics;
     this.publishState(t.reliabilityState('breaker'), JSON.stringify(this.breakerState()), true, noop);
