@@ -8,6 +8,7 @@ import type { GoldenFile } from '../../src/protocol/golden.js';
 import type { DecodeContext, SessionState } from '../../src/protocol/types.js';
 import { projectRoot } from '../../src/util/paths.js';
 import { buildFrame, escapeInner, unescapeFrame } from './frame.js';
+import fc from 'fast-check';
 import jt808 from './index.js';
 import { authCodeFor } from './session-messages.js';
 
@@ -307,4 +308,53 @@ test('custom: text is 0x8300 (the text_message bytes), data goes out under any m
   for (const props of [{}, { text: 'a', data: '00', message_id: 1 }, { data: '00' }, { text: 'a', message_id: 0x8300 }, { data: '0g', message_id: 1 }]) {
     assert.throws(() => jt808.encode({ name: 'custom', properties: props }, session), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_COMMAND_INVALID', JSON.stringify(props));
   }
+});
+
+test('vendor e-lock 0x5501/0x5502 (11-byte header, 1-byte serial): the values Traccar asserts, positions that pass its sanity checks, the general response', () => {
+  assert.equal(decodeVector('dec-33').messages[0]!['elock.unlock.result'], 0x65); // Traccar: unlockResult = 0x65
+  const tilt = decodeVector('dec-45').messages[0]!;
+  assert.deepEqual([tilt['elock.tilt.x'], tilt['elock.tilt.y'], tilt['elock.tilt.z']], [-104, -88, 126]); // Traccar: tilt = "[-104,-88,126]"
+  assert.equal(decodeVector('dec-66').messages[0]!['battery.charging.status'], true); // Traccar: charge = true
+  for (const id of ['dec-33', 'dec-34-lenient', 'dec-35', 'dec-45', 'dec-66', 'dec-69', 'dec-70']) {
+    const r = decodeVector(id);
+    const m = r.messages[0]!;
+    // Traccar's sanity checks: a fix time after 1999 and not far ahead, coordinates and course in range
+    assert.ok((m.timestamp as number) > 946_684_800 && (m.timestamp as number) < 1788220800 + 25 * 3600, `${id}: time`);
+    assert.ok(Math.abs(m['position.latitude'] as number) <= 90 && Math.abs(m['position.longitude'] as number) <= 180, `${id}: coordinates`);
+    assert.ok((m['position.direction'] as number) >= 0 && (m['position.direction'] as number) <= 360, `${id}: course`);
+    assert.equal(m['message.buffered.status'], fromHex(vector(id).hex)[2] === 0x02, `${id}: 0x5502 is a stored (blind-area) report`);
+    const reply = unescapeFrame(r.replies[0]!);
+    assert.equal(toHex(reply.subarray(1, 3)), '8001', `${id}: answered by the general response`);
+  }
+  // an e-lock body shorter than its base block is still refused, with the offset of the body
+  assert.throws(() => jt808.decode(fromHex('7e5501000474019031118506' + '01020304' + 'ff7e'), ctx({}, { lenient_check: true })), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_DECODE_TRUNCATED');
+});
+
+test('tolerant items: a location whose items end badly keeps its base block and the items before, with the rest as jt808.unparsed.hex and a warning', () => {
+  const r = decodeVector('dec-64'); // Traccar keeps this position: its last "item" announces 120 bytes of 8
+  const m = r.messages[0]!;
+  assert.equal(m['position.latitude'], -27.455656);
+  assert.equal(m['jt808.unparsed.offset'], 49);
+  assert.match(String(m['jt808.unparsed.hex']), /^0078/);
+  assert.ok(r.warnings!.some((w) => w.code === 'EDGE_DECODE_TRAILING' && /offset 49/.test(w.reason)));
+  // one stray byte after the last item (seen from a second, independent codec's capture)
+  // alarm, status (fix, north, east), lat 31.2, lon 121.4, altitude 10, speed 0, direction 90, 2026-09-01 08:00:00 (GMT+8)
+  const base = '00000000' + '00000003' + '01dc1300' + '073c6ac0' + '000a' + '0000' + '005a' + '260901080000';
+  const stray = jt808.decode(device(0x0200, 9, base + '01040000001e' + 'aa'), ctx()).messages[0]!;
+  assert.equal(stray['vehicle.mileage'], 3, 'the item before the stray byte is kept');
+  assert.equal(stray['jt808.unparsed.hex'], 'aa');
+});
+
+test('fuzz: a location with any tail of additional-item bytes is never refused while its base block is intact', () => {
+  const base = '00000000' + '00000003' + '01dc1300' + '073c6ac0' + '000a' + '0000' + '005a' + '260901080000';
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (tail) => {
+      const r = jt808.decode(device(0x0200, 7, base + toHex(tail)), ctx());
+      const m = r.messages[0]!;
+      assert.equal(m['position.latitude'], 31.2);
+      assert.equal(m['position.longitude'], 121.4);
+      assert.equal(r.replies.length, 1, 'answered by the general response');
+    }),
+    { numRuns: 2000, seed: 808 },
+  );
 });

@@ -32,6 +32,7 @@ import { decodeMediaHeader, mediaFileEffect, mediaResponseBody, MEDIA_HEADER_BYT
 import { readOptions } from './options.js';
 import { resendContext } from './resend.js';
 import { generalResponse, parameterAnswer, photoAnswer, recordingList } from './responses.js';
+import { decodeElockLocation } from './elock.js';
 import { authCodeFor, decodeAuthentication, decodeRegistration, issuedAuthCode, platformSerialOf, registrationAnswer } from './session-messages.js';
 
 /** Session keys this protocol keeps (plain JSON, see README "Session"). */
@@ -151,6 +152,13 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       replies.general();
       break;
     }
+    case MSG.elockLocation:
+    case MSG.elockLocationBlind:
+      messages.push(decodeElockLocation(f, r.pos, end, ident, id === MSG.elockLocationBlind, warnings));
+      r.pos = end;
+      // [G] the standard 0x8001 answers it (the locks' own answer format is not public)
+      replies.general();
+      break;
     case MSG.heartbeat:
     case MSG.logout:
       replies.general();

@@ -92,6 +92,8 @@ export interface Header {
   /** Sub-package fields, or null when the message is complete in this frame. */
   subpackage: { total: number; index: number } | null;
   encrypted: boolean;
+  /** Vendor e-lock 0x5501/0x5502: an 11-byte header whose serial is one byte (elock.ts). */
+  shortSerial: boolean;
   /** Index of the first body byte in the un-escaped frame. */
   bodyStart: number;
 }
@@ -107,6 +109,7 @@ export function readHeader(f: Uint8Array, lenient: boolean): { header: Header; c
   if (f.length < 2 + HEADER_2013 + 1) throw new EdgeError('EDGE_DECODE_TRUNCATED', `${f.length - 2} byte(s) between the delimiters, a message needs at least ${HEADER_2013 + 1}`, 1);
   const msgId = (f[1]! << 8) | f[2]!;
   const attr = (f[3]! << 8) | f[4]!;
+  if (msgId === 0x5501 || msgId === 0x5502) return readShortSerialHeader(f, msgId, attr, checkAt, lenient);
   const version = attr & ATTR_VERSION_2019 ? 2019 : 2013;
   const sub = (attr & ATTR_SUBPACKAGED) !== 0;
   const phoneAt = version === 2019 ? 6 : 5;
@@ -129,9 +132,32 @@ export function readHeader(f: Uint8Array, lenient: boolean): { header: Header; c
   const serial = (f[serialAt]! << 8) | f[serialAt + 1]!;
   const subpackage = sub ? { total: (f[serialAt + 2]! << 8) | f[serialAt + 3]!, index: (f[serialAt + 4]! << 8) | f[serialAt + 5]! } : null;
   return {
-    header: { msgId, attr, bodyLength, version, phone, phoneHex: toHex(phone), serial, subpackage, encrypted: (attr & ATTR_ENCRYPTION_MASK) !== 0, bodyStart: 1 + headerLen },
+    header: { msgId, attr, bodyLength, version, phone, phoneHex: toHex(phone), serial, subpackage, encrypted: (attr & ATTR_ENCRYPTION_MASK) !== 0, shortSerial: false, bodyStart: 1 + headerLen },
     checkMismatch,
   };
+}
+
+/**
+ * A vendor quirk known by its message id: e-lock location reports 0x5501/0x5502 (JT701-style locks,
+ * Traccar's decoder test rows) carry a 1-byte serial, so the header is 11 bytes; only the body
+ * length bits of the attributes are meaningful there (their upper bits are set by these devices and
+ * mean neither encryption nor sub-packaging). Every other disagreement stays an error.
+ */
+function readShortSerialHeader(f: Uint8Array, msgId: number, attr: number, checkAt: number, lenient: boolean): { header: Header; checkMismatch: [number, number] | null } {
+  const headerLen = 11;
+  const bodyLength = attr & ATTR_BODY_LEN_MASK;
+  if (1 + headerLen + bodyLength !== checkAt) {
+    throw new EdgeError('EDGE_DECODE_INVALID', `body length field ${bodyLength}, but ${checkAt - 1 - headerLen} body byte(s) lie between the 11-byte e-lock header and the check byte`, 3);
+  }
+  const computed = xor8(f, 1, checkAt);
+  const wire = f[checkAt]!;
+  let checkMismatch: [number, number] | null = null;
+  if (computed !== wire) {
+    if (!lenient) throw new EdgeError('EDGE_DECODE_CHECKSUM', `XOR check byte ${hex2(wire)} on the wire, ${hex2(computed)} computed`, checkAt);
+    checkMismatch = [wire, computed];
+  }
+  const phone = f.subarray(5, 11);
+  return { header: { msgId, attr, bodyLength, version: 2013, phone, phoneHex: toHex(phone), serial: f[11]!, subpackage: null, encrypted: false, shortSerial: true, bodyStart: 12 }, checkMismatch };
 }
 
 function hex2(v: number): string {
@@ -205,6 +231,7 @@ export function readJoinedHeader(j: Uint8Array): Header {
     serial: (j[serialAt]! << 8) | j[serialAt + 1]!,
     subpackage: { total: (j[serialAt + 2]! << 8) | j[serialAt + 3]!, index: 1 },
     encrypted: (attr & ATTR_ENCRYPTION_MASK) !== 0,
+    shortSerial: false,
     bodyStart: headerLen,
   };
 }

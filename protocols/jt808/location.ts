@@ -10,7 +10,6 @@
  * length is not its layout's is published raw with a warning. Names are listed in README.md.
  */
 import { toHex } from '../../src/codec/hex.js';
-import { EdgeError } from '../../src/errors.js';
 import type { DecodeWarning, Message } from '../../src/protocol/types.js';
 import { activeSafetyFits, decodeActiveSafety, type SafetyAlarm } from './active-safety.js';
 import { BASIC_BLOCK_BYTES, readBasicByHand, type BasicBlockReader } from './basic-block.js';
@@ -145,11 +144,11 @@ export function decodeItems(f: Uint8Array, at: number, end: number, c: LocationC
       c.warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${end - p} zero byte(s) of padding after the additional items ignored` });
       return;
     }
-    if (p + 2 > end) throw new EdgeError('EDGE_DECODE_TRUNCATED', `additional item header needs 2 bytes, ${end - p} left`, p);
+    if (p + 2 > end) return unparsedTail(f, p, end, 'a stray byte where an item header needs 2', c, m);
     const id = f[p]!;
     const len = f[p + 1]!;
     const v = p + 2;
-    if (v + len > end) throw new EdgeError('EDGE_DECODE_TRUNCATED', `additional item 0x${id.toString(16).padStart(2, '0')} announces ${len} bytes, ${end - v} left`, p + 1);
+    if (v + len > end) return unparsedTail(f, p, end, `item 0x${id.toString(16).padStart(2, '0')} announces ${len} bytes, ${end - v} left`, c, m);
     p = v + len;
     if (id >= 0x64 && id <= 0x70 && (id <= 0x67 || id === 0x70)) {
       const idBytes = c.options.alarm_identification_bytes;
@@ -241,6 +240,19 @@ export function decodeItems(f: Uint8Array, at: number, end: number, c: LocationC
         m['position.satellites'] = f[v]!;
     }
   }
+}
+
+/**
+ * Strict framing, tolerant items: the frame already passed its XOR and length checks, so a list of
+ * optional items that ends badly (a stray byte, an item overrunning the body) must not cost the base
+ * block and the items before it. A refused location is worse than a missing field: the terminal gets
+ * no general response, resends it forever and its black-box backlog stops behind it. The bytes are
+ * kept as `jt808.unparsed.hex` (with their frame offset) and a warning says where they began.
+ */
+export function unparsedTail(f: Uint8Array, p: number, end: number, why: string, c: { warnings: DecodeWarning[] }, m: Message): void {
+  m['jt808.unparsed.hex'] = toHex(f, p, end);
+  m['jt808.unparsed.offset'] = p;
+  c.warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${end - p} byte(s) of additional items not parsed from frame offset ${p} (${why}): kept as jt808.unparsed.hex` });
 }
 
 function zeroTo(f: Uint8Array, p: number, end: number): boolean {
