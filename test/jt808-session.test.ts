@@ -211,3 +211,24 @@ test('jt808 other sub-packaged messages are asked for with 0x8003; a message who
     await h.close();
   }
 });
+
+test('jt808 a location whose item tail is malformed gets the general response and is published with jt808.unparsed.hex; the next frames flow', async () => {
+  const h = await startHarness({ channels: [{ id: 8, protocol: 'jt808', host: '127.0.0.1', tcp_port: 0, options: { auth_code: 'derived' } }] });
+  try {
+    const dev = await Device.open(h.app.channels[0]!.tcpPort);
+    // alarm, status (fix, north, east), 31.2 N, 121.4 E, 10 m, 0 km/h, 90°, 2026-09-01 08:00:00 GMT+8; mileage item, then an item that overruns the body
+    const base = Buffer.from('00000000' + '00000003' + '01dc1300' + '073c6ac0' + '000a' + '0000' + '005a' + '260901080000' + '01040000001e' + '30ff01', 'hex');
+    dev.send(buildFrame(0x0200, PHONE, 21, base, 2013), buildFrame(0x0002, PHONE, 22, new Uint8Array(0), 2013));
+    const [a, b] = await dev.next(2);
+    assert.deepEqual([idOf(a!), hex(bodyOf(a!))], [0x8001, '001502000' + '0'], 'the location is acknowledged (result 0)');
+    assert.deepEqual([idOf(b!), hex(bodyOf(b!))], [0x8001, '001600020' + '0'], 'and the heartbeat after it');
+    const msg = await waitFor('the location published', () => h.received.find((r) => r.topic === `${h.root}/message/gw/channels/8/${IDENT}`), 5000);
+    const m = JSON.parse(msg.payload) as Record<string, unknown>;
+    assert.equal(m['position.latitude'], 31.2);
+    assert.equal(m['vehicle.mileage'], 3, 'the item before the bad one is kept');
+    assert.equal(m['jt808.unparsed.hex'], '30ff01');
+    dev.close();
+  } finally {
+    await h.close();
+  }
+});
