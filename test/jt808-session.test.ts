@@ -232,3 +232,31 @@ test('jt808 a location whose item tail is malformed gets the general response an
     await h.close();
   }
 });
+
+test('jt808 auth_code "accept" (migration): a code this server never issued gets result 0, is recorded for the terminal and survives a restart; auth.code.valid says whether it was the code on record', async () => {
+  const credentials = mkdtempSync(join(tmpdir(), 'edge-cred-'));
+  const extra = { credentials: { dir: credentials } };
+  let h = await startHarness({ channels: channel({ auth_code: 'accept' }), extra });
+  try {
+    const d = await Device.open(h.app.channels[0]!.tcpPort);
+    d.send(buildFrame(0x0102, PHONE, 1, ascii('OLDPLATFORM42'), 2013));
+    const [first] = await d.next();
+    assert.equal(hex(bodyOf(first!)), '0001010200', 'accepted: result 0');
+    const auth = await waitFor('the authentication message', () => messages(h).find((x) => x['message.type'] === 'authentication'));
+    assert.equal(auth['auth.code.valid'], false, 'honest: it was not a code on record');
+    assert.equal(auth['auth.code.recorded'], true);
+    d.close();
+    await h.close();
+    h = await startHarness({ channels: channel(), extra });
+    const again = await Device.open(h.app.channels[0]!.tcpPort);
+    again.send(buildFrame(0x0102, PHONE, 2, ascii('OLDPLATFORM42'), 2013));
+    const [ok] = await again.next();
+    assert.equal(hex(bodyOf(ok!)), '0002010200', 'the recorded code is now the one on record, even in the strict "issued" mode');
+    const valid = await waitFor('the authentication message', () => messages(h).find((x) => x['message.type'] === 'authentication'));
+    assert.equal(valid['auth.code.valid'], true);
+    again.close();
+  } finally {
+    await h.close();
+    rmSync(credentials, { recursive: true, force: true });
+  }
+});

@@ -103,7 +103,7 @@ export interface Jt808Options {
    * `issued`: 0x8100 carries a random code the runtime stores per terminal, 0x0102 is checked against it.
    * `derived`: the code is a hash of the ident and every authentication is acknowledged (replaying recorded sessions).
    */
-  auth_code: 'issued' | 'derived';
+  auth_code: 'issued' | 'derived' | 'accept';
   /** The issue's name for `device_profile: active_safety` (either enables the items and the attachment upload). */
   active_safety: boolean;
   /** Width of the Subiao alarm identification (regional variant, attachments/variants.ts). */

@@ -167,7 +167,7 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       const m: Message = { ident, timestamp: receivedAtS };
       decodeRegistration(r, h.version, m);
       messages.push(m);
-      const issued = options.auth_code === 'issued';
+      const issued = options.auth_code !== 'derived';
       const code = issued ? issuedAuthCode(ctx.nonce, ident) : authCodeFor(ident);
       // issued: the runtime stores the code before this 0x8100 is written (credential-issue is durable)
       if (issued) effects.push({ kind: 'credential-issue', code });
@@ -190,7 +190,9 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       const rejected = [replies.build(MSG.platformGeneralResponse, replies.generalBody(RESULT_FAIL))];
       replies.skip();
       answered = true;
-      effects.push({ kind: 'credential-check', code, accepted, rejected, field: 'auth.code.valid', acceptedSession: { authenticated: true } });
+      // accept (migration from another platform): any code is answered with success and recorded
+      const acceptAny = options.auth_code === 'accept';
+      effects.push({ kind: 'credential-check', code, accepted, rejected, field: 'auth.code.valid', acceptedSession: { authenticated: true }, ...(acceptAny ? { acceptAny } : {}) });
       break;
     }
     case MSG.multimediaEvent: {

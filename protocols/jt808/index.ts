@@ -21,7 +21,7 @@ const options: OptionSpecs = {
   active_safety: { type: 'boolean', description: 'true = device_profile active_safety: decode the Subiao items and invite the device to upload alarm attachments (0x9208, needs parts.attachments)', default: DEFAULT_OPTIONS.active_safety },
   alarm_identification_bytes: { type: 'integer', description: 'Subiao alarm identification width (regional variant): 16 Jiangsu, 32 Hunan, 38 Heilongjiang, 39 Sichuan, 40 Guangdong', default: DEFAULT_OPTIONS.alarm_identification_bytes, min: 16, max: 40 },
   lenient_check: { type: 'boolean', description: 'accept a wrong XOR check byte with a warning (for replaying hand-edited vectors)', default: DEFAULT_OPTIONS.lenient_check },
-  auth_code: { type: 'string', description: 'issued: random auth code stored per terminal, 0x0102 checked against it; derived: hash of the ident, every 0x0102 acknowledged (replaying recorded sessions)', default: DEFAULT_OPTIONS.auth_code, enum: ['issued', 'derived'] },
+  auth_code: { type: 'string', description: 'issued: random auth code stored per terminal, 0x0102 checked against it; derived: hash of the ident, every 0x0102 acknowledged (replaying recorded sessions); accept: migration mode, a code this server never issued is accepted and recorded as the terminal\'s (auth.code.valid says whether it was the code on record)', default: DEFAULT_OPTIONS.auth_code, enum: ['issued', 'derived', 'accept'] },
 };
 
 const jt808: ProtocolModule = {

@@ -19,7 +19,7 @@ export function readOptions(o: Readonly<Record<string, unknown>>): Jt808Options 
     throw new EdgeError('EDGE_CONFIG_INVALID', `options.device_profile expects "standard" or "active_safety", got ${JSON.stringify(profile)}`);
   }
   if (typeof lenient !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.lenient_check expects true or false, got ${JSON.stringify(lenient)}`);
-  if (auth !== 'issued' && auth !== 'derived') throw new EdgeError('EDGE_CONFIG_INVALID', `options.auth_code expects "issued" or "derived", got ${JSON.stringify(auth)}`);
+  if (auth !== 'issued' && auth !== 'derived' && auth !== 'accept') throw new EdgeError('EDGE_CONFIG_INVALID', `options.auth_code expects "issued", "derived" or "accept", got ${JSON.stringify(auth)}`);
   const safety = o.active_safety ?? DEFAULT_OPTIONS.active_safety;
   if (typeof safety !== 'boolean') throw new EdgeError('EDGE_CONFIG_INVALID', `options.active_safety expects true or false, got ${JSON.stringify(safety)}`);
   const idBytes = o.alarm_identification_bytes ?? DEFAULT_OPTIONS.alarm_identification_bytes;

@@ -365,13 +365,20 @@ export class FramePipeline {
     }
     const stored = link.ident ? store.get(this.host.id, link.ident) : undefined;
     const ok = stored !== undefined && stored === e.code;
-    slot.replies = ok ? e.accepted : e.rejected;
-    if (ok && e.acceptedSession) {
+    const accept = ok || (e.acceptAny === true && link.ident !== undefined);
+    slot.replies = accept ? e.accepted : e.rejected;
+    if (accept && !ok) {
+      // migration mode: the presented code becomes the one on record, synced before the reply
+      slot.remaining++;
+      store.set(this.host.id, link.ident!, e.code, slot.confirm);
+    }
+    if (accept && e.acceptedSession) {
       link.setSession(mergeSession(link.session, e.acceptedSession));
       // commands queued for the device follow the accepting reply (DeviceLink.send waits for this frame's replies)
       this.host.sessionChanged(link);
     }
-    return e.field ? { [e.field]: ok } : null;
+    if (!e.field) return null;
+    return accept && !ok ? { [e.field]: ok, 'auth.code.recorded': true } : { [e.field]: ok };
   }
 
   /**

@@ -147,6 +147,12 @@ export interface CredentialCheckEffect {
    * so the protocol's `commandsReady` can tell that the device may now receive commands.
    */
   acceptedSession?: Partial<SessionState>;
+  /**
+   * Migration mode: a code that is not the one on record (or none is) is accepted anyway and
+   * recorded as the device's (durably, before the accepting reply); `field` still says whether it
+   * was the code on record.
+   */
+  acceptAny?: boolean;
 }
 
 /**
