@@ -8,6 +8,7 @@ import { makeTopics } from '../mqtt/topics.js';
 import { createLogger } from '../util/log.js';
 import type { WatchedValues } from '../pool/task-types.js';
 import { AssetService } from './asset-service.js';
+import { validateConfig } from '../config/validate.js';
 import { FileAssetStore } from './file-asset-store.js';
 import type { AssetStore } from './asset-store.js';
 import type { Asset, AssetRecord, Interval } from './types.js';
@@ -326,3 +327,26 @@ async function waitUntil(fn: () => boolean): Promise<void> {
   }
   throw new Error('timed out');
 }
+
+test('integer asset ids (flespi-style) are accepted in requests and the config, and stay integers in payloads', async () => {
+  const r = await rig([{ id: '7', name: 'Seven', type: 'driver' }]);
+  try {
+    let a = await r.request({ op: 'create', request_id: 'n1', asset: { id: 42, name: 'Trailer 42', type: 'trailer' } });
+    assert.deepEqual(a, { result: 'applied', request_id: 'n1', op: 'create', id: 42 });
+    a = await r.request({ op: 'assign', id: 42, channel_id: 1, ident: 'truck9' });
+    assert.equal(a.result, 'applied', JSON.stringify(a));
+    assert.equal(a.id, 42);
+    assert.equal(r.svc.enrich('1', 'truck9'), '{"asset.trailer.id":42,"asset.trailer.name":"Trailer 42"}');
+    const created = r.mqtt.out.find((o) => o.topic.endsWith('/assets/42/intervals/created'));
+    assert.equal((JSON.parse(created!.payload) as Record<string, unknown>)['asset.id'], 42);
+    assert.ok(r.mqtt.retained(ACTIVE('42')), 'the active state under the id as a topic level');
+    for (const bad of [-1, 1.5, 2 ** 60]) assert.match(String((await r.request({ op: 'delete', id: bad })).reason), /id must name an asset/);
+  } finally {
+    await r.svc.stop(1000);
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+  // the config takes an integer id where its digits would do
+  const cfg = validateConfig({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 0 }], assets: [{ id: 42, name: 'T', type: 'trailer' }, { id: 'drv-1', name: 'D', type: 'driver' }] });
+  assert.deepEqual(cfg.assets.map((x) => x.id), ['42', 'drv-1']);
+  assert.throws(() => validateConfig({ channels: [{ id: 1, protocol: 'ruptela', tcp_port: 0 }], assets: [{ id: 42, name: 'T', type: 'trailer' }, { id: '42', name: 'U', type: 'trailer' }] }), /assets\[1\]\.id/);
+});

@@ -27,7 +27,7 @@ import { EdgeError } from '../errors.js';
 import type { PublishCallback } from '../mqtt/publisher.js';
 import type { Topics } from '../mqtt/topics.js';
 import type { WatchedValues } from '../pool/task-types.js';
-import { channelIdValue } from '../message/naming.js';
+import { assetIdValue, channelIdValue } from '../message/naming.js';
 import type { Logger } from '../util/log.js';
 import type { AssetStore } from './asset-store.js';
 import { checkAsset, parseRequest, type ManagementRequest } from './management.js';
@@ -251,7 +251,7 @@ export class AssetService {
     let f = this.fieldCache.get(r.asset.id);
     if (f === undefined) {
       const type = r.asset.type;
-      f = `${JSON.stringify(`asset.${type}.id`)}:${JSON.stringify(r.asset.id)},${JSON.stringify(`asset.${type}.name`)}:${JSON.stringify(r.asset.name)}`;
+      f = `${JSON.stringify(`asset.${type}.id`)}:${JSON.stringify(assetIdValue(r.asset.id))},${JSON.stringify(`asset.${type}.name`)}:${JSON.stringify(r.asset.name)}`;
       this.fieldCache.set(r.asset.id, f);
     }
     return f;
@@ -491,7 +491,7 @@ export class AssetService {
     if (ok) this.counters.requestsApplied++;
     else this.counters.requestsRejected++;
     const body: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(head)) if (v !== undefined) body[k] = v;
+    for (const [k, v] of Object.entries(head)) if (v !== undefined) body[k] = k === 'id' ? assetIdValue(v) : v;
     if (reason) {
       body.code = code;
       body.reason = reason;
@@ -546,7 +546,7 @@ export class AssetService {
           if (r) r.rev = snap.rev;
         } else this.storedRev.delete(id);
         for (const w of waiters) w.resolve();
-        for (const ev of events) this.deps.mqtt.event(this.deps.topics.assetIntervalEvent(id, ev.kind), JSON.stringify({ 'asset.id': id, ...ev.interval }));
+        for (const ev of events) this.deps.mqtt.event(this.deps.topics.assetIntervalEvent(id, ev.kind), JSON.stringify({ 'asset.id': assetIdValue(id), ...ev.interval }));
         this.publishState(id, false, snap?.intervals ?? null);
       } catch (err) {
         this.counters.storeErrors++;

@@ -6,6 +6,17 @@
 import type { Asset, AssetMatch } from './types.js';
 
 export const ASSET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * An asset id as the runtime keys it: a string of the documented form, or a non-negative integer
+ * (flespi's asset ids are numbers) kept as its digits; payloads publish such ids as numbers again
+ * (`assetIdValue`). Null for anything else.
+ */
+export function assetIdOf(v: unknown): string | null {
+  if (typeof v === 'string') return ASSET_ID.test(v) ? v : null;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  return null;
+}
 /** A type becomes a name level: `asset.<type>.id`. */
 export const ASSET_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
 const IDENT = /^[\x21-\x7e]{1,64}$/;
@@ -30,10 +41,11 @@ const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 export function checkAsset(v: unknown): Asset | string {
   if (!isObj(v)) return 'asset must be an object {id, name, type, match?}';
   for (const k of Object.keys(v)) if (!['id', 'name', 'type', 'match'].includes(k)) return `asset has an unknown key "${k}"`;
-  if (typeof v.id !== 'string' || !ASSET_ID.test(v.id)) return 'asset.id must be 1-64 letters, digits, "_", "-", "."';
+  const id = assetIdOf(v.id);
+  if (id === null) return 'asset.id must be an integer or 1-64 letters, digits, "_", "-", "."';
   if (typeof v.name !== 'string' || v.name.length > 256) return 'asset.name must be a string of at most 256 characters';
   if (typeof v.type !== 'string' || !ASSET_TYPE.test(v.type)) return 'asset.type must be a lower-case word (driver, trailer, vehicle or your own), e.g. "driver"';
-  const a: Asset = { id: v.id, name: v.name, type: v.type };
+  const a: Asset = { id, name: v.name, type: v.type };
   if (v.match !== undefined) {
     const m = v.match;
     if (!isObj(m) || Object.keys(m).some((k) => k !== 'parameter' && k !== 'value')) return 'asset.match must be {parameter, value}';
@@ -59,7 +71,8 @@ export function parseRequest(payload: Buffer, limits: ParseLimits): Parsed {
     head.request_id = v.request_id;
   }
   if (typeof v.op === 'string') head.op = v.op;
-  if (typeof v.id === 'string') head.id = v.id;
+  const headId = assetIdOf(v.id);
+  if (headId !== null) head.id = headId;
   const fail = (reason: string): Parsed => ({ ok: false, reason, ...head });
   const allowed = (keys: string[]) => {
     for (const k of Object.keys(v as object)) if (!['op', 'request_id', ...keys].includes(k)) return `unknown key "${k}" for op ${String(head.op)}`;
@@ -79,13 +92,13 @@ export function parseRequest(payload: Buffer, limits: ParseLimits): Parsed {
     case 'delete': {
       const bad = allowed(['id']);
       if (bad) return fail(bad);
-      if (typeof v.id !== 'string' || !ASSET_ID.test(v.id)) return fail('id must name an asset');
-      return { ok: true, req: { op: 'delete', ...rid, id: v.id } };
+      if (headId === null) return fail('id must name an asset (an integer or 1-64 letters, digits, "_", "-", ".")');
+      return { ok: true, req: { op: 'delete', ...rid, id: headId } };
     }
     case 'assign': {
       const bad = allowed(['id', 'channel_id', 'ident', 'begin', 'end', 'meta']);
       if (bad) return fail(bad);
-      if (typeof v.id !== 'string' || !ASSET_ID.test(v.id)) return fail('id must name an asset');
+      if (headId === null) return fail('id must name an asset (an integer or 1-64 letters, digits, "_", "-", ".")');
       const ch = v.channel_id;
       if (!((typeof ch === 'number' && Number.isInteger(ch) && ch >= 0) || (typeof ch === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(ch)))) return fail('channel_id must be a channel id');
       if (typeof v.ident !== 'string' || !IDENT.test(v.ident)) return fail('ident must be 1-64 printable ASCII characters');
@@ -93,17 +106,17 @@ export function parseRequest(payload: Buffer, limits: ParseLimits): Parsed {
       if (v.end !== undefined && v.end !== 0 && !isTime(v.end)) return fail('end must be a Unix time in seconds, or 0 (open)');
       const meta = checkMeta(v.meta, limits);
       if (typeof meta === 'string') return fail(meta);
-      return { ok: true, req: { op: 'assign', ...rid, id: v.id, channel_id: typeof ch === 'string' && /^\d{1,15}$/.test(ch) ? Number(ch) : (ch as number | string), ident: v.ident, begin: (v.begin as number | undefined) ?? null, end: (v.end as number | undefined) ?? 0, meta: meta ?? null } };
+      return { ok: true, req: { op: 'assign', ...rid, id: headId, channel_id: typeof ch === 'string' && /^\d{1,15}$/.test(ch) ? Number(ch) : (ch as number | string), ident: v.ident, begin: (v.begin as number | undefined) ?? null, end: (v.end as number | undefined) ?? 0, meta: meta ?? null } };
     }
     case 'close': {
       const bad = allowed(['id', 'interval_id', 'end', 'meta']);
       if (bad) return fail(bad);
-      if (typeof v.id !== 'string' || !ASSET_ID.test(v.id)) return fail('id must name an asset');
+      if (headId === null) return fail('id must name an asset (an integer or 1-64 letters, digits, "_", "-", ".")');
       if (v.interval_id !== undefined && !(typeof v.interval_id === 'number' && Number.isInteger(v.interval_id) && v.interval_id > 0)) return fail('interval_id must be a positive integer');
       if (v.end !== undefined && !isTime(v.end)) return fail('end must be a Unix time in seconds');
       const meta = checkMeta(v.meta, limits);
       if (typeof meta === 'string') return fail(meta);
-      return { ok: true, req: { op: 'close', ...rid, id: v.id, interval_id: (v.interval_id as number | undefined) ?? null, end: (v.end as number | undefined) ?? null, meta } };
+      return { ok: true, req: { op: 'close', ...rid, id: headId, interval_id: (v.interval_id as number | undefined) ?? null, end: (v.end as number | undefined) ?? null, meta } };
     }
     default:
       return fail('op must be one of create, update, delete, assign, close');

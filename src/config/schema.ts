@@ -221,7 +221,11 @@ export const CommandsSchema = obj(
 
 export const AssetSchema = obj(
   {
-    id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'asset id; a topic level ({root}/state/gw/assets/{id}/active)', 'x-expected': '1-64 letters, digits, "_", "-", "."' }),
+    // flespi's asset ids are numbers: an integer is accepted as well and published as a number
+    id: Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })], {
+      description: 'asset id (an integer, or 1-64 letters, digits, "_", "-", "."); a topic level ({root}/state/gw/assets/{id}/active)',
+      'x-expected': 'an integer, or 1-64 letters, digits, "_", "-", "."',
+    }),
     name: Type.String({ maxLength: 256, description: 'shown in messages as asset.<type>.name' }),
     type: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'driver | trailer | vehicle | a custom lower-case word (asset.<type>.*)', 'x-expected': 'a lower-case word such as driver' }),
     match: Type.Optional(
@@ -332,4 +336,6 @@ export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | '
   name: string;
   parts: Record<string, { tcp_port: number | null; udp_port: number | null; advertise_host?: string | null }>;
 };
-export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file' | 'instance_id'> & { mqtt: MqttConfig; channels: ChannelConfig[]; instance_id: string };
+/** An asset of the config file with its id as text (an integer id keeps its digits; payloads publish it as a number). */
+export type DeclaredAssetConfig = Omit<AssetConfig, 'id'> & { id: string };
+export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file' | 'instance_id' | 'assets'> & { mqtt: MqttConfig; channels: ChannelConfig[]; instance_id: string; assets: DeclaredAssetConfig[] };

@@ -139,7 +139,8 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   // assets: ids are keys of the store and topics; one parameter value can identify one asset only
   const assetIds = new Set<string>();
   const matches = new Map<string, string>();
-  c.assets.forEach((a, i) => {
+  const assets = c.assets.map((a) => ({ ...a, id: String(a.id) }));
+  assets.forEach((a, i) => {
     if (assetIds.has(a.id)) fail(`assets[${i}].id`, 'an id not used by another asset', a.id);
     assetIds.add(a.id);
     if (!a.match) return;
@@ -153,5 +154,5 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   checkPortConflicts(configListeners({ ...c, channels }));
   const { password_file: _pf, ...mqtt } = c.mqtt;
   const { redis_url_file: _rf, ...rest } = c;
-  return { ...rest, instance_id: rest.instance_id || defaultInstanceId(), mqtt, channels };
+  return { ...rest, instance_id: rest.instance_id || defaultInstanceId(), mqtt, channels, assets };
 }

@@ -21,6 +21,11 @@ export function dotted(o: Readonly<Record<string, unknown>>): Record<string, unk
  * `channel.id` as published: a JSON number when the configured id is all digits (as users write
  * `id: 1`), else the string. Messages, log events and state payloads all use this one form.
  */
+/** An asset id as published: like channel ids, an id of digits (an integer id) is a number. */
+export function assetIdValue(assetId: string): number | string {
+  return channelIdValue(assetId);
+}
+
 export function channelIdValue(channelId: string): number | string {
   return /^\d+$/.test(channelId) && channelId.length < 16 ? Number(channelId) : channelId;
 }
