@@ -44,6 +44,8 @@ export const MSG = {
   multimediaData: 0x0801,
   photoResponse: 0x0805,
   recordingList: 0x1205, // JT/T 1078 answer to 0x9205
+  driverIdentity: 0x0702,
+  avCapabilities: 0x1003, // JT/T 1078 answer to 0x9003
   // vendor e-lock location reports (JT701-style); header with a 1-byte serial (elock.ts)
   elockLocation: 0x5501,
   elockLocationBlind: 0x5502,

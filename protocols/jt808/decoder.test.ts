@@ -358,3 +358,24 @@ test('fuzz: a location with any tail of additional-item bytes is never refused w
     { numRuns: 2000, seed: 808 },
   );
 });
+
+test('0x0702 driver identity, 0x1003 A/V capabilities and 0x1205 resource lists are decoded into named parameters', () => {
+  assert.equal(decodeVector('dec-8').messages[0]!['driver.certificate.id'], '0029b885'); // Traccar: cardCode = "0029b885"
+  // card inserted, read, name "LI", certificate, issuer "RTA", expiry 2027-06-30
+  const cert = toHex(Buffer.from('D1234567'.padEnd(20, '\0'), 'latin1'));
+  const inserted = jt808.decode(device(0x0702, 3, '01' + '260901080000' + '00' + '02' + '4c49' + cert + '03' + '525441' + '20270630'), ctx()).messages[0]!;
+  assert.deepEqual(
+    [inserted['message.type'], inserted['driver.card.inserted.status'], inserted['driver.name'], inserted['driver.certificate.id'], inserted['driver.certificate.issuer'], inserted['driver.certificate.expiry'], inserted.timestamp],
+    ['driver_identity', true, 'LI', 'D1234567', 'RTA', '2027-06-30', 1788220800],
+  );
+  const removed = jt808.decode(device(0x0702, 4, '02' + '260901090000'), ctx()).messages[0]!;
+  assert.deepEqual([removed['driver.card.inserted.status'], removed['driver.certificate.id']], [false, undefined]);
+  const caps = jt808.decode(device(0x1003, 5, '06' + '01' + '00' + '01' + '0140' + '01' + '62' + '01' + '04'), ctx());
+  assert.deepEqual([caps.messages[0]!['av.video.encoding.enum'], caps.messages[0]!['av.video.channels.max'], caps.messages[0]!['av.audio.frame.length']], [0x62, 4, 320]);
+  assert.equal(caps.replies.length, 1, 'answered by the general response');
+  const item = '01' + '260327154245' + '260327155245' + '0000000000000000' + '00' + '01' + '01' + '00100000';
+  const list = jt808.decode(device(0x1205, 6, '0007' + '00000001' + item), ctx());
+  assert.equal(list.commandReplies![0]!.replyKey, 'jt808:9205#7');
+  const m = list.messages[0]!;
+  assert.deepEqual([m['message.type'], m['video.recordings.count'], m['video.recording.1.channel'], m['video.recording.1.size'], m['video.recording.1.av.type']], ['recording_list', 1, 1, 1048576, 0]);
+});

@@ -31,8 +31,9 @@ import { decodeBasic, decodeLocation, type LocationContext } from './location.js
 import { decodeMediaHeader, mediaFileEffect, mediaResponseBody, MEDIA_HEADER_BYTES } from './multimedia.js';
 import { readOptions } from './options.js';
 import { resendContext } from './resend.js';
-import { generalResponse, parameterAnswer, photoAnswer, recordingList } from './responses.js';
+import { generalResponse, parameterAnswer, photoAnswer, recordingList, recordingListMessage } from './responses.js';
 import { decodeElockLocation } from './elock.js';
+import { decodeAvCapabilities, decodeDriverIdentity } from './driver-identity.js';
 import { authCodeFor, decodeAuthentication, decodeRegistration, issuedAuthCode, platformSerialOf, registrationAnswer } from './session-messages.js';
 
 /** Session keys this protocol keeps (plain JSON, see README "Session"). */
@@ -159,6 +160,20 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
       // [G] the standard 0x8001 answers it (the locks' own answer format is not public)
       replies.general();
       break;
+    case MSG.driverIdentity: {
+      const m: Message = { ident, timestamp: receivedAtS };
+      decodeDriverIdentity(r, f, h.version, options.timezone_offset_minutes, m);
+      messages.push(m);
+      replies.general();
+      break;
+    }
+    case MSG.avCapabilities: {
+      const m: Message = { ident, timestamp: receivedAtS };
+      decodeAvCapabilities(r, m);
+      messages.push(m);
+      replies.general();
+      break;
+    }
     case MSG.heartbeat:
     case MSG.logout:
       replies.general();
@@ -228,9 +243,14 @@ export function decode(wire: Uint8Array, ctx: DecodeContext): DecodeResult {
     case MSG.photoResponse:
       commandReplies = [photoAnswer(r)];
       break;
-    case MSG.recordingList:
-      commandReplies = [recordingList(r, f, options.timezone_offset_minutes)];
+    case MSG.recordingList: {
+      const reply = recordingList(r, f, options.timezone_offset_minutes);
+      commandReplies = [reply];
+      const m: Message = { ident, timestamp: receivedAtS };
+      recordingListMessage(reply, m);
+      messages.push(m);
       break;
+    }
     default:
       return unsupported(`(${MSG_NAMES[id] ?? 'unknown'}) is not decoded`);
   }

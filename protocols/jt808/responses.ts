@@ -15,7 +15,7 @@
 import bp from 'binary-parser/dist/binary_parser.js';
 import type { ByteReader } from '../../src/codec/byte-reader.js';
 import { toHex } from '../../src/codec/hex.js';
-import type { CommandReply } from '../../src/protocol/types.js';
+import type { CommandReply, Message, MessageValue } from '../../src/protocol/types.js';
 import { bcdTimeAt } from './bcd-time.js';
 
 /** `jt808:<command id>#<serial of the command>`: what the encoder returned for that command. */
@@ -87,4 +87,18 @@ export function recordingList(r: ByteReader, f: Uint8Array, tzOffsetMin: number)
     });
   }
   return { replyKey: replyKeyOf(0x9205, serial), executed: true, response: JSON.stringify(items) };
+}
+
+/**
+ * The same 0x1205 list as a message of its own (`message.type` recording_list), so a list the
+ * terminal sends on its own, or one whose command is gone, is not lost: `video.recordings.count`
+ * and `video.recording.<n>.*` (1-based) with the fields of the command's response.
+ */
+export function recordingListMessage(reply: CommandReply, m: Message): void {
+  const items = JSON.parse(String(reply.response)) as Record<string, MessageValue>[];
+  m['message.type'] = 'recording_list';
+  m['video.recordings.count'] = items.length;
+  items.forEach((it, i) => {
+    for (const [k, v] of Object.entries(it)) m[`video.recording.${i + 1}.${k.replace('_', '.')}`] = v;
+  });
 }

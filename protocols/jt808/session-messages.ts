@@ -62,7 +62,7 @@ export function authCodeFor(ident: string): string {
 }
 
 /** Printable ASCII text (trailing NUL/space removed) under `name`, or the raw bytes as hex under `name.raw`. */
-function text(r: ByteReader, n: number, what: string, name: string, m: Message): void {
+export function text(r: ByteReader, n: number, what: string, name: string, m: Message): void {
   const b = r.bytes(n, what);
   let e = b.length;
   while (e > 0 && (b[e - 1] === 0 || b[e - 1] === 0x20)) e--;
