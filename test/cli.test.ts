@@ -10,6 +10,8 @@ import { projectRoot } from '../src/util/paths.js';
 import { getProtocol } from '../src/protocol/registry.js';
 import { decodeLines } from '../src/cli/decode-command.js';
 import { readHexSource } from '../src/cli/hex-input.js';
+import { DeviceFrames } from '../protocols/jt808/attachments/device-frames.js';
+import { chunkBytes } from '../protocols/jt808/attachments/layouts.js';
 import { GOLDEN_RECEIVED_AT_MS, loadGoldenFiles } from '../src/protocol/golden.js';
 
 const root = projectRoot();
@@ -173,4 +175,22 @@ test('replay keeps and prints its partial summary when the server goes away mid-
     child?.kill('SIGKILL');
     if (!closed) await h.close();
   }
+});
+
+test('edge-channel decode --part attachments decodes a capture from the jt808 alarm attachment port (0x1210, 0x1211, file chunks, 0x1212); an unknown part is a usage error', () => {
+  const dev = new DeviceFrames({ phone: '13345678913', terminalId: 'DC00009', version: 2013, tzOffsetMin: 480, idBytes: 16 });
+  const identification = dev.identification(1774597965, 2, 1);
+  const name = '00_65_6502_1_' + 'a'.repeat(32) + '.jpg';
+  const data = Uint8Array.from({ length: 64 }, (_, i) => i);
+  const hex = [dev.fileList(identification, new Uint8Array(32).fill(0x41), [{ name, size: 64 }]), dev.fileInfo(name, 0, 64), chunkBytes(name, 0, data), dev.fileDone(name, 0, 64)].map((b) => Buffer.from(b).toString('hex')).join('');
+  const r = cli(['decode', '--protocol', 'jt808', '--part', 'attachments', '--received-at', '1788220800', hex]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.filter((l) => 'error' in l).length, 0);
+  assert.ok(lines.filter((l) => typeof l.reply === 'string' && String(l.reply).startsWith('7e8001')).length >= 2, '0x1210 and 0x1211 are answered by 0x8001');
+  const main = cli(['decode', '--protocol', 'jt808', hex]);
+  assert.match(main.stdout, /"skipped":\d+/, 'the main listener cannot read the chunks: it skips their bytes');
+  const bad = cli(['decode', '--protocol', 'jt808', '--part', 'nope', hex]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /has no part "nope" \(it has: attachments\)/);
 });

@@ -6,6 +6,7 @@ import type { ProtocolModule, SessionState } from '../protocol/types.js';
 import { cutFrames } from '../net/cut-frames.js';
 import { flagStr, parseArgs } from './args.js';
 import { protocolOptions } from './protocol-options.js';
+import { protocolPart } from './protocol-part.js';
 import { parseHexLines, readHexSource, type HexLine } from './hex-input.js';
 
 export const DECODE_HELP = `edge-channel decode --protocol ID [HEX | --file FILE | -] [options]
@@ -26,6 +27,8 @@ Options:
   --transport T    tcp (default: split each line into frames) or udp (each line is one datagram)
   --received-at S  server receive time as Unix seconds (default: now) — makes output reproducible
   --options JSON   the channel's protocol options (default: the protocol's defaults)
+  --part ID        decode as one of the protocol family's further listeners sees its bytes
+                   (jt808: attachments — a capture from the alarm attachment port)
   --help           this text
 
 Exit status: 0 when every frame decoded, 1 when any frame was invalid, 2 on usage errors.`;
@@ -35,14 +38,14 @@ interface Out {
 }
 
 export async function decodeCommand(argv: string[], out: Out = process.stdout): Promise<number> {
-  const args = parseArgs(argv, { protocol: 'value', file: 'value', transport: 'value', 'received-at': 'value', options: 'value', help: 'flag' });
+  const args = parseArgs(argv, { protocol: 'value', file: 'value', transport: 'value', 'received-at': 'value', options: 'value', part: 'value', help: 'flag' });
   if (args.flags.has('help')) {
     out.write(DECODE_HELP + '\n');
     return 0;
   }
   const protocolId = flagStr(args, 'protocol');
   if (!protocolId) throw new EdgeError('EDGE_CLI_USAGE', 'decode needs --protocol ID (see --help)');
-  const proto = await getProtocol(protocolId);
+  const proto = protocolPart(await getProtocol(protocolId), flagStr(args, 'part'));
   const transport = flagStr(args, 'transport') ?? 'tcp';
   if (transport !== 'tcp' && transport !== 'udp') throw new EdgeError('EDGE_CLI_USAGE', '--transport is tcp or udp');
   const at = flagStr(args, 'received-at');

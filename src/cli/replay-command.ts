@@ -13,6 +13,7 @@ import { readCardTable, startCardBridge } from '../replay/card-bridge.js';
 import { readHexSource } from './hex-input.js';
 import { simulationIo } from '../replay/sim-io.js';
 import { protocolOptions } from './protocol-options.js';
+import { protocolPart } from './protocol-part.js';
 
 export const REPLAY_HELP = `edge-channel replay --protocol ID --to URL [FILE...] [options]
 
@@ -32,6 +33,9 @@ Options:
   --send-invalid    also send frames that fail local decoding
   --options JSON    the channel's protocol options, so the local decode prescribes the same replies
                     (e.g. '{"auth_code":"derived"}' for a recorded jt808 registration)
+  --part ID         replay to one of the protocol family's further listeners (jt808: attachments,
+                    the alarm attachment port): its framing and decoder prescribe the replies; answers
+                    the server computes from its own state (0x9212's missing ranges) are not prescribed
   --mqtt URL        the server's MQTT broker, for the two options below
   --root ROOT       the server's mqtt.topic_root (default edge)
   --channel ID      the channel id in topics (default 1)
@@ -74,7 +78,7 @@ interface Stats {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', options: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag', mqtt: 'value', root: 'value', channel: 'value', command: 'value', 'card-bridge': 'value' });
+  const args = parseArgs(argv, { protocol: 'value', to: 'value', devices: 'value', rate: 'value', repeat: 'value', timeout: 'value', options: 'value', 'send-invalid': 'flag', json: 'flag', help: 'flag', mqtt: 'value', root: 'value', channel: 'value', command: 'value', 'card-bridge': 'value', part: 'value' });
   if (args.flags.has('help')) {
     process.stdout.write(REPLAY_HELP + '\n');
     return 0;
@@ -83,7 +87,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const to = flagStr(args, 'to');
   if (!protocolId || !to) throw new EdgeError('EDGE_CLI_USAGE', 'replay needs --protocol ID and --to tcp://host:port (see --help)');
   const { transport, host, port } = parseTarget(to);
-  const proto = await getProtocol(protocolId);
+  const proto = protocolPart(await getProtocol(protocolId), flagStr(args, 'part'));
   const devices = flagInt(args, 'devices', 1, 1);
   const rate = flagInt(args, 'rate', 0, 0);
   const repeat = flagInt(args, 'repeat', 1, 1);
