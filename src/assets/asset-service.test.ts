@@ -90,6 +90,7 @@ test('automatic: card inserted in one vehicle, removed, inserted in another: int
   try {
     assert.deepEqual(r.watch.names, [P], 'the decode path is asked for the rule parameter');
     assert.equal(r.mqtt.retained(ACTIVE('drv1')), '', 'start publishes the (empty) active state');
+    assert.equal(r.mqtt.out.filter((o) => o.topic === ACTIVE('drv1')).length, 1, 'once: the declared asset\'s start write published it, the start does not repeat it');
     assert.equal(await r.msg('truckA', T0, { [P]: null }), false, 'nothing to write without the card');
     assert.equal(await r.msg('truckA', T0 + 10, { [P]: 'CARD-A' }), true);
     assert.equal(r.svc.enrich('1', 'truckA', T0 + 10), '{"asset.driver.id":"drv1","asset.driver.name":"Anna"}');
