@@ -24,6 +24,19 @@ test('the default config runs out of the box: embedded broker and a Ruptela chan
   assert.equal(c.channels[0]!.udp_port, null);
 });
 
+test('every schema error of a file is reported at once, the first one in full', () => {
+  const raw = { log_level: 'loud', channels: [{ id: 1, protocol: 'ruptela', tcp_port: 'abc', colour: 'red' }], spool: { max_bytes: -1 } };
+  assert.throws(
+    () => validateConfig(raw),
+    (e: unknown) =>
+      e instanceof EdgeError &&
+      /^EDGE_CONFIG_INVALID: log_level: expected .*; and 3 more: /.test(e.message) &&
+      /channels\[0\]\.tcp_port: expected an integer 0\.\.65535, got "abc"/.test(e.message) &&
+      /channels\[0\]\.colour: unknown key/.test(e.message) &&
+      /spool\.max_bytes: expected/.test(e.message),
+  );
+});
+
 test('channel entries get defaults and keep what is given', () => {
   const c = validateConfig({ channels: [{ id: 7, protocol: 'ruptela', udp_port: 0, idle_timeout_s: 30, ip_whitelist: ['10.0.0.0/8'] }] });
   const ch = c.channels[0]!;

@@ -61,6 +61,27 @@ export function expectedOf(s: SchemaNode): string {
   return 'a valid value';
 }
 
+/**
+ * Every schema error of the file, one per key (a union reports each branch: the first says what the
+ * key expects), in file order, so an operator fixes them in one pass instead of one per start.
+ */
+function schemaErrors(config: unknown, sources: ReadonlyMap<string, string>): EdgeError[] {
+  const byPath = new Map<string, EdgeError>();
+  for (const e of Value.Errors(ConfigSchema, config)) {
+    const path = keyPath(e.path);
+    // a key's parent already failed (e.g. a whole object of the wrong type): its children add nothing
+    if ([...byPath.keys()].some((p) => path.startsWith(`${p}.`) || path.startsWith(`${p}[`))) continue;
+    if (!byPath.has(path)) byPath.set(path, describe(e, sources));
+  }
+  return [...byPath.values()];
+}
+
+/** One error naming them all: the first in full (the message every earlier release gave), then the others. */
+function allOf(errors: EdgeError[]): EdgeError {
+  if (errors.length === 1) return errors[0]!;
+  return new EdgeError('EDGE_CONFIG_INVALID', `${errors[0]!.reason}; and ${errors.length - 1} more: ${errors.slice(1).map((e) => e.reason).join('; ')}`);
+}
+
 function describe(e: ValueError, sources: ReadonlyMap<string, string>): EdgeError {
   const path = keyPath(e.path);
   const from = sources.get(path);
@@ -123,8 +144,8 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   if (!isObj(raw)) fail('(top level)', 'an object of settings', raw);
   dropEmptyNulls(ConfigSchema, raw);
   const filled = Value.Default(ConfigSchema, raw);
-  const first = Value.Errors(ConfigSchema, filled).First();
-  if (first) throw describe(first, sources);
+  const errors = schemaErrors(filled, sources);
+  if (errors.length > 0) throw allOf(errors);
   const c = filled as RawConfig;
   // The _file forms are resolved by the loader (env.ts); one left here had nothing to resolve it.
   if (c.mqtt.password_file || c.redis_url_file) fail(c.mqtt.password_file ? 'mqtt.password_file' : 'redis_url_file', 'to be read by loadConfig (the _file forms are resolved when a file is loaded)', c.mqtt.password_file ?? c.redis_url_file);
