@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeDevice, startRig } from '../src/commands/test-fakes.js';
+import { FakeDevice, startRig } from '../test/support/command-fakes.js';
 import { FileCommandStore } from '../src/commands/file-command-store.js';
 import { machineLine } from './lib/machine.js';
 import { arg, startReport } from './lib/report.js';

@@ -22,7 +22,7 @@ import { CLOSE_CODES } from './net/close-codes.js';
 import type { CommandStore } from './commands/command-store.js';
 import { DeviceOwnership } from './cluster/device-ownership.js';
 import { RedisCommandStore } from './cluster/redis-command-store.js';
-import { channelDevicePort, sinkMqttPort } from './commands/runtime-ports.js';
+import { channelDevicePort, sinkMqttPort } from './app/command-ports.js';
 import { DeviceRelay, type RelayCommandEnd, type RelayDevicePort } from './relay/device-relay.js';
 import { AssetService } from './assets/asset-service.js';
 import { FileAssetStore } from './assets/file-asset-store.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IMEI, startRig } from '../src/commands/test-fakes.js';
+import { IMEI, startRig } from './support/command-fakes.js';
 import { killChildWhen } from './support/kill-child.js';
 
 test('SIGKILL while commands are being queued: every command announced as queued survives, in order', async () => {

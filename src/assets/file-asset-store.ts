@@ -7,14 +7,14 @@
  * a trailer hooked) and its timeline is bounded (`asset_settings.max_intervals`), so rewriting a few
  * kilobytes per change is cheap, and reading a timeline is one parse with nothing to replay.
  * Writes of one asset are never concurrent (the service serialises them); a directory lock
- * (src/util/dir-lock.ts, the spool's and the command store's) keeps two processes out of one directory.
+ * (src/storage/dir-lock.ts, the spool's and the command store's) keeps two processes out of one directory.
  */
-import { replaceFile, syncDir } from '../util/durable-file.js';
+import { replaceFile, syncDir } from '../storage/durable-file.js';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
-import { DirLock } from '../util/dir-lock.js';
+import { DirLock } from '../storage/dir-lock.js';
 import type { AssetStore } from './asset-store.js';
 import type { AssetRecord } from './types.js';
 

@@ -8,7 +8,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { CommandPropertySpec, CommandSpec } from '../protocol/types.js';
-import type { CommandsConfig } from './commands-config.js';
+import type { CommandsConfig } from '../config/commands-defaults.js';
 import { jsonDepth, topLevelValueSpans } from './json-spans.js';
 
 export interface ValidRequest {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IMEI, startRig, type Rig } from './test-fakes.js';
+import { IMEI, startRig, type Rig } from '../../test/support/command-fakes.js';
 
 const online = (r: Rig, ident = IMEI) => {
   r.device.online.add(`1/${ident}`);

@@ -35,7 +35,7 @@ import type { CommandReply, MessageValue } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
 import { parseCancel, parseCommandRequest, type Rejection } from './command-request.js';
 import type { CommandStore, SharedCommandStore, StoredCommand } from './command-store.js';
-import type { CommandsConfig } from './commands-config.js';
+import type { CommandsConfig } from '../config/commands-defaults.js';
 import { eventPayload, queueEntryPayload, type CommandStatus, type EventFields } from './lifecycle-payloads.js';
 import type { CommandDevicePort, CommandEvents, CommandMqttPort } from './ports.js';
 

@@ -1,6 +1,6 @@
 /**
  * The default CommandStore: one append-only log file, `{dir}/commands.log`, of CRC-checked records
- * (the spool's record format, src/reliability/record-format.ts, with the operation in its topic
+ * (the spool's record format, src/storage/record-format.ts, with the operation in its topic
  * field and JSON in its payload):
  *
  *   add  StoredCommand        a command was accepted
@@ -15,16 +15,16 @@
  * Compaction: when the file is over COMPACT_MIN_BYTES and more than COMPACT_RATIO times the size of
  * the live commands, the live set is written to `commands.log.tmp`, synced and renamed over the log
  * (then the directory is synced), so a crash leaves either the old or the new file, never a mix.
- * A directory lock (src/util/dir-lock.ts, the spool's too) keeps two processes from appending to one log.
+ * A directory lock (src/storage/dir-lock.ts, the spool's too) keeps two processes from appending to one log.
  */
-import { readRecordLog, replaceFile } from '../util/durable-file.js';
+import { readRecordLog, replaceFile } from '../storage/durable-file.js';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
-import { encodeRecord } from '../reliability/record-format.js';
+import { encodeRecord } from '../storage/record-format.js';
 import type { CommandStore, StoredCommand } from './command-store.js';
-import { DirLock } from '../util/dir-lock.js';
+import { DirLock } from '../storage/dir-lock.js';
 
 const LOG = 'commands.log';
 const COMPACT_MIN_BYTES = 256 * 1024;

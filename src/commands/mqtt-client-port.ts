@@ -1,7 +1,7 @@
 /**
  * A CommandMqttPort over a bare MQTT.js client: subscriptions at QoS 1 dispatched by filter
  * (src/mqtt/inbound-router.ts), publishes at QoS 1 (resolved on PUBACK). The server routes through
- * its own message sink (runtime-ports.ts); tests and tools use this one.
+ * its own message sink (src/app/command-ports.ts); tests and tools use this one.
  */
 import type { MqttClient } from 'mqtt';
 import { InboundRouter } from '../mqtt/inbound-router.js';

@@ -17,7 +17,7 @@
  */
 import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { HOST_FORM, isValidHost } from './host.js';
-import { COMMANDS_DEFAULTS as CD } from '../commands/commands-config.js';
+import { COMMANDS_DEFAULTS as CD } from './commands-defaults.js';
 
 FormatRegistry.Set('host', isValidHost);
 

@@ -4,22 +4,22 @@
  * remembered per channel and ident across reconnects and restarts.
  *
  * One append-only log per channel, `{dir}/channel-{id}.log`, of CRC-checked records (the spool's
- * record format, src/reliability/record-format.ts) with the ident in the topic field and the code as
+ * record format, src/storage/record-format.ts) with the ident in the topic field and the code as
  * payload; the last record of an ident wins. Why a log: an issue is an append plus one fdatasync per
  * batch (group commit), and a crash can only tear the last record, which fails its CRC and is
  * dropped on open (reported through `onCorrupt`; that terminal's next authentication is rejected and
  * it registers again, which is what the standard has it do). The file is rewritten with the live
  * codes when it grows past COMPACT_MIN_BYTES and COMPACT_RATIO times their size (tmp file, sync,
- * rename, directory sync). A directory lock (src/util/dir-lock.ts) keeps two processes out of one
+ * rename, directory sync). A directory lock (src/storage/dir-lock.ts) keeps two processes out of one
  * directory. Lookups are map reads on the main thread: everything is loaded at open.
  */
-import { readRecordLog, replaceFile } from '../util/durable-file.js';
+import { readRecordLog, replaceFile } from '../storage/durable-file.js';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
-import { encodeRecord } from '../reliability/record-format.js';
-import { DirLock } from '../util/dir-lock.js';
+import { encodeRecord } from '../storage/record-format.js';
+import { DirLock } from '../storage/dir-lock.js';
 
 const COMPACT_MIN_BYTES = 64 * 1024;
 const COMPACT_RATIO = 4;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { syncDir } from '../util/durable-file.js';
+import { syncDir } from '../storage/durable-file.js';
 import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';

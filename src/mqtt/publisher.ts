@@ -4,7 +4,6 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
-import type { MqttConfig } from '../config/schema.js';
 import { FairQueue } from './fair-queue.js';
 import { InboundRouter } from './inbound-router.js';
 
@@ -262,7 +261,18 @@ export class Publisher extends EventEmitter implements MessagePublisher {
  * and two clients with one id take over each other's session). `will` is the last will (the
  * instance's retained `online false`).
  */
-export function mqttClientOptions(cfg: MqttConfig, clientIdSuffix: string, will?: IClientOptions['will']): IClientOptions {
+/**
+ * What the client options are made of (the config's `mqtt` section has this shape); declared here so
+ * the MQTT layer does not depend on the configuration schema (ARCHITECTURE.md §2, layers).
+ */
+export interface MqttClientSettings {
+  client_id: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; reject_unauthorized: boolean } | undefined;
+}
+
+export function mqttClientOptions(cfg: MqttClientSettings, clientIdSuffix: string, will?: IClientOptions['will']): IClientOptions {
   const o: IClientOptions = {
     clientId: `${cfg.client_id}-${clientIdSuffix}`,
     clean: true,

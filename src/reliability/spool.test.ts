@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../util/log.js';
 import { Spool, type SpoolOp, type SpoolOptions, type SpoolRecord } from './spool.js';
-import { encodeRecord, parseRecords } from './record-format.js';
+import { encodeRecord, parseRecords } from '../storage/record-format.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'edge-spool-'));
 const opts = (dir: string, extra: Partial<SpoolOptions> = {}): SpoolOptions => ({ dir, maxBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, fsync: true, ...extra });

@@ -5,15 +5,15 @@ import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { FailureLog } from './failure-log.js';
-import { encodeRecord, parseRecords } from './record-format.js';
-import { DirLock } from '../util/dir-lock.js';
+import { encodeRecord, parseRecords } from '../storage/record-format.js';
+import { DirLock } from '../storage/dir-lock.js';
 
 /**
  * The durable local spool: an append-only log of segment files with group commit.
  *
- *   dir/seg-0000000000000001.log   records (record-format.ts), appended at the tail segment
+ *   dir/seg-0000000000000001.log   records (src/storage/record-format.ts), appended at the tail segment
  *   dir/cursor                     {"seg":n,"off":o}: everything before it is confirmed by the broker
- *   dir/lock                       the owner and its heartbeat (src/util/dir-lock.ts)
+ *   dir/lock                       the owner and its heartbeat (src/storage/dir-lock.ts)
  *
  * Writing: appends queue in memory; one batch at a time is written with a single positional
  * writev and made durable with fdatasync, then every callback of the batch fires (group commit:

@@ -3,7 +3,7 @@
  * argv[2] (fsync on), fed requests as fast as they are admitted; prints each id once its `queued`
  * event is published, i.e. once the command is durable. The parent kills it with SIGKILL mid-stream.
  */
-import { FakeMqtt, startRig } from '../../src/commands/test-fakes.js';
+import { FakeMqtt, startRig } from './command-fakes.js';
 
 const dir = process.argv[2]!;
 const mqtt = new FakeMqtt();

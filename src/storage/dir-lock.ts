@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EdgeError, type ErrorCode } from '../errors.js';
-import { pidAlive } from './pid-alive.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 /**
  * One process per data directory (the spool, the command store): `dir/lock`, created exclusively

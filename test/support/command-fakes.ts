@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ruptela from '../../protocols/ruptela/index.js';
-import { makeTopics, type Topics } from '../mqtt/topics.js';
-import type { CommandRequest, CommandSpec, EncodedCommand } from '../protocol/types.js';
-import { CommandService } from './command-service.js';
-import { COMMANDS_DEFAULTS, type CommandsConfig } from './commands-config.js';
-import { FileCommandStore } from './file-command-store.js';
-import { topicMatches } from '../mqtt/inbound-router.js';
-import type { CommandDevicePort, CommandMqttPort } from './ports.js';
+import { makeTopics, type Topics } from '../../src/mqtt/topics.js';
+import type { CommandRequest, CommandSpec, EncodedCommand } from '../../src/protocol/types.js';
+import { CommandService } from '../../src/commands/command-service.js';
+import { COMMANDS_DEFAULTS, type CommandsConfig } from '../../src/config/commands-defaults.js';
+import { FileCommandStore } from '../../src/commands/file-command-store.js';
+import { topicMatches } from '../../src/mqtt/inbound-router.js';
+import type { CommandDevicePort, CommandMqttPort } from '../../src/commands/ports.js';
 
 export class FakeClock {
   constructor(public ms = 1_767_225_600_000) {}

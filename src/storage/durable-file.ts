@@ -2,7 +2,7 @@ import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EdgeError, type ErrorCode } from '../errors.js';
-import { parseRecords, type ParsedRecord } from '../reliability/record-format.js';
+import { parseRecords, type ParsedRecord } from './record-format.js';
 
 /**
  * A rename (or an unlink, or a new file) is durable only once its folder's entry is on disk: after a
@@ -41,7 +41,7 @@ export async function replaceFile(path: string, data: Uint8Array | string, fsync
   if (fsync) await syncDir(dirname(path));
 }
 
-/** What an append-only record log (src/reliability/record-format.ts) held when its store opened. */
+/** What an append-only record log (src/storage/record-format.ts) held when its store opened. */
 export interface LoadedRecordLog {
   records: ParsedRecord[];
   /** Size of the file as read: appends continue after it. */

@@ -1,7 +1,7 @@
 import type { Channel } from '../channel/channel.js';
 import { EdgeError } from '../errors.js';
 import type { MessageSink } from '../message/message-sink.js';
-import type { CommandDevicePort, CommandMqttPort } from './ports.js';
+import type { CommandDevicePort, CommandMqttPort } from '../commands/ports.js';
 
 /**
  * The command service's ports over the running server: devices through the channels' seams
