@@ -228,7 +228,7 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
           onCorrupt: (info) => log.warn({ code: info.code }, `${info.code}: ${info.reason}`),
         })
       : null;
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, credentials, log, redisUrl: config.redis_url, hooks, metrics, uploads }));
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink, media, credentials, log, redisUrl: config.redis_url, redisPrefix: config.redis_prefix, hooks, metrics, uploads }));
   channelsById = new Map(channels.map((c) => [c.id, c]));
   // with redis_url the queue is shared by the instances (src/cluster/redis-command-store.ts)
   const commandStore: CommandStore = config.redis_url

@@ -56,6 +56,8 @@ export interface ChannelDeps {
   now?: () => number;
   /** Shared guard counters across instances (config redis_url); empty = local memory. */
   redisUrl?: string;
+  /** Config redis_prefix (with redisUrl): the prefix of the shared guard counters. */
+  redisPrefix?: string;
   /** Per-event figures for /metrics (ACK latency, decode errors by code); absent = not collected. */
   metrics?: ChannelMetrics;
   /** Bounds of uploads tracked across frames (config media.uploads); absent = the config defaults. */
@@ -107,7 +109,7 @@ export class Channel implements ListenerHost {
     this.now = deps.now ?? Date.now;
     this.hooks = deps.hooks ?? {};
     this.events = new ChannelLog(cfg.id, deps.sink);
-    this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log);
+    this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log, deps.redisPrefix);
     this.options = { ...proto.defaultOptions, ...cfg.options };
     const metrics = deps.metrics;
     this.acked = metrics ? (at) => metrics.acked(this.id, this.now() - at) : undefined;

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { REDIS_URL, freeLoopbackPort as freePort, redisServerBin, redisSkipReason, startPrivateRedis as startRedis, uniquePrefix } from '../../test/support/redis.js';
 import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from './udp-rate-limit.js';
+import { ChannelGuards } from '../channel/channel-guards.js';
+import { validateConfig } from '../config/validate.js';
+import { createLogger } from '../util/log.js';
 
 /**
  * Shared-limit and fallback behaviour against a real Redis. REDIS_URL is used when set (CI sets
@@ -177,3 +180,25 @@ test(
     }
   },
 );
+
+test('redis: a channel\'s shared UDP counters live under the deployment\'s redis_prefix', { skip: skipShared }, async () => {
+  const prefix = uniquePrefix('edge-test-pfx', ':');
+  const cfg = validateConfig({ channels: [{ id: 'pfx', protocol: 'ruptela', udp_port: 0, max_udp_packets_per_minute: 50 }] }).channels[0]!;
+  const guards = new ChannelGuards(cfg, REDIS_URL, createLogger('silent'), prefix);
+  const redis = new Redis(REDIS_URL);
+  try {
+    // the limiter counts in memory until its Redis connection is up: admit until the shared keys appear
+    let keys: string[] = [];
+    const end = Date.now() + 8000;
+    while (keys.length === 0 && Date.now() < end) {
+      await guards.admitUdp('192.0.2.7');
+      keys = await redis.keys(`${prefix.replace(/:$/, '')}:udp:pfx*`);
+      if (keys.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(keys.length > 0, `counters under the configured prefix (${prefix}): ${keys.join(', ')}`);
+    assert.deepEqual(await redis.keys('edge-channel:udp:pfx*'), [], 'none under the built-in default');
+  } finally {
+    await guards.close();
+    await redis.quit();
+  }
+});
