@@ -7,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { Writable } from 'node:stream';
 import { connectAsync } from 'mqtt';
+import { waitFor } from './support/harness.js';
 import { startApp } from '../src/app.js';
 import { validateConfig } from '../src/config/validate.js';
 import { startEmbeddedBroker } from '../src/mqtt/embedded-broker.js';
@@ -19,13 +20,6 @@ import { createLogger } from '../src/util/log.js';
  */
 const quiet = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The retained messages under a filter, read by a fresh client (waits until they stop coming). */
 async function retained(url: string, filter: string): Promise<Map<string, string>> {
@@ -38,7 +32,7 @@ async function retained(url: string, filter: string): Promise<Map<string, string
   });
   await c.subscribeAsync(filter, { qos: 1 });
   last = Date.now();
-  await waitFor('retained messages', () => Date.now() - last > 300);
+  await waitFor('retained messages', () => Date.now() - last > 300, 15_000);
   await c.endAsync();
   return out;
 }
@@ -86,14 +80,14 @@ test('instance state: online true at start, false by the will when the connectio
     const online: string[] = [];
     watch.on('message', (_t, p) => online.push(p.toString()));
     await watch.subscribeAsync(st(`instances/${instance}/online`), { qos: 1 });
-    await waitFor('the retained online true', () => online.length === 1);
+    await waitFor('the retained online true', () => online.length === 1, 15_000);
     (app!.publisher.client.stream as unknown as Socket).destroy();
-    await waitFor('the last will (online false)', () => online.includes('false'));
-    await waitFor('online true again after the reconnect', () => online.at(-1) === 'true' && online.indexOf('false') < online.length - 1);
+    await waitFor('the last will (online false)', () => online.includes('false'), 15_000);
+    await waitFor('online true again after the reconnect', () => online.at(-1) === 'true' && online.indexOf('false') < online.length - 1, 15_000);
 
     await app.stop();
     app = null;
-    await waitFor('online false after a clean stop', () => online.at(-1) === 'false');
+    await waitFor('online false after a clean stop', () => online.at(-1) === 'false', 15_000);
     await watch.endAsync();
     assert.equal((await retained(broker.url, st(`instances/${instance}/online`))).get(st(`instances/${instance}/online`)), 'false');
   } finally {
@@ -130,7 +124,7 @@ test('instance state: with the broker unreachable at start, the correction runs 
     assert.equal((await retained(url, topic)).get(topic), 'true', 'nothing corrected yet');
     gateOpen = true;
     for (const f of gated.splice(0)) f();
-    await waitFor('the correction after the first connection', () => app!.publisher.connected);
+    await waitFor('the correction after the first connection', () => app!.publisher.connected, 15_000);
     let value: string | undefined = 'true';
     for (let i = 0; i < 50 && value !== 'false'; i++) {
       value = (await retained(url, topic)).get(topic);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { waitFor } from '../../test/support/harness.js';
 import { REDIS_URL, redisSkipReason, uniquePrefix } from '../../test/support/redis.js';
 import { FakeAssetMqtt } from '../../test/support/fake-asset-mqtt.js';
 import { makeTopics } from '../mqtt/topics.js';
@@ -48,13 +49,6 @@ const ACTIVE = (id: string) => `edge/state/gw/assets/${id}/active`;
 const iv = (id: number, begin: number, end: number, ident: string): Interval => ({ id, begin, end, ident, channel_id: 1, meta: null, source: 'auto' });
 const rec = (id: string, rev: number, intervals: Interval[] = []): AssetRecord => ({ asset: { id, name: id, type: 'driver' }, rev, next_interval_id: intervals.length + 1, intervals });
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** What Redis holds for drv1 under prefix `p`, read by a store of its own. */
 async function stored(url: string, p: string): Promise<Interval[] | undefined> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { waitFor } from '../../test/support/harness.js';
 import { REDIS_URL, freeLoopbackPort as freePort, redisServerBin, redisSkipReason, startPrivateRedis as startRedis, uniquePrefix } from '../../test/support/redis.js';
 import { createUdpRateLimiter, type UdpRateLimiter, type UdpRateVerdict } from './udp-rate-limit.js';
 import { ChannelGuards } from '../channel/channel-guards.js';
@@ -18,13 +19,6 @@ const KEY_PREFIX = uniquePrefix('edge-test', '');
 
 const skipShared = await redisSkipReason();
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 8_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function okCount(results: UdpRateVerdict[]): number {
   return results.filter((r) => r === true).length;
@@ -39,7 +33,7 @@ test('redis: two instances with the same channel id enforce one combined limit',
   const a = make();
   const b = make();
   try {
-    await waitFor('both clients ready', () => a.store === 'redis' && b.store === 'redis');
+    await waitFor('both clients ready', () => a.store === 'redis' && b.store === 'redis', 8_000);
     const sends: Promise<UdpRateVerdict>[] = [];
     for (let i = 0; i < 150; i++) sends.push(a.consume(`10.0.0.${i % 9}`), b.consume(`10.0.1.${i % 9}`));
     const results = await Promise.all(sends);
@@ -51,7 +45,7 @@ test('redis: two instances with the same channel id enforce one combined limit',
 
     // Another channel id has its own counter in the same Redis.
     const other = createUdpRateLimiter({ channelId: 'other', maxPacketsPerMinute: 100, redisUrl: REDIS_URL, keyPrefix: KEY_PREFIX });
-    await waitFor('client ready', () => other.store === 'redis');
+    await waitFor('client ready', () => other.store === 'redis', 8_000);
     assert.equal(okCount(await Promise.all(Array.from({ length: 120 }, () => other.consume('10.0.0.1')))), 100);
     await other.close();
   } finally {
@@ -65,7 +59,7 @@ test('redis: the per-IP limit is shared too', { skip: skipShared }, async () => 
   const a = make();
   const b = make();
   try {
-    await waitFor('both clients ready', () => a.store === 'redis' && b.store === 'redis');
+    await waitFor('both clients ready', () => a.store === 'redis' && b.store === 'redis', 8_000);
     const sends: Promise<UdpRateVerdict>[] = [];
     for (let i = 0; i < 20; i++) sends.push(a.consume('192.0.2.1'), b.consume('::ffff:192.0.2.1'), a.consume('192.0.2.2'));
     const results = await Promise.all(sends);
@@ -117,22 +111,22 @@ test(
     try {
       l = createUdpRateLimiter({ channelId: 'flappy', maxPacketsPerMinute: 12, redisUrl: url, keyPrefix: KEY_PREFIX, log: (lv, m) => logs.push([lv, m]) });
       const limiter = l;
-      await waitFor('limiter ready', () => limiter.store === 'redis');
+      await waitFor('limiter ready', () => limiter.store === 'redis', 8_000);
       assert.equal(okCount(await Promise.all(Array.from({ length: 10 }, () => limiter.consume('10.0.0.1')))), 10);
       await probe.connect();
       assert.equal(await probe.get(`${KEY_PREFIX}:udp:flappy:all`), '10', 'counted in Redis');
       probe.disconnect();
 
       server.kill('SIGKILL');
-      await waitFor('the fallback warning', () => logs.length >= 1);
+      await waitFor('the fallback warning', () => logs.length >= 1, 8_000);
       assert.equal(limiter.store, 'memory');
       // The local fallback counter starts from zero and still limits.
       assert.equal(okCount(await Promise.all(Array.from({ length: 20 }, () => limiter.consume('10.0.0.1')))), 12);
       assert.equal(limiter.blocked('10.0.0.1'), 'rate');
 
       server = await startRedis(port);
-      await waitFor('the recovery info', () => logs.length >= 2);
-      await waitFor('limiter on Redis again', () => limiter.store === 'redis');
+      await waitFor('the recovery info', () => logs.length >= 2, 8_000);
+      await waitFor('limiter on Redis again', () => limiter.store === 'redis', 8_000);
       assert.deepEqual(
         logs.map(([lv]) => lv),
         ['warn', 'info'],
@@ -162,7 +156,7 @@ test(
     const l = createUdpRateLimiter({ channelId: 'stall', maxPacketsPerMinute: 1_000, redisUrl: url, keyPrefix: KEY_PREFIX, log: (lv, m) => logs.push([lv, m]) });
     const admin = new Redis(url);
     try {
-      await waitFor('limiter ready', () => l.store === 'redis');
+      await waitFor('limiter ready', () => l.store === 'redis', 8_000);
       // Every other client's commands wait 1.5 s: longer than the limiter's 500 ms command timeout.
       await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
       const during = await Promise.all(Array.from({ length: 5 }, () => l.consume('10.0.0.1')));
