@@ -10,11 +10,6 @@
  *
  *   node dist/bench/resync-bench.js [--devices 100000] [--assets 10000] [--rate 2000]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { connectAsync } from 'mqtt';
 import { AssetService } from '../src/assets/asset-service.js';
@@ -28,35 +23,14 @@ import { makeTopics } from '../src/mqtt/topics.js';
 import { createLogger } from '../src/util/log.js';
 import { machineInfo, machineLine } from './lib/machine.js';
 import { arg, isMain } from './lib/report.js';
+import { mosquittoBinary, startPrivateMosquitto } from './lib/private-mosquitto.js';
 
 const DEVICES = Number(arg('devices') ?? 100_000);
 const ASSETS = Number(arg('assets') ?? 10_000);
 const RATE = Number(arg('rate') ?? 2000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
-async function startMosquitto(): Promise<{ url: string; proc: ChildProcess; dir: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-resync-'));
-  writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nmax_queued_messages 0\n`);
-  const proc = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (up) break;
-    await sleep(50);
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, proc, dir };
-}
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -100,11 +74,11 @@ async function readRetained(url: string, filter: string, expect: number): Promis
 export async function main(): Promise<Record<string, unknown>> {
   const machine = machineInfo();
   console.log(`resync bench — ${machineLine(machine)}\n`);
-  if (spawnSync('mosquitto', ['-h']).error) {
+  if (!mosquittoBinary()) {
     console.log('mosquitto is not installed: skipped (apt-get install mosquitto)');
     return { skipped: 'no mosquitto' };
   }
-  const broker = await startMosquitto();
+  const broker = await startPrivateMosquitto();
   const root = `benchresync${process.pid}`;
   const topics = makeTopics(root);
   const cfg = validateConfig({ instance_id: root, mqtt: { url: broker.url, topic_root: root }, channels: [{ id: 1, protocol: 'ruptela', tcp_port: 0 }] });
@@ -173,8 +147,7 @@ export async function main(): Promise<Record<string, unknown>> {
     return data;
   } finally {
     await publisher.close();
-    broker.proc.kill('SIGKILL');
-    rmSync(broker.dir, { recursive: true, force: true });
+    await broker.stop();
   }
 }
 

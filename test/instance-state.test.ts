@@ -8,6 +8,7 @@ import { Aedes } from 'aedes';
 import { Writable } from 'node:stream';
 import { connectAsync } from 'mqtt';
 import { waitFor } from './support/harness.js';
+import { retained } from './support/retained.js';
 import { startApp } from '../src/app.js';
 import { validateConfig } from '../src/config/validate.js';
 import { startEmbeddedBroker } from '../src/mqtt/embedded-broker.js';
@@ -21,21 +22,6 @@ import { createLogger } from '../src/util/log.js';
 const quiet = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 
-/** The retained messages under a filter, read by a fresh client (waits until they stop coming). */
-async function retained(url: string, filter: string): Promise<Map<string, string>> {
-  const c = await connectAsync(url, { clientId: `read-${process.pid}-${Math.random()}`, clean: true });
-  const out = new Map<string, string>();
-  let last = Date.now();
-  c.on('message', (t, p, packet) => {
-    if (packet.retain) out.set(t, p.toString());
-    last = Date.now();
-  });
-  await c.subscribeAsync(filter, { qos: 1 });
-  last = Date.now();
-  await waitFor('retained messages', () => Date.now() - last > 300, 15_000);
-  await c.endAsync();
-  return out;
-}
 
 test('instance state: online true at start, false by the will when the connection dies, false on a clean stop; stale connected corrected', { timeout: 60_000 }, async () => {
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });

@@ -10,6 +10,7 @@ import { fromHex } from '../src/codec/hex.js';
 import { getProtocol } from '../src/protocol/registry.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { connectDevice } from './support/device-socket.js';
+import { retained } from './support/retained.js';
 
 /**
  * Truthful after an outage (README "Retained state"): a private Mosquitto with `persistence false`
@@ -63,21 +64,6 @@ class VolatileBroker {
   }
 }
 
-/** Every retained message under `filter`, read by a fresh client until they stop coming. */
-async function retained(url: string, filter: string): Promise<Map<string, string>> {
-  const c = await connectAsync(url, { clientId: `read-${process.pid}-${Math.random()}`, clean: true });
-  const out = new Map<string, string>();
-  let last = Date.now();
-  c.on('message', (t, p, packet) => {
-    if (packet.retain) out.set(t, p.toString());
-    last = Date.now();
-  });
-  await c.subscribeAsync(filter, { qos: 1 });
-  last = Date.now();
-  while (Date.now() - last < 300) await new Promise((r) => setTimeout(r, 25));
-  await c.endAsync();
-  return out;
-}
 
 /** The retained topics the scenario must find: device, queue entry, asset, channel, instance. */
 function expected(h: Harness, ident: string): Record<string, (v: string | undefined) => boolean> {

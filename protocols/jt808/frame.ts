@@ -120,13 +120,7 @@ export function readHeader(f: Uint8Array, lenient: boolean): { header: Header; c
   if (1 + headerLen + bodyLength !== checkAt) {
     throw new EdgeError('EDGE_DECODE_INVALID', `body length field ${bodyLength}, but ${checkAt - 1 - headerLen} body byte(s) lie between header and check byte`, 3);
   }
-  const computed = xor8(f, 1, checkAt);
-  const wire = f[checkAt]!;
-  let checkMismatch: [number, number] | null = null;
-  if (computed !== wire) {
-    if (!lenient) throw new EdgeError('EDGE_DECODE_CHECKSUM', `XOR check byte ${hex2(wire)} on the wire, ${hex2(computed)} computed`, checkAt);
-    checkMismatch = [wire, computed];
-  }
+  const checkMismatch = checkXor(f, checkAt, lenient);
   const phone = f.subarray(phoneAt, phoneAt + phoneLen);
   const serialAt = phoneAt + phoneLen;
   const serial = (f[serialAt]! << 8) | f[serialAt + 1]!;
@@ -149,15 +143,18 @@ function readShortSerialHeader(f: Uint8Array, msgId: number, attr: number, check
   if (1 + headerLen + bodyLength !== checkAt) {
     throw new EdgeError('EDGE_DECODE_INVALID', `body length field ${bodyLength}, but ${checkAt - 1 - headerLen} body byte(s) lie between the 11-byte e-lock header and the check byte`, 3);
   }
-  const computed = xor8(f, 1, checkAt);
-  const wire = f[checkAt]!;
-  let checkMismatch: [number, number] | null = null;
-  if (computed !== wire) {
-    if (!lenient) throw new EdgeError('EDGE_DECODE_CHECKSUM', `XOR check byte ${hex2(wire)} on the wire, ${hex2(computed)} computed`, checkAt);
-    checkMismatch = [wire, computed];
-  }
+  const checkMismatch = checkXor(f, checkAt, lenient);
   const phone = f.subarray(5, 11);
   return { header: { msgId, attr, bodyLength, version: 2013, phone, phoneHex: toHex(phone), serial: f[11]!, subpackage: null, encrypted: false, shortSerial: true, bodyStart: 12 }, checkMismatch };
+}
+
+/** The XOR check byte: null when it matches; with `lenient`, [wire, computed] instead of the error. */
+function checkXor(f: Uint8Array, checkAt: number, lenient: boolean): [number, number] | null {
+  const computed = xor8(f, 1, checkAt);
+  const wire = f[checkAt]!;
+  if (computed === wire) return null;
+  if (!lenient) throw new EdgeError('EDGE_DECODE_CHECKSUM', `XOR check byte ${hex2(wire)} on the wire, ${hex2(computed)} computed`, checkAt);
+  return [wire, computed];
 }
 
 function hex2(v: number): string {
