@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
@@ -10,6 +9,7 @@ import { fromHex } from '../src/codec/hex.js';
 import { getProtocol } from '../src/protocol/registry.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { connectDevice } from './support/device-socket.js';
+import { freeLoopbackPort } from './support/redis.js';
 import { retained } from './support/retained.js';
 
 /**
@@ -22,13 +22,6 @@ const IDENT_FRAME = '002e000316d53d58d6020f4573303430302e30332e36382e30340000c2b
 const OFFLINE = '356307042441013';
 const hasMosquitto = !spawnSync('mosquitto', ['-h']).error;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A throw-away Mosquitto that keeps nothing: a restart loses every retained message. */
 class VolatileBroker {
@@ -85,7 +78,7 @@ function missing(h: Harness, ident: string, got: Map<string, string>): string[] 
 }
 
 test('resync: a Mosquitto restarted with persistence false gets the device, command queue, asset, channel and instance state back within 5 s of the reconnect', { skip: hasMosquitto ? false : 'no mosquitto binary', timeout: 60_000 }, async () => {
-  const broker = new VolatileBroker(await freePort());
+  const broker = new VolatileBroker(await freeLoopbackPort());
   await broker.start();
   let h: Harness | null = null;
   try {

@@ -19,8 +19,7 @@
 import { EdgeError } from '../../src/errors.js';
 import type { DecodeWarning, Message } from '../../src/protocol/types.js';
 import { utcSeconds } from '../../src/codec/time.js';
-import { unparsedTail } from './location.js';
-import { toHex } from '../../src/codec/hex.js';
+import { i16, itemValueAt, raw, u16, u32 } from './location.js';
 
 export const ELOCK_BASE_BYTES = 35;
 
@@ -61,17 +60,10 @@ export function decodeElockLocation(f: Uint8Array, at: number, end: number, iden
   m['message.buffered.status'] = blind;
   let p = at + ELOCK_BASE_BYTES;
   while (p < end) {
-    if (p + 2 > end) {
-      unparsedTail(f, p, end, 'a stray byte where an item header needs 2', { warnings }, m);
-      break;
-    }
+    const v = itemValueAt(f, p, end, { warnings }, m);
+    if (v < 0) break;
     const id = f[p]!;
     const len = f[p + 1]!;
-    const v = p + 2;
-    if (v + len > end) {
-      unparsedTail(f, p, end, `item 0x${id.toString(16).padStart(2, '0')} announces ${len} bytes, ${end - v} left`, { warnings }, m);
-      break;
-    }
     p = v + len;
     if (id === 0x02 && len === 2) m['position.altitude'] = i16(f, v);
     else if (id === 0x10 && len === 1) m['elock.wake.source'] = f[v]!;
@@ -80,7 +72,7 @@ export function decodeElockLocation(f: Uint8Array, at: number, end: number, iden
       m['elock.tilt.y'] = i16(f, v + 2);
       m['elock.tilt.z'] = i16(f, v + 4);
     } else {
-      m[`item.${id.toString(16).padStart(2, '0')}`] = toHex(f, v, v + len);
+      raw(f, id, v, len, m);
       if (id === 0x0b && len === 8) m['elock.unlock.result'] = f[v + 7]!;
     }
   }
@@ -89,14 +81,4 @@ export function decodeElockLocation(f: Uint8Array, at: number, end: number, iden
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
-}
-function u16(f: Uint8Array, p: number): number {
-  return (f[p]! << 8) | f[p + 1]!;
-}
-function i16(f: Uint8Array, p: number): number {
-  const v = u16(f, p);
-  return v >= 0x8000 ? v - 0x10000 : v;
-}
-function u32(f: Uint8Array, p: number): number {
-  return ((f[p]! << 24) >>> 0) + (f[p + 1]! << 16) + (f[p + 2]! << 8) + f[p + 3]!;
 }

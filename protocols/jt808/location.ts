@@ -109,8 +109,9 @@ export function decodeLocation(f: Uint8Array, at: number, end: number, c: Locati
   return m;
 }
 
-const u16 = (f: Uint8Array, p: number) => (f[p]! << 8) | f[p + 1]!;
-const u32 = (f: Uint8Array, p: number) => ((f[p]! << 24) | (f[p + 1]! << 16) | (f[p + 2]! << 8) | f[p + 3]!) >>> 0;
+export const u16 = (f: Uint8Array, p: number) => (f[p]! << 8) | f[p + 1]!;
+export const i16 = (f: Uint8Array, p: number) => (u16(f, p) << 16) >> 16;
+export const u32 = (f: Uint8Array, p: number) => ((f[p]! << 24) | (f[p + 1]! << 16) | (f[p + 2]! << 8) | f[p + 3]!) >>> 0;
 
 /** Fixed lengths of the standard and JT/T 1078 items this module names (0x11 is 1 or 5). */
 const ITEM_LENGTH: Readonly<Record<number, number>> = {
@@ -132,7 +133,7 @@ const ITEM_LENGTH: Readonly<Record<number, number>> = {
   0x31: 1,
 };
 
-function raw(f: Uint8Array, id: number, p: number, len: number, m: Message): void {
+export function raw(f: Uint8Array, id: number, p: number, len: number, m: Message): void {
   m[`item.${id.toString(16).padStart(2, '0')}`] = toHex(f, p, p + len);
 }
 
@@ -144,11 +145,10 @@ export function decodeItems(f: Uint8Array, at: number, end: number, c: LocationC
       c.warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${end - p} zero byte(s) of padding after the additional items ignored` });
       return;
     }
-    if (p + 2 > end) return unparsedTail(f, p, end, 'a stray byte where an item header needs 2', c, m);
+    const v = itemValueAt(f, p, end, c, m);
+    if (v < 0) return;
     const id = f[p]!;
     const len = f[p + 1]!;
-    const v = p + 2;
-    if (v + len > end) return unparsedTail(f, p, end, `item 0x${id.toString(16).padStart(2, '0')} announces ${len} bytes, ${end - v} left`, c, m);
     p = v + len;
     if (id >= 0x64 && id <= 0x70 && (id <= 0x67 || id === 0x70)) {
       const idBytes = c.options.alarm_identification_bytes;
@@ -249,10 +249,29 @@ export function decodeItems(f: Uint8Array, at: number, end: number, c: LocationC
  * no general response, resends it forever and its black-box backlog stops behind it. The bytes are
  * kept as `jt808.unparsed.hex` (with their frame offset) and a warning says where they began.
  */
-export function unparsedTail(f: Uint8Array, p: number, end: number, why: string, c: { warnings: DecodeWarning[] }, m: Message): void {
+function unparsedTail(f: Uint8Array, p: number, end: number, why: string, c: { warnings: DecodeWarning[] }, m: Message): void {
   m['jt808.unparsed.hex'] = toHex(f, p, end);
   m['jt808.unparsed.offset'] = p;
   c.warnings.push({ code: 'EDGE_DECODE_TRAILING', reason: `${end - p} byte(s) of additional items not parsed from frame offset ${p} (${why}): kept as jt808.unparsed.hex` });
+}
+
+/**
+ * Where the value of the additional item at `p` (id u8, length u8 = f[p], f[p + 1]) starts, or -1
+ * when the list ends badly there: then the rest is recorded by unparsedTail and the caller stops.
+ * One walk for every item list (0x0200, 0x0704 entries, the e-lock items of elock.ts); a number,
+ * not an object, because it runs for every item of every location.
+ */
+export function itemValueAt(f: Uint8Array, p: number, end: number, c: { warnings: DecodeWarning[] }, m: Message): number {
+  if (p + 2 > end) {
+    unparsedTail(f, p, end, 'a stray byte where an item header needs 2', c, m);
+    return -1;
+  }
+  const v = p + 2;
+  if (v + f[p + 1]! > end) {
+    unparsedTail(f, p, end, `item 0x${f[p]!.toString(16).padStart(2, '0')} announces ${f[p + 1]!} bytes, ${end - v} left`, c, m);
+    return -1;
+  }
+  return v;
 }
 
 function zeroTo(f: Uint8Array, p: number, end: number): boolean {

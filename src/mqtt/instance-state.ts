@@ -89,9 +89,7 @@ export class InstanceState {
 
   private announce(): Promise<number> {
     if (this.stopped) return Promise.resolve(0);
-    const { publisher, topics, instanceId, channels } = this.o;
-    publisher.publish(this.onlineTopic, 'true', true, noop);
-    for (const ch of channels) publisher.publish(topics.channelState(ch.id, 'instance'), instanceId, true, noop);
+    this.republish();
     return (this.corrected ??= this.correctStale().catch((e: unknown) => {
       this.o.log.warn({ err: (e as Error).message }, 'could not check retained device state left by an earlier run');
       return 0;
