@@ -1,10 +1,10 @@
-import type { StoredMedia } from '../media/media-store.js';
-import { EnvelopeWriter, withFields } from '../message/envelope.js';
-import type { MessageSink } from '../message/message-sink.js';
-import { channelIdValue } from '../message/naming.js';
-import type { Message, MessageValue } from '../protocol/types.js';
-import type { DeviceLink } from './device-link.js';
-import type { PipelineHost } from './frame-pipeline.js';
+import type { StoredMedia } from '../../media/media-store.js';
+import { EnvelopeWriter, withFields } from '../../message/envelope.js';
+import type { MessageSink } from '../../message/message-sink.js';
+import { channelIdValue } from '../../message/naming.js';
+import type { Message, MessageValue } from '../../protocol/types.js';
+import type { DeviceLink } from '../device-link.js';
+import type { PipelineHost } from '../pipeline-types.js';
 
 /** The facts of a stored file under a message-name prefix: `media.tacho` → `media.tacho.file.id`, ... */
 export function storedFileFields(prefix: string, stored: StoredMedia): Record<string, MessageValue> {

@@ -1,28 +1,35 @@
-import { EdgeError, type ErrorInfo } from '../errors.js';
-import type { MediaStore, StoredMedia } from '../media/media-store.js';
-import { linkingFields, type Upload, type UploadFile, type UploadTracker } from '../media/upload-tracker.js';
-import type { MessageSink } from '../message/message-sink.js';
-import { CLOSE_CODES, type CloseCode } from '../net/close-codes.js';
-import type { DecodePool } from '../pool/decode-pool.js';
-import type { MessageValue, UploadOp } from '../protocol/types.js';
-import type { DeviceLink, Slot } from './device-link.js';
-import type { PipelineHooks, PipelineHost } from './frame-pipeline.js';
-import { storedFileFields, type RuntimeMessages } from './runtime-messages.js';
+import { EdgeError } from '../../errors.js';
+import { linkingFields, type Upload, type UploadFile, type UploadTracker } from '../../media/upload-tracker.js';
+import { CLOSE_CODES } from '../../net/close-codes.js';
+import type { DecodePool } from '../../pool/decode-pool.js';
+import type { DecodeEffect, UploadOp } from '../../protocol/types.js';
+import type { DeviceLink, Slot } from '../device-link.js';
+import type { EffectHandler, FrameSlot, PipelineHost, PipelineOps } from '../pipeline-types.js';
+import type { MediaFiles } from './media-files.js';
+import type { RuntimeMessages } from './runtime-messages.js';
 
-/** What an upload effect needs of its frame's slot: durable work counts in `remaining`, `confirm` ends one. */
-export interface UploadSlot extends Slot {
-  confirm(err?: Error | null): void;
-}
+type UploadEffect = Extract<DecodeEffect, { kind: 'upload' }>;
 
 export interface UploadDeps {
   pool: DecodePool;
-  sink: MessageSink;
-  media: MediaStore | null;
-  hooks: PipelineHooks;
   tracker: UploadTracker;
+  /** Writes pieces, completes files and announces them. */
+  files: MediaFiles;
   /** Builds and publishes the linking message and the media log events. */
   messages: RuntimeMessages;
-  fail(link: DeviceLink, slot: Slot, info: ErrorInfo, code: CloseCode): void;
+  ops: PipelineOps;
+}
+
+/** The `upload` effect on a channel that tracks no uploads: the frame fails (no ACK, the reason logged). */
+export function refusedUploadEffect(ops: PipelineOps): EffectHandler<UploadEffect> {
+  return {
+    kind: 'upload',
+    durable: false,
+    apply(link, slot) {
+      ops.fail(link, slot, { code: 'EDGE_UPLOAD_REFUSED', reason: 'the frame belongs to an upload but the channel tracks none' }, CLOSE_CODES.INTERNAL_ERROR);
+      return false;
+    },
+  };
 }
 
 /**
@@ -33,14 +40,21 @@ export interface UploadDeps {
  * Anything refused (unknown key, caps, a piece outside its file) fails the frame with
  * EDGE_UPLOAD_REFUSED: no ACK, the connection closes with the reason logged.
  */
-export class UploadEffects {
+export class UploadEffects implements EffectHandler<UploadEffect> {
+  readonly kind = 'upload';
+  readonly durable = true;
+
   constructor(
     private readonly host: PipelineHost,
     private readonly deps: UploadDeps,
   ) {}
 
   /** False when the frame failed (nothing after it is applied). */
-  apply(link: DeviceLink, slot: UploadSlot, op: UploadOp, nowMs: number): boolean {
+  apply(link: DeviceLink, slot: FrameSlot, e: UploadEffect, nowMs: number): null | false {
+    return this.op(link, slot, e.upload, nowMs) ? null : false;
+  }
+
+  private op(link: DeviceLink, slot: FrameSlot, op: UploadOp, nowMs: number): boolean {
     const t = this.deps.tracker;
     const ident = link.ident;
     if (!ident) return this.refuse(link, slot, 'the frame has no device ident');
@@ -72,11 +86,11 @@ export class UploadEffects {
   private refuse(link: DeviceLink, slot: Slot, reason: string): false {
     this.host.linkLog(link).warn({ code: 'EDGE_UPLOAD_REFUSED', reason }, 'upload refused');
     this.host.stats.warnings.add('EDGE_UPLOAD_REFUSED');
-    this.deps.fail(link, slot, { code: 'EDGE_UPLOAD_REFUSED', reason }, CLOSE_CODES.PROTOCOL_VIOLATION);
+    this.deps.ops.fail(link, slot, { code: 'EDGE_UPLOAD_REFUSED', reason }, CLOSE_CODES.PROTOCOL_VIOLATION);
     return false;
   }
 
-  private piece(link: DeviceLink, slot: UploadSlot, ident: string, name: string, offset: number, bytes: Uint8Array, nowMs: number): boolean {
+  private piece(link: DeviceLink, slot: FrameSlot, ident: string, name: string, offset: number, bytes: Uint8Array, nowMs: number): boolean {
     const t = this.deps.tracker;
     const x = t.file(link, name);
     if ('refused' in x) return this.refuse(link, slot, x.refused);
@@ -87,16 +101,15 @@ export class UploadEffects {
     // a piece of a file already stored and renamed (a resend after the result was lost) is not
     // written again: it would start a new ".part" file
     if (file.stored) return true;
-    const media = this.deps.media;
-    if (!media) return this.refuse(link, slot, 'no media store is configured');
+    const files = this.deps.files;
+    if (!files.store) return this.refuse(link, slot, 'no media store is configured');
     slot.remaining++;
     upload.inflight++;
     this.host.stats.counters.fileChunks++;
-    media.write(this.host.id, ident, file.key, offset, bytes, false, undefined, (err) => {
+    files.write(ident, file.key, offset, bytes, false, undefined, (err) => {
       // a range counts as arrived only once it is on disk: a failed write fails the frame, and the
       // device's next 0x1212 (on a new connection) is told that range is missing
       if (!err) t.stored(upload, file, offset, bytes.length, this.host.now());
-      else this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, err);
       if (--upload.inflight === 0) for (const w of upload.idle.splice(0)) w();
       slot.confirm(err);
     });
@@ -113,7 +126,7 @@ export class UploadEffects {
    * the file is completed in the store (sync, sha256, rename) first, then the "done" answer; and when
    * it was the upload's last file, the linking message is published before that answer goes out.
    */
-  private check(link: DeviceLink, slot: UploadSlot, ident: string, name: string, reply: { name: string; properties: Record<string, unknown> }, nowMs: number): boolean {
+  private check(link: DeviceLink, slot: FrameSlot, ident: string, name: string, reply: { name: string; properties: Record<string, unknown> }, nowMs: number): boolean {
     const x = this.deps.tracker.file(link, name);
     if ('refused' in x) return this.refuse(link, slot, x.refused);
     const { upload, file } = x;
@@ -123,7 +136,7 @@ export class UploadEffects {
     return true;
   }
 
-  private answerCheck(link: DeviceLink, slot: UploadSlot, ident: string, upload: Upload, file: UploadFile, name: string, reply: { name: string; properties: Record<string, unknown> }): void {
+  private answerCheck(link: DeviceLink, slot: FrameSlot, ident: string, upload: Upload, file: UploadFile, name: string, reply: { name: string; properties: Record<string, unknown> }): void {
     if (slot.failed || link.closed) return;
     if (file.completing) {
       // a second 0x1212 while the first one completes the file: answer it once the file is stored
@@ -144,25 +157,25 @@ export class UploadEffects {
       answer();
       return;
     }
-    const media = this.deps.media;
-    if (!media) {
+    const files = this.deps.files;
+    if (!files.store) {
       slot.confirm(new EdgeError('EDGE_MEDIA_WRITE_FAILED', 'no media store is configured'));
       return;
     }
     file.completing = [];
-    media.write(this.host.id, ident, file.key, file.size, new Uint8Array(0), true, { kind: file.kind, name: file.name }, (err, stored) => {
+    files.write(ident, file.key, file.size, new Uint8Array(0), true, { kind: file.kind, name: file.name }, (err, stored) => {
       const waiting = file.completing ?? [];
       file.completing = null;
       for (const w of waiting) queueMicrotask(w);
       if (err || !stored) {
         const failure = err ?? new EdgeError('EDGE_MEDIA_WRITE_FAILED', `file "${name}" was not completed`);
-        this.deps.hooks.mediaFailed?.(this.host.id, ident, file.key, failure);
+        if (!err) files.failed(ident, file.key, failure);
         slot.confirm(failure);
         return;
       }
       file.stored = stored;
-      this.storedEvent(link.id, ident, stored, upload.meta);
-      this.deps.hooks.mediaStored?.(this.host.id, ident, stored, upload.meta);
+      // no announcement of its own: the upload's linking message below names every file
+      files.stored(link, ident, stored, upload.meta, null);
       if (upload.files!.every((f) => f.stored)) {
         this.deps.tracker.finish(upload);
         slot.remaining++;
@@ -172,16 +185,12 @@ export class UploadEffects {
     });
   }
 
-  private storedEvent(conn: string, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>): void {
-    this.deps.messages.mediaEvent(ident, 'stored', stored.storedAtMs / 1000, { conn, kind: stored.kind, ...meta, ...storedFileFields('media', stored) });
-  }
-
   /**
    * The linking message of an upload (complete: `reason` null; otherwise with what arrived and why it
    * ended) and its log event. With a frame, the message is one of its durable effects (published before
    * the ACK); without (a timeout), a failed publish is logged.
    */
-  report(upload: Upload, reason: string | null, frame: { slot: UploadSlot; peer: string; link: DeviceLink } | null): void {
+  report(upload: Upload, reason: string | null, frame: { slot: FrameSlot; peer: string; link: DeviceLink } | null): void {
     const host = this.host;
     const nowMs = host.now();
     const fields = linkingFields(upload, reason);
@@ -196,7 +205,7 @@ export class UploadEffects {
     if (reason !== null) {
       // partial files are never completed once the upload is forgotten: remove them, so a device that
       // starts uploads and stops cannot fill the disk (the message says what was missing)
-      for (const f of upload.files ?? []) if (!f.stored && f.ranges.covered > 0) void this.deps.media?.discard?.(host.id, upload.ident, f.key);
+      for (const f of upload.files ?? []) if (!f.stored && f.ranges.covered > 0) void this.deps.files.store?.discard?.(host.id, upload.ident, f.key);
       host.stats.warnings.add('EDGE_UPLOAD_INCOMPLETE');
       host.log.info({ ident: upload.ident, key: upload.key, reason }, 'EDGE_UPLOAD_INCOMPLETE: upload ended before every file arrived; published with what was stored');
     }
