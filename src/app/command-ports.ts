@@ -1,29 +1,23 @@
-import type { Channel } from '../channel/channel.js';
-import { EdgeError } from '../errors.js';
 import type { MessageSink } from '../message/message-sink.js';
 import type { CommandDevicePort, CommandMqttPort } from '../commands/ports.js';
+import type { ChannelDirectory } from './runtime.js';
 
 /**
- * The command service's ports over the running server: devices through the channels' seams
- * (`Channel.send` writes between frames, `Channel.encode` encodes in a worker), MQTT through the
- * message sink (the server's one client; lifecycle events and queue state are QoS 1).
+ * The device and MQTT ports of the features that talk to devices (commands, relay) over the running
+ * server: devices through the channels' seams (`Channel.send` writes between frames, `Channel.encode`
+ * encodes in a worker), MQTT through the message sink (the server's one client; lifecycle events
+ * and queue state are QoS 1).
  */
-export function channelDevicePort(channels: readonly Channel[]): CommandDevicePort {
-  const byId = new Map(channels.map((c) => [c.id, c]));
-  const channel = (id: string): Channel => {
-    const c = byId.get(id);
-    if (!c) throw new EdgeError('EDGE_DEVICE_OFFLINE', `this server has no channel ${id}`);
-    return c;
-  };
+export function channelDevicePort(channels: ChannelDirectory): CommandDevicePort {
   return {
-    commandsOf: (id) => byId.get(id)?.proto.commands,
+    commandsOf: (id) => channels.get(id)?.proto.commands,
     async validate(id, ident, req) {
-      await channel(id).encode(ident, req);
+      await channels.require(id).encode(ident, req);
     },
-    isOnline: (id, ident) => byId.get(id)?.isOnline(ident) ?? false,
-    encode: (id, ident, req) => channel(id).encode(ident, req),
+    isOnline: (id, ident) => channels.get(id)?.isOnline(ident) ?? false,
+    encode: (id, ident, req) => channels.require(id).encode(ident, req),
     async send(id, ident, bytes) {
-      channel(id).send(ident, bytes);
+      channels.require(id).send(ident, bytes);
     },
   };
 }

@@ -70,6 +70,15 @@ export interface Topics {
   relayAnswerFilter(service: string): string;
   /** Channel, ident, service and kind of a relay topic; null for any other topic. */
   parseRelayTopic(topic: string): RelayTopic | null;
+  /** Channel, ident and state name of a device state topic (`deviceState`); null for any other topic. */
+  parseDeviceStateTopic(topic: string): DeviceStateTopic | null;
+}
+
+export interface DeviceStateTopic {
+  channel: string;
+  ident: string;
+  /** The state's name: `connected`, `connections_count`, ... (one level; queue entries are not device state). */
+  name: string;
 }
 
 export interface RelayTopic {
@@ -132,6 +141,13 @@ export function makeTopics(root: string): Topics {
       const l = t.slice(prefix.length).split('/');
       if (l.length !== 5 || l[1] !== 'devices' || (l[4] !== 'answer' && l[4] !== 'request') || !l[0] || !l[2] || !l[3]) return null;
       return { channel: l[0], ident: l[2], service: l[3], kind: l[4] };
+    },
+    parseDeviceStateTopic: (t) => {
+      const prefix = `${root}/state/gw/channels/`;
+      if (!t.startsWith(prefix)) return null;
+      const l = t.slice(prefix.length).split('/');
+      if (l.length !== 4 || l[1] !== 'devices' || !l[0] || !l[2] || !l[3]) return null;
+      return { channel: l[0], ident: l[2], name: l[3] };
     },
     assetManagement: () => `${root}/command/gw/assets`,
     assetRequestLog: (r) => `${root}/log/gw/assets/requests/${r}`,

@@ -1,0 +1,46 @@
+import { Channel } from '../../channel/channel.js';
+import type { ChannelHooks } from '../../channel/channel.js';
+import type { CredentialStore } from '../../credentials/credential-store.js';
+import type { AppMetrics } from '../../ops/metrics.js';
+import type { ProtocolModule } from '../../protocol/types.js';
+import type { Feature } from '../feature.js';
+import type { Runtime } from '../runtime.js';
+
+/**
+ * The configured channels, built with the hooks of every feature registered before them and put in
+ * the runtime's channel directory; registered after those features, so the listeners open once
+ * everything a frame may reach is running, and close before any of it stops. A full pool or
+ * publisher pauses every device socket (end-to-end backpressure).
+ */
+export function channelsFeature(rt: Runtime, protos: readonly ProtocolModule[], hooks: ChannelHooks, deps: { credentials: CredentialStore | null; metrics: AppMetrics }): Feature {
+  const { config, log, pool, publisher } = rt;
+  const up = config.media.uploads;
+  const uploads = { maxFiles: up.max_files, maxBytes: up.max_bytes, maxFileBytes: config.media.max_file_bytes, maxPending: up.max_pending, maxRanges: up.max_ranges, expectTimeoutMs: up.timeout_s * 1000, idleTimeoutMs: up.idle_timeout_s * 1000 };
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink: rt.sink, media: rt.media, credentials: deps.credentials, log, redisUrl: config.redis_url, redisPrefix: config.redis_prefix, hooks, metrics: deps.metrics, uploads }));
+  rt.channels.fill(channels);
+  const pauseAll = (why: string) => () => {
+    log.debug({ why }, 'backpressure: pausing device sockets');
+    for (const ch of channels) ch.pause(why);
+  };
+  const resumeAll = (why: string) => () => {
+    for (const ch of channels) ch.resume(why);
+  };
+  pool.on('full', pauseAll('pool'));
+  pool.on('drain', resumeAll('pool'));
+  publisher.on('full', pauseAll('mqtt'));
+  publisher.on('drain', resumeAll('mqtt'));
+  const started: Channel[] = [];
+  return {
+    name: 'channels',
+    state: { name: 'devices', republish: () => channels.reduce((n, c) => n + c.republishState(), 0) },
+    async start() {
+      for (const ch of channels) {
+        await ch.start(config.stats_interval_s);
+        started.push(ch);
+      }
+    },
+    async stop(timeoutMs) {
+      await Promise.all(started.map((c) => c.stop(timeoutMs)));
+    },
+  };
+}

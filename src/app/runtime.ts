@@ -1,0 +1,119 @@
+import type { Channel } from '../channel/channel.js';
+import type { EdgeConfig } from '../config/schema.js';
+import { EdgeError } from '../errors.js';
+import { FileMediaStore } from '../media/media-store.js';
+import { MessageSink } from '../message/message-sink.js';
+import { watchDelayedAcks } from '../mqtt/delayed-ack-check.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/embedded-broker.js';
+import { instanceWill } from '../mqtt/instance-state.js';
+import { logBrokerOutages } from '../mqtt/outage-log.js';
+import { Publisher, mqttClientOptions, type MessagePublisher } from '../mqtt/publisher.js';
+import { makeTopics, type Topics } from '../mqtt/topics.js';
+import { DecodePool } from '../pool/decode-pool.js';
+import { ReliablePublisher } from '../reliability/reliable-publisher.js';
+import { Spool } from '../reliability/spool.js';
+import type { Logger } from '../util/log.js';
+
+/**
+ * The channels by id. Features are built before the channels (the channels are built with the
+ * features' hooks), but some features talk to devices through the channels (commands, relay): they
+ * hold this directory, which is filled once, right after the features, before anything starts.
+ */
+export class ChannelDirectory {
+  private readonly byId = new Map<string, Channel>();
+  /** Filled in place: a feature may keep this array (instance state reads it when it runs). */
+  readonly list: Channel[] = [];
+
+  fill(channels: readonly Channel[]): void {
+    if (this.list.length > 0) throw new Error('the channel directory is filled once');
+    this.list.push(...channels);
+    for (const c of channels) this.byId.set(c.id, c);
+  }
+
+  get(id: string): Channel | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The channel, or EDGE_DEVICE_OFFLINE naming the id (a command for a channel this server does not run). */
+  require(id: string): Channel {
+    const c = this.byId.get(id);
+    if (!c) throw new EdgeError('EDGE_DEVICE_OFFLINE', `this server has no channel ${id}`);
+    return c;
+  }
+}
+
+/** What every feature may use: the config, the MQTT side, the decode pool, the media store and the channels. */
+export interface Runtime {
+  readonly config: EdgeConfig;
+  readonly log: Logger;
+  readonly topics: Topics;
+  readonly broker: EmbeddedBroker | null;
+  readonly brokerUrl: string;
+  readonly publisher: MessagePublisher;
+  readonly sink: MessageSink;
+  readonly pool: DecodePool;
+  readonly media: FileMediaStore;
+  readonly channels: ChannelDirectory;
+  /** Stops what the core started (outage log, publisher, pool, broker): after every feature has stopped. */
+  close(): Promise<void>;
+}
+
+/**
+ * The core every feature stands on: the broker (embedded unless mqtt.url is set), the publisher
+ * (with the durable spool when spool.enabled), the decode pool, the sink and the media store.
+ */
+export async function startRuntime(config: EdgeConfig, log: Logger, threads: number | 'inline' | undefined): Promise<Runtime> {
+  let broker: EmbeddedBroker | null = null;
+  let brokerUrl = config.mqtt.url;
+  if (!brokerUrl) {
+    broker = await startEmbeddedBroker(config.mqtt.embedded);
+    brokerUrl = broker.url;
+    log.info({ url: broker.url }, `embedded MQTT broker listening on ${broker.host}:${broker.port}`);
+  }
+  const sp = config.spool;
+  const topics = makeTopics(config.mqtt.topic_root);
+  // the instance id (not the pid: 1 in every container) keys the client id; the will tells the truth after kill -9
+  const mqttOpts = mqttClientOptions(config.mqtt, config.instance_id, instanceWill(topics, config.instance_id));
+  let publisher: MessagePublisher;
+  try {
+    // spool.enabled: PUBACK timeout + circuit breaker + durable spool (src/reliability/); else the bare publisher
+    publisher = sp.enabled
+      ? new ReliablePublisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, {
+          spool: await Spool.open({ dir: sp.dir, maxBytes: sp.max_bytes, segmentBytes: Math.min(sp.segment_bytes, Math.max(4096, Math.floor(sp.max_bytes / 8))), fsync: sp.fsync, instanceId: config.instance_id, log: log.child({ component: 'spool' }), logIntervalMs: config.stats_interval_s * 1000 }),
+          topics,
+          log: log.child({ component: 'reliability' }),
+          publishTimeoutMs: sp.publish_timeout_ms,
+          probeMinMs: sp.probe_min_ms,
+          probeMaxMs: sp.probe_max_ms,
+          drainRate: sp.drain_rate,
+          drainInflight: sp.drain_inflight,
+          statsIntervalS: config.stats_interval_s,
+        })
+      : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
+  } catch (e) {
+    if (broker) await broker.close();
+    throw e;
+  }
+  watchDelayedAcks(publisher, log);
+  const outages = logBrokerOutages(publisher, log, {
+    intervalMs: config.stats_interval_s * 1000,
+    url: brokerUrl,
+    lostMessage: sp.enabled ? 'MQTT connection lost; messages go to the spool until it is back' : 'MQTT connection lost; devices are not acknowledged until it is back',
+  });
+  try {
+    // with a spool there is no reason to hold devices back for long: the spool takes their messages
+    await publisher.waitConnected(sp.enabled ? 3000 : 10_000);
+  } catch {
+    log.warn({ url: brokerUrl }, sp.enabled ? 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start and messages go to the spool' : 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start anyway and acknowledge nothing until it is');
+  }
+  const pool = new DecodePool({ threads: threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames, batchWaitMs: config.pool.batch_wait_ms });
+  const sink = new MessageSink(publisher, topics);
+  const media = new FileMediaStore(config.media.dir, { fsync: config.media.fsync, maxFileBytes: config.media.max_file_bytes });
+  const close = async () => {
+    outages.stop();
+    await publisher.close();
+    await pool.close();
+    if (broker) await broker.close();
+  };
+  return { config, log, topics, broker, brokerUrl, publisher, sink, pool, media, channels: new ChannelDirectory(), close };
+}
