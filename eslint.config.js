@@ -15,7 +15,7 @@ const LAYERS = {
   storage: ['errors', 'util'],
   protocol: ['errors', 'util', 'codec'],
   tacho: ['errors', 'util', 'codec'],
-  guard: ['errors', 'util'],
+  guard: ['errors', 'util', 'storage'],
   config: ['errors', 'util', 'codec', 'guard', 'protocol'],
   mqtt: ['errors', 'util'],
   message: ['errors', 'util', 'mqtt', 'protocol'],
@@ -61,6 +61,8 @@ function layerBlocks() {
         { group: forbidden.flatMap(specifiersOf), message: `src/${folder} may import only ${LAYERS[folder].join(', ') || 'nothing of src/'} (ARCHITECTURE.md §2, "Layers")` },
         { group: ['**/test/**'], message: 'source never imports test code (test helpers live in test/support)' },
       ];
+      // one place makes Redis connections and keys (options per role, redis_prefix honoured)
+      if (folder !== 'storage') patterns.push({ group: ['ioredis'], allowTypeImports: true, message: 'Redis connections and keys are made in src/storage/redis.ts only' });
       // the DDD parser is pure too: the worker pool and the CLI run the same code
       if (folder === 'tacho') patterns.push(PURE);
       const block = {

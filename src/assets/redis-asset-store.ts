@@ -18,7 +18,8 @@
  * may still have been applied: the service reloads the asset after any failure, so its cache
  * follows what Redis holds. Durability across a Redis crash is Redis's (appendonly + appendfsync).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { assetKeys, defaultAssetPrefix, failFastRedis } from '../storage/redis.js';
 import { EdgeError } from '../errors.js';
 import type { AssetStore } from './asset-store.js';
 import type { AssetRecord } from './types.js';
@@ -64,10 +65,7 @@ redis.call('PUBLISH', ARGV[4], '0 ' .. ARGV[3])
 return 1
 `;
 
-/** Default prefix: under the deployment's `redis_prefix`, the topic root in a hash tag, so one deployment's keys stay together. */
-export function defaultAssetPrefix(redisPrefix: string, topicRoot: string): string {
-  return `${redisPrefix}{${topicRoot}}:assets:`;
-}
+export { defaultAssetPrefix };
 
 function fail(what: string, e: unknown): EdgeError {
   return new EdgeError('EDGE_ASSET_STORE_FAILED', `Redis asset store: ${what}: ${(e as Error).message ?? String(e)}`);
@@ -81,24 +79,14 @@ export class RedisAssetStore implements AssetStore {
   private up = false;
   private closed = false;
 
+  private readonly keys: ReturnType<typeof assetKeys>;
+
   constructor(private readonly opts: RedisAssetStoreOptions) {
-    this.client = new Redis(opts.url, this.clientOptions());
+    this.keys = assetKeys(opts.prefix);
+    this.client = failFastRedis(opts.url, opts.commandTimeoutMs ?? 5_000);
     this.client.on('ready', () => this.connection(true, 'connected'));
     this.client.on('error', (e: Error) => this.connection(false, e.message));
     this.client.on('close', () => this.connection(false, 'connection closed'));
-  }
-
-  private clientOptions() {
-    const timeout = this.opts.commandTimeoutMs ?? 5_000;
-    return {
-      lazyConnect: true,
-      // fail fast while disconnected: a frame must be refused, not held until Redis returns
-      enableOfflineQueue: false,
-      connectTimeout: timeout,
-      commandTimeout: timeout,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times: number) => Math.min(times * 200, 5_000),
-    };
   }
 
   private connection(up: boolean, reason: string): void {
@@ -108,15 +96,15 @@ export class RedisAssetStore implements AssetStore {
   }
 
   private key(id: string): string {
-    return `${this.opts.prefix}a:${id}`;
+    return this.keys.asset(id);
   }
 
   private get idsKey(): string {
-    return `${this.opts.prefix}ids`;
+    return this.keys.ids;
   }
 
   private get channel(): string {
-    return `${this.opts.prefix}changed`;
+    return this.keys.changed;
   }
 
   private async ready(): Promise<void> {
@@ -137,7 +125,7 @@ export class RedisAssetStore implements AssetStore {
    */
   async watch(onChange: (id: string | null, rev: number) => void): Promise<void> {
     if (this.sub) throw new Error('watch() was already called');
-    const sub = new Redis(this.opts.url, { ...this.clientOptions(), enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const sub = failFastRedis(this.opts.url, this.opts.commandTimeoutMs ?? 5_000, true);
     this.sub = sub;
     sub.on('error', () => undefined); // reported by the main client's handler; retried by ioredis
     let first = true;
@@ -213,7 +201,7 @@ export class RedisAssetStore implements AssetStore {
     const id = record.asset.id;
     let seq: unknown;
     try {
-      seq = await this.client.eval(PUT, 3, this.key(id), this.idsKey, `${this.opts.prefix}seq`, String(expectedRev), this.seqs.get(id) ?? '', String(record.rev), JSON.stringify(record), id, this.channel);
+      seq = await this.client.eval(PUT, 3, this.key(id), this.idsKey, this.keys.seq, String(expectedRev), this.seqs.get(id) ?? '', String(record.rev), JSON.stringify(record), id, this.channel);
     } catch (e) {
       throw fail(`cannot write asset ${id}`, e);
     }

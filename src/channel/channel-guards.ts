@@ -25,7 +25,7 @@ export class ChannelGuards {
     cfg: ChannelConfig,
     private readonly redisUrl: string,
     private readonly log: Logger,
-    /** Config redis_prefix: the shared UDP counters are `{redis_prefix without its last ':'}:udp:{channel}…`, like every shared key under one prefix. */
+    /** Config redis_prefix: the shared UDP counters live under it like every shared key (src/storage/redis.ts). */
     private readonly redisPrefix = 'edge-channel:',
   ) {
     this.filter = compileIpFilter({ whitelist: cfg.ip_whitelist, blacklist: cfg.ip_blacklist, keyPath: `channels[${cfg.id}]` });
@@ -52,7 +52,7 @@ export class ChannelGuards {
             channelId: cfg.id,
             maxPacketsPerMinute: cfg.max_udp_packets_per_minute,
             maxPacketsPerMinutePerIp: cfg.max_udp_packets_per_minute_per_ip,
-            ...(this.redisUrl ? { redisUrl: this.redisUrl, keyPrefix: this.redisPrefix.replace(/:$/, '') } : {}),
+            ...(this.redisUrl ? { redisUrl: this.redisUrl, keyPrefix: this.redisPrefix } : {}),
             log: (level, msg) => this.log[level](msg),
           })
         : null;

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { REDIS_URL, redisSkipReason, uniquePrefix } from '../../test/support/redis.js';
 import type { StoredCommand } from '../commands/command-store.js';
 import { RedisCommandStore } from './redis-command-store.js';
-import { redisKeys } from './redis-keys.js';
+import { redisKeys } from '../storage/redis.js';
 
 /**
  * The shared command store against a real Redis (REDIS_URL or the local default; skipped with the

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { EdgeError } from '../errors.js';
 import type { CommandStore, SharedCommandStore, StoredCommand } from '../commands/command-store.js';
 import type { Logger } from '../util/log.js';
-import { redisKeys, redisPair, type RedisKeys } from './redis-keys.js';
+import { redisKeys, redisPair, type RedisKeys } from '../storage/redis.js';
 
 /** As long as the file store's "recent" window: a QoS 1 redelivery or a client retry is not queued twice. */
 const DONE_TTL_MS = 10 * 60 * 1000;

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { perPacketRedis, udpKeyPrefix } from '../storage/redis.js';
 import { peerIp } from './peer-ip.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract, type IRateLimiterOptions } from 'rate-limiter-flexible';
 import { EdgeError } from '../errors.js';
@@ -40,7 +41,7 @@ export interface UdpRateLimiterOptions {
   /** redis:// or rediss:// URL; absent or empty = count in this process's memory. */
   redisUrl?: string;
   log?: (level: 'warn' | 'info', msg: string) => void;
-  /** Prefix of the Redis keys (default `edge-channel`); keys are `{prefix}:udp:{channelId}:...`. */
+  /** The deployment's Redis prefix (config redis_prefix, default `edge-channel:`); keys are `udpKeyPrefix(prefix, channelId)…` (src/storage/redis.ts). */
   keyPrefix?: string;
 }
 
@@ -102,7 +103,7 @@ export function createUdpRateLimiter(opts: UdpRateLimiterOptions): UdpRateLimite
   const perChannel = checkLimit(opts.maxPacketsPerMinute, 'max_udp_packets_per_minute');
   const perIp = checkLimit(opts.maxPacketsPerMinutePerIp, 'max_udp_packets_per_minute_per_ip');
   const log = opts.log ?? (() => undefined);
-  const prefix = `${opts.keyPrefix ?? 'edge-channel'}:udp:${opts.channelId}`;
+  const prefix = udpKeyPrefix(opts.keyPrefix ?? 'edge-channel:', String(opts.channelId));
   const useRedis = Boolean(opts.redisUrl) && (perChannel > 0 || perIp > 0);
 
   let client: Redis | undefined;
@@ -154,16 +155,8 @@ export function createUdpRateLimiter(opts: UdpRateLimiterOptions): UdpRateLimite
   }
 
   if (useRedis && opts.redisUrl) {
-    client = new Redis(opts.redisUrl, {
-      // Never queue per-packet commands while disconnected: fail fast into the insurance limiter.
-      enableOfflineQueue: false,
-      connectTimeout: 1_000,
-      // A hung Redis must not hold a promise per datagram; the insurance limiter answers instead.
-      commandTimeout: 500,
-      maxRetriesPerRequest: 1,
-      // Reconnect forever, backing off to one attempt every 5 s.
-      retryStrategy: (times) => Math.min(times * 200, 5_000),
-    });
+    // never queues per-packet commands while disconnected: fails fast into the insurance limiter
+    client = perPacketRedis(opts.redisUrl);
     client.on('ready', recover);
     client.on('error', (err: Error) => {
       lastRedisError = err.message;

@@ -22,6 +22,10 @@
  *   {root}/state/gw/assets/{id}/active                                   retained active interval of an asset (empty: none)
  *   {root}/log/gw/assets/{id}/intervals/{event}                          created | updated | closed
  */
+import { topicLevel } from '../util/topic-level.js';
+
+export { topicLevel };
+
 export interface Topics {
   message(channel: string, ident: string): string;
   channelState(channel: string, property: string): string;
@@ -94,13 +98,6 @@ export interface CommandTopic {
   kind: 'request' | 'cancel';
 }
 
-/**
- * An ident becomes a topic level: MQTT wildcards, separators and non-printable characters are
- * replaced with "_" so a hostile or buggy device cannot address other topics.
- */
-export function topicLevel(s: string): string {
-  return /^[\x21-\x7e]+$/.test(s) && !/[#+/]/.test(s) ? s : s.replace(/[#+/]|[^\x21-\x7e]/g, '_') || '_';
-}
 
 export function makeTopics(root: string): Topics {
   return {
