@@ -10,18 +10,17 @@
  * Why a log and not a JSON file rewritten per change: an append plus one fdatasync per batch is
  * the cheapest durable write, and a crash can only tear the last record, which fails its length
  * or CRC check and is dropped on open (EDGE_COMMAND_STORE_CORRUPT is reported through `onCorrupt`).
- * Writes are group-committed: while one batch syncs the next accumulates.
+ * Writes are group-committed: while one batch syncs the next accumulates (src/storage/append-log.ts).
  *
  * Compaction: when the file is over COMPACT_MIN_BYTES and more than COMPACT_RATIO times the size of
  * the live commands, the live set is written to `commands.log.tmp`, synced and renamed over the log
  * (then the directory is synced), so a crash leaves either the old or the new file, never a mix.
  * A directory lock (src/storage/dir-lock.ts, the spool's too) keeps two processes from appending to one log.
  */
-import { readRecordLog, replaceFile } from '../storage/durable-file.js';
 import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
+import { AppendLog } from '../storage/append-log.js';
 import { encodeRecord } from '../storage/record-format.js';
 import type { CommandStore, StoredCommand } from './command-store.js';
 import { DirLock } from '../storage/dir-lock.js';
@@ -40,20 +39,11 @@ export interface FileCommandStoreOptions {
   now?: () => number;
 }
 
-interface Pending {
-  buf: Buffer;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
-
 export class FileCommandStore implements CommandStore {
   readonly dir: string;
   private readonly path: string;
   private readonly live = new Map<string, StoredCommand>();
-  private fh: FileHandle | null = null;
-  private fileBytes = 0;
-  private queue: Pending[] = [];
-  private writing: Promise<void> | null = null;
+  private log: AppendLog | null = null;
   private closed = false;
   private dirLock: DirLock | null = null;
   private readonly now: () => number;
@@ -66,11 +56,11 @@ export class FileCommandStore implements CommandStore {
 
   /** Size of the log file in bytes (for tests and stats). */
   get bytes(): number {
-    return this.fileBytes;
+    return this.log?.bytes ?? 0;
   }
 
   async load(): Promise<StoredCommand[]> {
-    if (this.fh) return [...this.live.values()].map((c) => ({ ...c }));
+    if (this.log) return [...this.live.values()].map((c) => ({ ...c }));
     try {
       mkdirSync(this.dir, { recursive: true });
     } catch (e) {
@@ -78,12 +68,26 @@ export class FileCommandStore implements CommandStore {
     }
     // the same lock as the spool's: one process per directory, safe with containers' pid 1 (dir-lock.ts)
     this.dirLock = await DirLock.acquire(this.dir, { instanceId: this.opts.instanceId ?? 'edge-channel', what: 'command store', code: 'EDGE_COMMAND_STORE_FAILED' });
-    const loaded = readRecordLog(this.path, 'EDGE_COMMAND_STORE_FAILED');
-    for (const r of loaded.records) this.apply(r.topic, r.payload);
-    this.fh = await open(this.path, 'a+');
-    this.fileBytes = loaded.bytes;
-    if (loaded.damage) {
-      this.opts.onCorrupt?.({ code: 'EDGE_COMMAND_STORE_CORRUPT', reason: loaded.damage, ranges: loaded.damaged });
+    const opened = await AppendLog.open({
+      path: this.path,
+      fsync: this.opts.fsync,
+      code: 'EDGE_COMMAND_STORE_FAILED',
+      snapshot: () => {
+        const t = this.now();
+        return Buffer.concat([...this.live.values()].map((c) => encodeRecord('add', JSON.stringify(c), t)));
+      },
+      liveBytes: () => {
+        let n = 0;
+        for (const c of this.live.values()) n += 64 + JSON.stringify(c).length;
+        return n;
+      },
+      compactMinBytes: COMPACT_MIN_BYTES,
+      compactRatio: COMPACT_RATIO,
+    });
+    for (const r of opened.records) this.apply(r.topic, r.payload);
+    this.log = opened.log;
+    if (opened.damage) {
+      this.opts.onCorrupt?.({ code: 'EDGE_COMMAND_STORE_CORRUPT', reason: opened.damage, ranges: opened.damaged });
       await this.compact(); // rewrite without the damage, so appends continue after valid records
     }
     return [...this.live.values()].map((c) => ({ ...c }));
@@ -107,28 +111,15 @@ export class FileCommandStore implements CommandStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.writing) await this.writing;
-    await this.fh?.close();
-    this.fh = null;
+    await this.log?.close();
+    this.log = null;
     this.dirLock?.release();
     this.dirLock = null;
   }
 
   /** Rewrites the log with the live commands only (also runs by itself when the log outgrows them). */
   async compact(): Promise<void> {
-    while (this.writing) await this.writing;
-    // runs as the writer, so no append interleaves with the file swap
-    const run = this.rewrite();
-    this.writing = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      await run;
-    } finally {
-      this.writing = null;
-      if (this.queue.length > 0) this.writing = this.writeLoop();
-    }
+    await this.log?.compact();
   }
 
   private apply(op: string, payload: Buffer): void {
@@ -148,56 +139,7 @@ export class FileCommandStore implements CommandStore {
   }
 
   private append(op: string, body: unknown): Promise<void> {
-    if (this.closed || !this.fh) return Promise.reject(new EdgeError('EDGE_COMMAND_STORE_FAILED', 'the command store is not open'));
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ buf: encodeRecord(op, JSON.stringify(body), this.now()), resolve, reject });
-      if (!this.writing) this.writing = this.writeLoop();
-    });
+    if (this.closed || !this.log) return Promise.reject(new EdgeError('EDGE_COMMAND_STORE_FAILED', 'the command store is not open'));
+    return this.log.append(encodeRecord(op, JSON.stringify(body), this.now()));
   }
-
-  private async writeLoop(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          const buf = Buffer.concat(batch.map((p) => p.buf));
-          await this.fh!.write(buf, 0, buf.length, null);
-          if (this.opts.fsync) await this.fh!.datasync();
-          this.fileBytes += buf.length;
-        } catch (e) {
-          const err = new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot write ${this.path}: ${(e as Error).message}`);
-          for (const p of batch) p.reject(err);
-          continue;
-        }
-        for (const p of batch) p.resolve();
-        if (this.fileBytes > COMPACT_MIN_BYTES && this.fileBytes > COMPACT_RATIO * this.liveBytes()) {
-          try {
-            await this.rewrite();
-          } catch {
-            // the old log is intact and stays in use; the next batch tries again
-          }
-        }
-      }
-    } finally {
-      this.writing = null;
-    }
-  }
-
-  private liveBytes(): number {
-    let n = 0;
-    for (const c of this.live.values()) n += 64 + JSON.stringify(c).length;
-    return n;
-  }
-
-  private async rewrite(): Promise<void> {
-    const t = this.now();
-    const buf = Buffer.concat([...this.live.values()].map((c) => encodeRecord('add', JSON.stringify(c), t)));
-    await replaceFile(this.path, buf, this.opts.fsync);
-    await this.fh?.close();
-    this.fh = await open(this.path, 'a+');
-    this.fileBytes = buf.length;
-  }
-
 }
-

@@ -10,14 +10,13 @@
  * dropped on open (reported through `onCorrupt`; that terminal's next authentication is rejected and
  * it registers again, which is what the standard has it do). The file is rewritten with the live
  * codes when it grows past COMPACT_MIN_BYTES and COMPACT_RATIO times their size (tmp file, sync,
- * rename, directory sync). A directory lock (src/storage/dir-lock.ts) keeps two processes out of one
+ * rename, directory sync). The log itself is src/storage/append-log.ts. A directory lock (src/storage/dir-lock.ts) keeps two processes out of one
  * directory. Lookups are map reads on the main thread: everything is loaded at open.
  */
-import { readRecordLog, replaceFile } from '../storage/durable-file.js';
 import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
+import { AppendLog } from '../storage/append-log.js';
 import { encodeRecord } from '../storage/record-format.js';
 import { DirLock } from '../storage/dir-lock.js';
 
@@ -43,25 +42,15 @@ export interface FileCredentialStoreOptions {
   now?: () => number;
 }
 
-interface Pending {
-  buf: Buffer;
-  cb: (err: EdgeError | null) => void;
-}
-
-/** One channel's log: its codes, its file and its group-commit queue. */
-class ChannelLog {
-  readonly codes = new Map<string, string>();
-  fh: FileHandle | null = null;
-  bytes = 0;
-  queue: Pending[] = [];
-  /** The running group-commit loop, if any. */
-  writing: Promise<void> | null = null;
-  constructor(readonly path: string) {}
+/** One channel's codes and its log. */
+interface ChannelCodes {
+  readonly codes: Map<string, string>;
+  readonly log: AppendLog;
 }
 
 export class FileCredentialStore implements CredentialStore {
   readonly dir: string;
-  private readonly logs = new Map<string, ChannelLog>();
+  private readonly logs = new Map<string, ChannelCodes>();
   private lock: DirLock | null = null;
   private closed = false;
   private readonly now: () => number;
@@ -92,85 +81,52 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   set(channelId: string, ident: string, code: string, cb: (err: EdgeError | null) => void): void {
-    const log = this.logs.get(channelId);
-    if (this.closed || !log?.fh) return cb(new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', `the credential store is not open for channel ${channelId}`));
+    const ch = this.logs.get(channelId);
+    if (this.closed || !ch) return cb(new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', `the credential store is not open for channel ${channelId}`));
     if (Buffer.byteLength(code) > MAX_CODE_BYTES || code === '') return cb(new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', `a credential of ${Buffer.byteLength(code)} bytes cannot be stored (1..${MAX_CODE_BYTES})`));
     if (Buffer.byteLength(ident) > MAX_IDENT_BYTES || ident === '') return cb(new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', `ident "${ident.slice(0, 40)}" cannot key a credential (1..${MAX_IDENT_BYTES} bytes)`));
     // in memory at once: a check in a later frame of the same connection sees it (its replies wait
     // behind this frame's in any case, which waits for the sync)
-    log.codes.set(ident, code);
-    log.queue.push({ buf: encodeRecord(ident, code, this.now()), cb });
-    log.writing ??= this.writeLoop(log);
+    ch.codes.set(ident, code);
+    ch.log.append(encodeRecord(ident, code, this.now())).then(
+      () => cb(null),
+      (e: unknown) => cb(e instanceof EdgeError ? e : new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', String(e))),
+    );
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const log of this.logs.values()) {
-      while (log.writing) await log.writing;
-      await log.fh?.close();
-      log.fh = null;
-    }
+    for (const ch of this.logs.values()) await ch.log.close();
     this.lock?.release();
     this.lock = null;
   }
 
   private async load(channelId: string): Promise<void> {
-    const log = new ChannelLog(join(this.dir, `channel-${safeName(channelId)}.log`));
-    const loaded = readRecordLog(log.path, 'EDGE_CREDENTIAL_STORE_FAILED');
-    for (const r of loaded.records) log.codes.set(r.topic, r.payload.toString('utf8'));
-    log.fh = await open(log.path, 'a+');
-    log.bytes = loaded.bytes;
-    this.logs.set(channelId, log);
-    if (loaded.damage) {
-      this.opts.onCorrupt?.({ code: 'EDGE_CREDENTIAL_STORE_CORRUPT', reason: loaded.damage });
-      await this.rewrite(log); // appends continue after valid records
+    const codes = new Map<string, string>();
+    const path = join(this.dir, `channel-${safeName(channelId)}.log`);
+    const opened = await AppendLog.open({
+      path,
+      fsync: this.opts.fsync,
+      code: 'EDGE_CREDENTIAL_STORE_FAILED',
+      snapshot: () => {
+        const t = this.now();
+        return Buffer.concat([...codes].map(([ident, code]) => encodeRecord(ident, code, t)));
+      },
+      liveBytes: () => {
+        let n = 0;
+        for (const [ident, code] of codes) n += 22 + ident.length + code.length;
+        return n;
+      },
+      compactMinBytes: COMPACT_MIN_BYTES,
+      compactRatio: COMPACT_RATIO,
+    });
+    for (const r of opened.records) codes.set(r.topic, r.payload.toString('utf8'));
+    this.logs.set(channelId, { codes, log: opened.log });
+    if (opened.damage) {
+      this.opts.onCorrupt?.({ code: 'EDGE_CREDENTIAL_STORE_CORRUPT', reason: opened.damage });
+      await opened.log.compact(); // appends continue after valid records
     }
   }
-
-  private async writeLoop(log: ChannelLog): Promise<void> {
-    await Promise.resolve(); // log.writing is assigned before the loop can finish
-    try {
-      while (log.queue.length > 0 && log.fh) {
-        const batch = log.queue;
-        log.queue = [];
-        try {
-          const buf = Buffer.concat(batch.map((p) => p.buf));
-          await log.fh.write(buf, 0, buf.length, null);
-          if (this.opts.fsync) await log.fh.datasync();
-          log.bytes += buf.length;
-        } catch (e) {
-          const err = new EdgeError('EDGE_CREDENTIAL_STORE_FAILED', `cannot write ${log.path}: ${(e as Error).message}`);
-          for (const p of batch) p.cb(err);
-          continue;
-        }
-        for (const p of batch) p.cb(null);
-        if (log.bytes > COMPACT_MIN_BYTES && log.bytes > COMPACT_RATIO * liveBytes(log)) {
-          try {
-            await this.rewrite(log);
-          } catch {
-            // the old log is intact and stays in use; a later batch tries again
-          }
-        }
-      }
-    } finally {
-      log.writing = null;
-    }
-  }
-
-  private async rewrite(log: ChannelLog): Promise<void> {
-    const t = this.now();
-    const buf = Buffer.concat([...log.codes].map(([ident, code]) => encodeRecord(ident, code, t)));
-    await replaceFile(log.path, buf, this.opts.fsync);
-    await log.fh?.close();
-    log.fh = await open(log.path, 'a+');
-    log.bytes = buf.length;
-  }
-}
-
-function liveBytes(log: ChannelLog): number {
-  let n = 0;
-  for (const [ident, code] of log.codes) n += 22 + ident.length + code.length;
-  return n;
 }
 
 /** Channel ids are integers or [A-Za-z0-9_.-] (config); anything else is replaced, never a path. */
