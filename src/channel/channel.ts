@@ -32,6 +32,8 @@ import { DEFAULT_UPLOAD_LIMITS, UploadTracker, type UploadLimits } from '../medi
  * which device, deadlines bound every connection in time, and the channel log and stats report.
  * What is left here is the lifecycle: start, the one close path, pause/resume, reload, stop, and
  * the seams other modules use (`send`, `encode`, `isOnline`, hooks).
+ * Why ~480 lines: it is the host both listeners and the frame pipeline call back into (ListenerHost,
+ * PipelineHost); each method is a few lines that route to the part that does the work.
  */
 export interface ChannelHooks extends PipelineHooks {
   /** The device's identification was handled (ownership, retained state). */

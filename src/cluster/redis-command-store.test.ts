@@ -5,6 +5,10 @@ import { REDIS_URL, redisSkipReason, uniquePrefix } from '../../test/support/red
 import type { StoredCommand } from '../commands/command-store.js';
 import { RedisCommandStore } from './redis-command-store.js';
 import { redisKeys } from '../storage/redis.js';
+import { CommandService } from '../commands/command-service.js';
+import { COMMANDS_DEFAULTS } from '../config/commands-defaults.js';
+import { makeTopics } from '../mqtt/topics.js';
+import { FakeDevice, FakeMqtt } from '../../test/support/command-fakes.js';
 
 /**
  * The shared command store against a real Redis (REDIS_URL or the local default; skipped with the
@@ -99,6 +103,38 @@ test('shared store: expired commands are taken once, and not while an instance h
     assert.equal(await s.b.firstToReport('tok'), false);
   } finally {
     r.disconnect();
+    await s.close();
+  }
+});
+
+test('shared store: a resync republishes the queue entry of a command whose device no instance holds (the claim winner does), and each instance holds nothing at start', { skip }, async () => {
+  const s = await pair();
+  const services: CommandService[] = [];
+  try {
+    await s.a.addOnce(cmd('r1', '400'), 10);
+    const make = async (store: RedisCommandStore) => {
+      const mqtt = new FakeMqtt();
+      const svc = new CommandService({ device: new FakeDevice(), mqtt, topics: makeTopics('edge'), store, config: { ...COMMANDS_DEFAULTS, fsync: false } });
+      services.push(svc);
+      await svc.start();
+      await svc.settled();
+      return { svc, mqtt };
+    };
+    const x = await make(s.a);
+    const y = await make(s.b);
+    assert.deepEqual(x.svc.heldFor('1', '400'), [], 'held in memory only where the device is connected');
+    const entry = makeTopics('edge').commandQueueState('1', '400', 'r1');
+    const before = [x, y].map((i) => i.mqtt.published.filter((p) => p.topic === entry).length);
+    assert.deepEqual(before, [0, 0], 'start publishes nothing for a device no instance holds');
+    const counts = await Promise.all([x.svc.republishQueue(), y.svc.republishQueue()]);
+    await Promise.all([x.svc.settled(), y.svc.settled()]);
+    assert.deepEqual([...counts].sort(), [0, 1], 'one instance republishes it');
+    const published = [x, y].flatMap((i) => i.mqtt.published.filter((p) => p.topic === entry));
+    assert.equal(published.length, 1);
+    assert.equal(published[0]!.retain, true);
+    assert.equal(JSON.parse(published[0]!.payload).status, 'queued');
+  } finally {
+    for (const svc of services) await svc.stop(1000);
     await s.close();
   }
 });

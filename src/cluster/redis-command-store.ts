@@ -101,7 +101,27 @@ export class RedisCommandStore implements CommandStore, SharedCommandStore {
     } catch (e) {
       throw new EdgeError('EDGE_COMMAND_STORE_FAILED', `cannot reach Redis for the shared command store: ${(e as Error).message}`);
     }
-    return [];
+    // every held command is in the expiry set; the contract's order (add order) is queue time here,
+    // the one order several instances agree on
+    const all = await this.readAll(await this.redis.zrange(this.keys.expiry, 0, -1));
+    return all.sort((a, b) => a.queuedAtMs - b.queuedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The commands of these ids that are still held, in the given order. */
+  private async readAll(ids: readonly string[]): Promise<StoredCommand[]> {
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.hmget(this.keys.command(id), 'json', 'attempts');
+    const rows = (await p.exec()) ?? [];
+    const out: StoredCommand[] = [];
+    for (const [err, v] of rows) {
+      const [json, attempts] = (v ?? []) as (string | null)[];
+      if (!err && json) {
+        const c = parse(json, attempts ?? '0');
+        if (c) out.push(c);
+      }
+    }
+    return out;
   }
 
   async add(cmd: StoredCommand): Promise<void> {
@@ -134,20 +154,7 @@ export class RedisCommandStore implements CommandStore, SharedCommandStore {
   }
 
   async loadDevice(channelId: string, ident: string): Promise<StoredCommand[]> {
-    const ids = await this.redis.lrange(this.keys.queue(channelId, ident), 0, -1);
-    if (ids.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const id of ids) p.hmget(this.keys.command(id), 'json', 'attempts');
-    const rows = (await p.exec()) ?? [];
-    const out: StoredCommand[] = [];
-    for (const [err, v] of rows) {
-      const [json, attempts] = (v ?? []) as (string | null)[];
-      if (!err && json) {
-        const c = parse(json, attempts ?? '0');
-        if (c) out.push(c);
-      }
-    }
-    return out;
+    return this.readAll(await this.redis.lrange(this.keys.queue(channelId, ident), 0, -1));
   }
 
   async takeExpired(nowMs: number, limit: number): Promise<StoredCommand[]> {

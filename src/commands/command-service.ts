@@ -94,8 +94,7 @@ export class CommandService implements CommandEvents {
 
   /** Loads the store (queued commands come back in order), re-publishes their queue entries and subscribes. */
   async start(): Promise<void> {
-    const stored = await this.o.store.load();
-    for (const c of stored) {
+    for (const c of await this.mode.initialLoad()) {
       const dev = this.book.deviceFor(c.channelId, c.ident);
       const h = held(c);
       dev.queue.push(h);

@@ -1,7 +1,8 @@
 /**
  * Where held commands live between restarts. Small on purpose: the default is a local file
- * (file-command-store.ts); a store shared by several instances (a later issue) implements the same
- * four operations. Every promise resolves once the change is durable (it survives kill -9).
+ * (file-command-store.ts); a store shared by several instances (src/cluster/redis-command-store.ts)
+ * implements the same operations and `shared`. Both keep the contract test/support/store-suites.ts
+ * checks. Every promise resolves once the change is durable (it survives kill -9).
  */
 export interface StoredCommand {
   id: string;
@@ -20,7 +21,10 @@ export interface StoredCommand {
 }
 
 export interface CommandStore {
-  /** Every held command, in the order they were added. */
+  /**
+   * Every held command, in the order they were added (a shared store: by queue time, the order the
+   * instances agree on). Opens the store on first call.
+   */
   load(): Promise<StoredCommand[]>;
   add(cmd: StoredCommand): Promise<void>;
   /** Resolves false when the command was not there any more (a shared store: another instance ended it). */

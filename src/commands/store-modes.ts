@@ -27,6 +27,8 @@ export interface ModeHost {
 export interface StoreMode {
   /** True: the per-device queue limit is checked against memory before the request is validated. */
   readonly limitsInMemory: boolean;
+  /** Opens the store; the commands this instance holds from the start (in queue order). */
+  initialLoad(): Promise<StoredCommand[]>;
   start(): void;
   /** A token naming one delivery of a request or cancel (several instances may get it); '' for none. */
   token(topic: string, payload: Buffer): string;
@@ -53,6 +55,9 @@ export interface StoreMode {
 export class LocalMode implements StoreMode {
   readonly limitsInMemory = true;
   constructor(private readonly h: ModeHost) {}
+  initialLoad(): Promise<StoredCommand[]> {
+    return this.h.store.load();
+  }
   start(): void {}
   token(): string {
     return '';
@@ -91,6 +96,12 @@ export class SharedMode implements StoreMode {
     private readonly h: ModeHost,
     private readonly shared: SharedCommandStore,
   ) {}
+
+  /** Nothing at first: a device's commands are loaded when it connects here (resume). */
+  async initialLoad(): Promise<StoredCommand[]> {
+    await this.h.store.load();
+    return [];
+  }
 
   start(): void {
     // another instance added or removed commands of a device: reload them if it is connected here

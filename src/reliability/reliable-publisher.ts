@@ -37,6 +37,10 @@ import type { Spool, SpoolRecord } from './spool.js';
  * publish is queued, and takes at most half the window, so live publishes never queue behind
  * spooled records. Each PUBACK advances the spool's durable cursor. A failure rewinds to the
  * confirmed prefix (records in flight are sent again).
+ *
+ * Why one file of ~500 lines: routing, the breaker, the PUBACK timeouts and the drain share one
+ * invariant — a message's callback fires exactly once — over one FIFO of watched publishes and one
+ * publish window; split across files, that invariant would have no single place to be read.
  */
 export interface ReliableOptions {
   spool: Spool;
