@@ -11,8 +11,8 @@
  * change. Figures are medians of `reps` time slices after a warm-up.
  */
 import { parseDdd, type DddOptions } from '../src/tacho/ddd/index.js';
-import { sample, sampleNames } from '../src/tacho/ddd/test-fixtures.js';
-import * as ca from '../src/tacho/ddd/test-authority.js';
+import { sample, sampleNames } from '../test/support/tacho/ddd-samples.js';
+import * as ca from '../test/support/tacho/test-authority.js';
 import { machineLine } from './lib/machine.js';
 import { isMain, numArg, quickMode, runAlone, startReport, check, type BenchReport } from './lib/report.js';
 import { median, round } from './lib/stats.js';

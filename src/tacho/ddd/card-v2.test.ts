@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { decodeText } from './code-pages.js';
 import { parseDdd } from './index.js';
 import { isoSeconds } from './primitives.js';
-import { tlvObject } from './test-authority.js';
-import { sample } from './test-fixtures.js';
+import { tlvObject } from '../../../test/support/tacho/test-authority.js';
+import { sample } from '../../../test/support/tacho/ddd-samples.js';
 
 // No public sample has the Gen2 version 2 EFs (Annex IC as amended by 2021/1228 and 2023/980), so
 // these bytes are built here from the data dictionary and appended to the v2 sample card.

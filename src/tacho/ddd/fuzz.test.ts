@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { EdgeError } from '../../errors.js';
 import { parseDdd } from './index.js';
-import { sample, sampleNames } from './test-fixtures.js';
+import { sample, sampleNames } from '../../../test/support/tacho/ddd-samples.js';
 
 /** Either a document or a typed EDGE_DDD_* error whose offset lies inside the input; anything else fails. */
 function outcome(b: Uint8Array): 'doc' | 'error' {

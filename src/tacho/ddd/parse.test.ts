@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseDdd, summarize, type DddDocument } from './index.js';
 import type { CardSection } from './card-file.js';
 import type { ActivityInterval } from './activity.js';
-import { expected, golden, sample, sampleNames, type Json } from './test-fixtures.js';
+import { expected, golden, sample, sampleNames, type Json } from '../../../test/support/tacho/ddd-samples.js';
 import { LAYOUTS } from './vu-gen2.js';
 
 const CARDS = sampleNames().filter((f) => f.startsWith('card-'));

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { parseGen2 } from './certificates.js';
 import { parseDdd } from './index.js';
 import { TrustStore } from './verify.js';
-import * as ca from './test-authority.js';
-import { TACHO_DIR, sample } from './test-fixtures.js';
+import * as ca from '../../../test/support/tacho/test-authority.js';
+import { TACHO_DIR, sample } from '../../../test/support/tacho/ddd-samples.js';
 
 // one test authority per run: Gen1 root → member state → card/VU, Gen2 root → MSCA → card
 const g1Root = ca.gen1Key('fd45432000ffff01');

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { projectRoot } from '../../util/paths.js';
+import { projectRoot } from '../../../src/util/paths.js';
 
 export const TACHO_DIR = join(projectRoot(), 'fixtures', 'tacho');
 
