@@ -1,6 +1,6 @@
 /**
  * The command store several instances share (config redis_url): each held command is a hash, each
- * device's queue a list of ids, expiry a sorted set (keys: redis-keys.ts). Every change that must
+ * device's queue a list of ids, expiry a sorted set (keys: src/storage/redis.ts). Every change that must
  * happen once across instances is one Lua script, so Redis decides who wins: `addOnce` (idempotent
  * by id, also against ids that ended in the last ten minutes), `remove` (true for the one instance
  * that removed it) and `takeExpired` (skips devices whose owner key is alive: their instance
