@@ -1,12 +1,10 @@
-import type { MessageSink } from '../message/message-sink.js';
-import type { CommandDevicePort, CommandMqttPort } from '../commands/ports.js';
+import type { CommandDevicePort } from '../commands/ports.js';
 import type { ChannelDirectory } from './runtime.js';
 
 /**
- * The device and MQTT ports of the features that talk to devices (commands, relay) over the running
- * server: devices through the channels' seams (`Channel.send` writes between frames, `Channel.encode`
- * encodes in a worker), MQTT through the message sink (the server's one client; lifecycle events
- * and queue state are QoS 1).
+ * The device port of the features that talk to devices (commands, relay) over the running server:
+ * the channels' seams (`Channel.send` writes between frames, `Channel.encode` encodes in a worker).
+ * Their MQTT port is the message sink itself (src/message/mqtt-port.ts).
  */
 export function channelDevicePort(channels: ChannelDirectory): CommandDevicePort {
   return {
@@ -19,19 +17,5 @@ export function channelDevicePort(channels: ChannelDirectory): CommandDevicePort
     async send(id, ident, bytes) {
       channels.require(id).send(ident, bytes);
     },
-  };
-}
-
-export function sinkMqttPort(sink: MessageSink): CommandMqttPort {
-  return {
-    subscribe: (filter, onMessage) => sink.subscribe(filter, onMessage),
-    publish: (topic, payload, opts) =>
-      new Promise<void>((resolve, reject) => {
-        const done = (err?: Error) => (err ? reject(err) : resolve());
-        if (opts.retain) {
-          if (payload === '') sink.clear(topic, done);
-          else sink.state(topic, payload, done);
-        } else sink.event(topic, payload, done);
-      }),
   };
 }

@@ -1,16 +1,11 @@
-import type { PublishCallback } from '../mqtt/publisher.js';
+import type { MqttPort } from '../message/mqtt-port.js';
 import type { Topics } from '../mqtt/topics.js';
 import { assetIdValue } from '../message/naming.js';
 import { activeAt, coveringIndex } from './timeline.js';
 import { deviceKey, type AssetRecord, type Interval } from './types.js';
 
-/** The MQTT side, as the message sink offers it. */
-export interface AssetMqttPort {
-  state(topic: string, payload: string, done?: PublishCallback): void;
-  clear(topic: string, done?: PublishCallback): void;
-  event(topic: string, payload: string, done?: PublishCallback): void;
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
-}
+/** The MQTT side: the port every feature uses (src/message/mqtt-port.ts). */
+export type AssetMqttPort = MqttPort;
 
 /** What the asset service counts (/metrics). */
 export interface AssetCounters {

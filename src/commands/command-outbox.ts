@@ -23,7 +23,7 @@ export class CommandOutbox {
   rejected(channelId: string, ident: string, r: Rejection): Promise<void> {
     const fields: EventFields = { id: r.id, name: r.name, properties: r.properties, channelId, ident, timestampMs: this.now(), code: r.code, reason: r.reason };
     if (r.firstStatus) fields.firstStatus = r.firstStatus;
-    return this.mqtt.publish(this.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), { retain: false });
+    return this.publish(this.topics.commandEvent(channelId, ident, 'rejected'), eventPayload('rejected', fields, r.meta), false);
   }
 
   event(dev: Device, h: Held, status: CommandStatus, extra: Partial<EventFields>, after: Promise<unknown> | null): void {
@@ -61,7 +61,17 @@ export class CommandOutbox {
     dev.outbox = Promise.all([dev.outbox, after]).then(([, done]) => {
       // a shared store's remove resolves false when another instance ended the command first: that one reports it
       if (done === false) return;
-      this.track(this.mqtt.publish(topic, payload, { retain }));
+      this.track(this.publish(topic, payload, retain));
+    });
+  }
+
+  /** One publish as a promise (resolved on PUBACK): a retained empty payload clears the state. */
+  private publish(topic: string, payload: string, retain: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => (err ? reject(err) : resolve());
+      if (!retain) this.mqtt.event(topic, payload, done);
+      else if (payload === '') this.mqtt.clear(topic, done);
+      else this.mqtt.state(topic, payload, done);
     });
   }
 

@@ -2,6 +2,7 @@
  * The seams between the command service (this folder) and the runtime. The runtime implements
  * `CommandDevicePort` and `CommandMqttPort`; the command service implements `CommandEvents`.
  */
+import type { MqttPort } from '../message/mqtt-port.js';
 import type { CommandReply, CommandRequest, CommandSpec, EncodedCommand } from '../protocol/types.js';
 
 /** What the runtime offers the command service. */
@@ -26,11 +27,8 @@ export interface CommandDevicePort {
   send(channelId: string, ident: string, bytes: Uint8Array): Promise<void>;
 }
 
-/** Inbound and outbound MQTT through the runtime's one client (QoS 1 publishes are confirmed). */
-export interface CommandMqttPort {
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
-  publish(topic: string, payload: string, opts: { retain: boolean }): Promise<void>;
-}
+/** Inbound and outbound MQTT: the port every feature uses (src/message/mqtt-port.ts). */
+export type CommandMqttPort = MqttPort;
 
 /** What the runtime calls on the command service. */
 export interface CommandEvents {

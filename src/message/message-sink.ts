@@ -1,6 +1,7 @@
 import type { MessagePublisher, PublishCallback } from '../mqtt/publisher.js';
 import type { Topics } from '../mqtt/topics.js';
 import { withFields } from './envelope.js';
+import type { MqttPort } from './mqtt-port.js';
 
 /**
  * Where everything the server says goes, by intent rather than by topic string:
@@ -23,7 +24,7 @@ export type Enricher = (channelId: string, ident: string, deviceTime?: number) =
 const noop: PublishCallback = () => {};
 const TOPIC_CACHE_MAX = 200_000;
 
-export class MessageSink {
+export class MessageSink implements MqttPort {
   private readonly enrichers: Enricher[] = [];
   /** Message topic per channel and ident: built (and validated) once per device, not per message. */
   private readonly topicCache = new Map<string, Map<string, string>>();

@@ -31,6 +31,8 @@ function rig(sendFails = false) {
         done?.();
       },
       subscribe: async (filter, h) => void handlers.set(filter, h),
+      state: () => assert.fail('the relay publishes no state'),
+      clear: () => assert.fail('the relay clears no state'),
     },
     device: {
       encode: async (_c, _i, req) => (encoded.push(req), { bytes: Uint8Array.of(1, 2), replyKey: null }),

@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EdgeError, type ErrorCode } from '../errors.js';
-import type { MessageSink } from '../message/message-sink.js';
+import type { MqttPort } from '../message/mqtt-port.js';
 import { channelIdValue } from '../message/naming.js';
 import { topicLevel, type Topics } from '../mqtt/topics.js';
 import type { CommandRequest, EncodedCommand, MessageValue, RelayEffect } from '../protocol/types.js';
@@ -37,7 +37,7 @@ export type RelayCommandEnd = (channelId: string, ident: string, replyKey: strin
 
 export interface DeviceRelayOptions {
   /** QoS 1 events out, inbound subscriptions (the runtime's MessageSink). */
-  sink: Pick<MessageSink, 'event' | 'subscribe'>;
+  sink: MqttPort;
   topics: Topics;
   device: RelayDevicePort;
   endCommand: RelayCommandEnd;

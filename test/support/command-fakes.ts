@@ -63,6 +63,7 @@ export interface Published {
   retain: boolean;
 }
 
+/** Records every publish (a cleared state is a retained empty payload) and confirms it on the next microtask, as a broker's PUBACK comes later. */
 export class FakeMqtt implements CommandMqttPort {
   readonly published: Published[] = [];
   private readonly subs: { filter: string; fn: (topic: string, payload: Buffer) => void }[] = [];
@@ -70,10 +71,24 @@ export class FakeMqtt implements CommandMqttPort {
     this.subs.push({ filter, fn });
   }
   onPublish: ((p: Published) => void) | null = null;
-  async publish(topic: string, payload: string, opts: { retain: boolean }): Promise<void> {
-    const p = { topic, payload, retain: opts.retain };
+  state(topic: string, payload: string, done?: (err?: Error) => void): void {
+    this.record({ topic, payload, retain: true }, done);
+  }
+  clear(topic: string, done?: (err?: Error) => void): void {
+    this.record({ topic, payload: '', retain: true }, done);
+  }
+  event(topic: string, payload: string, done?: (err?: Error) => void): void {
+    this.record({ topic, payload, retain: false }, done);
+  }
+  private record(p: Published, done?: (err?: Error) => void): void {
     this.published.push(p);
-    this.onPublish?.(p);
+    try {
+      this.onPublish?.(p);
+    } catch (e) {
+      queueMicrotask(() => done?.(e instanceof Error ? e : new Error(String(e))));
+      return;
+    }
+    queueMicrotask(() => done?.());
   }
   inject(topic: string, payload: string | Buffer): void {
     const b = typeof payload === 'string' ? Buffer.from(payload) : payload;

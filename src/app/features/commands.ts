@@ -4,7 +4,7 @@ import { FileCommandStore } from '../../commands/file-command-store.js';
 import { RedisCommandStore } from '../../cluster/redis-command-store.js';
 import type { StoredMedia } from '../../media/media-store.js';
 import type { MessageValue } from '../../protocol/types.js';
-import { channelDevicePort, sinkMqttPort } from '../command-ports.js';
+import { channelDevicePort } from '../command-ports.js';
 import type { Feature } from '../feature.js';
 import type { Runtime } from '../runtime.js';
 
@@ -33,7 +33,7 @@ export function commandsFeature(rt: Runtime): CommandsFeature {
         instanceId: config.instance_id,
         onCorrupt: (info) => log.warn({ code: info.code, ranges: info.ranges }, `${info.code}: ${info.reason}`),
       });
-  const service = new CommandService({ device: channelDevicePort(rt.channels), mqtt: sinkMqttPort(rt.sink), topics: rt.topics, store, config: config.commands, log: log.child({ component: 'commands' }) });
+  const service = new CommandService({ device: channelDevicePort(rt.channels), mqtt: rt.sink, topics: rt.topics, store, config: config.commands, log: log.child({ component: 'commands' }) });
   let tick: NodeJS.Timeout | null = null;
   return {
     name: 'commands',
