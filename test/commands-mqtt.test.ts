@@ -20,6 +20,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../src/mqtt/embedded-b
 import { makeTopics, type Topics } from '../src/mqtt/topics.js';
 import { projectRoot } from '../src/util/paths.js';
 import { waitFor } from './support/harness.js';
+import { retained } from './support/retained.js';
 
 interface Got {
   topic: string;
@@ -79,17 +80,9 @@ async function startRig(url: string): Promise<Rig> {
   };
 }
 
-/** The retained messages a fresh subscriber gets for a filter (waits briefly for them to arrive). */
+/** The retained messages a fresh subscriber gets for a filter (the shared reader: until they stop coming). */
 async function retainedUnder(url: string, filter: string): Promise<Got[]> {
-  const c = await connectAsync(url, { clientId: `ret-${process.pid}-${Math.floor(Math.random() * 1e9)}`, clean: true });
-  const out: Got[] = [];
-  c.on('message', (topic, payload, packet) => {
-    if (packet.retain && payload.length > 0) out.push({ topic, payload: payload.toString() });
-  });
-  await c.subscribeAsync(filter, { qos: 1 });
-  await new Promise((r) => setTimeout(r, 300));
-  await c.endAsync();
-  return out;
+  return [...(await retained(url, filter))].filter(([, payload]) => payload.length > 0).map(([topic, payload]) => ({ topic, payload }));
 }
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -165,7 +165,7 @@ test('two channel instances sharing Redis enforce one combined UDP limit', { ski
   const a = await startHarness({ channels: ch, extra: { redis_url: redisUrl } });
   const b = await startHarness({ channels: ch, extra: { redis_url: redisUrl } });
   try {
-    await sleep(300); // let both limiters connect to Redis
+    await waitFor('both limiters count in Redis', () => a.app.channels[0]!.guards.limiterStore === 'redis' && b.app.channels[0]!.guards.limiterStore === 'redis');
     const ca = await udpClient('127.0.0.1');
     const cb = await udpClient('127.0.0.1');
     for (let i = 0; i < limit; i++) {
