@@ -25,6 +25,7 @@ const LAYERS = {
   reliability: ['errors', 'util', 'message', 'mqtt', 'storage'],
   credentials: ['errors', 'util', 'storage'],
   ops: ['errors', 'util', 'guard', 'reliability'],
+  http: ['errors', 'util', 'media', 'ops', 'protocol', 'storage'],
   relay: ['errors', 'util', 'message', 'mqtt', 'protocol'],
   replay: ['errors', 'util', 'codec', 'mqtt', 'net', 'protocol'],
   channel: ['errors', 'util', 'codec', 'config', 'credentials', 'guard', 'media', 'message', 'mqtt', 'net', 'ops', 'pool', 'protocol', 'storage'],

@@ -17,7 +17,8 @@ import { checkChannelProtocols } from './config/protocol-check.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
 import type { Logger } from './util/log.js';
 import type { AppMetrics } from './ops/metrics.js';
-import type { OpsServer, Readiness } from './ops/http-server.js';
+import type { Readiness } from './ops/readiness.js';
+import type { HttpServer } from './http/server.js';
 import { assertPortsFree } from './net/port-preflight.js';
 import { configListeners } from './config/port-conflicts.js';
 import { FeatureSet } from './app/feature.js';
@@ -54,8 +55,8 @@ export interface App {
   /** Republishes all retained state this instance owns: on reconnect, on schedule, on request (mqtt/state-resync.ts). */
   resync: StateResync;
   metrics: AppMetrics;
-  /** The health/metrics listener when config.http.port is set. */
-  http: OpsServer | null;
+  /** The HTTP listener (health, metrics, API) when config.http.port is set. */
+  http: HttpServer | null;
   /** What /readyz answers. */
   readiness(): Readiness;
   stop(): Promise<void>;
@@ -146,7 +147,7 @@ function registerFeatures(rt: Runtime, features: FeatureSet, protos: Parameters<
   features.add(relayFeature(rt, commands.service));
   features.add(mediaSweepFeature(rt));
   const ops = features.add(opsFeature(rt, assets.service, readiness));
-  features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics }));
+  features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics, links: ops.links }));
   return { instance, assets, commands, ops };
 }
 

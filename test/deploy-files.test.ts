@@ -82,7 +82,7 @@ test('compose: Mosquitto gets the recommended config (nodelay, queue depth, pers
   const dirs = dataDirs(c);
   for (const key of ['spool.dir', 'commands.dir', 'media.dir', 'credentials.dir', 'asset_settings.dir', 'channels[0].capture.dir']) assert.ok(dirs.has(key), `${key} found`);
   for (const [key, dir] of dirs) assert.match(dir, /^\/var\/lib\/edge-channel\/[a-z]+$/, `${key} on the data volume`);
-  assert.deepEqual(c.http, { host: '0.0.0.0', port: 9464 });
+  assert.deepEqual(c.http, { host: '0.0.0.0', port: 9464, public_url: '', link_ttl_s: 0, max_properties_bytes: 4096 });
 });
 
 test('Dockerfile: multi-stage, non-root, health check on the configured port, data volume', () => {

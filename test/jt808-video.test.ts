@@ -40,9 +40,12 @@ function messagesOf(h: Harness, ident: string): Record<string, unknown>[] {
   return h.received.filter((m) => m.topic === `${h.root}/message/gw/channels/7/${ident}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
 }
 
+/** A device folder's entries without the stored files' sidecars (`*.meta.json`, the HTTP API's catalogue); `.part` files stay visible. */
 function storedFiles(dir: string): string[] {
   try {
-    return readdirSync(dir).sort();
+    return readdirSync(dir)
+      .filter((n) => !n.endsWith('.meta.json'))
+      .sort();
   } catch {
     return [];
   }

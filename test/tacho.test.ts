@@ -3,11 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHexSource } from '../src/cli/hex-input.js';
-import { cutFrames } from '../src/net/cut-frames.js';
 import { getProtocol } from '../src/protocol/registry.js';
-import { openTcpDevice, type DeviceClient } from '../src/replay/device-client.js';
-import { planFrames, type PlannedFrame } from '../src/replay/frame-plan.js';
+import { openTcpDevice } from '../src/replay/device-client.js';
 import { readCardTable, startCardBridge } from '../src/replay/card-bridge.js';
 import { projectRoot } from '../src/util/paths.js';
 import { tachoAck } from '../protocols/ruptela/tacho-frames.js';
@@ -17,37 +14,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { runCli } from './support/run-cli.js';
+import { DEVICE_FILE, SESSIONS, TACHO_IDENT, deviceFile, isAnnouncement, isFragment, play, steps } from './support/tacho-session.js';
 
 /**
  * Remote tachograph download end to end, over real sockets and a real MQTT broker: the simulated
  * device and card bridge of fixtures/sessions/ (README there), the command queue, the card relay,
  * the media store. The device's file is the concatenation of the session's cmd 11 fragments.
  */
-const SESSIONS = join(projectRoot(), 'fixtures', 'sessions');
-const DEVICE_FILE = join(SESSIONS, 'ruptela-tacho-device.hex');
 const CARD_FILE = join(SESSIONS, 'ruptela-tacho-card.tsv');
 const REQUEST_FILE = join(SESSIONS, 'ruptela-tacho-request.json');
-const IDENT = '868204004248349';
-
-async function steps(): Promise<PlannedFrame[]> {
-  const proto = await getProtocol('ruptela');
-  return planFrames(proto, [...cutFrames(proto, readHexSource(DEVICE_FILE), 'tcp')], 'tcp');
-}
-
-/** The file the simulated device holds: its cmd 11 fragments' data in order. */
-function deviceFile(plan: PlannedFrame[]): Buffer {
-  return Buffer.concat(plan.filter((f) => !f.server && f.bytes[10] === 11).map((f) => Buffer.from(f.bytes.subarray(13, f.bytes.length - 2))));
-}
-
-const isFragment = (f: PlannedFrame) => !f.server && f.bytes[10] === 11;
-const isAnnouncement = (f: PlannedFrame) => !f.server && f.bytes[10] === 12;
-
-async function play(client: DeviceClient, plan: PlannedFrame[]): Promise<void> {
-  for (const f of plan) {
-    const o = f.server ? await client.receive(f.bytes, 8000) : await client.send(f.bytes, f.expected, 8000);
-    assert.equal(o.kind, 'acked', `${f.server ? 'server frame' : 'reply to'} ${Buffer.from(f.bytes).toString('hex').slice(0, 40)}…: ${JSON.stringify(o)}`);
-  }
-}
+const IDENT = TACHO_IDENT;
 
 type Event = { status: string; body: Record<string, unknown>; raw: string };
 function events(h: Harness): Event[] {

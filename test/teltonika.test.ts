@@ -14,6 +14,7 @@ import { startHarness, waitFor, sleep, type Harness } from './support/harness.js
 import { connectDevice } from './support/device-socket.js';
 import { withTempDir } from './support/temp-dir.js';
 import { crc16Kermit } from '../src/codec/crc.js';
+import { isStoredFileName } from '../src/media/media-store.js';
 
 /**
  * A simulated Teltonika FMB device against the running server over real loopback sockets: the
@@ -189,7 +190,7 @@ test('a simulated DualCam upload on the camera part: front photo and front video
       return m.length === 2 ? m : undefined;
     });
     const folder = join(mediaDir, '1', imei);
-    const stored = readdirSync(folder).filter((n) => !n.endsWith('.part')).sort();
+    const stored = readdirSync(folder).filter(isStoredFileName).sort();
     assert.equal(stored.length, 2, stored.join(', '));
     for (const [prefix, original, source] of [['media.image.1', photo, '%photof'], ['media.video.1', video, '%videof']] as const) {
       const m = msgs.find((x) => x['camera.file.name'] === source)!;

@@ -64,6 +64,8 @@ export interface ChannelDeps {
   metrics?: ChannelMetrics;
   /** Bounds of uploads tracked across frames (config media.uploads); absent = the config defaults. */
   uploads?: UploadLimits | null;
+  /** Signed download links for stored files (an HTTP listener is configured). */
+  links?: { url(id: string): string } | null;
 }
 
 /** How often expired uploads are looked for. */
@@ -118,7 +120,7 @@ export class Channel implements ListenerHost {
     const uploads = new UploadTracker(deps.uploads ?? DEFAULT_UPLOAD_LIMITS);
     const ra = cfg.reassembly;
     const reassembly = { maxBytes: ra.max_bytes, maxAgeMs: ra.max_age_s * 1000, resendAfterMs: ra.resend_after_s * 1000, maxRequests: ra.max_resend_requests };
-    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, credentials: deps.credentials ?? null, hooks: this.hooks, reassembly, uploads });
+    this.pipeline = new FramePipeline(this, { pool: deps.pool, sink: deps.sink, media: deps.media ?? null, credentials: deps.credentials ?? null, hooks: this.hooks, reassembly, uploads, links: deps.links ?? null });
     this.deadlines = new Deadlines(this);
     this.capture = this.newCapture(cfg.capture);
     if (cfg.tcp_port !== null && !proto.transports.includes('tcp')) throw new EdgeError('EDGE_CONFIG_INVALID', `channel ${cfg.id}: protocol ${proto.id} has no TCP transport`);

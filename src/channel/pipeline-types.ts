@@ -74,6 +74,8 @@ export interface PipelineDeps {
   reassembly?: ReassemblerLimits;
   /** Uploads tracked across frames (`upload` effects); absent: such effects fail their frame. */
   uploads?: UploadTracker | null;
+  /** Signed download links (an HTTP listener is configured): each stored file's link goes into its message and event. */
+  links?: { url(id: string): string } | null;
 }
 
 /** A frame's slot as effects see it: durable work counts up `remaining`, each `confirm` counts one down. */

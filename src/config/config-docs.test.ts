@@ -48,6 +48,11 @@ test('the example lists every schema key, validates, and shows the defaults the 
   delete c.mqtt.tls;
   delete c.mqtt.username;
   delete c.mqtt.password;
+  // the API's secrets shown empty: no tokens (no API), a generated link key
+  assert.equal(c.http.tokens, '');
+  assert.equal(c.http.link_key, '');
+  delete c.http.tokens;
+  delete c.http.link_key;
   assert.deepEqual(c, DEFAULT_CONFIG);
 });
 

@@ -196,8 +196,8 @@ test('instance_id defaults to the host name as a topic level; http is off unless
   assert.equal(defaultInstanceId('edge-01.example.com'), 'edge-01.example.com');
   assert.equal(defaultInstanceId('a b/c'), 'a_b_c');
   assert.equal(defaultInstanceId('///'), 'edge-channel');
-  assert.deepEqual(c.http, { host: '127.0.0.1', port: null });
-  assert.deepEqual(validateConfig({ http: { port: 9464 } }).http, { host: '127.0.0.1', port: 9464 });
+  assert.deepEqual(c.http, { host: '127.0.0.1', port: null, public_url: '', link_ttl_s: 0, max_properties_bytes: 4096 }, 'no tokens: no API');
+  assert.deepEqual(validateConfig({ http: { port: 9464 } }).http, { host: '127.0.0.1', port: 9464, public_url: '', link_ttl_s: 0, max_properties_bytes: 4096 });
   assert.equal(validateConfig({ instance_id: 'gw-7' }).instance_id, 'gw-7');
   invalid({ instance_id: 'a/b' }, /instance_id: expected an instance id/);
   invalid({ http: { port: 'x' } }, /http\.port: expected an integer 0\.\.65535/);
@@ -211,4 +211,17 @@ test('attachment_tcp_port / attachment_advertise_host are the attachments part o
   invalid(both, /channels\[0\]\.attachment_tcp_port.*not both/);
   invalid({ channels: [{ id: 1, protocol: 'jt808', tcp_port: 0, attachment_tcp_port: 70000 }] }, /channels\[0\]\.attachment_tcp_port/);
   invalid({ channels: [{ id: 1, protocol: 'jt808', tcp_port: 0, attachment_tcp_port: 1, attachment_advertise_host: 'no host!' }] }, /channels\[0\]\.attachment_advertise_host/);
+});
+
+test('http secrets: malformed tokens and a short link key are refused by position and length, never echoed', () => {
+  const secret = 'read:abc';
+  assert.throws(() => validateConfig({ http: { tokens: `full:${'x'.repeat(20)} ${secret}` } }), (e: unknown) => {
+    const m = (e as Error).message;
+    return /http\.tokens: expected "read:<token>" or "full:<token>" entries/.test(m) && m.includes('entry 2 of 2') && !m.includes('abc') && !m.includes('xxxx');
+  });
+  assert.throws(() => validateConfig({ http: { link_key: 'short-key' } }), (e: unknown) => {
+    const m = (e as Error).message;
+    return m.includes('http.link_key') && m.includes('a secret of 9 characters') && !m.includes('short-key');
+  });
+  assert.equal(validateConfig({ http: { tokens: `read:${'r'.repeat(16)}\nfull:${'f'.repeat(16)}` } }).http.tokens?.length, 43);
 });

@@ -263,9 +263,22 @@ export const AssetSettingsSchema = obj(
 export const HttpSchema = obj(
   {
     host: host('127.0.0.1', 'interface to bind; 127.0.0.1 keeps it private to the machine'),
-    port: port('port of /healthz, /readyz and /metrics; null = no listener; 0 = ephemeral'),
+    port: port('port of /healthz, /readyz, /metrics and the API; null = no listener; 0 = ephemeral'),
+    tokens: Type.Optional(
+      Type.String({
+        description: 'the API\'s bearer tokens, whitespace-separated "read:<token>" / "full:<token>" (16..512 URL-safe characters each); absent = no API, health and metrics only',
+        'x-env': true,
+        'x-secret': true,
+      }),
+    ),
+    tokens_file: secretFile('tokens'),
+    public_url: Type.String({ default: '', description: 'base of the signed media links in media messages (e.g. https://edge.example.com:8443); "" = http://{host}:{port} of this listener' }),
+    link_key: Type.Optional(Type.String({ description: 'HMAC key (16 characters or more) of the signed media links (changing it revokes every link); absent = one generated once and kept in media.dir/.link-key', 'x-env': true, 'x-secret': true })),
+    link_key_file: secretFile('link_key'),
+    link_ttl_s: int(0, 10 * 365 * 86400, 0, 'lifetime of a signed media link, s; 0 = links do not expire'),
+    max_properties_bytes: int(2, 65536, 4096, 'largest user properties object a stored file may carry (JSON bytes)'),
   },
-  { default: {}, description: 'the optional HTTP listener for health checks and Prometheus metrics (off by default)' },
+  { default: {}, description: 'the optional HTTP listener: health checks, Prometheus metrics and, with tokens, the HTTP API (off by default)' },
 );
 
 export const ConfigSchema = obj(
@@ -326,7 +339,7 @@ export type TlsConfig = Static<typeof TlsSchema>;
 export type MqttConfig = Omit<Static<typeof MqttSchema>, 'password_file'>;
 export type PoolConfig = Static<typeof PoolSchema>;
 export type SpoolConfig = Static<typeof SpoolSchema>;
-export type HttpConfig = Static<typeof HttpSchema>;
+export type HttpConfig = Omit<Static<typeof HttpSchema>, 'tokens_file' | 'link_key_file'>;
 export type MediaConfig = Static<typeof MediaSchema>;
 export type CommandsConfig = Static<typeof CommandsSchema>;
 export type AssetConfig = Static<typeof AssetSchema>;
@@ -338,4 +351,4 @@ export type ChannelConfig = Omit<Static<typeof ChannelSchema>, 'id' | 'name' | '
 };
 /** An asset of the config file with its id as text (an integer id keeps its digits; payloads publish it as a number). */
 export type DeclaredAssetConfig = Omit<AssetConfig, 'id'> & { id: string };
-export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file' | 'instance_id' | 'assets'> & { mqtt: MqttConfig; channels: ChannelConfig[]; instance_id: string; assets: DeclaredAssetConfig[] };
+export type EdgeConfig = Omit<RawConfig, 'mqtt' | 'channels' | 'redis_url_file' | 'instance_id' | 'assets' | 'http'> & { mqtt: MqttConfig; http: HttpConfig; channels: ChannelConfig[]; instance_id: string; assets: DeclaredAssetConfig[] };

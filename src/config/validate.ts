@@ -91,7 +91,9 @@ function describe(e: ValueError, sources: ReadonlyMap<string, string>): EdgeErro
     const allowed = Object.keys((e.schema.properties as Obj | undefined) ?? {});
     return new EdgeError('EDGE_CONFIG_INVALID', `${key}: unknown key (allowed: ${allowed.join(', ')})`);
   }
-  const shown = e.value === undefined ? 'nothing' : JSON.stringify(e.value);
+  // a secret is never repeated in an error (it would end up in logs): only its length
+  const secret = (e.schema as Obj)['x-secret'] === true && typeof e.value === 'string';
+  const shown = e.value === undefined ? 'nothing' : secret ? `a secret of ${(e.value as string).length} characters` : JSON.stringify(e.value);
   return new EdgeError('EDGE_CONFIG_INVALID', `${key}: expected ${expectedOf(e.schema as SchemaNode)}, got ${shown}`);
 }
 
@@ -148,7 +150,8 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   if (errors.length > 0) throw allOf(errors);
   const c = filled as RawConfig;
   // The _file forms are resolved by the loader (env.ts); one left here had nothing to resolve it.
-  if (c.mqtt.password_file || c.redis_url_file) fail(c.mqtt.password_file ? 'mqtt.password_file' : 'redis_url_file', 'to be read by loadConfig (the _file forms are resolved when a file is loaded)', c.mqtt.password_file ?? c.redis_url_file);
+  const unresolved = ([['mqtt.password_file', c.mqtt.password_file], ['redis_url_file', c.redis_url_file], ['http.tokens_file', c.http.tokens_file], ['http.link_key_file', c.http.link_key_file]] as const).find(([, v]) => v);
+  if (unresolved) fail(unresolved[0], 'to be read by loadConfig (the _file forms are resolved when a file is loaded)', unresolved[1]);
   const channels = c.channels.map(channel);
   const seen = new Set<string>();
   channels.forEach((ch, i) => {
@@ -174,6 +177,14 @@ export function validateConfig(input: unknown, sources: ReadonlyMap<string, stri
   // Listeners that would collide at bind time are config errors before anything starts.
   checkPortConflicts(configListeners({ ...c, channels }));
   const { password_file: _pf, ...mqtt } = c.mqtt;
+  // the API's secrets: wrong shapes are named by position and length, never by value
+  if (c.http.tokens) {
+    const entries = c.http.tokens.split(/\s+/).filter((t) => t !== '');
+    const bad = entries.findIndex((e) => !/^(read|full):[A-Za-z0-9._~+/=-]{16,512}$/.test(e));
+    if (bad >= 0) fail('http.tokens', '"read:<token>" or "full:<token>" entries, each token 16 to 512 characters (letters, digits, . _ ~ + / = -)', `entry ${bad + 1} of ${entries.length}, not of that form`);
+  }
+  if (c.http.link_key && c.http.link_key.length < 16) fail('http.link_key', 'a key of 16 characters or more', `a secret of ${c.http.link_key.length} characters`);
+  const { tokens_file: _tf, link_key_file: _lf, ...http } = c.http;
   const { redis_url_file: _rf, ...rest } = c;
-  return { ...rest, instance_id: rest.instance_id || defaultInstanceId(), mqtt, channels, assets };
+  return { ...rest, instance_id: rest.instance_id || defaultInstanceId(), mqtt, http, channels, assets };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { syncDir } from '../storage/durable-file.js';
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { MediaKind } from '../protocol/types.js';
@@ -27,6 +27,29 @@ export interface StoredMedia {
   bytes: number;
   sha256: string;
   storedAtMs: number;
+}
+
+/** What `{file}.meta.json` holds next to every completed file. */
+export interface MediaSidecar {
+  key: string;
+  kind: MediaKind;
+  bytes: number;
+  sha256: string;
+  stored_at_ms: number;
+  /** Kept from deletion by retention (set over the HTTP API). */
+  protected?: boolean;
+  /** User properties (a JSON object, set over the HTTP API). */
+  properties?: Record<string, unknown>;
+}
+
+/** The sidecar of a stored file. */
+export function sidecarPath(filePath: string): string {
+  return `${filePath}.meta.json`;
+}
+
+/** Names in a device folder that are not stored files: uploads in progress, sidecars, temporary files. */
+export function isStoredFileName(name: string): boolean {
+  return !name.endsWith('.part') && !name.endsWith('.meta.json') && !name.endsWith('.tmp') && !name.startsWith('.');
 }
 
 export interface FileDescription {
@@ -144,6 +167,10 @@ export class FileMediaStore implements MediaStore {
     const kind = file?.kind ?? 'file';
     const name = `${kind}-${compactUtc(storedAtMs)}-${safeLevel(key)}${safeExtension(file?.name)}`;
     const path = join(folder, name);
+    // the facts of the file next to it (the HTTP API's catalogue reads them; media-catalog.ts), written
+    // before the rename: a file under its final name always has them (a crash in between leaves a
+    // sidecar without its file, which the catalogue ignores)
+    await writeFile(sidecarPath(path), JSON.stringify({ key, kind, bytes: size, sha256, stored_at_ms: storedAtMs } satisfies MediaSidecar));
     await rename(part, path);
     if (this.fsync) await syncDir(folder);
     return { key, kind, name, path, bytes: size, sha256, storedAtMs };
@@ -186,7 +213,8 @@ function safeExtension(name: string | undefined): string {
   return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '';
 }
 
-function safeLevel(s: string): string {
+/** A channel id, ident or key as the folder level it is stored under (never "." or ".."). */
+export function safeLevel(s: string): string {
   const t = topicLevel(s);
   return t === '.' || t === '..' ? '_' : t;
 }

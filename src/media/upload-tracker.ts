@@ -182,7 +182,8 @@ function newFile(key: string, i: number, name: string, size: number): UploadFile
  * identification, number), then per stored file `media.<kind>.<n>.*` (n counts from 1 per kind in
  * the order of the file list), and the upload's status with the reason when incomplete.
  */
-export function linkingFields(u: Upload, reason: string | null): Record<string, MessageValue> {
+/** `url`: the signed download link of a stored file (when the server has an HTTP listener). */
+export function linkingFields(u: Upload, reason: string | null, url?: (f: StoredMedia) => string): Record<string, MessageValue> {
   const out: Record<string, MessageValue> = { ...u.meta };
   const n: Partial<Record<MediaKind, number>> = {};
   let stored = 0;
@@ -199,6 +200,7 @@ export function linkingFields(u: Upload, reason: string | null): Record<string, 
     out[`${p}.size`] = f.stored.bytes;
     out[`${p}.sha256`] = f.stored.sha256;
     out[`${p}.path`] = f.stored.path;
+    if (url) out[`${p}.file.url`] = url(f.stored);
   }
   out['media.files.count'] = stored;
   out['media.files.announced'] = announced;

@@ -12,11 +12,11 @@ import type { Runtime } from '../runtime.js';
  * everything a frame may reach is running, and close before any of it stops. A full pool or
  * publisher pauses every device socket (end-to-end backpressure).
  */
-export function channelsFeature(rt: Runtime, protos: readonly ProtocolModule[], hooks: ChannelHooks, deps: { credentials: CredentialStore | null; metrics: AppMetrics }): Feature {
+export function channelsFeature(rt: Runtime, protos: readonly ProtocolModule[], hooks: ChannelHooks, deps: { credentials: CredentialStore | null; metrics: AppMetrics; links: { url(id: string): string } | null }): Feature {
   const { config, log, pool, publisher } = rt;
   const up = config.media.uploads;
   const uploads = { maxFiles: up.max_files, maxBytes: up.max_bytes, maxFileBytes: config.media.max_file_bytes, maxPending: up.max_pending, maxRanges: up.max_ranges, expectTimeoutMs: up.timeout_s * 1000, idleTimeoutMs: up.idle_timeout_s * 1000 };
-  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink: rt.sink, media: rt.media, credentials: deps.credentials, log, redisUrl: config.redis_url, redisPrefix: config.redis_prefix, hooks, metrics: deps.metrics, uploads }));
+  const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink: rt.sink, media: rt.media, credentials: deps.credentials, log, redisUrl: config.redis_url, redisPrefix: config.redis_prefix, hooks, metrics: deps.metrics, uploads, links: deps.links }));
   rt.channels.fill(channels);
   const pauseAll = (why: string) => () => {
     log.debug({ why }, 'backpressure: pausing device sockets');

@@ -1,6 +1,11 @@
 import type { AssetService } from '../../assets/asset-service.js';
+import { startHttpServer, type HttpServer } from '../../http/server.js';
+import { parseTokens } from '../../http/tokens.js';
+import { MediaCatalog } from '../../media/media-catalog.js';
+import { MediaLinks } from '../../media/media-links.js';
+import { channelIdValue } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
-import { startOpsServer, type OpsServer, type Readiness } from '../../ops/http-server.js';
+import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
 import type { Feature } from '../feature.js';
@@ -8,13 +13,21 @@ import type { Runtime } from '../runtime.js';
 
 export interface OpsFeature extends Feature {
   readonly metrics: AppMetrics;
-  /** The health/metrics listener once started, when config.http.port is set. */
-  readonly http: OpsServer | null;
+  /** The HTTP listener once started, when config.http.port is set. */
+  readonly http: HttpServer | null;
+  /** Signed media links (with an HTTP listener): the channels put one in every media message. */
+  readonly links: MediaLinks | null;
 }
 
-/** /metrics (Prometheus, read at scrape time), /healthz and /readyz on config.http (README "Operations"). */
+/**
+ * The HTTP side (README "Operations", "HTTP API"): /metrics (Prometheus, read at scrape time),
+ * /healthz and /readyz on config.http; with http.tokens the API over the stored files; signed media
+ * links whenever there is a listener. Registered before the channels: the listener's address (the
+ * links' base when http.public_url is empty) is known before the first file is announced.
+ */
 export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness): OpsFeature {
   const { config, publisher } = rt;
+  const h = config.http;
   const metrics = createMetrics({
     instanceId: config.instance_id,
     version: packageVersion(),
@@ -32,18 +45,36 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     }),
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
-  let http: OpsServer | null = null;
+  let http: HttpServer | null = null;
+  const listenerUrl = () => {
+    const host = h.host.includes(':') ? `[${h.host}]` : h.host === '0.0.0.0' ? '127.0.0.1' : h.host;
+    return `http://${host}:${http?.port ?? h.port ?? 0}`;
+  };
+  const links = h.port !== null ? new MediaLinks({ publicUrl: () => h.public_url || listenerUrl(), key: h.link_key ?? '', mediaDir: config.media.dir, ttlS: h.link_ttl_s }) : null;
+  const tokens = h.tokens ? parseTokens(h.tokens) : null;
   return {
     name: 'ops',
     metrics,
+    links,
     get http() {
       return http;
     },
     async start() {
-      if (config.http.port === null) return;
-      http = await startOpsServer({ host: config.http.host, port: config.http.port, readiness, metrics });
-      const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-      rt.log.info({ url: `http://${host}:${http.port}` }, `health and metrics on http://${config.http.host}:${http.port} (/healthz, /readyz, /metrics)`);
+      if (h.port === null) return;
+      http = await startHttpServer({
+        host: h.host,
+        port: h.port,
+        readiness,
+        metrics,
+        media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
+        tokens,
+        deleted: (e, reason) => {
+          const payload = { event: 'deleted', timestamp: Date.now() / 1000, 'channel.id': channelIdValue(e.channel_id), ident: e.ident, reason, kind: e.kind, 'media.file.id': e.id, 'media.file.name': e.name, 'media.size': e.bytes, 'media.sha256': e.sha256 };
+          rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), JSON.stringify(payload));
+        },
+      });
+      const api = tokens ? `, the API (${tokens.size} token(s)) under /api/v1` : ' (no http.tokens: no API)';
+      rt.log.info({ url: listenerUrl() }, `health and metrics on ${listenerUrl()} (/healthz, /readyz, /metrics)${api}`);
     },
     async stop() {
       if (http) await http.close();

@@ -1,5 +1,6 @@
 import type { EdgeError } from '../../errors.js';
 import type { MediaStore, StoredMedia, FileDescription } from '../../media/media-store.js';
+import { mediaId } from '../../media/media-catalog.js';
 import type { MessageValue } from '../../protocol/types.js';
 import type { DeviceLink } from '../device-link.js';
 import type { FrameSlot, PipelineDeps, PipelineHost } from '../pipeline-types.js';
@@ -21,6 +22,11 @@ export class MediaFiles {
 
   get store(): MediaStore | null {
     return this.deps.media;
+  }
+
+  /** Signed download links, when the server has an HTTP listener. */
+  get links(): { url(id: string): string } | null {
+    return this.deps.links ?? null;
   }
 
   /**
@@ -50,7 +56,8 @@ export class MediaFiles {
   stored(link: DeviceLink, ident: string, stored: StoredMedia, meta: Readonly<Record<string, MessageValue>>, announce: { prefix: string; slot: FrameSlot } | null): void {
     const host = this.host;
     const prefix = announce?.prefix ?? 'media';
-    const facts = storedFileFields(prefix, stored);
+    const links = this.deps.links;
+    const facts = storedFileFields(prefix, stored, links ? links.url(mediaId(host.id, ident, stored.name)) : undefined);
     const cmd = announce ? (this.deps.hooks.mediaCommand?.(host.id, ident, stored.kind) ?? null) : null;
     if (announce) {
       const slot = announce.slot;

@@ -6,15 +6,17 @@ import type { Message, MessageValue } from '../../protocol/types.js';
 import type { DeviceLink } from '../device-link.js';
 import type { PipelineHost } from '../pipeline-types.js';
 
-/** The facts of a stored file under a message-name prefix: `media.tacho` → `media.tacho.file.id`, ... */
-export function storedFileFields(prefix: string, stored: StoredMedia): Record<string, MessageValue> {
-  return {
+/** The facts of a stored file under a message-name prefix: `media.tacho` → `media.tacho.file.id`, ...; with its signed download link when there is one. */
+export function storedFileFields(prefix: string, stored: StoredMedia, url?: string): Record<string, MessageValue> {
+  const f: Record<string, MessageValue> = {
     [`${prefix}.file.id`]: stored.key,
     [`${prefix}.file.name`]: stored.name,
     [`${prefix}.size`]: stored.bytes,
     [`${prefix}.sha256`]: stored.sha256,
     [`${prefix}.path`]: stored.path,
   };
+  if (url !== undefined) f[`${prefix}.file.url`] = url;
+  return f;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EdgeError } from '../../errors.js';
+import { mediaId } from '../../media/media-catalog.js';
 import { linkingFields, type Upload, type UploadFile, type UploadTracker } from '../../media/upload-tracker.js';
 import { CLOSE_CODES } from '../../net/close-codes.js';
 import type { DecodePool } from '../../pool/decode-pool.js';
@@ -193,7 +194,8 @@ export class UploadEffects implements EffectHandler<UploadEffect> {
   report(upload: Upload, reason: string | null, frame: { slot: FrameSlot; peer: string; link: DeviceLink } | null): void {
     const host = this.host;
     const nowMs = host.now();
-    const fields = linkingFields(upload, reason);
+    const links = this.deps.files.links;
+    const fields = linkingFields(upload, reason, links ? (f) => links.url(mediaId(host.id, upload.ident, f.name)) : undefined);
     const msg = { ident: upload.ident, timestamp: nowMs / 1000, 'message.type': 'media_upload', ...fields };
     const confirm = frame
       ? frame.slot.confirm

@@ -1,0 +1,73 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /api/v1/openapi.json. Written by hand next
+ * to the routes (src/http/media-routes.ts): a handful of routes, each with its parameters and errors.
+ */
+const error = { $ref: '#/components/schemas/Error' };
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'bad input', 401: 'no or unknown token', 403: 'forbidden', 404: 'no such file', 416: 'range not satisfiable' }[c] ?? 'error', content: { 'application/json': { schema: error } } }]));
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'file id (from a list, or from a media message)' };
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: { title: 'edge-channel HTTP API', version: '1', description: 'Stored device files (tacho downloads, alarm photos and clips) by link, list and metadata. Every /api route needs `Authorization: Bearer <token>` (config http.tokens); /media/{id} links are signed instead.' },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: { type: 'object', required: ['code', 'reason', 'request_id'], properties: { code: { type: 'string', examples: ['EDGE_HTTP_NOT_FOUND'] }, reason: { type: 'string' }, request_id: { type: 'string' } } },
+      Media: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          channel_id: { type: 'string' },
+          ident: { type: 'string' },
+          name: { type: 'string' },
+          kind: { enum: ['tacho', 'image', 'video', 'audio', 'file'] },
+          bytes: { type: 'integer' },
+          sha256: { type: ['string', 'null'] },
+          stored_at: { type: 'number', description: 'Unix time, s' },
+          protected: { type: 'boolean' },
+          properties: { type: 'object' },
+          url: { type: 'string', description: 'signed download link' },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/api/v1/media': {
+      get: {
+        summary: 'List stored files, newest first',
+        parameters: [
+          { name: 'channel', in: 'query', schema: { type: 'string' } },
+          { name: 'ident', in: 'query', schema: { type: 'string' } },
+          { name: 'kind', in: 'query', schema: { enum: ['tacho', 'image', 'video', 'audio', 'file'] } },
+          { name: 'from', in: 'query', schema: { type: 'number' }, description: 'stored at or after (Unix s)' },
+          { name: 'to', in: 'query', schema: { type: 'number' }, description: 'stored before (Unix s)' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+        ],
+        responses: { 200: { description: 'files', content: { 'application/json': { schema: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: { $ref: '#/components/schemas/Media' } } } } } } }, ...errors(400, 401) },
+      },
+    },
+    '/api/v1/media/{id}': {
+      get: { summary: "One file's metadata", parameters: [idParam], responses: { 200: { description: 'the file', content: { 'application/json': { schema: { $ref: '#/components/schemas/Media' } } } }, ...errors(401, 404) } },
+      delete: { summary: 'Delete a file (full scope); a `deleted` media event follows', parameters: [idParam], responses: { 204: { description: 'deleted' }, ...errors(401, 403, 404) } },
+      patch: {
+        summary: 'Set or clear `protected`, replace `properties` (full scope)',
+        parameters: [idParam],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { protected: { type: 'boolean' }, properties: { type: ['object', 'null'] } }, additionalProperties: false } } } },
+        responses: { 200: { description: 'the file after the change', content: { 'application/json': { schema: { $ref: '#/components/schemas/Media' } } } }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/v1/media/{id}/content': {
+      get: { summary: "The file's bytes (single Range requests: 206 / 416; ETag is the sha256)", parameters: [idParam, { name: 'Range', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'whole file' }, 206: { description: 'the range' }, 304: { description: 'not modified (If-None-Match)' }, ...errors(401, 404, 416) } },
+    },
+    '/media/{id}': {
+      get: {
+        summary: 'Download by signed link (no token; the link is in every media message)',
+        security: [],
+        parameters: [idParam, { name: 'exp', in: 'query', required: true, schema: { type: 'integer' } }, { name: 'sig', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'whole file' }, 206: { description: 'the range' }, ...errors(403, 404, 416) },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,137 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EdgeError } from '../errors.js';
+import type { MediaKind } from '../protocol/types.js';
+import { isStoredFileName, safeLevel, sidecarPath, type MediaSidecar } from './media-store.js';
+
+/** One stored file as the HTTP API describes it. */
+export interface MediaEntry {
+  /** Opaque, URL-safe: the file's place under the media folder (channel, ident, name). */
+  id: string;
+  channel_id: string;
+  ident: string;
+  name: string;
+  kind: MediaKind;
+  bytes: number;
+  sha256: string | null;
+  stored_at: number;
+  protected: boolean;
+  properties: Record<string, unknown>;
+  /** Absolute path (for the server; not in API answers). */
+  path: string;
+}
+
+export interface MediaQuery {
+  channel?: string;
+  ident?: string;
+  kind?: MediaKind;
+  /** Stored at or after, s. */
+  from?: number;
+  /** Stored before, s. */
+  to?: number;
+}
+
+const KINDS = new Set<MediaKind>(['tacho', 'image', 'video', 'audio', 'file']);
+const NAME_TIME = /^([a-z]+)-(\d{8}T\d{6}Z)-/;
+
+/** The file id of a stored file: base64url of `{channel}/{ident}/{name}` (each a sanitised folder level). */
+export function mediaId(channelId: string, ident: string, name: string): string {
+  return Buffer.from(`${safeLevel(channelId)}/${safeLevel(ident)}/${name}`).toString('base64url');
+}
+
+/**
+ * The stored files, read from the media folder itself (every instance that shares the folder sees the
+ * same), with the facts their sidecars hold. A file id is decoded and checked level by level (no
+ * separators, no dot levels): an id can only name a file inside the media folder.
+ */
+export class MediaCatalog {
+  constructor(private readonly dir: string) {}
+
+  /** The place of an id, or EDGE_HTTP_NOT_FOUND (an id that is not one this catalogue makes). */
+  locate(id: string): { channel: string; ident: string; name: string; path: string } {
+    let text: string;
+    try {
+      text = Buffer.from(id, 'base64url').toString('utf8');
+    } catch {
+      text = '';
+    }
+    const parts = text.split('/');
+    const ok = /^[A-Za-z0-9_-]{1,1024}$/.test(id) && parts.length === 3 && parts.every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\\') && !p.includes('\0')) && isStoredFileName(parts[2]!) && mediaId(parts[0]!, parts[1]!, parts[2]!) === id;
+    if (!ok) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no stored file has the id "${id.slice(0, 80)}"`);
+    const [channel, ident, name] = parts as [string, string, string];
+    return { channel, ident, name, path: join(this.dir, channel, ident, name) };
+  }
+
+  /** One file's entry, or EDGE_HTTP_NOT_FOUND. */
+  async get(id: string): Promise<MediaEntry> {
+    const at = this.locate(id);
+    const e = await this.entry(at.channel, at.ident, at.name);
+    if (!e) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no stored file has the id "${id.slice(0, 80)}"`);
+    return e;
+  }
+
+  /** Every file that matches, newest first. */
+  async list(q: MediaQuery): Promise<MediaEntry[]> {
+    const out: MediaEntry[] = [];
+    const channels = q.channel !== undefined ? [safeLevel(q.channel)] : await names(this.dir);
+    for (const channel of channels) {
+      const idents = q.ident !== undefined ? [safeLevel(q.ident)] : await names(join(this.dir, channel));
+      for (const ident of idents) {
+        for (const name of await names(join(this.dir, channel, ident))) {
+          if (!isStoredFileName(name)) continue;
+          // kind and time are in the name: most filters need no stat
+          const m = NAME_TIME.exec(name);
+          if (q.kind && m && m[1] !== q.kind) continue;
+          const e = await this.entry(channel, ident, name);
+          if (!e) continue;
+          if (q.kind && e.kind !== q.kind) continue;
+          if (q.from !== undefined && e.stored_at < q.from) continue;
+          if (q.to !== undefined && e.stored_at >= q.to) continue;
+          out.push(e);
+        }
+      }
+    }
+    return out.sort((a, b) => b.stored_at - a.stored_at || (a.id < b.id ? -1 : 1));
+  }
+
+  private async entry(channel: string, ident: string, name: string): Promise<MediaEntry | null> {
+    const path = join(this.dir, channel, ident, name);
+    let st;
+    try {
+      st = await stat(path);
+    } catch {
+      return null;
+    }
+    if (!st.isFile()) return null;
+    let side: Partial<MediaSidecar> = {};
+    try {
+      side = JSON.parse(await readFile(sidecarPath(path), 'utf8')) as Partial<MediaSidecar>;
+    } catch {
+      // a file stored before sidecars existed: what its name and the file system say
+    }
+    const m = NAME_TIME.exec(name);
+    const nameKind = m && KINDS.has(m[1] as MediaKind) ? (m[1] as MediaKind) : 'file';
+    const nameTime = m ? Date.parse(`${m[2]!.slice(0, 4)}-${m[2]!.slice(4, 6)}-${m[2]!.slice(6, 8)}T${m[2]!.slice(9, 11)}:${m[2]!.slice(11, 13)}:${m[2]!.slice(13, 15)}Z`) : NaN;
+    return {
+      id: mediaId(channel, ident, name),
+      channel_id: channel,
+      ident,
+      name,
+      kind: side.kind && KINDS.has(side.kind) ? side.kind : nameKind,
+      bytes: st.size,
+      sha256: typeof side.sha256 === 'string' ? side.sha256 : null,
+      stored_at: (typeof side.stored_at_ms === 'number' ? side.stored_at_ms : Number.isFinite(nameTime) ? nameTime : st.mtimeMs) / 1000,
+      protected: side.protected === true,
+      properties: side.properties && typeof side.properties === 'object' ? side.properties : {},
+      path,
+    };
+  }
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
