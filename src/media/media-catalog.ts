@@ -45,6 +45,9 @@ export function mediaId(channelId: string, ident: string, name: string): string 
  * separators, no dot levels): an id can only name a file inside the media folder.
  */
 export class MediaCatalog {
+  /** Device folder → its entries as last read, and the folder's mtime then. */
+  private readonly folders = new Map<string, { mtimeMs: number; entries: MediaEntry[] }>();
+
   constructor(private readonly dir: string) {}
 
   /** The place of an id, or EDGE_HTTP_NOT_FOUND (an id that is not one this catalogue makes). */
@@ -77,13 +80,7 @@ export class MediaCatalog {
     for (const channel of channels) {
       const idents = q.ident !== undefined ? [safeLevel(q.ident)] : await names(join(this.dir, channel));
       for (const ident of idents) {
-        for (const name of await names(join(this.dir, channel, ident))) {
-          if (!isStoredFileName(name)) continue;
-          // kind and time are in the name: most filters need no stat
-          const m = NAME_TIME.exec(name);
-          if (q.kind && m && m[1] !== q.kind) continue;
-          const e = await this.entry(channel, ident, name);
-          if (!e) continue;
+        for (const e of await this.folder(channel, ident)) {
           if (q.kind && e.kind !== q.kind) continue;
           if (q.from !== undefined && e.stored_at < q.from) continue;
           if (q.to !== undefined && e.stored_at >= q.to) continue;
@@ -92,6 +89,35 @@ export class MediaCatalog {
       }
     }
     return out.sort((a, b) => b.stored_at - a.stored_at || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * A device folder's entries, read again only when the folder changed. Every change the catalogue
+   * must see adds, removes or renames an entry of the folder (a completed file is renamed into it, a
+   * sidecar is replaced by rename, a deletion unlinks), and that moves the folder's mtime; so one stat
+   * per folder keeps a listing of many files current, also for files another instance sharing the
+   * folder stored.
+   */
+  private async folder(channel: string, ident: string): Promise<MediaEntry[]> {
+    const path = join(this.dir, channel, ident);
+    const key = `${channel}/${ident}`;
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(path)).mtimeMs;
+    } catch {
+      this.folders.delete(key);
+      return [];
+    }
+    const cached = this.folders.get(key);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.entries;
+    const list = (await names(path)).filter(isStoredFileName);
+    const entries: MediaEntry[] = [];
+    // a few reads at a time: a folder of thousands of files is read in one pass, not one file per turn
+    for (let i = 0; i < list.length; i += 64) {
+      for (const e of await Promise.all(list.slice(i, i + 64).map((n) => this.entry(channel, ident, n)))) if (e) entries.push(e);
+    }
+    this.folders.set(key, { mtimeMs, entries });
+    return entries;
   }
 
   private async entry(channel: string, ident: string, name: string): Promise<MediaEntry | null> {
