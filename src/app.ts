@@ -145,8 +145,8 @@ function registerFeatures(rt: Runtime, features: FeatureSet, protos: Parameters<
   const assets = features.add(assetsFeature(rt));
   const commands = features.add(commandsFeature(rt));
   features.add(relayFeature(rt, commands.service));
-  features.add(mediaSweepFeature(rt));
-  const ops = features.add(opsFeature(rt, assets.service, readiness));
+  const media = features.add(mediaSweepFeature(rt));
+  const ops = features.add(opsFeature(rt, assets.service, readiness, media));
   features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics, links: ops.links }));
   return { instance, assets, commands, ops };
 }

@@ -155,6 +155,13 @@ export const ChannelSchema = obj(
       },
       { default: {}, description: 'messages a protocol splits over several frames (decode effect "reassemble")' },
     ),
+    media_retention: obj(
+      {
+        ttl_days: Type.Union([Type.Integer({ minimum: 0, maximum: 36500 }), Type.Null()], { default: null, description: "this channel's file age limit, days (0 = kept); null = media.retention.ttl_days", 'x-expected': 'an integer 0..36500 or null' }),
+        rotate_bytes: Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], { default: null, description: "this channel's per-device size cap, bytes (0 = none); null = media.retention.rotate_bytes", 'x-expected': 'an integer of bytes or null' }),
+      },
+      { default: {}, description: 'retention of the files of this channel\'s devices, over media.retention' },
+    ),
     capture: obj(
       {
         enabled: Type.Boolean({ default: false, description: 'write raw device traffic to {dir}/channel-{id}.tsv (see "Traffic capture")' }),
@@ -174,6 +181,14 @@ export const MediaSchema = obj(
     fsync: Type.Boolean({ default: true, description: 'fdatasync each piece before its frame is acknowledged, and the folder after a file completes' }),
     part_max_age_s: int(0, 365 * 86400, 86400, 'an unfinished upload (.part) nobody wrote to this long is deleted (swept at start and hourly); 0 = never'),
     max_file_bytes: int(1024, Number.MAX_SAFE_INTEGER, 256 * 1024 * 1024, 'largest uploaded file; a piece past it fails (EDGE_MEDIA_TOO_LARGE) and is not acknowledged'),
+    retention: obj(
+      {
+        ttl_days: int(0, 36500, 0, 'stored files older than this are deleted by the retention sweep (protected files stay); 0 = kept'),
+        rotate_bytes: int(0, Number.MAX_SAFE_INTEGER, 0, "a device's stored files over this many bytes in all: its oldest unprotected files are deleted first; 0 = no cap"),
+        sweep_s: int(60, 7 * 86400, 3600, 'how often the retention sweep runs (also at start; a device is also checked right after it stored a file)'),
+      },
+      { default: {}, description: 'deletion of stored files by age and by size per device; channels[i].media_retention and the HTTP API (per device) override it; every deletion is a media log event "deleted"' },
+    ),
     uploads: obj(
       {
         max_files: int(1, 255, 16, 'files one upload (an alarm) may announce; more: EDGE_UPLOAD_REFUSED'),

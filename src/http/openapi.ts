@@ -61,6 +61,15 @@ export const OPENAPI = {
     '/api/v1/media/{id}/content': {
       get: { summary: "The file's bytes (single Range requests: 206 / 416; ETag is the sha256)", parameters: [idParam, { name: 'Range', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'whole file' }, 206: { description: 'the range' }, 304: { description: 'not modified (If-None-Match)' }, ...errors(401, 404, 416) } },
     },
+    '/api/v1/retention/{channel}/{ident}': {
+      get: { summary: "A device's own retention limits and the ones in force", parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'limits' }, ...errors(400, 401, 404) } },
+      put: {
+        summary: "Set or clear a device's own limits (full scope); applied at once",
+        parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { ttl_days: { type: ['integer', 'null'], minimum: 0 }, rotate_bytes: { type: ['integer', 'null'], minimum: 0 } }, additionalProperties: false } } } },
+        responses: { 200: { description: 'limits, and how many files were deleted' }, ...errors(400, 401, 403, 404) },
+      },
+    },
     '/media/{id}': {
       get: {
         summary: 'Download by signed link (no token; the link is in every media message)',

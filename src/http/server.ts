@@ -6,6 +6,7 @@ import type { MediaLinks } from '../media/media-links.js';
 import type { Readiness } from '../ops/readiness.js';
 import { sendError } from './errors.js';
 import { mediaRoutes } from './media-routes.js';
+import { retentionRoutes, type RetentionRoutesOptions } from './retention-routes.js';
 import { OPENAPI } from './openapi.js';
 import type { Scope, TokenSet } from './tokens.js';
 
@@ -20,6 +21,8 @@ export interface HttpServerOptions {
   tokens: TokenSet | null;
   /** A file was deleted over the API (the owner publishes the `deleted` media event). */
   deleted(entry: MediaEntry, reason: string): void;
+  /** Per-device retention over the API (with the media routes). */
+  retention?: Omit<RetentionRoutesOptions, 'scopeOf'> | undefined;
 }
 
 export interface HttpServer {
@@ -82,6 +85,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   });
   app.get('/api/v1/openapi.json', async () => OPENAPI);
   if (o.media) mediaRoutes(app, { ...o.media, deleted: o.deleted, scopeOf: (req) => scopes.get(req) ?? null });
+  if (o.retention) retentionRoutes(app, { ...o.retention, scopeOf: (req) => scopes.get(req) ?? null });
 
   try {
     await app.listen({ host: o.host, port: o.port });

@@ -80,7 +80,7 @@ export class MediaCatalog {
     for (const channel of channels) {
       const idents = q.ident !== undefined ? [safeLevel(q.ident)] : await names(join(this.dir, channel));
       for (const ident of idents) {
-        for (const e of await this.folder(channel, ident)) {
+        for (const e of await this.deviceFiles(channel, ident)) {
           if (q.kind && e.kind !== q.kind) continue;
           if (q.from !== undefined && e.stored_at < q.from) continue;
           if (q.to !== undefined && e.stored_at >= q.to) continue;
@@ -91,14 +91,21 @@ export class MediaCatalog {
     return out.sort((a, b) => b.stored_at - a.stored_at || (a.id < b.id ? -1 : 1));
   }
 
+  /** Every device folder under the media folder (channel and ident as stored). */
+  async devices(): Promise<{ channel: string; ident: string }[]> {
+    const out: { channel: string; ident: string }[] = [];
+    for (const channel of await names(this.dir)) if (!channel.startsWith('.')) for (const ident of await names(join(this.dir, channel))) out.push({ channel, ident });
+    return out;
+  }
+
   /**
-   * A device folder's entries, read again only when the folder changed. Every change the catalogue
+   * A device folder's entries (channel and ident as stored), read again only when the folder changed. Every change the catalogue
    * must see adds, removes or renames an entry of the folder (a completed file is renamed into it, a
    * sidecar is replaced by rename, a deletion unlinks), and that moves the folder's mtime; so one stat
    * per folder keeps a listing of many files current, also for files another instance sharing the
    * folder stored.
    */
-  private async folder(channel: string, ident: string): Promise<MediaEntry[]> {
+  async deviceFiles(channel: string, ident: string): Promise<MediaEntry[]> {
     const path = join(this.dir, channel, ident);
     const key = `${channel}/${ident}`;
     let mtimeMs: number;

@@ -9,6 +9,7 @@ import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
 import type { Feature } from '../feature.js';
+import type { MediaSweepFeature } from './media-sweep.js';
 import type { Runtime } from '../runtime.js';
 
 export interface OpsFeature extends Feature {
@@ -25,7 +26,7 @@ export interface OpsFeature extends Feature {
  * links whenever there is a listener. Registered before the channels: the listener's address (the
  * links' base when http.public_url is empty) is known before the first file is announced.
  */
-export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness): OpsFeature {
+export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature): OpsFeature {
   const { config, publisher } = rt;
   const h = config.http;
   const metrics = createMetrics({
@@ -68,6 +69,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         metrics,
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
         tokens,
+        retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
         deleted: (e, reason) => {
           const payload = { event: 'deleted', timestamp: Date.now() / 1000, 'channel.id': channelIdValue(e.channel_id), ident: e.ident, reason, kind: e.kind, 'media.file.id': e.id, 'media.file.name': e.name, 'media.size': e.bytes, 'media.sha256': e.sha256 };
           rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), JSON.stringify(payload));
