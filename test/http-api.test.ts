@@ -118,6 +118,9 @@ test('HTTP API: alarm files and a tacho download fetched by their signed links (
     assert.equal(videos.total, 1);
     assert.equal(videos.items[0]!.sha256, sha(whole));
     assert.equal(videos.items[0]!.path, undefined, 'no server path in answers');
+    const ofAlarm = (await (await fetch(`${base(h)}/api/v1/media?alarm=${String(link['alarm.number'])}`, { headers: bearer(READ) })).json()) as { total: number; items: { meta: Record<string, unknown> }[] };
+    assert.equal(ofAlarm.total, 3, "the alarm's three files, found by its number");
+    assert.equal(ofAlarm.items[0]!.meta['alarm.source'], 'dsm');
     const tachos = (await (await fetch(`${base(h)}/api/v1/media?kind=tacho&ident=${TACHO_IDENT}`, { headers: bearer(READ) })).json()) as { total: number };
     assert.equal(tachos.total, 1);
     const one = (await (await fetch(`${base(h)}/api/v1/media/${id}`, { headers: bearer(READ) })).json()) as Record<string, unknown>;

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { runCli } from './support/run-cli.js';
 import { DEVICE_FILE, SESSIONS, TACHO_IDENT, deviceFile, isAnnouncement, isFragment, play, steps } from './support/tacho-session.js';
+import { sidecarPath } from '../src/media/media-store.js';
 
 /**
  * Remote tachograph download end to end, over real sockets and a real MQTT broker: the simulated
@@ -40,6 +41,10 @@ async function checkStored(h: Harness, processed: Event, file: Buffer): Promise<
   assert.ok(stored.equals(file), `the stored file equals the device's file byte for byte (${stored.length} vs ${file.length} bytes)`);
   const sha = createHash('sha256').update(file).digest('hex');
   assert.equal(result['file.sha256'], sha);
+  // the file's sidecar keeps the command that asked for it (the HTTP API finds files by command)
+  const side = JSON.parse(readFileSync(sidecarPath(String(result['file.path'])), 'utf8')) as { sha256: string; meta?: Record<string, unknown> };
+  assert.equal(side.sha256, sha);
+  assert.equal(side.meta?.['command.id'], processed.body.id);
   assert.equal(result['file.size'], file.length);
   assert.equal(result['media.tacho.source'], 'vehicle_unit');
   assert.equal(result['media.tacho.generation'], 1);

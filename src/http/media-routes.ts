@@ -57,6 +57,8 @@ export function mediaRoutes(app: FastifyInstance, o: MediaRoutesOptions): void {
       if (!KINDS.has(q.kind)) throw badRequest(`kind: expected one of tacho, image, video, audio, file, got "${q.kind.slice(0, 40)}"`);
       query.kind = q.kind as MediaKind;
     }
+    if (q.alarm !== undefined) query.alarm = text(q.alarm, 'alarm');
+    if (q.command !== undefined) query.command = text(q.command, 'command');
     if (q.from !== undefined) query.from = time(q.from, 'from');
     if (q.to !== undefined) query.to = time(q.to, 'to');
     if (query.from !== undefined && query.to !== undefined && query.to <= query.from) throw badRequest('to: expected a time after from');

@@ -17,6 +17,8 @@ export interface MediaEntry {
   stored_at: number;
   protected: boolean;
   properties: Record<string, unknown>;
+  /** What the runtime knew when it stored the file: the alarm's fields, `command.id`. */
+  meta: Record<string, unknown>;
   /** Absolute path (for the server; not in API answers). */
   path: string;
 }
@@ -29,6 +31,10 @@ export interface MediaQuery {
   from?: number;
   /** Stored before, s. */
   to?: number;
+  /** The alarm the file documents (`alarm.number` of the alarm message). */
+  alarm?: string;
+  /** The command that asked for the file (`command.id`). */
+  command?: string;
 }
 
 const KINDS = new Set<MediaKind>(['tacho', 'image', 'video', 'audio', 'file']);
@@ -84,6 +90,8 @@ export class MediaCatalog {
           if (q.kind && e.kind !== q.kind) continue;
           if (q.from !== undefined && e.stored_at < q.from) continue;
           if (q.to !== undefined && e.stored_at >= q.to) continue;
+          if (q.alarm !== undefined && String(e.meta['alarm.number'] ?? '') !== q.alarm) continue;
+          if (q.command !== undefined && String(e.meta['command.id'] ?? '') !== q.command) continue;
           out.push(e);
         }
       }
@@ -156,6 +164,7 @@ export class MediaCatalog {
       stored_at: (typeof side.stored_at_ms === 'number' ? side.stored_at_ms : Number.isFinite(nameTime) ? nameTime : st.mtimeMs) / 1000,
       protected: side.protected === true,
       properties: side.properties && typeof side.properties === 'object' ? side.properties : {},
+      meta: side.meta && typeof side.meta === 'object' ? { ...side.meta } : {},
       path,
     };
   }

@@ -4,7 +4,7 @@ import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { EdgeError } from '../errors.js';
-import type { MediaKind } from '../protocol/types.js';
+import type { MediaKind, MessageValue } from '../protocol/types.js';
 import { topicLevel } from '../mqtt/topics.js';
 
 /**
@@ -40,6 +40,8 @@ export interface MediaSidecar {
   protected?: boolean;
   /** User properties (a JSON object, set over the HTTP API). */
   properties?: Record<string, unknown>;
+  /** What the runtime knew of the file when it was stored (alarm fields, `command.id`). */
+  meta?: Readonly<Record<string, MessageValue>>;
 }
 
 /** The sidecar of a stored file. */
@@ -56,6 +58,8 @@ export interface FileDescription {
   kind: MediaKind;
   /** The device's own name of the file; only its extension is kept in the stored name. */
   name?: string;
+  /** Facts to keep with the file (the alarm it documents, the command that asked for it): the sidecar's `meta`, searchable over the HTTP API. */
+  meta?: Readonly<Record<string, MessageValue>>;
 }
 
 export interface MediaStore {
@@ -170,7 +174,7 @@ export class FileMediaStore implements MediaStore {
     // the facts of the file next to it (the HTTP API's catalogue reads them; media-catalog.ts), written
     // before the rename: a file under its final name always has them (a crash in between leaves a
     // sidecar without its file, which the catalogue ignores)
-    await writeFile(sidecarPath(path), JSON.stringify({ key, kind, bytes: size, sha256, stored_at_ms: storedAtMs } satisfies MediaSidecar));
+    await writeFile(sidecarPath(path), JSON.stringify({ key, kind, bytes: size, sha256, stored_at_ms: storedAtMs, ...(file?.meta ? { meta: file.meta } : {}) } satisfies MediaSidecar));
     await rename(part, path);
     if (this.fsync) await syncDir(folder);
     return { key, kind, name, path, bytes: size, sha256, storedAtMs };

@@ -5,7 +5,7 @@ import { retentionDeletions } from './retention.js';
 
 const DAY = 86400;
 const NOW = 1_770_000_000;
-const file = (id: string, ageDays: number, bytes: number, prot = false): MediaEntry => ({ id, channel_id: '1', ident: 'd', name: `${id}.jpg`, kind: 'image', bytes, sha256: null, stored_at: NOW - ageDays * DAY, protected: prot, properties: {}, path: `/m/${id}` });
+const file = (id: string, ageDays: number, bytes: number, prot = false): MediaEntry => ({ id, channel_id: '1', ident: 'd', name: `${id}.jpg`, kind: 'image', bytes, sha256: null, stored_at: NOW - ageDays * DAY, protected: prot, properties: {}, meta: {}, path: `/m/${id}` });
 
 test('retention: past the age limit goes, protected stays; no limits, nothing goes', () => {
   const files = [file('new', 1, 10), file('old', 40, 10), file('older', 50, 10, true)];

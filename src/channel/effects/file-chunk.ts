@@ -21,7 +21,9 @@ export function fileChunkEffect(host: PipelineHost, files: MediaFiles, ops: Pipe
       }
       slot.remaining++;
       host.stats.counters.fileChunks++;
-      files.write(ident, e.key, e.offset, e.bytes, e.final, e.file, (err, stored) => {
+      // the final piece: the file keeps its facts and the command that asked for it (searchable over the HTTP API)
+      const file = e.final && e.file ? { ...e.file, meta: { ...(e.meta ?? {}), ...files.commandOf(ident, e.file.kind) } } : e.file;
+      files.write(ident, e.key, e.offset, e.bytes, e.final, file, (err, stored) => {
         if (err) {
           slot.confirm(err);
           return;

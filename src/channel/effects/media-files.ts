@@ -24,6 +24,12 @@ export class MediaFiles {
     return this.deps.media;
   }
 
+  /** `{"command.id": …}` of the command waiting for a file of this kind from the device, or nothing. */
+  commandOf(ident: string, kind: string): Record<string, MessageValue> {
+    const cmd = this.deps.hooks.mediaCommand?.(this.host.id, ident, kind) ?? null;
+    return cmd ? { 'command.id': cmd.id } : {};
+  }
+
   /** Signed download links, when the server has an HTTP listener. */
   get links(): { url(id: string): string } | null {
     return this.deps.links ?? null;

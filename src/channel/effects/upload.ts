@@ -164,7 +164,8 @@ export class UploadEffects implements EffectHandler<UploadEffect> {
       return;
     }
     file.completing = [];
-    files.write(ident, file.key, file.size, new Uint8Array(0), true, { kind: file.kind, name: file.name }, (err, stored) => {
+    // the alarm's fields go into the file's sidecar: its files can be found by alarm over the HTTP API
+    files.write(ident, file.key, file.size, new Uint8Array(0), true, { kind: file.kind, name: file.name, meta: upload.meta }, (err, stored) => {
       const waiting = file.completing ?? [];
       file.completing = null;
       for (const w of waiting) queueMicrotask(w);
