@@ -146,7 +146,7 @@ function registerFeatures(rt: Runtime, features: FeatureSet, protos: Parameters<
   const commands = features.add(commandsFeature(rt));
   features.add(relayFeature(rt, commands.service));
   const media = features.add(mediaSweepFeature(rt));
-  const ops = features.add(opsFeature(rt, assets.service, readiness, media));
+  const ops = features.add(opsFeature(rt, assets.service, readiness, media, commands.service));
   features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics, links: ops.links }));
   return { instance, assets, commands, ops };
 }

@@ -179,3 +179,58 @@ test('HTTP API: hostile ids, bad filters and the OpenAPI document; DELETE remove
     assert.equal((await fetch(`${base(h)}/api/v1/media/${id}`, { method: 'DELETE', headers: bearer(FULL) })).status, 404);
   });
 });
+
+test('HTTP API read side: instance, channels, a device connected, the commands held for one that is not, the assets and an interval range', { timeout: 60_000 }, async () => {
+  const { connectDevice } = await import('./support/device-socket.js');
+  const { recordsFrame, typicalRecord } = await import('../protocols/ruptela/device-frames.js');
+  const h = await startHarness({
+    channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0 }],
+    extra: { http: { port: 0, tokens: `read:${READ}` }, assets: [{ id: 'drv1', name: 'Anna', type: 'driver' }] },
+  });
+  try {
+    const get = async (path: string) => {
+      const res = await fetch(`${base(h)}${path}`, { headers: bearer(READ) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const imei = 863071018193333n;
+    const dev = await connectDevice(h.app.channels[0]!.tcpPort);
+    dev.socket.write(recordsFrame(imei, [typicalRecord(Math.floor(Date.now() / 1000), 1)]));
+    await waitFor('records ACK', () => dev.hex().length > 0);
+    const offline = '351234567890999';
+    await h.sub.publishAsync(`${h.root}/command/gw/channels/1/devices/${offline}`, '{"id":"q1","name":"get_version","meta":{"t":1}}', { qos: 1 });
+    await waitFor('queued', () => h.received.some((m) => m.topic.endsWith(`/devices/${offline}/commands/queued`)));
+    const t0 = Math.floor(Date.now() / 1000) - 3600;
+    await h.sub.publishAsync(`${h.root}/command/gw/assets`, JSON.stringify({ op: 'assign', id: 'drv1', channel_id: 1, ident: String(imei), begin: t0, end: t0 + 600 }), { qos: 1 });
+    await h.sub.publishAsync(`${h.root}/command/gw/assets`, JSON.stringify({ op: 'assign', id: 'drv1', channel_id: 1, ident: String(imei), begin: t0 + 1200 }), { qos: 1 });
+    await waitFor('both assignments applied', () => h.received.filter((m) => m.topic === `${h.root}/log/gw/assets/requests/applied`).length === 2);
+
+    const inst = await get('/api/v1/instance');
+    assert.equal(inst.status, 200);
+    assert.equal(inst.body.instance_id, h.app.config.instance_id);
+    assert.equal(inst.body.ready, true);
+    const chans = (await get('/api/v1/channels')).body.items as Record<string, unknown>[];
+    assert.equal(chans.length, 1);
+    assert.equal(chans[0]!.protocol, 'ruptela');
+    assert.equal(chans[0]!.connections, 1);
+    assert.equal((chans[0]!.counters as Record<string, number>).messages, 1);
+    assert.deepEqual((await get(`/api/v1/devices/1/${imei}`)).body, { 'channel.id': 1, ident: String(imei), connected: true, commands_held: 0 });
+    assert.equal((await get(`/api/v1/devices/1/${offline}`)).body.connected, false);
+    const held = (await get(`/api/v1/devices/1/${offline}/commands`)).body.items as Record<string, unknown>[];
+    assert.deepEqual(held.map((c) => [c.id, c.name, c.state]), [['q1', 'get_version', 'queued']]);
+    assert.equal((await get(`/api/v1/devices/9/${offline}/commands`)).status, 404);
+    assert.equal((await get('/api/v1/devices/1/a%2Fb')).status, 400);
+    assert.deepEqual((await get('/api/v1/assets')).body.items, [{ id: 'drv1', name: 'Anna', type: 'driver', declared: true }]);
+    const all = (await get('/api/v1/assets/drv1')).body;
+    assert.equal(all.total, 2);
+    const later = (await get(`/api/v1/assets/drv1?from=${t0 + 900}`)).body;
+    assert.equal(later.total, 1, 'only the interval that reaches into the range');
+    assert.equal((later.intervals as { begin: number }[])[0]!.begin, t0 + 1200);
+    const page = (await get('/api/v1/assets/drv1?limit=1&offset=1')).body;
+    assert.equal((page.intervals as unknown[]).length, 1);
+    assert.equal((await get(`/api/v1/assets/drv1?from=10&to=5`)).status, 400);
+    assert.equal((await get('/api/v1/assets/nope')).status, 404);
+    dev.socket.destroy();
+  } finally {
+    await h.close();
+  }
+});

@@ -183,6 +183,11 @@ export class AssetService {
     await this.deps.store.close();
   }
 
+  /** Every asset's definition (a copy), for the read API. */
+  assets(): Asset[] {
+    return [...this.cache.records.values()].map((r) => ({ ...r.asset }));
+  }
+
   /** The timeline of an asset (a copy), or null. */
   timeline(id: string): { asset: Asset; intervals: Interval[] } | null {
     const r = this.cache.records.get(id);

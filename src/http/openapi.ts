@@ -73,6 +73,18 @@ export const OPENAPI = {
         responses: { 200: { description: 'limits, and how many files were deleted' }, ...errors(400, 401, 403, 404) },
       },
     },
+    '/api/v1/instance': { get: { summary: 'This instance: id, version, readiness, MQTT connection, channels', responses: { 200: { description: 'instance' }, ...errors(401) } } },
+    '/api/v1/channels': { get: { summary: 'Channels: protocol, ports, connections, paused reasons, counters', responses: { 200: { description: 'channels' }, ...errors(401) } } },
+    '/api/v1/devices/{channel}/{ident}': { get: { summary: 'Whether a link of this instance serves the device, and how many commands it holds', parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'device' }, ...errors(400, 401, 404) } } },
+    '/api/v1/devices/{channel}/{ident}/commands': { get: { summary: 'Commands held for the device (queue order, in flight first)', parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'commands' }, ...errors(400, 401, 404) } } },
+    '/api/v1/assets': { get: { summary: 'Every asset', responses: { 200: { description: 'assets' }, ...errors(401) } } },
+    '/api/v1/assets/{id}': {
+      get: {
+        summary: 'An asset and its intervals reaching into a time range, paged',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'from', in: 'query', schema: { type: 'number' } }, { name: 'to', in: 'query', schema: { type: 'number' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } }],
+        responses: { 200: { description: 'asset and intervals' }, ...errors(400, 401, 404) },
+      },
+    },
     '/media/{id}': {
       get: {
         summary: 'Download by signed link (no token; the link is in every media message)',

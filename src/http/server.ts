@@ -7,6 +7,7 @@ import type { Readiness } from '../ops/readiness.js';
 import { sendError } from './errors.js';
 import { mediaRoutes } from './media-routes.js';
 import { retentionRoutes, type RetentionRoutesOptions } from './retention-routes.js';
+import { stateRoutes, type StateSources } from './state-routes.js';
 import { OPENAPI } from './openapi.js';
 import type { Scope, TokenSet } from './tokens.js';
 
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   deleted(entry: MediaEntry, reason: string): void;
   /** Per-device retention over the API (with the media routes). */
   retention?: Omit<RetentionRoutesOptions, 'scopeOf'> | undefined;
+  /** The read APIs of instance, channel, device, command and asset state. */
+  state?: StateSources | undefined;
 }
 
 export interface HttpServer {
@@ -86,6 +89,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   app.get('/api/v1/openapi.json', async () => OPENAPI);
   if (o.media) mediaRoutes(app, { ...o.media, deleted: o.deleted, scopeOf: (req) => scopes.get(req) ?? null });
   if (o.retention) retentionRoutes(app, { ...o.retention, scopeOf: (req) => scopes.get(req) ?? null });
+  if (o.state) stateRoutes(app, o.state);
 
   try {
     await app.listen({ host: o.host, port: o.port });

@@ -1,4 +1,6 @@
 import type { AssetService } from '../../assets/asset-service.js';
+import type { CommandService } from '../../commands/command-service.js';
+import type { StateSources } from '../../http/state-routes.js';
 import { startHttpServer, type HttpServer } from '../../http/server.js';
 import { parseTokens } from '../../http/tokens.js';
 import { MediaCatalog } from '../../media/media-catalog.js';
@@ -26,7 +28,7 @@ export interface OpsFeature extends Feature {
  * links whenever there is a listener. Registered before the channels: the listener's address (the
  * links' base when http.public_url is empty) is known before the first file is announced.
  */
-export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature): OpsFeature {
+export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService): OpsFeature {
   const { config, publisher } = rt;
   const h = config.http;
   const metrics = createMetrics({
@@ -53,6 +55,21 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
   };
   const links = h.port !== null ? new MediaLinks({ publicUrl: () => h.public_url || listenerUrl(), key: h.link_key ?? '', mediaDir: config.media.dir, ttlS: h.link_ttl_s }) : null;
   const tokens = h.tokens ? parseTokens(h.tokens) : null;
+  const state: StateSources = {
+    instance: () => ({ instance_id: config.instance_id, version: packageVersion(), ...readiness(), mqtt_connected: publisher.connected, channels: rt.channels.list.map((c) => c.id) }),
+    channels: () =>
+      rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: c.pausedFor, counters: { ...c.counters } })),
+    device: (ch, ident) => {
+      const c = rt.channels.get(ch);
+      return c ? { 'channel.id': channelIdValue(c.id), ident, connected: c.isOnline(ident), commands_held: commands.heldFor(c.id, ident).length } : null;
+    },
+    commands: (ch, ident) => (rt.channels.get(ch) ? commands.heldFor(ch, ident) : null),
+    assets: () => assets.assets().map((a) => ({ id: a.id, name: a.name, type: a.type, ...(a.match ? { match: a.match } : {}), declared: a.declared === true })),
+    asset: (id) => {
+      const t = assets.timeline(id);
+      return t ? { asset: { ...t.asset }, intervals: t.intervals } : null;
+    },
+  };
   return {
     name: 'ops',
     metrics,
@@ -69,6 +86,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         metrics,
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
         tokens,
+        state: tokens ? state : undefined,
         retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
         deleted: (e, reason) => {
           const payload = { event: 'deleted', timestamp: Date.now() / 1000, 'channel.id': channelIdValue(e.channel_id), ident: e.ident, reason, kind: e.kind, 'media.file.id': e.id, 'media.file.name': e.name, 'media.size': e.bytes, 'media.sha256': e.sha256 };
