@@ -31,7 +31,12 @@ export interface Device {
   intake: Promise<void>;
   /** The device's events are issued in the order they happen, each after the store change it reports. */
   outbox: Promise<void>;
+  /** How the device's last commands ended here, newest last (bounded: RECENT_PER_DEVICE). */
+  recent: { id: string; name: string; status: string; at: number; executed?: boolean; code?: string }[];
 }
+
+/** Ended commands remembered per device for the HTTP API's read side. */
+export const RECENT_PER_DEVICE = 20;
 
 /** How long an ended command's id still dedupes a repeated request (a QoS 1 redelivery or a client retry). */
 const RECENT_ID_MS = 10 * 60 * 1000;
@@ -75,7 +80,7 @@ export class CommandBook {
     const k = deviceKey(channelId, ident);
     let dev = this.devices.get(k);
     if (!dev) {
-      dev = { channelId, ident, online: this.isOnline(channelId, ident), queue: [], inflight: null, pumping: false, repump: false, intake: Promise.resolve(), outbox: Promise.resolve() };
+      dev = { channelId, ident, online: this.isOnline(channelId, ident), queue: [], inflight: null, pumping: false, repump: false, intake: Promise.resolve(), outbox: Promise.resolve(), recent: [] };
       this.devices.set(k, dev);
     }
     return dev;

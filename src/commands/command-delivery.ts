@@ -1,6 +1,6 @@
 import type { CommandReply } from '../protocol/types.js';
 import type { Logger } from '../util/log.js';
-import { asEdge, type CommandBook, type Device, type Held } from './command-book.js';
+import { asEdge, RECENT_PER_DEVICE, type CommandBook, type Device, type Held } from './command-book.js';
 import type { CommandOutbox } from './command-outbox.js';
 import type { CommandStore } from './command-store.js';
 import type { CommandStatus, EventFields } from './lifecycle-payloads.js';
@@ -146,6 +146,8 @@ export class CommandDelivery {
     if (i >= 0) dev.queue.splice(i, 1);
     if (dev.inflight === h && !keepSlot) dev.inflight = null;
     const removed = this.store.remove(h.c.id).catch((e: unknown) => this.storeError(e, h.c.id));
+    dev.recent.push({ id: h.c.id, name: h.c.name, status, at: this.now() / 1000, ...(extra.executed !== undefined ? { executed: extra.executed } : {}), ...(extra.code ? { code: extra.code } : {}) });
+    if (dev.recent.length > RECENT_PER_DEVICE) dev.recent.shift();
     const attempt = status === 'processed' || status === 'canceled' ? { attempt: h.c.attempts } : {};
     this.outbox.event(dev, h, status, { ...attempt, ...extra }, removed);
     this.outbox.clearEntry(dev, h, removed);

@@ -151,6 +151,11 @@ export class CommandService implements CommandEvents {
     return this.book.listOf(dev).map((h) => ({ id: h.c.id, name: h.c.name, state: h.state, attempts: h.c.attempts }));
   }
 
+  /** How the device's last commands ended on this instance (newest last; at most 20). */
+  recentFor(channelId: string, ident: string): { id: string; name: string; status: string; at: number; executed?: boolean; code?: string }[] {
+    return [...(this.book.get(channelId, ident)?.recent ?? [])];
+  }
+
   /** TTL expiry and reply timeouts; call at least once a second. */
   tick(): void {
     const now = this.now();

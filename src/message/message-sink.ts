@@ -26,8 +26,12 @@ const TOPIC_CACHE_MAX = 200_000;
 
 export class MessageSink implements MqttPort {
   private readonly enrichers: Enricher[] = [];
-  /** Message topic per channel and ident: built (and validated) once per device, not per message. */
-  private readonly topicCache = new Map<string, Map<string, string>>();
+  /**
+   * Per channel and ident: the message topic, built (and validated) once per device, not per message;
+   * and the device's latest message (the HTTP API's read side: a reference to the payload already
+   * built, so keeping it costs one property write per message).
+   */
+  private readonly topicCache = new Map<string, Map<string, { topic: string; last: string | null; lastAtMs: number }>>();
 
   constructor(
     private readonly publisher: MessagePublisher,
@@ -48,17 +52,26 @@ export class MessageSink implements MqttPort {
       const f = e(channelId, ident, deviceTime);
       if (f) p = withFields(p, f);
     }
-    this.publisher.publish(this.messageTopic(channelId, ident), p, false, done, lane, priority);
+    const d = this.device(channelId, ident);
+    this.publisher.publish(d.topic, p, false, done, lane, priority);
+    d.last = p;
+    d.lastAtMs = Date.now();
   }
 
-  private messageTopic(channelId: string, ident: string): string {
+  /** The latest message published (or spooled) for the device since start, and when; null when none (or forgotten: the table is bounded). */
+  latest(channelId: string, ident: string): { payload: string; atMs: number } | null {
+    const d = this.topicCache.get(channelId)?.get(ident);
+    return d?.last ? { payload: d.last, atMs: d.lastAtMs } : null;
+  }
+
+  private device(channelId: string, ident: string): { topic: string; last: string | null; lastAtMs: number } {
     let m = this.topicCache.get(channelId);
     if (!m) this.topicCache.set(channelId, (m = new Map()));
     let t = m.get(ident);
     if (t === undefined) {
       // bounded: devices come and go; rebuilding a topic is cheap, an unbounded map is not
       if (m.size >= TOPIC_CACHE_MAX) m.clear();
-      m.set(ident, (t = this.topics.message(channelId, ident)));
+      m.set(ident, (t = { topic: this.topics.message(channelId, ident), last: null, lastAtMs: 0 }));
     }
     return t;
   }

@@ -61,9 +61,11 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
       rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: c.pausedFor, counters: { ...c.counters } })),
     device: (ch, ident) => {
       const c = rt.channels.get(ch);
-      return c ? { 'channel.id': channelIdValue(c.id), ident, connected: c.isOnline(ident), commands_held: commands.heldFor(c.id, ident).length } : null;
+      if (!c) return null;
+      const latest = rt.sink.latest(c.id, ident);
+      return { 'channel.id': channelIdValue(c.id), ident, connected: c.isOnline(ident), commands_held: commands.heldFor(c.id, ident).length, latest_message: latest ? (JSON.parse(latest.payload) as unknown) : null, latest_message_at: latest ? latest.atMs / 1000 : null };
     },
-    commands: (ch, ident) => (rt.channels.get(ch) ? commands.heldFor(ch, ident) : null),
+    commands: (ch, ident) => (rt.channels.get(ch) ? { held: commands.heldFor(ch, ident), recent: commands.recentFor(ch, ident) } : null),
     assets: () => assets.assets().map((a) => ({ id: a.id, name: a.name, type: a.type, ...(a.match ? { match: a.match } : {}), declared: a.declared === true })),
     asset: (id) => {
       const t = assets.timeline(id);
