@@ -123,6 +123,7 @@ test('shared store: a resync republishes the queue entry of a command whose devi
     const x = await make(s.a);
     const y = await make(s.b);
     assert.deepEqual(x.svc.heldFor('1', '400'), [], 'held in memory only where the device is connected');
+    assert.deepEqual(await y.svc.queueOf('1', '400'), [{ id: 'r1', name: 'text', state: 'queued', attempts: 0 }], 'the read side asks the shared store');
     const entry = makeTopics('edge').commandQueueState('1', '400', 'r1');
     const before = [x, y].map((i) => i.mqtt.published.filter((p) => p.topic === entry).length);
     assert.deepEqual(before, [0, 0], 'start publishes nothing for a device no instance holds');

@@ -151,6 +151,18 @@ export class CommandService implements CommandEvents {
     return this.book.listOf(dev).map((h) => ({ id: h.c.id, name: h.c.name, state: h.state, attempts: h.c.attempts }));
   }
 
+  /**
+   * The device's held commands as the store has them: this instance's memory when it holds them (a
+   * local store, or a shared one while the device is connected here), else the shared store's queue
+   * (the device is offline or on another instance).
+   */
+  async queueOf(channelId: string, ident: string): Promise<{ id: string; name: string; state: string; attempts: number }[]> {
+    const held = this.heldFor(channelId, ident);
+    const shared = this.o.store.shared;
+    if (held.length > 0 || !shared) return held;
+    return (await shared.loadDevice(channelId, ident)).map((c) => ({ id: c.id, name: c.name, state: 'queued', attempts: c.attempts }));
+  }
+
   /** How the device's last commands ended on this instance (newest last; at most 20). */
   recentFor(channelId: string, ident: string): { id: string; name: string; status: string; at: number; executed?: boolean; code?: string }[] {
     return [...(this.book.get(channelId, ident)?.recent ?? [])];

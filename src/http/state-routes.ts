@@ -9,7 +9,7 @@ export interface StateSources {
   /** Null: no such channel on this server. */
   device(channel: string, ident: string): Record<string, unknown> | null;
   /** The device's held commands (queued, in flight) in queue order, and how its last ones ended; null: no such channel. */
-  commands(channel: string, ident: string): { held: Record<string, unknown>[]; recent: Record<string, unknown>[] } | null;
+  commands(channel: string, ident: string): Promise<{ held: Record<string, unknown>[]; recent: Record<string, unknown>[] } | null>;
   assets(): Record<string, unknown>[];
   /** An asset with its intervals, or null. */
   asset(id: string): { asset: Record<string, unknown>; intervals: { begin: number; end: number }[] } | null;
@@ -38,7 +38,7 @@ export function stateRoutes(app: FastifyInstance, s: StateSources): void {
   });
   app.get('/api/v1/devices/:channel/:ident/commands', async (req) => {
     const { channel, ident: id } = ident(req);
-    const c = s.commands(channel, id);
+    const c = await s.commands(channel, id);
     if (!c) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no channel ${channel.slice(0, 64)} on this server`);
     return c;
   });
