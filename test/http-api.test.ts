@@ -213,6 +213,7 @@ test('HTTP API read side: instance, channels, a device connected, the commands h
     assert.equal(chans[0]!.protocol, 'ruptela');
     assert.equal(chans[0]!.connections, 1);
     assert.equal((chans[0]!.counters as Record<string, number>).messages, 1);
+    assert.equal((chans[0]!.counters as Record<string, number>)['decode.errors'], 0, 'names as published: dotted lower-case');
     const device = (await get(`/api/v1/devices/1/${imei}`)).body;
     assert.equal(device.connected, true);
     assert.equal(device.commands_held, 0);

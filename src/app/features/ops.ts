@@ -5,7 +5,7 @@ import { startHttpServer, type HttpServer } from '../../http/server.js';
 import { parseTokens } from '../../http/tokens.js';
 import { MediaCatalog } from '../../media/media-catalog.js';
 import { MediaLinks } from '../../media/media-links.js';
-import { channelIdValue } from '../../message/naming.js';
+import { channelIdValue, dotted } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
 import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
@@ -58,7 +58,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
   const state: StateSources = {
     instance: () => ({ instance_id: config.instance_id, version: packageVersion(), ...readiness(), mqtt_connected: publisher.connected, channels: rt.channels.list.map((c) => c.id) }),
     channels: () =>
-      rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: c.pausedFor, counters: { ...c.counters } })),
+      rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: c.pausedFor, counters: dotted(c.counters) })),
     device: (ch, ident) => {
       const c = rt.channels.get(ch);
       if (!c) return null;
