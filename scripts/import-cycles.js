@@ -7,20 +7,16 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const files = [];
-(function walk(dir) {
+/** Every .ts source below `dir` (tests and, in protocols/, their test-* helpers left out). */
+function walk(dir, skip) {
   for (const n of readdirSync(dir)) {
     const p = join(dir, n);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (n.endsWith('.ts') && !n.endsWith('.test.ts') && !n.endsWith('.d.ts')) files.push(p);
+    if (statSync(p).isDirectory()) walk(p, skip);
+    else if (n.endsWith('.ts') && !n.endsWith('.test.ts') && !n.endsWith('.d.ts') && !skip(n)) files.push(p);
   }
-})(join(root, 'src'));
-(function walk(dir) {
-  for (const n of readdirSync(dir)) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (n.endsWith('.ts') && !n.endsWith('.test.ts') && !n.startsWith('test-')) files.push(p);
-  }
-})(join(root, 'protocols'));
+}
+walk(join(root, 'src'), () => false);
+walk(join(root, 'protocols'), (n) => n.startsWith('test-'));
 
 const known = new Set(files);
 const graph = new Map();

@@ -32,12 +32,11 @@ const cmd = (id: string, over: Partial<StoredCommand> = {}): StoredCommand => ({
   ...over,
 });
 
-/** Registers the command store contract for one backend. */
-export function commandStoreSuite(backend: () => Backend<CommandStore>): void {
-  const title = (t: string) => `command store contract: ${t}`;
-  const run = (name: string, body: (b: Backend<CommandStore>) => Promise<void>) => {
+/** A test of a contract on a fresh backend (its state removed afterwards), named with the backend. */
+function runner<S>(contract: string, backend: () => Backend<S>) {
+  return (name: string, body: (b: Backend<S>) => Promise<void>) => {
     const b = backend();
-    test(`${title(name)} (${b.name})`, { skip: b.skip }, async () => {
+    test(`${contract} contract: ${name} (${b.name})`, { skip: b.skip }, async () => {
       try {
         await body(b);
       } finally {
@@ -45,6 +44,11 @@ export function commandStoreSuite(backend: () => Backend<CommandStore>): void {
       }
     });
   };
+}
+
+/** Registers the command store contract for one backend. */
+export function commandStoreSuite(backend: () => Backend<CommandStore>): void {
+  const run = runner('command store', backend);
 
   run('an empty store loads nothing', async (b) => {
     const s = await b.open();
@@ -115,16 +119,7 @@ const rec = (id: string, rev: number, intervals: Interval[] = []): AssetRecord =
 
 /** Registers the asset store contract for one backend. */
 export function assetStoreSuite(backend: () => Backend<AssetStore>): void {
-  const run = (name: string, body: (b: Backend<AssetStore>) => Promise<void>) => {
-    const b = backend();
-    test(`asset store contract: ${name} (${b.name})`, { skip: b.skip }, async () => {
-      try {
-        await body(b);
-      } finally {
-        await b.cleanup();
-      }
-    });
-  };
+  const run = runner('asset store', backend);
 
   run('a put is read back by get and load, by this instance and the next, exactly as written', async (b) => {
     const s = await b.open();
