@@ -31,7 +31,7 @@ export class MessageSink implements MqttPort {
    * and the device's latest message (the HTTP API's read side: a reference to the payload already
    * built, so keeping it costs one property write per message).
    */
-  private readonly topicCache = new Map<string, Map<string, { topic: string; last: string | null; lastAtMs: number }>>();
+  private readonly topicCache = new Map<string, Map<string, { topic: string; last: string | null }>>();
 
   constructor(
     private readonly publisher: MessagePublisher,
@@ -55,23 +55,21 @@ export class MessageSink implements MqttPort {
     const d = this.device(channelId, ident);
     this.publisher.publish(d.topic, p, false, done, lane, priority);
     d.last = p;
-    d.lastAtMs = Date.now();
   }
 
-  /** The latest message published (or spooled) for the device since start, and when; null when none (or forgotten: the table is bounded). */
-  latest(channelId: string, ident: string): { payload: string; atMs: number } | null {
-    const d = this.topicCache.get(channelId)?.get(ident);
-    return d?.last ? { payload: d.last, atMs: d.lastAtMs } : null;
+  /** The latest message published (or spooled) for the device since start; null when none (or forgotten: the table is bounded). Its envelope says when (`server.timestamp`). */
+  latest(channelId: string, ident: string): string | null {
+    return this.topicCache.get(channelId)?.get(ident)?.last ?? null;
   }
 
-  private device(channelId: string, ident: string): { topic: string; last: string | null; lastAtMs: number } {
+  private device(channelId: string, ident: string): { topic: string; last: string | null } {
     let m = this.topicCache.get(channelId);
     if (!m) this.topicCache.set(channelId, (m = new Map()));
     let t = m.get(ident);
     if (t === undefined) {
       // bounded: devices come and go; rebuilding a topic is cheap, an unbounded map is not
       if (m.size >= TOPIC_CACHE_MAX) m.clear();
-      m.set(ident, (t = { topic: this.topics.message(channelId, ident), last: null, lastAtMs: 0 }));
+      m.set(ident, (t = { topic: this.topics.message(channelId, ident), last: null }));
     }
     return t;
   }

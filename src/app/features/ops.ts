@@ -62,8 +62,9 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     device: (ch, ident) => {
       const c = rt.channels.get(ch);
       if (!c) return null;
-      const latest = rt.sink.latest(c.id, ident);
-      return { 'channel.id': channelIdValue(c.id), ident, connected: c.isOnline(ident), commands_held: commands.heldFor(c.id, ident).length, latest_message: latest ? (JSON.parse(latest.payload) as unknown) : null, latest_message_at: latest ? latest.atMs / 1000 : null };
+      const text = rt.sink.latest(c.id, ident);
+      const latest = text ? (JSON.parse(text) as Record<string, unknown>) : null;
+      return { 'channel.id': channelIdValue(c.id), ident, connected: c.isOnline(ident), commands_held: commands.heldFor(c.id, ident).length, latest_message: latest, latest_message_at: latest?.['server.timestamp'] ?? null };
     },
     commands: async (ch, ident) => (rt.channels.get(ch) ? { held: await commands.queueOf(ch, ident), recent: commands.recentFor(ch, ident) } : null),
     assets: () => assets.assets().map((a) => ({ id: a.id, name: a.name, type: a.type, ...(a.match ? { match: a.match } : {}), declared: a.declared === true })),
