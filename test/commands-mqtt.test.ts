@@ -4,7 +4,7 @@
  * when MQTT_URL is set. The device side is a fake port (the runtime wiring is the lead's); the
  * clock is a fake one, moved by the test, for timeouts.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -211,7 +211,8 @@ function suite(name: string, brokerUrl?: string): void {
     }
   });
 
-  test(`${name}: close the broker`, async () => {
+  // a hook, not a test: the broker outlives every test of the suite, whichever of them run
+  after(async () => {
     await broker?.close();
   });
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeError } from '../errors.js';
@@ -93,7 +93,6 @@ export function mediaRoutes(app: FastifyInstance, o: MediaRoutesOptions): void {
     if (b.properties !== undefined && b.properties !== null && (typeof b.properties !== 'object' || Array.isArray(b.properties))) throw badRequest('properties: expected a JSON object or null');
     if (b.properties && JSON.stringify(b.properties).length > o.maxPropertiesBytes) throw badRequest(`properties: larger than ${o.maxPropertiesBytes} bytes of JSON`);
     const side: MediaSidecar = { key: '', kind: e.kind, bytes: e.bytes, sha256: e.sha256 ?? '', stored_at_ms: Math.round(e.stored_at * 1000), protected: e.protected, properties: e.properties };
-    const { readFile } = await import('node:fs/promises');
     try {
       Object.assign(side, JSON.parse(await readFile(sidecarPath(e.path), 'utf8')) as MediaSidecar);
     } catch {

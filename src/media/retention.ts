@@ -1,4 +1,4 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { replaceFile } from '../storage/durable-file.js';
@@ -64,7 +64,6 @@ export async function readDeviceRetention(mediaDir: string, channel: string, ide
 }
 
 export async function writeDeviceRetention(mediaDir: string, channel: string, ident: string, r: DeviceRetention): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(join(mediaDir, safeLevel(channel), safeLevel(ident)), { recursive: true });
   await replaceFile(ruleFile(mediaDir, channel, ident), JSON.stringify(r), true);
 }

@@ -5,6 +5,11 @@ import { channelIdValue } from '../../message/naming.js';
 import type { Feature } from '../feature.js';
 import type { Runtime } from '../runtime.js';
 
+/** The `deleted` media log event of a file (retention or the API), as every instance publishes it. */
+export function deletedEvent(e: MediaEntry, reason: string, nowMs: number): string {
+  return JSON.stringify({ event: 'deleted', timestamp: nowMs / 1000, 'channel.id': channelIdValue(e.channel_id), ident: e.ident, reason, kind: e.kind, 'media.file.id': e.id, 'media.file.name': e.name, 'media.size': e.bytes, 'media.sha256': e.sha256 });
+}
+
 export interface MediaSweepFeature extends Feature {
   /** One sweep now; resolves with the number of files deleted. */
   sweep(): Promise<number>;
@@ -45,10 +50,7 @@ export function mediaSweepFeature(rt: Runtime): MediaSweepFeature {
     const d = await readDeviceRetention(config.media.dir, channel, ident);
     return { ttlDays: d.ttl_days ?? c?.ttl_days ?? g.ttl_days, rotateBytes: d.rotate_bytes ?? c?.rotate_bytes ?? g.rotate_bytes };
   };
-  const report = (e: MediaEntry, reason: DeletionReason) => {
-    const payload = { event: 'deleted', timestamp: Date.now() / 1000, 'channel.id': channelIdValue(e.channel_id), ident: e.ident, reason, kind: e.kind, 'media.file.id': e.id, 'media.file.name': e.name, 'media.size': e.bytes, 'media.sha256': e.sha256 };
-    rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), JSON.stringify(payload));
-  };
+  const report = (e: MediaEntry, reason: DeletionReason) => rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), deletedEvent(e, reason, Date.now()));
   const device = async (channel: string, ident: string): Promise<number> => {
     const rule = await ruleOf(channel, ident);
     if (rule.ttlDays === 0 && rule.rotateBytes === 0) return 0;

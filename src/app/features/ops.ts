@@ -11,7 +11,7 @@ import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
 import type { Feature } from '../feature.js';
-import type { MediaSweepFeature } from './media-sweep.js';
+import { deletedEvent, type MediaSweepFeature } from './media-sweep.js';
 import type { Runtime } from '../runtime.js';
 
 export interface OpsFeature extends Feature {
@@ -91,10 +91,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         tokens,
         state: tokens ? state : undefined,
         retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
-        deleted: (e, reason) => {
-          const payload = { event: 'deleted', timestamp: Date.now() / 1000, 'channel.id': channelIdValue(e.channel_id), ident: e.ident, reason, kind: e.kind, 'media.file.id': e.id, 'media.file.name': e.name, 'media.size': e.bytes, 'media.sha256': e.sha256 };
-          rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), JSON.stringify(payload));
-        },
+        deleted: (e, reason) => rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), deletedEvent(e, reason, Date.now())),
       });
       const api = tokens ? `, the API (${tokens.size} token(s)) under /api/v1` : ' (no http.tokens: no API)';
       rt.log.info({ url: listenerUrl() }, `health and metrics on ${listenerUrl()} (/healthz, /readyz, /metrics)${api}`);
