@@ -21,7 +21,7 @@ const LAYERS = {
   message: ['errors', 'util', 'mqtt', 'protocol'],
   net: ['errors', 'util', 'codec', 'protocol', 'config', 'guard'],
   media: ['errors', 'util', 'mqtt', 'protocol', 'storage'],
-  pool: ['errors', 'util', 'codec', 'message', 'protocol'],
+  pool: ['errors', 'util', 'codec', 'message', 'protocol', 'tacho'],
   reliability: ['errors', 'util', 'message', 'mqtt', 'storage'],
   credentials: ['errors', 'util', 'storage'],
   ops: ['errors', 'util', 'guard', 'reliability'],
@@ -32,6 +32,7 @@ const LAYERS = {
   commands: ['errors', 'util', 'config', 'message', 'mqtt', 'protocol', 'storage'],
   assets: ['errors', 'util', 'message', 'mqtt', 'pool', 'storage'],
   cluster: ['errors', 'util', 'commands', 'mqtt', 'storage'],
+  tachograph: ['errors', 'util', 'codec', 'media', 'pool', 'protocol', 'storage', 'tacho'],
   app: ['*'],
   cli: ['*'],
 };

@@ -29,9 +29,11 @@ import { commandsFeature } from './app/features/commands.js';
 import { credentialsFeature } from './app/features/credentials.js';
 import { instanceFeature } from './app/features/instance.js';
 import { mediaSweepFeature } from './app/features/media-sweep.js';
-import { opsFeature } from './app/features/ops.js';
+import { opsFeature, type OpsFeature } from './app/features/ops.js';
+import type { MediaLinks } from './media/media-links.js';
 import { ownershipFeature } from './app/features/ownership.js';
 import { relayFeature } from './app/features/relay.js';
+import { tachoFeature, type TachoFeature } from './app/features/tacho.js';
 
 /**
  * Composition root: the runtime core (broker, publisher, pool; src/app/runtime.ts), then the
@@ -48,6 +50,8 @@ export interface App {
   pool: DecodePool;
   channels: Channel[];
   commands: CommandService;
+  /** Tachograph files read, scheduled downloads, company card access (src/tachograph/). */
+  tacho: TachoFeature;
   /** Asset timelines, rules and the management topic (src/assets/). */
   assets: AssetService;
   /** Retained online/instance state and the correction of stale device state (mqtt/instance-state.ts). */
@@ -127,8 +131,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const channels = rt.channels.list;
   const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
-  const { commands, assets, instance, ops } = parts;
-  return { config, broker: rt.broker, brokerUrl: rt.brokerUrl, publisher: rt.publisher, sink: rt.sink, pool: rt.pool, channels, commands: commands.service, assets: assets.service, instance: instance.instance, resync, metrics: ops.metrics, get http() { return ops.http; }, readiness, stop, reload };
+  const { commands, assets, instance, ops, tacho } = parts;
+  return { config, broker: rt.broker, brokerUrl: rt.brokerUrl, publisher: rt.publisher, sink: rt.sink, pool: rt.pool, channels, commands: commands.service, tacho, assets: assets.service, instance: instance.instance, resync, metrics: ops.metrics, get http() { return ops.http; }, readiness, stop, reload };
 }
 
 /**
@@ -144,11 +148,14 @@ function registerFeatures(rt: Runtime, features: FeatureSet, protos: Parameters<
   if (credentials) features.add(credentials);
   const assets = features.add(assetsFeature(rt));
   const commands = features.add(commandsFeature(rt));
-  features.add(relayFeature(rt, commands.service));
+  // the ops feature (registered later: it serves the schedule's read API) holds the media links,
+  // asked only when a file is read, after everything started
+  const tacho: TachoFeature = features.add(tachoFeature(rt, commands.service, (): MediaLinks | null => ops.links));
+  features.add(relayFeature(rt, commands.service, tacho.admit));
   const media = features.add(mediaSweepFeature(rt));
-  const ops = features.add(opsFeature(rt, assets.service, readiness, media, commands.service));
+  const ops: OpsFeature = features.add(opsFeature(rt, assets.service, readiness, media, commands.service, tacho));
   features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics, links: ops.links }));
-  return { instance, assets, commands, ops };
+  return { instance, assets, commands, ops, tacho };
 }
 
 /** What /readyz answers: running, and the broker connected or a spool that can take the messages. */

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   EDGE_HTTP_RANGE: 'A Range request starts past the end of the file; 416 with Content-Range: bytes */size.',
   EDGE_HTTP_INTERNAL: 'The HTTP API failed on the server side (a disk error reading or changing a file); 500 with the cause.',
   EDGE_RELAY_TIMEOUT: 'An outside service (e.g. the tacho card bridge) did not answer a device\'s relay request in time; the command waiting for it ended with executed false.',
+  EDGE_RELAY_REFUSED: 'A device asked an outside service for something it may not have now (a company-card request with no tachograph download pending and the device not on tacho.card_allow); not relayed, logged, and the device got the protocol\'s refusal.',
   EDGE_RELAY_FAILED: 'A relay answer could not be used (not JSON, no hex payload, an error reported by the service, or not encodable or sendable to the device); the command waiting for it ended with executed false.',
   EDGE_REASSEMBLY_DROPPED: 'A message split over several frames was dropped unfinished (too large, too old, or an invalid part number) (warning).',
   EDGE_DEVICE_OFFLINE: 'No connection of the channel serves that device ident right now.',

@@ -139,7 +139,7 @@ test('an empty announced file is rejected; a new announcement replaces an unfini
 test('card APDUs are relayed; a non-zero status ends the request and the card session; other subIds are reported, not relayed', () => {
   const ok = ruptela.decode(fromHex(vendorRow(10)), { ...GOLDEN_CTX, options: { ...ruptela.defaultOptions, tacho_card_timeout_s: 7, tacho_apdu_reply_sub_id: 9 } });
   assert.deepEqual(ok.effects, [
-    { kind: 'relay', service: 'tacho-card', request: { payload: '00a4020c020002', finish: false, 'packet.status': 1 }, answer: { command: 'tacho_card_response', properties: { sub_id: 9 }, timeoutMs: 7000, replyKey: 'media:tacho' } },
+    { kind: 'relay', service: 'tacho-card', request: { payload: '00a4020c020002', finish: false, 'packet.status': 1 }, answer: { command: 'tacho_card_response', properties: { sub_id: 9 }, timeoutMs: 7000, replyKey: 'media:tacho', refusal: '6985' } },
   ]);
   const bad = ruptela.decode(deviceFrame(IMEI, 10, 'fffffffc' + '03010000'), GOLDEN_CTX);
   assert.equal(bad.commandReplies?.[0]?.executed, false);

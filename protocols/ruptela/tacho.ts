@@ -36,6 +36,13 @@ export const TACHO_REPLY_KEY = 'media:tacho';
 export const CARD_SERVICE = 'tacho-card';
 export const CARD_ANSWER_COMMAND = 'tacho_card_response';
 const FROM_START = 0xffff;
+/**
+ * The answer a refused card request gets (README "Company card access"): a response APDU with the
+ * ISO 7816-4 status 69 85 "conditions of use not satisfied", as a card that will not take part
+ * would answer. The protocol has no refusal frame of its own; the tachograph then fails the
+ * authentication and the device reports the exchange as failed [G: no public capture of a refusal].
+ */
+export const CARD_REFUSAL = '6985';
 
 /** Per-connection transfer state (`session.tacho`); null after a failure. */
 export interface TachoTransfer {
@@ -106,7 +113,7 @@ export function decodeCardRequest(r: ByteReader, opts: TachoOptions, warnings: D
     kind: 'relay',
     service: CARD_SERVICE,
     request: { payload: toHex(apdu), finish: false, 'packet.status': packetStatus },
-    answer: { command: CARD_ANSWER_COMMAND, properties: { sub_id: opts.apduReplySubId }, timeoutMs: opts.cardTimeoutMs, replyKey: TACHO_REPLY_KEY },
+    answer: { command: CARD_ANSWER_COMMAND, properties: { sub_id: opts.apduReplySubId }, timeoutMs: opts.cardTimeoutMs, replyKey: TACHO_REPLY_KEY, refusal: CARD_REFUSAL },
   });
   return out;
 }

@@ -67,9 +67,11 @@ export class FeatureSet {
 /**
  * One ChannelHooks out of several, in order. Notifications go to every feature that has the hook;
  * questions with one answer take the first feature's answer that is not null (`commandReply`,
- * `mediaCommand`) or true (`observe`: the first feature that starts a durable write owns the
- * `done` call); a relay request goes to the first feature that relays.
+ * `mediaCommand`); `observe` goes to every feature, and the first that starts a durable write owns
+ * the `done` call; a relay request goes to the first feature that relays.
  */
+const noDone = (): void => {};
+
 export function composeHooks(all: readonly ChannelHooks[]): ChannelHooks {
   const each = <K extends keyof ChannelHooks>(k: K): NonNullable<ChannelHooks[K]>[] => all.flatMap((h) => (h[k] ? [h[k]!] : []));
   const identified = each('identified');
@@ -104,6 +106,13 @@ export function composeHooks(all: readonly ChannelHooks[]): ChannelHooks {
   };
   // absent hooks stay absent: the pipeline fails a relay frame or skips observation when nobody listens
   if (relay) out.relay = relay;
-  if (observe.length) out.observe = (ch, ident, w, k, done) => observe.some((h) => h(ch, ident, w, k, done));
+  // every feature observes; the first that starts a durable write owns `done` (only one may: the
+  // assets), so a later one that only takes note (the tacho schedule) still sees every message
+  if (observe.length)
+    out.observe = (ch, ident, w, k, done) => {
+      let owned = false;
+      for (const h of observe) if (h(ch, ident, w, k, owned ? noDone : done)) owned = true;
+      return owned;
+    };
   return out;
 }

@@ -42,6 +42,24 @@ export class ChannelDirectory {
   }
 }
 
+/**
+ * The parameters the decode path returns per message (DecodePool.watch), as the union of what each
+ * feature asks for: assets (their rules' parameters) and the tacho schedule (driver card ids) each
+ * set their own names, and neither clears the other's.
+ */
+export class WatchNames {
+  private readonly byOwner = new Map<string, readonly string[]>();
+
+  constructor(private readonly pool: DecodePool) {}
+
+  set(owner: string, names: readonly string[] | null): void {
+    if (names && names.length) this.byOwner.set(owner, names);
+    else this.byOwner.delete(owner);
+    const all = [...new Set([...this.byOwner.values()].flat())];
+    this.pool.watch = all.length ? all : null;
+  }
+}
+
 /** What every feature may use: the config, the MQTT side, the decode pool, the media store and the channels. */
 export interface Runtime {
   readonly config: EdgeConfig;
@@ -54,6 +72,7 @@ export interface Runtime {
   readonly pool: DecodePool;
   readonly media: FileMediaStore;
   readonly channels: ChannelDirectory;
+  readonly watch: WatchNames;
   /** Stops what the core started (outage log, publisher, pool, broker): after every feature has stopped. */
   close(): Promise<void>;
 }
@@ -115,5 +134,5 @@ export async function startRuntime(config: EdgeConfig, log: Logger, threads: num
     await pool.close();
     if (broker) await broker.close();
   };
-  return { config, log, topics, broker, brokerUrl, publisher, sink, pool, media, channels: new ChannelDirectory(), close };
+  return { config, log, topics, broker, brokerUrl, publisher, sink, pool, media, channels: new ChannelDirectory(), watch: new WatchNames(pool), close };
 }

@@ -162,6 +162,24 @@ export const ChannelSchema = obj(
       },
       { default: {}, description: 'retention of the files of this channel\'s devices, over media.retention' },
     ),
+    tacho: obj(
+      {
+        schedule: Type.Union([Type.Boolean(), Type.Null()], { default: null, description: "scheduled downloads for this channel's devices; null = tacho.schedule.enabled" }),
+        driver_card_days: Type.Union([Type.Integer({ minimum: 1, maximum: 28 }), Type.Null()], { default: null, description: 'null = tacho.schedule.driver_card_days', 'x-expected': 'an integer 1..28 or null' }),
+        vehicle_unit_days: Type.Union([Type.Integer({ minimum: 1, maximum: 90 }), Type.Null()], { default: null, description: 'null = tacho.schedule.vehicle_unit_days', 'x-expected': 'an integer 1..90 or null' }),
+        card_allow: Type.Array(Type.String(), { default: [], description: 'devices (idents; "*" = all) of this channel whose company-card requests are relayed with no download pending, besides tacho.card_allow' }),
+        devices: Type.Record(
+          Type.String(),
+          obj({
+            schedule: Type.Optional(Type.Boolean({ description: "this device's schedule on or off" })),
+            driver_card_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 28 })),
+            vehicle_unit_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })),
+          }),
+          { default: {}, description: 'per device (ident) over the channel: { schedule, driver_card_days, vehicle_unit_days }', 'x-expected': 'an object of idents to { schedule, driver_card_days, vehicle_unit_days }' },
+        ),
+      },
+      { default: {}, description: "this channel's tachograph downloads, over the top-level tacho section" },
+    ),
     capture: obj(
       {
         enabled: Type.Boolean({ default: false, description: 'write raw device traffic to {dir}/channel-{id}.tsv (see "Traffic capture")' }),
@@ -202,6 +220,31 @@ export const MediaSchema = obj(
     ),
   },
   { default: {}, description: 'files devices upload in pieces (decode effects "file-chunk": tacho files, photos, video)' },
+);
+
+export const TachoSchema = obj(
+  {
+    dir: Type.String({ minLength: 1, default: './data/tacho', description: "the download schedule's state: when each vehicle unit and driver card was last downloaded", 'x-expected': 'a directory path', 'x-env': true }),
+    fsync: Type.Boolean({ default: true, description: 'sync the schedule state file on every change' }),
+    read_files: Type.Boolean({ default: true, description: 'read every stored tachograph file: its document as {file}.json next to it and a tacho.download message (see "Messages of a download")' }),
+    activity_messages: Type.Boolean({ default: false, description: 'also one message per activity interval of a read file, timestamped at its begin' }),
+    roots: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'files of the European root keys to verify signatures with (Gen1 ERCA public key, 144 bytes; Gen2 ERCA root certificate); none = tacho.signature.verified false, "no root keys configured"' }),
+    strict: Type.Boolean({ default: false, description: 'reject files the lenient reading accepts with a warning (unknown EFs, non-standard Gen2 record types)' }),
+    card_allow: Type.Array(Type.String(), { default: [], description: 'devices (idents; "*" = all) whose company-card requests are relayed with no download pending (device-initiated downloads); others are refused (see "Company card access")' }),
+    schedule: obj(
+      {
+        enabled: Type.Boolean({ default: false, description: 'request downloads when due (channels[i].tacho.schedule and .devices override)' }),
+        driver_card_days: int(1, 28, 28, 'a driver card the device reports in a slot is downloaded when its last download is this old (legal maximum 28)'),
+        vehicle_unit_days: int(1, 90, 90, "an online device's vehicle unit is downloaded when its last download is this old (legal maximum 90)"),
+        atr: Type.String({ pattern: '^$|^([0-9a-fA-F]{2}){2,33}$', default: '', description: "the company card's ATR (hex), which request_tachograph_file needs; required when a schedule is on", 'x-expected': 'the ATR as 4 to 66 hex digits' }),
+        timeout_s: int(30, 86400, 600, "the scheduled command's reply timeout (at most commands.max_timeout_s)"),
+        retry_s: int(60, 30 * 86400, 3600, 'after a scheduled download ended without a file, wait this long before asking again'),
+        check_s: int(1, 86400, 60, 'how often online devices are checked against the clock (also when one comes online or reports another card)'),
+      },
+      { default: {}, description: 'scheduled downloads (EU 165/2014: driver cards every 28 days, vehicle units every 90)' },
+    ),
+  },
+  { default: {}, description: 'tachograph files: reading them, scheduled downloads, company card access (see "Tachograph download")' },
 );
 
 export const CredentialsSchema = obj(
@@ -315,6 +358,7 @@ export const ConfigSchema = obj(
     pool: PoolSchema,
     spool: SpoolSchema,
     media: MediaSchema,
+    tacho: TachoSchema,
     commands: CommandsSchema,
     credentials: CredentialsSchema,
     assets: Type.Array(AssetSchema, {
@@ -356,6 +400,7 @@ export type PoolConfig = Static<typeof PoolSchema>;
 export type SpoolConfig = Static<typeof SpoolSchema>;
 export type HttpConfig = Omit<Static<typeof HttpSchema>, 'tokens_file' | 'link_key_file'>;
 export type MediaConfig = Static<typeof MediaSchema>;
+export type TachoConfig = Static<typeof TachoSchema>;
 export type CommandsConfig = Static<typeof CommandsSchema>;
 export type AssetConfig = Static<typeof AssetSchema>;
 export type AssetSettingsConfig = Static<typeof AssetSettingsSchema>;

@@ -13,6 +13,8 @@ export interface StateSources {
   assets(): Record<string, unknown>[];
   /** An asset with its intervals, or null. */
   asset(id: string): { asset: Record<string, unknown>; intervals: { begin: number; end: number }[] } | null;
+  /** The device's tachograph download schedule (`schedule` null: none for it); null: no such channel. */
+  tachoSchedule(channel: string, ident: string): Record<string, unknown> | null;
 }
 
 const LEVEL = /^[\x21-\x7e]{1,64}$/;
@@ -41,6 +43,12 @@ export function stateRoutes(app: FastifyInstance, s: StateSources): void {
     const c = await s.commands(channel, id);
     if (!c) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no channel ${channel.slice(0, 64)} on this server`);
     return c;
+  });
+  app.get('/api/v1/devices/:channel/:ident/tacho-schedule', async (req) => {
+    const { channel, ident: id } = ident(req);
+    const t = s.tachoSchedule(channel, id);
+    if (!t) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no channel ${channel.slice(0, 64)} on this server`);
+    return t;
   });
   app.get('/api/v1/assets', async () => ({ items: s.assets() }));
   app.get('/api/v1/assets/:id', async (req) => {

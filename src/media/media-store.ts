@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { syncDir } from '../storage/durable-file.js';
 import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { EdgeError } from '../errors.js';
 import type { MediaKind, MessageValue } from '../protocol/types.js';
 import { topicLevel } from '../mqtt/topics.js';
@@ -148,6 +148,38 @@ export class FileMediaStore implements MediaStore {
       }
     }
     return removed;
+  }
+
+  /**
+   * A file the server made from a stored one (the parsed JSON of a tachograph file), stored next to
+   * it as `{its name}{suffix}` with a sidecar of its own: written to a temporary name, synced, then
+   * renamed, like a device's file, so it is whole under its final name. Its sidecar `meta` says
+   * which file it was made from. Errors are EDGE_MEDIA_WRITE_FAILED.
+   */
+  async storeDerived(of: StoredMedia, suffix: string, bytes: Uint8Array, kind: MediaKind, meta: Readonly<Record<string, MessageValue>>): Promise<StoredMedia> {
+    const folder = dirname(of.path);
+    const name = `${of.name}${suffix}`;
+    const path = join(folder, name);
+    const tmp = `${path}.tmp`;
+    const key = `${of.key}${suffix}`;
+    try {
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
+      try {
+        await fh.write(bytes, 0, bytes.length, 0);
+        if (this.fsync) await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const storedAtMs = this.now();
+      await writeFile(sidecarPath(path), JSON.stringify({ key, kind, bytes: bytes.length, sha256, stored_at_ms: storedAtMs, meta: { 'derived.from': of.name, ...meta } } satisfies MediaSidecar));
+      await rename(tmp, path);
+      if (this.fsync) await syncDir(folder);
+      return { key, kind, name, path, bytes: bytes.length, sha256, storedAtMs };
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw new EdgeError('EDGE_MEDIA_WRITE_FAILED', `cannot store ${name}: ${describeIoError(e as NodeJS.ErrnoException)}`);
+    }
   }
 
   private async writeAsync(channelId: string, ident: string, key: string, offset: number, bytes: Uint8Array, final: boolean, file: FileDescription | undefined): Promise<StoredMedia | null> {

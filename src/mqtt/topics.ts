@@ -15,6 +15,7 @@
  *   {root}/log/gw/channels/{channel}/devices/{ident}/media               a device's file was stored (media store)
  *   {root}/relay/gw/channels/{channel}/devices/{ident}/{service}/request a device's question for an outside service (card bridge)
  *   {root}/relay/gw/channels/{channel}/devices/{ident}/{service}/answer  the service's answer (the service publishes)
+ *   {root}/log/gw/channels/{channel}/devices/{ident}/relay               a relay request the server refused (company card access)
  *   {root}/state/gw/instances/{instance}/online                          retained true, or false (last will / clean stop)
  *   {root}/state/gw/channels/{channel}/instance                          retained id of the instance serving the channel
  *   {root}/command/gw/assets                                             asset management requests (clients publish, src/assets/)
@@ -67,6 +68,8 @@ export interface Topics {
   assetIntervalEvent(id: string, event: string): string;
   /** Where a device's `relay` request for an outside service (e.g. `tacho-card`) is published. */
   relayRequest(channel: string, ident: string, service: string): string;
+  /** Log event of a device's relay request that was refused (company card access). */
+  relayEvent(channel: string, ident: string): string;
   /** Where the service publishes its answer to a device's request. */
   relayAnswer(channel: string, ident: string, service: string): string;
   /** Subscription filters for every device's requests to, and answers from, one service. */
@@ -129,6 +132,7 @@ export function makeTopics(root: string): Topics {
     mediaEvent: (c, ident) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/media`,
     commandQueueState: (c, ident, id) => `${root}/state/gw/channels/${c}/devices/${topicLevel(ident)}/commands-queue/${topicLevel(id)}`,
     relayRequest: (c, ident, service) => `${root}/relay/gw/channels/${c}/devices/${topicLevel(ident)}/${topicLevel(service)}/request`,
+    relayEvent: (c, ident) => `${root}/log/gw/channels/${c}/devices/${topicLevel(ident)}/relay`,
     relayAnswer: (c, ident, service) => `${root}/relay/gw/channels/${c}/devices/${topicLevel(ident)}/${topicLevel(service)}/answer`,
     relayRequestFilter: (service) => `${root}/relay/gw/channels/+/devices/+/${topicLevel(service)}/request`,
     relayAnswerFilter: (service) => `${root}/relay/gw/channels/+/devices/+/${topicLevel(service)}/answer`,

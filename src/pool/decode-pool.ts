@@ -5,7 +5,8 @@ import { EdgeError } from '../errors.js';
 import type { CommandRequest, EncodedCommand, ProtocolModule, SessionState } from '../protocol/types.js';
 import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
-import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
+import { runDddTask } from './ddd-task.js';
+import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type DddTask, type DddTaskOutcome, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
 import { MinHeap } from './min-heap.js';
 import { unpackOutcomes, type PackedOutcomes } from './packed-outcomes.js';
 
@@ -151,6 +152,16 @@ export class DecodePool extends EventEmitter {
     const o = (await this.piscina.run(task, { name: 'encodeTask' })) as EncodeOutcome;
     if (o.error) throw EdgeError.fromInfo(o.error);
     return { bytes: o.bytes, replyKey: o.replyKey };
+  }
+
+  /**
+   * Parses a stored tachograph file in a worker (inline: here): a 100 KB vehicle-unit file takes a
+   * few ms, which the main thread (sockets, ACKs) should not spend. The bytes are transferred.
+   */
+  async parseDdd(task: DddTask): Promise<DddTaskOutcome> {
+    if (!this.piscina) return runDddTask(task);
+    const buf = task.bytes.byteOffset === 0 && task.bytes.byteLength === task.bytes.buffer.byteLength ? task.bytes : task.bytes.slice();
+    return (await this.piscina.run({ ...task, bytes: buf }, { name: 'dddTask', transferList: [buf.buffer as ArrayBuffer] })) as DddTaskOutcome;
   }
 
   private flush(): void {

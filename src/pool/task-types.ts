@@ -1,4 +1,5 @@
 import type { ErrorInfo } from '../errors.js';
+import type { DownloadOutcome } from '../tacho/ddd/download-messages.js';
 import type { CommandReply, CommandRequest, DecodeEffect, DecodeWarning, SessionState, Transport } from '../protocol/types.js';
 
 /**
@@ -86,3 +87,13 @@ export interface EncodeTask {
 }
 
 export type EncodeOutcome = { bytes: Uint8Array; replyKey: string | null; error?: undefined } | { error: ErrorInfo };
+
+/** A stored tachograph file to parse (DecodePool.parseDdd): its bytes transferred, the ERCA roots cloned (a few hundred bytes). */
+export interface DddTask {
+  bytes: Uint8Array;
+  roots: Uint8Array[];
+  strict: boolean;
+  activities: boolean;
+}
+
+export type DddTaskOutcome = { ok: DownloadOutcome } | { error: ErrorInfo };

@@ -1,5 +1,5 @@
 /**
- * Piscina worker entry: decodes a batch of frames, or encodes a command. Workers own decoding and
+ * Piscina worker entry: decodes a batch of frames, encodes a command, or parses a stored tachograph file. Workers own decoding and
  * encoding only; they never touch sockets or MQTT. Each worker thread keeps its own cache of
  * connection contexts (context-cache.ts).
  */
@@ -8,7 +8,8 @@ import { toErrorInfo } from '../errors.js';
 import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
 import { packOutcomes, type PackedOutcomes } from './packed-outcomes.js';
-import type { DecodeTask, EncodeOutcome, EncodeTask } from './task-types.js';
+import { runDddTask } from './ddd-task.js';
+import type { DddTask, DddTaskOutcome, DecodeTask, EncodeOutcome, EncodeTask } from './task-types.js';
 
 const contexts = new ContextCache();
 
@@ -25,4 +26,9 @@ export async function encodeTask(task: EncodeTask): Promise<EncodeOutcome> {
   } catch (e) {
     return { error: toErrorInfo(e) };
   }
+}
+
+/** A stored tachograph file (DecodePool.parseDdd). */
+export function dddTask(task: DddTask): DddTaskOutcome {
+  return runDddTask(task);
 }

@@ -168,7 +168,12 @@ export interface RelayEffect {
   kind: 'relay';
   service: string;
   request: Record<string, MessageValue>;
-  answer: { command: string; properties: Record<string, MessageValue>; timeoutMs: number; replyKey: string } | null;
+  /**
+   * How the service's answer goes back to the device (null: a notice that expects none). `refusal`:
+   * the hex payload the device gets instead when the runtime refuses to relay the request (a card
+   * request with no download pending: README "Company card access"); absent: the device gets nothing.
+   */
+  answer: { command: string; properties: Record<string, MessageValue>; timeoutMs: number; replyKey: string; refusal?: string } | null;
 }
 
 /** What an uploaded file is: it names the stored file (`{kind}-{time}-{key}{ext}`) and its announcement. */

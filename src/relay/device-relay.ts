@@ -35,6 +35,13 @@ export interface RelayDevicePort {
 /** Ends the in-flight command waiting for `replyKey` (CommandService.complete). */
 export type RelayCommandEnd = (channelId: string, ident: string, replyKey: string, code: ErrorCode, reason: string) => void;
 
+/**
+ * Whether a device's request may reach the service: null = yes, else the reason it is refused (the
+ * company card authenticates only for a pending download or an allowed device: README "Company
+ * card access"). Asked for requests that expect an answer; notices (`finish`) always pass.
+ */
+export type RelayAdmission = (channelId: string, ident: string, e: RelayEffect) => string | null;
+
 export interface DeviceRelayOptions {
   /** QoS 1 events out, inbound subscriptions (the runtime's MessageSink). */
   sink: MqttPort;
@@ -42,6 +49,7 @@ export interface DeviceRelayOptions {
   device: RelayDevicePort;
   endCommand: RelayCommandEnd;
   log: Logger;
+  admit?: RelayAdmission;
   now?: () => number;
 }
 
@@ -65,6 +73,8 @@ export class DeviceRelay {
   private readonly now: () => number;
   /** Answers that matched nothing or could not be read (for tests and the log). */
   dropped = 0;
+  /** Requests refused by the admission rule. */
+  refused = 0;
 
   constructor(private readonly o: DeviceRelayOptions) {
     this.now = o.now ?? Date.now;
@@ -75,6 +85,8 @@ export class DeviceRelay {
    * service's answer topic is subscribed on first use, before the request goes out.
    */
   request(channelId: string, ident: string, e: RelayEffect, done: (err?: Error | null) => void): void {
+    const refusal = e.answer && this.o.admit ? this.o.admit(channelId, ident, e) : null;
+    if (refusal !== null) return this.refuse(channelId, ident, e, refusal, done);
     const k = pendingKey(channelId, ident, e.service);
     this.clear(k);
     let transaction: string | null = null;
@@ -89,6 +101,23 @@ export class DeviceRelay {
       () => this.o.sink.event(this.o.topics.relayRequest(channelId, ident, e.service), payload, done),
       (err: Error) => done(new EdgeError('EDGE_RELAY_FAILED', `cannot subscribe to the ${e.service} answers: ${err.message}`)),
     );
+  }
+
+  /**
+   * A refused request: a log event with the device and the reason (QoS 1: the frame's ACK waits for
+   * it), a warning, and the protocol's refusal to the device when it has one; the service never sees it.
+   */
+  private refuse(channelId: string, ident: string, e: RelayEffect, reason: string, done: (err?: Error | null) => void): void {
+    this.refused++;
+    this.o.log.warn({ code: 'EDGE_RELAY_REFUSED', channel: channelId, ident, service: e.service }, `EDGE_RELAY_REFUSED: ${e.service} request of ${ident} refused: ${reason}`);
+    const ev = JSON.stringify({ event: 'refused', code: 'EDGE_RELAY_REFUSED', timestamp: this.now() / 1000, 'channel.id': channelIdValue(channelId), ident, service: e.service, reason, payload: e.request.payload ?? null });
+    this.o.sink.event(this.o.topics.relayEvent(channelId, ident), ev, done);
+    const a = e.answer;
+    if (!a?.refusal) return;
+    this.o.device
+      .encode(channelId, ident, { name: a.command, properties: { ...a.properties, payload: a.refusal } })
+      .then((enc) => this.o.device.send(channelId, ident, enc.bytes))
+      .catch((err: unknown) => this.o.log.warn({ code: 'EDGE_RELAY_FAILED', channel: channelId, ident }, `the refusal of a ${e.service} request could not go to ${ident}: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   deviceOffline(channelId: string, ident: string): void {

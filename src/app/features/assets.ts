@@ -33,7 +33,7 @@ export function assetsFeature(rt: Runtime): AssetsFeature {
     declared: config.assets,
     channelIds: config.channels.map((c) => String(c.id)),
     log: log.child({ component: 'assets' }),
-    setWatch: (names) => (rt.pool.watch = names),
+    setWatch: (names) => rt.watch.set('assets', names),
     // the embedded broker (aedes) has no shared subscriptions; it serves one instance anyway
     sharedSubscription: Boolean(config.redis_url) && !rt.broker,
   });

@@ -28,7 +28,7 @@ export interface OpsFeature extends Feature {
  * links whenever there is a listener. Registered before the channels: the listener's address (the
  * links' base when http.public_url is empty) is known before the first file is announced.
  */
-export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService): OpsFeature {
+export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService, tacho: { view(channelId: string, ident: string): unknown } | null = null): OpsFeature {
   const { config, publisher } = rt;
   const h = config.http;
   const metrics = createMetrics({
@@ -71,6 +71,11 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     asset: (id) => {
       const t = assets.timeline(id);
       return t ? { asset: { ...t.asset }, intervals: t.intervals } : null;
+    },
+    tachoSchedule: (ch, ident) => {
+      const c = rt.channels.get(ch);
+      if (!c) return null;
+      return { 'channel.id': channelIdValue(c.id), ident, schedule: (tacho?.view(c.id, ident) as Record<string, unknown> | null) ?? null };
     },
   };
   return {
