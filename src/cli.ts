@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * edge-channel command line: start | decode | replay | command | ddd. Usage errors exit 2, invalid frames 1.
+ * edge-channel command line: start | decode | replay | command | ddd | card-bridge. Usage errors exit 2, invalid frames 1.
  */
 // first: mqtt-packet's loggers are created when mqtt / aedes load (quiet-packet-debug.ts)
 import './mqtt/quiet-packet-debug.js';
 import { EdgeError } from './errors.js';
 import { commandCommand, COMMAND_HELP } from './cli/command-command.js';
+import { cardBridgeCommand, CARD_BRIDGE_HELP } from './cli/card-bridge-command.js';
 import { dddCommand, DDD_HELP } from './cli/ddd-command.js';
 import { decodeCommand, DECODE_HELP } from './cli/decode-command.js';
 import { replayCommand, REPLAY_HELP } from './cli/replay-command.js';
@@ -20,6 +21,7 @@ Usage:
   edge-channel replay --protocol ID --to URL [FILE...]   act as devices: send frames, check ACKs
   edge-channel command --broker URL --channel ID --ident IDENT --name NAME   send a device command
   edge-channel ddd FILE [--summary]                      parse a tachograph download (.ddd), print JSON
+  edge-channel card-bridge --mqtt URL --exec CMD         relay company-card APDUs to a card program
   edge-channel COMMAND --help                            details of a command
   edge-channel --version                                 print the version
 
@@ -32,6 +34,8 @@ ${REPLAY_HELP}
 ${COMMAND_HELP}
 
 ${DDD_HELP}
+
+${CARD_BRIDGE_HELP}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -48,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return commandCommand(rest);
     case 'ddd':
       return dddCommand(rest);
+    case 'card-bridge':
+      return cardBridgeCommand(rest);
     case '--version':
     case '-v':
     case 'version':
@@ -60,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new EdgeError('EDGE_CLI_USAGE', `unknown command "${cmd}" (start, decode, replay, command, ddd; see --help)`);
+      throw new EdgeError('EDGE_CLI_USAGE', `unknown command "${cmd}" (start, decode, replay, command, ddd, card-bridge; see --help)`);
   }
 }
 

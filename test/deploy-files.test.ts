@@ -80,7 +80,7 @@ test('compose: Mosquitto gets the recommended config (nodelay, queue depth, pers
   // every store (spool, commands, media, credentials, assets, each channel's capture) on the volume:
   // the image's working directory is root-owned, and what is not on the volume is lost with the container
   const dirs = dataDirs(c);
-  for (const key of ['spool.dir', 'commands.dir', 'media.dir', 'credentials.dir', 'asset_settings.dir', 'channels[0].capture.dir']) assert.ok(dirs.has(key), `${key} found`);
+  for (const key of ['spool.dir', 'commands.dir', 'media.dir', 'tacho.dir', 'credentials.dir', 'asset_settings.dir', 'channels[0].capture.dir']) assert.ok(dirs.has(key), `${key} found`);
   for (const [key, dir] of dirs) assert.match(dir, /^\/var\/lib\/edge-channel\/[a-z]+$/, `${key} on the data volume`);
   assert.deepEqual(c.http, { host: '0.0.0.0', port: 9464, public_url: '', link_ttl_s: 0, max_properties_bytes: 4096 });
 });

@@ -17,6 +17,13 @@ export interface CardBridgeOptions {
   /** The server's `mqtt.topic_root`. */
   root: string;
   answers: ReadonlyMap<string, string>;
+  /**
+   * The card itself, instead of the table: the response APDU (hex) for a command APDU (hex). Calls
+   * are made one at a time, in arrival order: a card runs one exchange at a time, whichever device asks.
+   */
+  card?: (apdu: string) => Promise<string>;
+  /** Each exchange, for the command line's log. */
+  onExchange?: (e: { ident: string; apdu: string; response: string | null; error: string | null }) => void;
   silent?: boolean;
 }
 
@@ -51,6 +58,7 @@ export async function startCardBridge(o: CardBridgeOptions): Promise<CardBridge>
   const client: MqttClient = await connectAsync(o.url, { clientId: `card-bridge-${process.pid}-${Math.floor(Math.random() * 1e9)}`, clean: true });
   const seen: CardBridge['seen'] = [];
   const topics = makeTopics(o.root);
+  let queue: Promise<void> = Promise.resolve();
   client.on('message', (topic, body) => {
     const t = topics.parseRelayTopic(topic);
     if (!t || t.kind !== 'request') return;
@@ -64,13 +72,30 @@ export async function startCardBridge(o: CardBridgeOptions): Promise<CardBridge>
     const transaction = typeof req.transaction === 'string' ? req.transaction : null;
     seen.push({ ident: String(req.ident), transaction, payload, finish: req.finish === true });
     if (req.finish === true || payload === null || o.silent) return;
-    const response = o.answers.get(payload);
-    const answer = response === undefined ? { transaction, error: `the card has no answer for APDU ${payload}` } : { transaction, payload: response };
-    void client.publishAsync(topics.relayAnswer(t.channel, t.ident, t.service), JSON.stringify(answer), { qos: 1 }).catch(() => {});
+    const ident = String(req.ident);
+    const card = o.card;
+    const ask: () => Promise<string> = card ? () => card(payload) : async () => {
+      const r = o.answers.get(payload);
+      if (r === undefined) throw new Error(`the card has no answer for APDU ${payload}`);
+      return r;
+    };
+    queue = queue.then(async () => {
+      let answer: { transaction: string | null; payload?: string; error?: string };
+      try {
+        answer = { transaction, payload: (await ask()).toLowerCase() };
+      } catch (e) {
+        answer = { transaction, error: (e as Error).message };
+      }
+      o.onExchange?.({ ident, apdu: payload, response: answer.payload ?? null, error: answer.error ?? null });
+      await client.publishAsync(topics.relayAnswer(t.channel, t.ident, t.service), JSON.stringify(answer), { qos: 1 }).catch(() => {});
+    });
   });
   await client.subscribeAsync(topics.relayRequestFilter('tacho-card'), { qos: 1 });
   return {
     seen,
-    close: () => client.endAsync(),
+    close: async () => {
+      await queue;
+      await client.endAsync();
+    },
   };
 }
