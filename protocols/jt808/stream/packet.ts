@@ -18,6 +18,7 @@ import { toHex, fromHex } from '../../../src/codec/hex.js';
 import { ByteReader } from '../../../src/codec/byte-reader.js';
 import { ByteWriter } from '../../../src/codec/byte-writer.js';
 import { EdgeError } from '../../../src/errors.js';
+import { DATA_TYPE, SUBPACKAGE } from '../../../src/video/payload-types.js';
 
 export const STREAM_MAGIC: readonly number[] = [0x30, 0x31, 0x63, 0x64];
 /** The standard's largest body; the splitter refuses more, so a corrupt length cannot make the buffer grow. */
@@ -25,36 +26,7 @@ export const MAX_BODY_BYTES = 950;
 
 export type SimWidth = 6 | 10;
 
-/** Data type, the high nibble of the type byte. */
-export const DATA_TYPE = { I: 0, P: 1, B: 2, AUDIO: 3, TRANSPARENT: 4 } as const;
-/** Sub-package mark, the low nibble: a frame is one atomic packet or first, middle…, last. */
-export const SUBPACKAGE = { ATOMIC: 0, FIRST: 1, LAST: 2, MIDDLE: 3 } as const;
-
-export type MediaKind = 'video' | 'audio' | 'transparent';
-export type MediaCodec = 'h264' | 'h265' | 'g711a' | 'g711u' | 'g726' | 'aac' | 'unknown';
-
-/**
- * Payload types this server knows. Confidence, as far as public sources go: 98 is confirmed by
- * bytes (the Traccar vectors); 6 and 8 match what open-source JT/T 1078 codecs use; 99, 7 and 19
- * are the standard's table as recalled, not checked against a device. Any other value is kept as
- * the packet's number with codec `unknown`, never an error: the media may still be forwarded raw.
- */
-export const PAYLOAD_TYPES: Readonly<Record<number, { codec: MediaCodec; confidence: 'bytes' | 'codecs' | 'recalled' }>> = {
-  98: { codec: 'h264', confidence: 'bytes' },
-  99: { codec: 'h265', confidence: 'recalled' },
-  6: { codec: 'g711a', confidence: 'codecs' },
-  7: { codec: 'g711u', confidence: 'recalled' },
-  8: { codec: 'g726', confidence: 'codecs' },
-  19: { codec: 'aac', confidence: 'recalled' },
-};
-
-export function codecOf(payloadType: number): MediaCodec {
-  return PAYLOAD_TYPES[payloadType]?.codec ?? 'unknown';
-}
-
-export function kindOf(dataType: number): MediaKind {
-  return dataType <= DATA_TYPE.B ? 'video' : dataType === DATA_TYPE.AUDIO ? 'audio' : 'transparent';
-}
+export { DATA_TYPE, SUBPACKAGE, PAYLOAD_TYPES, codecOf, kindOf, type MediaCodec, type MediaKind } from '../../../src/video/payload-types.js';
 
 export interface StreamPacket {
   /** RTP version (2 bits; 2 on every known device), padding, extension, CSRC count: kept for the mirror, not used. */
