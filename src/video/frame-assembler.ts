@@ -6,8 +6,8 @@
  * 1. Ordering, per sequence scope: packets are released in sequence-number order (u16, wrapping).
  *    A packet that arrives early waits in a window of `reorderWindow` packets; once a later packet
  *    is that far ahead, the missing number is declared lost. Late packets (behind what was released)
- *    and duplicates are counted and ignored. A jump of more than RESET_DISTANCE is a restarted
- *    counter, not a loss of thousands of packets.
+ *    and duplicates are counted and ignored. A jump of more than RESET_DISTANCE either way is a
+ *    restarted counter, not a loss (or a late arrival) of thousands of packets.
  * 2. Joining, per stream: sub-packages (first, middle…, last) are joined; a frame with a missing
  *    piece, or one that grows past `maxFrameBytes`, is dropped whole, never emitted corrupt. After
  *    any video loss, video is dropped until the next I-frame, because P- and B-frames reference the
@@ -165,9 +165,9 @@ export class FrameAssembler {
     if (!scope.streams.includes(stream)) scope.streams.push(stream);
     if (scope.next < 0) scope.next = p.seq;
     const d = distance(scope.next, p.seq);
-    if (d < 0) this.stats.latePackets++;
+    if (d < 0 && d >= -RESET_DISTANCE) this.stats.latePackets++;
     else if (scope.waiting.has(p.seq)) this.stats.duplicatePackets++;
-    else if (d > RESET_DISTANCE) {
+    else if (Math.abs(d) > RESET_DISTANCE) {
       this.stats.seqResets++;
       this.drain(scope, true);
       this.lose(scope);
