@@ -77,6 +77,10 @@ export const ERROR_CODES = {
   // tachograph download files (src/tacho/ddd/): the offset is the absolute byte offset in the file
   EDGE_DDD_TRUNCATED: 'A tachograph download file (.ddd) ends inside a structure it announces (a TLV object, a transfer, a record list).',
   EDGE_DDD_INVALID: 'A tachograph download file (.ddd) holds a value its format does not allow (unknown file kind or transfer, a length or pointer out of range, a broken activity ring).',
+  // JT/T 1078 media streams (protocols/jt808/stream/, src/video/, src/media/transcoder.ts)
+  EDGE_STREAM_FRAME_DROPPED: 'A JT/T 1078 media frame was dropped instead of being passed on (a lost or late sub-package, a frame over the size limit, too many streams, video waiting for the next I-frame); counted with the reason (warning).',
+  EDGE_TRANSCODER_UNAVAILABLE: 'ffmpeg was not found or does not run; streams that need transcoding for a browser (H.265 video, G.711/G.726 audio) cannot be converted.',
+  EDGE_TRANSCODER_FAILED: 'The ffmpeg transcoder process exited or was killed, or its input backlog passed its bound; the stream it served stops.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
