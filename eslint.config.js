@@ -15,6 +15,7 @@ const LAYERS = {
   storage: ['errors', 'util'],
   protocol: ['errors', 'util', 'codec'],
   tacho: ['errors', 'util', 'codec'],
+  video: ['errors', 'util', 'codec'],
   guard: ['errors', 'util', 'storage'],
   config: ['errors', 'util', 'codec', 'guard', 'protocol'],
   mqtt: ['errors', 'util'],
@@ -65,13 +66,13 @@ function layerBlocks() {
       // one place makes Redis connections and keys (options per role, redis_prefix honoured)
       if (folder !== 'storage') patterns.push({ group: ['ioredis'], allowTypeImports: true, message: 'Redis connections and keys are made in src/storage/redis.ts only' });
       // the DDD parser is pure too: the worker pool and the CLI run the same code
-      if (folder === 'tacho') patterns.push(PURE);
+      if (folder === 'tacho' || folder === 'video') patterns.push(PURE);
       const block = {
         files: TOP_FILES.has(folder) ? [`src/${folder}.ts`] : [`src/${folder}/**/*.ts`],
         ignores: ['**/*.test.ts', '**/test-*.ts'],
         rules: { 'no-restricted-imports': ['error', { patterns }] },
       };
-      if (folder === 'tacho') block.rules['no-restricted-globals'] = ['error', ...PURE_GLOBALS];
+      if (folder === 'tacho' || folder === 'video') block.rules['no-restricted-globals'] = ['error', ...PURE_GLOBALS];
       return block;
     });
 }
