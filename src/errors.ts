@@ -77,7 +77,7 @@ export const ERROR_CODES = {
   EDGE_DDD_TRUNCATED: 'A tachograph download file (.ddd) ends inside a structure it announces (a TLV object, a transfer, a record list).',
   EDGE_DDD_INVALID: 'A tachograph download file (.ddd) holds a value its format does not allow (unknown file kind or transfer, a length or pointer out of range, a broken activity ring).',
   // video remuxing (src/video/fmp4/)
-  EDGE_VIDEO_H264_INVALID: 'An H.264 access unit cannot be remuxed to MP4: no Annex B start code, a NAL unit with its forbidden bit set, a parameter set (SPS/PPS) that does not parse or that MP4 cannot carry, or a clip with no frame after its first SPS, PPS and keyframe.',
+  EDGE_VIDEO_AVC_INVALID: 'An H.264 access unit cannot be remuxed to MP4: no Annex B start code, a NAL unit with its forbidden bit set, a parameter set (SPS/PPS) that does not parse or that MP4 cannot carry, or a clip with no frame after its first SPS, PPS and keyframe.',
   EDGE_VIDEO_CLIP_CHANGE: 'A recorded clip changes its H.264 parameter sets (resolution) midway; one MP4 file holds one, so the clip must be split at the frame the reason names.',
 } as const;
 

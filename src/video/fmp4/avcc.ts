@@ -21,7 +21,7 @@ export function codecString(info: SpsInfo): string {
 
 /** The avcC box (ISO/IEC 14496-15 §5.3.3.1): 4-byte NAL lengths, the parameter sets verbatim. */
 export function writeAvcC(w: BoxWriter, c: H264Config): void {
-  if (c.sps.length > 0xffff || c.pps.some((p) => p.length > 0xffff)) throw new EdgeError('EDGE_VIDEO_H264_INVALID', 'parameter set longer than 65,535 bytes');
+  if (c.sps.length > 0xffff || c.pps.some((p) => p.length > 0xffff)) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', 'parameter set longer than 65,535 bytes');
   w.box('avcC', (b) => {
     b.u8(1).u8(c.info.profileIdc).u8(c.info.constraintFlags).u8(c.info.levelIdc);
     b.u8(0xfc | 3); // reserved 6 bits, lengthSizeMinusOne = 3

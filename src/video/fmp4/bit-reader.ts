@@ -16,7 +16,7 @@ export class BitReader {
   }
 
   private fail(reason: string): never {
-    throw new EdgeError('EDGE_VIDEO_H264_INVALID', `${this.what}: ${reason}`, this.bit >>> 3);
+    throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `${this.what}: ${reason}`, this.bit >>> 3);
   }
 
   u1(): number {

@@ -40,7 +40,7 @@ export function muxH264Clip(units: Iterable<AccessUnit>, options: { timescale?: 
   }
   take(muxer.flush());
   const init = muxer.init;
-  if (!init || muxer.stats.frames === 0) throw new EdgeError('EDGE_VIDEO_H264_INVALID', `clip of ${index} access units has no frame after an SPS, a PPS and a keyframe`);
+  if (!init || muxer.stats.frames === 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `clip of ${index} access units has no frame after an SPS, a PPS and a keyframe`);
   const head = initSegment(init.config, muxer.timescale, durationMs);
   const data = new Uint8Array(head.length + fragments.reduce((n, f) => n + f.length, 0));
   data.set(head, 0);

@@ -68,7 +68,7 @@ export interface MuxerStats {
 }
 
 export interface H264Muxer {
-  /** Segments this frame completes, in order (old fragments before a new init segment). Throws EDGE_VIDEO_H264_INVALID on bytes that are not H.264. */
+  /** Segments this frame completes, in order (old fragments before a new init segment). Throws EDGE_VIDEO_AVC_INVALID on bytes that are not H.264. */
   push(au: AccessUnit): MuxSegment[];
   /** The buffered frames as a last fragment (end of stream or clip). */
   flush(): MuxSegment[];

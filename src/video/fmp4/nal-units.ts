@@ -7,9 +7,9 @@ import { EdgeError } from '../../errors.js';
  */
 export function annexBNalUnits(data: Uint8Array): Uint8Array[] {
   const first = nextStartCode(data, 0);
-  if (first < 0) throw new EdgeError('EDGE_VIDEO_H264_INVALID', `access unit of ${data.length} bytes has no Annex B start code (00 00 01)`);
+  if (first < 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `access unit of ${data.length} bytes has no Annex B start code (00 00 01)`);
   for (let i = 0; i < first; i++) {
-    if (data[i] !== 0) throw new EdgeError('EDGE_VIDEO_H264_INVALID', 'bytes before the first start code', i);
+    if (data[i] !== 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', 'bytes before the first start code', i);
   }
   const units: Uint8Array[] = [];
   let at = first;
@@ -21,7 +21,7 @@ export function annexBNalUnits(data: Uint8Array): Uint8Array[] {
     while (end > start && data[end - 1] === 0) end--;
     if (end > start) {
       const header = data[start]!;
-      if (header & 0x80) throw new EdgeError('EDGE_VIDEO_H264_INVALID', `NAL unit with forbidden_zero_bit set (header 0x${header.toString(16)})`, start);
+      if (header & 0x80) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `NAL unit with forbidden_zero_bit set (header 0x${header.toString(16)})`, start);
       units.push(data.subarray(start, end));
     }
     at = next;

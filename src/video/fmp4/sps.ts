@@ -26,9 +26,9 @@ const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 13
 /** Largest picture side accepted (level 6.2 allows 8,192 × 4,320; room for odd crops). */
 const MAX_SIDE = 16_384;
 
-/** Parses an SPS NAL unit (header byte included). Throws EDGE_VIDEO_H264_INVALID for anything MP4 cannot carry. */
+/** Parses an SPS NAL unit (header byte included). Throws EDGE_VIDEO_AVC_INVALID for anything MP4 cannot carry. */
 export function parseSps(nal: Uint8Array): SpsInfo {
-  if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new EdgeError('EDGE_VIDEO_H264_INVALID', `SPS: not an SPS NAL unit of at least 4 bytes (${nal.length} bytes)`);
+  if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `SPS: not an SPS NAL unit of at least 4 bytes (${nal.length} bytes)`);
   const r = new BitReader(nal, 'SPS');
   r.skip(8); // NAL header
   const profileIdc = r.u(8);
@@ -78,7 +78,7 @@ export function parseSps(nal: Uint8Array): SpsInfo {
     width -= cropUnitX * (left + right);
     height -= cropUnitY * (top + bottom);
   }
-  if (width <= 0 || height <= 0 || width > MAX_SIDE || height > MAX_SIDE) throw new EdgeError('EDGE_VIDEO_H264_INVALID', `SPS: picture size ${width}x${height} is impossible`);
+  if (width <= 0 || height <= 0 || width > MAX_SIDE || height > MAX_SIDE) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `SPS: picture size ${width}x${height} is impossible`);
   const info: SpsInfo = { profileIdc, constraintFlags, levelIdc, spsId, chromaFormatIdc, bitDepthLuma, bitDepthChroma, width, height, frameMbsOnly };
   const fps = vuiFrameRate(r);
   if (fps !== undefined) info.fps = fps;
