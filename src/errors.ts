@@ -81,6 +81,9 @@ export const ERROR_CODES = {
   EDGE_STREAM_FRAME_DROPPED: 'A JT/T 1078 media frame was dropped instead of being passed on (a lost or late sub-package, a frame over the size limit, too many streams, video waiting for the next I-frame); counted with the reason (warning).',
   EDGE_TRANSCODER_UNAVAILABLE: 'ffmpeg was not found or does not run; streams that need transcoding for a browser (H.265 video, G.711/G.726 audio) cannot be converted.',
   EDGE_TRANSCODER_FAILED: 'The ffmpeg transcoder process exited or was killed, or its input backlog passed its bound; the stream it served stops.',
+  // video remuxing (src/video/fmp4/)
+  EDGE_VIDEO_AVC_INVALID: 'An H.264 access unit cannot be remuxed to MP4: no Annex B start code, a NAL unit with its forbidden bit set, a parameter set (SPS/PPS) that does not parse or that MP4 cannot carry, or a clip with no frame after its first SPS, PPS and keyframe.',
+  EDGE_VIDEO_CLIP_CHANGE: 'A recorded clip changes its H.264 parameter sets (resolution) midway; one MP4 file holds one, so the clip must be split at the frame the reason names.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
