@@ -34,6 +34,7 @@ const LAYERS = {
   assets: ['errors', 'util', 'message', 'mqtt', 'pool', 'storage'],
   cluster: ['errors', 'util', 'commands', 'mqtt', 'storage'],
   tachograph: ['errors', 'util', 'codec', 'media', 'pool', 'protocol', 'storage', 'tacho'],
+  live: ['errors', 'util', 'codec', 'media', 'protocol', 'video'],
   app: ['*'],
   cli: ['*'],
 };

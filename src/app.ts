@@ -34,6 +34,7 @@ import type { MediaLinks } from './media/media-links.js';
 import { ownershipFeature } from './app/features/ownership.js';
 import { relayFeature } from './app/features/relay.js';
 import { tachoFeature, type TachoFeature } from './app/features/tacho.js';
+import { videoFeature, type VideoFeature } from './app/features/video.js';
 
 /**
  * Composition root: the runtime core (broker, publisher, pool; src/app/runtime.ts), then the
@@ -50,6 +51,8 @@ export interface App {
   pool: DecodePool;
   channels: Channel[];
   commands: CommandService;
+  /** JT/T 1078 live streams and recorded clips (src/live/). */
+  video: VideoFeature;
   /** Tachograph files read, scheduled downloads, company card access (src/tachograph/). */
   tacho: TachoFeature;
   /** Asset timelines, rules and the management topic (src/assets/). */
@@ -131,8 +134,8 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
 
   const channels = rt.channels.list;
   const reload = (next: EdgeConfig): ReloadPlan => reloadConfig(channels, config, next, log);
-  const { commands, assets, instance, ops, tacho } = parts;
-  return { config, broker: rt.broker, brokerUrl: rt.brokerUrl, publisher: rt.publisher, sink: rt.sink, pool: rt.pool, channels, commands: commands.service, tacho, assets: assets.service, instance: instance.instance, resync, metrics: ops.metrics, get http() { return ops.http; }, readiness, stop, reload };
+  const { commands, assets, instance, ops, tacho, video } = parts;
+  return { config, broker: rt.broker, brokerUrl: rt.brokerUrl, publisher: rt.publisher, sink: rt.sink, pool: rt.pool, channels, commands: commands.service, tacho, video, assets: assets.service, instance: instance.instance, resync, metrics: ops.metrics, get http() { return ops.http; }, readiness, stop, reload };
 }
 
 /**
@@ -152,10 +155,11 @@ function registerFeatures(rt: Runtime, features: FeatureSet, protos: Parameters<
   // asked only when a file is read, after everything started
   const tacho: TachoFeature = features.add(tachoFeature(rt, commands.service, (): MediaLinks | null => ops.links));
   features.add(relayFeature(rt, commands.service, tacho.admit));
+  const video: VideoFeature = features.add(videoFeature(rt, protos, commands.service, (): MediaLinks | null => ops.links));
   const media = features.add(mediaSweepFeature(rt));
-  const ops: OpsFeature = features.add(opsFeature(rt, assets.service, readiness, media, commands.service, tacho));
+  const ops: OpsFeature = features.add(opsFeature(rt, assets.service, readiness, media, commands.service, tacho, video.live));
   features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics, links: ops.links }));
-  return { instance, assets, commands, ops, tacho };
+  return { instance, assets, commands, ops, tacho, video };
 }
 
 /** What /readyz answers: running, and the broker connected or a spool that can take the messages. */

@@ -79,6 +79,12 @@ export const ERROR_CODES = {
   EDGE_DDD_INVALID: 'A tachograph download file (.ddd) holds a value its format does not allow (unknown file kind or transfer, a length or pointer out of range, a broken activity ring).',
   // JT/T 1078 media streams (protocols/jt808/stream/, src/video/, src/media/transcoder.ts)
   EDGE_STREAM_FRAME_DROPPED: 'A JT/T 1078 media frame was dropped instead of being passed on (a lost or late sub-package, a frame over the size limit, too many streams, video waiting for the next I-frame); counted with the reason (warning).',
+  EDGE_STREAM_ENDED: "A live stream ended (stopped for idleness or its maximum duration, the camera hung up, or the server stopped); its viewers' responses end with it.",
+  EDGE_STREAM_LIMIT: 'A live stream already has video.max_viewers viewers; the new viewer is refused.',
+  EDGE_STREAM_TIMEOUT: 'A live request got no picture from the camera within video.start_timeout_s (the camera did not connect to the stream port, or sent no keyframe).',
+  EDGE_STREAM_UNSUPPORTED: 'The camera streams a video codec that is not played (only H.264, and H.265 through ffmpeg), or the channel has no stream server for a live request.',
+  EDGE_STREAM_INCOMPLETE: 'A recorded clip (playback_video to this server) did not arrive whole: the camera stopped before the requested end, sent no playable frame, or the clip passed video.max_clip_bytes; nothing is stored as complete and the command ends executed false.',
+  EDGE_VIEWER_TOO_SLOW: 'A live viewer did not take its video (more than video.viewer_buffer_bytes queued); that viewer is dropped, the stream and other viewers go on.',
   EDGE_TRANSCODER_UNAVAILABLE: 'ffmpeg was not found or does not run; streams that need transcoding for a browser (H.265 video, G.711/G.726 audio) cannot be converted.',
   EDGE_TRANSCODER_FAILED: 'The ffmpeg transcoder process exited or was killed, or its input backlog passed its bound; the stream it served stops.',
   // video remuxing (src/video/fmp4/)

@@ -59,6 +59,7 @@ export const MSG = {
   resendRequest: 0x8003, // platform asks for sub-packages again (JT/T 808-2013 §8.10)
   takePhoto: 0x8801,
   liveVideoRequest: 0x9101, // JT/T 1078
+  liveVideoControl: 0x9102, // JT/T 1078
   playbackRequest: 0x9201, // JT/T 1078
   queryRecordings: 0x9205, // JT/T 1078
   // alarm attachment upload (Subiao T/JSATL12), attachments/

@@ -32,8 +32,8 @@ const int = (description: string, min: number, max: number, required = false): C
 const str = (description: string, required = true): CommandPropertySpec => ({ type: 'string', required, description });
 const TZ = int('zone of the BCD times sent to the device, minutes east of UTC (default 480, as the decode option)', -720, 840);
 const IP_PORTS = {
-  server_ip: str('address the terminal streams to (host name or IP, ASCII)'),
-  tcp_port: int('TCP port of the media server (0 = none)', 0, 65535, true),
+  server_ip: { type: 'string' as const, required: false, description: "address the terminal streams to (host name or IP, ASCII); absent: this server's stream listener (channel stream_tcp_port), whose video the server plays (live) or records (playback)" },
+  tcp_port: int("TCP port of the media server (0 = none); absent: this server's stream listener", 0, 65535),
   udp_port: int('UDP port of the media server (default 0 = none)', 0, 65535),
   channel: int('logical camera channel', 1, 255, true),
 };
@@ -87,6 +87,17 @@ export const commands: readonly CommandSpec[] = [
     replyKey: 'jt808:9101',
   },
   {
+    name: 'stop_videostream',
+    description: '0x9102 (JT/T 1078): control a live stream: close it (default), pause, resume, switch main/sub stream (answered by 0x0001)',
+    properties: {
+      channel: int('logical camera channel', 1, 255, true),
+      control: int('0 close (default), 1 switch stream, 2 pause, 3 resume, 4 close talk', 0, 4),
+      close_type: int('with control 0: 0 audio and video (default), 1 audio only, 2 video only', 0, 2),
+      stream: int('with control 1: 0 main, 1 sub (default 0)', 0, 1),
+    },
+    replyKey: 'jt808:9102',
+  },
+  {
     name: 'playback_video',
     description: '0x9201 (JT/T 1078): play back stored audio/video to a media server (answered by 0x0001)',
     properties: {
@@ -126,6 +137,7 @@ const MSG_OF: Readonly<Record<string, number>> = {
   query_parameters: MSG.queryParameters,
   take_photo: MSG.takePhoto,
   start_videostream: MSG.liveVideoRequest,
+  stop_videostream: MSG.liveVideoControl,
   playback_video: MSG.playbackRequest,
   video_timeline: MSG.queryRecordings,
 };
@@ -168,6 +180,25 @@ function ipPorts(w: ByteWriter, p: Record<string, unknown>): void {
   w.u8(ip.length).bytes(ip).u16(p.tcp_port as number).u16((p.udp_port as number | undefined) ?? 0).u8(p.channel as number);
 }
 
+/**
+ * 0x9101/0x9201 without `server_ip`: the camera streams to this server's stream listener, which the
+ * channel writes into every main link's session (`serverParts.stream`: its advertise_host or the
+ * local address the terminal reached, and the port). Both or neither of server_ip and tcp_port.
+ */
+function ownStreamServer(p: Record<string, unknown>, session: Readonly<SessionState>): boolean {
+  if (p.server_ip !== undefined) {
+    if (p.tcp_port === undefined) invalid('tcp_port goes with server_ip (or leave both out to stream to this server)');
+    return false;
+  }
+  if (p.tcp_port !== undefined) invalid('server_ip goes with tcp_port (or leave both out to stream to this server)');
+  const parts = session.serverParts as Record<string, { host?: unknown; tcp_port?: unknown }> | undefined;
+  const s = parts?.stream;
+  if (!s || typeof s.host !== 'string' || typeof s.tcp_port !== 'number') invalid('no server_ip given and this channel has no stream listener (config stream_tcp_port)');
+  p.server_ip = s.host;
+  p.tcp_port = s.tcp_port;
+  return true;
+}
+
 const PARAM = /^([0-9a-f]{1,8})=((?:[0-9a-f]{2})*)$/i;
 
 function body(name: string, p: Record<string, unknown>): Uint8Array {
@@ -203,6 +234,12 @@ function body(name: string, p: Record<string, unknown>): Uint8Array {
         .u8((p.contrast as number | undefined) ?? 64)
         .u8((p.saturation as number | undefined) ?? 64)
         .u8((p.chroma as number | undefined) ?? 128);
+      break;
+    case 'stop_videostream':
+      w.u8(p.channel as number)
+        .u8((p.control as number | undefined) ?? 0)
+        .u8((p.close_type as number | undefined) ?? 0)
+        .u8((p.stream as number | undefined) ?? 0);
       break;
     case 'start_videostream':
       ipPorts(w, p);
@@ -255,7 +292,8 @@ export function encode(command: CommandRequest, session: Readonly<SessionState>)
   if (command.name === UPLOAD_RESULT_REQUEST) return encodeUploadResult(command, session);
   const spec = SPECS.get(command.name);
   if (!spec) throw new EdgeError('EDGE_COMMAND_UNKNOWN', `jt808 has no command "${command.name}"; known: ${[...SPECS.keys()].join(', ')}`);
-  const props = checked(spec, command.properties ?? {});
+  // a copy: filling in this server's stream address must not change the queued command's properties
+  const props = checked(spec, { ...(command.properties ?? {}) });
   const custom = spec.name === 'custom' ? customBody(props) : null;
   const version = session.jt808Version === 2019 ? 2019 : 2013;
   const ident = typeof session.ident === 'string' ? session.ident : '';
@@ -265,7 +303,13 @@ export function encode(command: CommandRequest, session: Readonly<SessionState>)
   // The device's answer (0x0001, 0x0104, 0x0805, 0x1205) names this serial: the reply key carries it,
   // so the command queue correlates by serial, not by arrival order.
   if (custom) return { bytes: buildFrame(custom.msgId, phone, serial, custom.body, version), replyKey: replyKeyOf(custom.msgId, serial) };
-  return { bytes: buildFrame(MSG_OF[spec.name]!, phone, serial, body(spec.name, props), version), replyKey: spec.replyKey === null ? null : `${spec.replyKey}#${serial}` };
+  const own = (spec.name === 'start_videostream' || spec.name === 'playback_video') && ownStreamServer(props, session);
+  const out: EncodedCommand = { bytes: buildFrame(MSG_OF[spec.name]!, phone, serial, body(spec.name, props), version), replyKey: spec.replyKey === null ? null : `${spec.replyKey}#${serial}` };
+  // the device's 0x0001 is only the first step: the clip recorded to the media store ends a
+  // playback to this server; the uploaded photo (0x0801 stored) ends a take_photo that is not saved
+  if (own && spec.name === 'playback_video') out.then = 'stream:playback';
+  if (spec.name === 'take_photo' && props.save !== true && ((props.count as number | undefined) ?? 1) > 0 && ((props.count as number | undefined) ?? 1) !== 0xffff) out.then = 'media:image';
+  return out;
 }
 
 /** Inverse of encode: a server frame back to the command (optional properties written out explicitly). */
@@ -315,6 +359,9 @@ export function parseCommand(bytes: Uint8Array): CommandRequest {
       break;
     case MSG.liveVideoRequest:
       out = { name: 'start_videostream', properties: { ...ipPortsBack(), data_type: r.u8('data type'), stream: r.u8('stream') } };
+      break;
+    case MSG.liveVideoControl:
+      out = { name: 'stop_videostream', properties: { channel: r.u8('channel'), control: r.u8('control'), close_type: r.u8('close type'), stream: r.u8('stream') } };
       break;
     case MSG.playbackRequest: {
       // the zone is not on the wire: times are read back as UTC+8, the encoder's default

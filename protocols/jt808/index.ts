@@ -13,6 +13,9 @@ import { explainInvalid, split } from './splitter.js';
 import { resendRequest } from './resend.js';
 import { attachmentsPart } from './attachments/index.js';
 import { dashcamSimulation } from './attachments/dashcam-sim.js';
+import { StreamCutter } from './stream/stream-splitter.js';
+import { cameraSimulation } from './stream/camera-session.js';
+import { identFromPhone } from './frame.js';
 
 /** Declared options: checked against channels[i].options before the server starts. */
 const options: OptionSpecs = {
@@ -42,7 +45,9 @@ const jt808: ProtocolModule = {
   encode,
   parseCommand,
   parts: [attachmentsPart],
-  simulations: { dashcam: dashcamSimulation },
+  simulations: { dashcam: dashcamSimulation, camera: cameraSimulation },
+  // JT/T 1078 real-time media: packets cut on the main thread by the channel's stream listener
+  mediaStream: { cutter: () => new StreamCutter(), identOf: (sim) => identFromPhone(sim) },
   rewriteIdent,
   resealFrame,
 };

@@ -83,6 +83,7 @@ export function composeHooks(all: readonly ChannelHooks[]): ChannelHooks {
   const mediaCommand = each('mediaCommand');
   const observe = each('observe');
   const relay = each('relay')[0];
+  const mediaStream = each('mediaStream')[0];
   const out: ChannelHooks = {
     identified: (ch, ident) => identified.forEach((h) => h(ch, ident)),
     commandsReady: (ch, ident) => commandsReady.forEach((h) => h(ch, ident)),
@@ -106,6 +107,8 @@ export function composeHooks(all: readonly ChannelHooks[]): ChannelHooks {
   };
   // absent hooks stay absent: the pipeline fails a relay frame or skips observation when nobody listens
   if (relay) out.relay = relay;
+  // a channel opens its stream port only when a feature takes the streams
+  if (mediaStream) out.mediaStream = mediaStream;
   // every feature observes; the first that starts a durable write owns `done` (only one may: the
   // assets), so a later one that only takes note (the tacho schedule) still sees every message
   if (observe.length)

@@ -1,3 +1,4 @@
+import { StreamListener, type MediaStreamOpen, type StreamListenerLimits } from './stream-listener.js';
 import { randomBytes } from 'node:crypto';
 import { peerIp } from '../guard/peer-ip.js';
 import type { ChannelConfig } from '../config/schema.js';
@@ -45,6 +46,8 @@ export interface ChannelHooks extends PipelineHooks {
   commandsReady?(channelId: string, ident: string): void;
   /** No link of this channel serves the ident any more. */
   offline?(channelId: string, ident: string): void;
+  /** A camera connected to the channel's stream port (`stream_tcp_port`): the video feature takes its packets. */
+  mediaStream?: MediaStreamOpen;
 }
 
 export interface ChannelDeps {
@@ -66,6 +69,8 @@ export interface ChannelDeps {
   uploads?: UploadLimits | null;
   /** Signed download links for stored files (an HTTP listener is configured). */
   links?: { url(id: string): string } | null;
+  /** Bounds of the stream port (config video); absent = the config defaults. */
+  streamLimits?: StreamListenerLimits;
 }
 
 /** How often expired uploads are looked for. */
@@ -89,6 +94,8 @@ export class Channel implements ListenerHost {
   private readonly links = new Set<DeviceLink>();
   private readonly tcp: TcpListener[] = [];
   private readonly udp: UdpListener[] = [];
+  private stream: StreamListener | null = null;
+  private readonly streamLimits: StreamListenerLimits;
   private readonly deadlines: Deadlines;
   private readonly hooks: ChannelHooks;
   private readonly pausedReasons = new Set<string>();
@@ -112,6 +119,7 @@ export class Channel implements ListenerHost {
     this.log = deps.log.child({ channel: cfg.id, protocol: proto.id });
     this.now = deps.now ?? Date.now;
     this.hooks = deps.hooks ?? {};
+    this.streamLimits = deps.streamLimits ?? { maxConnections: 256, idleTimeoutS: 30, maxGarbage: 16 };
     this.events = new ChannelLog(cfg.id, deps.sink);
     this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log, deps.redisPrefix);
     this.options = { ...proto.defaultOptions, ...cfg.options };
@@ -148,6 +156,11 @@ export class Channel implements ListenerHost {
     return this.udp.find((l) => l.partId === '')?.port ?? 0;
   }
 
+  /** The stream port (`stream_tcp_port`) as bound; 0 when there is none. */
+  get streamPort(): number {
+    return this.stream?.port ?? 0;
+  }
+
   portOf(part: string, transport: 'tcp' | 'udp' = 'tcp'): number {
     return (transport === 'tcp' ? this.tcp : this.udp).find((l) => l.partId === part)?.port ?? 0;
   }
@@ -178,6 +191,12 @@ export class Channel implements ListenerHost {
         this.udp.push(l);
       }
     }
+    // the JT/T 1078 stream port: only for a protocol with a media stream and a feature that takes it
+    if (this.cfg.stream_tcp_port !== null && this.proto.mediaStream && this.hooks.mediaStream) {
+      const s = new StreamListener(this, this.proto.mediaStream, this.hooks.mediaStream, this.streamLimits);
+      await s.start(this.cfg.host, this.cfg.stream_tcp_port);
+      this.stream = s;
+    }
     this.statsTimer = setInterval(() => void this.publishStats(), statsIntervalS * 1000);
     this.statsTimer.unref();
     // a quarter of the re-send interval (the age bound when requests are off), between 0.25 and 5 s
@@ -192,7 +211,7 @@ export class Channel implements ListenerHost {
     this.deadlines.start();
     this.events.flushCount(0);
     const where = (ls: readonly { port: number; partId: string }[]) => ls.map((l) => `${this.cfg.host}:${l.port}${l.partId ? ` (${l.partId})` : ''}`).join(', ') || null;
-    this.log.info({ tcp: where(this.tcp), udp: where(this.udp) }, `channel ${this.id} (${this.proto.id}) listening`);
+    this.log.info({ tcp: where(this.tcp), udp: where(this.udp), ...(this.stream ? { stream: `${this.cfg.host}:${this.stream.port}` } : {}) }, `channel ${this.id} (${this.proto.id}) listening`);
   }
 
   // ---------- link lifecycle (ListenerHost) ----------
@@ -222,6 +241,10 @@ export class Channel implements ListenerHost {
       if (l.partId === '') continue;
       const host = this.cfg.parts[l.partId]?.advertise_host ?? peerIp(link.localAddress);
       if (host) parts[l.partId] = { host, tcp_port: l.port, salt: this.partSalt };
+    }
+    if (this.stream) {
+      const host = this.cfg.stream_advertise_host ?? peerIp(link.localAddress);
+      if (host) parts.stream = { host, tcp_port: this.stream.port, salt: this.partSalt };
     }
     if (Object.keys(parts).length) link.setSession({ ...link.session, serverParts: parts });
   }
@@ -456,7 +479,7 @@ export class Channel implements ListenerHost {
   /** Graceful stop: no new connections, stop reading, finish in-flight frames (publish, then ACK), close. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    const serversClosed = Promise.all(this.tcp.map((l) => l.stop()));
+    const serversClosed = Promise.all([...this.tcp.map((l) => l.stop()), this.stream?.stop()]);
     for (const l of this.links) l.io.pause();
     const deadline = this.now() + timeoutMs;
     while (this.now() < deadline && [...this.links].some((l) => l.slots.some((s) => !s.failed))) await new Promise((r) => setTimeout(r, 10));

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { EdgeError } from '../errors.js';
 import { getProtocol } from '../protocol/registry.js';
 import { openTcpDevice, openUdpDevice, type DeviceClient } from '../replay/device-client.js';
@@ -271,7 +272,7 @@ async function runSession(proto: ProtocolModule, file: string, transport: 'tcp' 
   const sim = typeof name === 'string' ? proto.simulations?.[name] : undefined;
   if (!sim) throw new EdgeError('EDGE_CLI_USAGE', `${file} names simulation ${JSON.stringify(name)}, which protocol ${proto.id} does not have (it has: ${Object.keys(proto.simulations ?? {}).join(', ') || 'none'})`);
   if (transport !== 'tcp') throw new EdgeError('EDGE_CLI_USAGE', 'session simulations run over tcp://');
-  const report = await sim(params, simulationIo({ host, port }, (line) => process.stderr.write(line + '\n')));
+  const report = await sim(params, simulationIo({ host, port }, (line) => process.stderr.write(line + '\n'), dirname(resolve(file))));
   process.stdout.write(json ? JSON.stringify(report) + '\n' : JSON.stringify(report, null, 2) + '\n');
   return report.ok ? 0 : 1;
 }

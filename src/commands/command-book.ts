@@ -9,6 +9,8 @@ export interface Held {
   c: StoredCommand;
   state: 'queued' | 'sending' | 'sent';
   replyKey: string | null;
+  /** The second-stage reply key after the device accepted (EncodedCommand.then), null when none or reached. */
+  then: string | null;
   /** When the reply is due (sending/sent). */
   deadlineMs: number;
   /** Lifecycle over (processed, expired, canceled); a canceled in-flight command still holds the slot. */
@@ -43,7 +45,7 @@ const RECENT_ID_MS = 10 * 60 * 1000;
 const RECENT_ID_MAX = 10_000;
 
 export function held(c: StoredCommand, ended = false): Held {
-  return { c, state: 'queued', replyKey: null, deadlineMs: 0, ended, earlyReply: null };
+  return { c, state: 'queued', replyKey: null, then: null, deadlineMs: 0, ended, earlyReply: null };
 }
 
 export function deviceKey(channelId: string, ident: string): string {

@@ -73,6 +73,7 @@ export class CommandDelivery {
       dev.inflight = h;
       h.state = 'sending';
       h.replyKey = enc.replyKey;
+      h.then = enc.then ?? null;
       h.deadlineMs = this.now() + h.c.timeoutMs;
       h.c.attempts++;
       // counted durably before the bytes go out, so the bound holds across crashes

@@ -218,6 +218,12 @@ export class CommandService implements CommandEvents {
     const h = dev?.inflight;
     if (!dev || !h || h.replyKey === null || h.replyKey !== reply.replyKey) return null;
     const match = { id: h.c.id, name: h.c.name };
+    if (reply.executed && h.then !== null) {
+      // accepted: the command goes on to wait for what the runtime will see (EncodedCommand.then)
+      h.replyKey = h.then;
+      h.then = null;
+      return match;
+    }
     if (h.state === 'sending') {
       h.earlyReply = reply; // finished once send() resolves, so "sent" is published before "processed"
       return match;
@@ -226,6 +232,13 @@ export class CommandService implements CommandEvents {
     if (!h.ended) this.delivery.completeWithReply(dev, h, reply);
     this.delivery.kick(dev);
     return match;
+  }
+
+  /** The device's command in flight (written, its reply awaited): what the runtime needs to act on it (the recorder reads a playback's channel and time range). */
+  inflight(channelId: string, ident: string): { id: string; name: string; properties: Readonly<Record<string, unknown>>; meta: string | null; replyKey: string | null } | null {
+    const h = this.book.get(channelId, ident)?.inflight;
+    if (!h || h.ended) return null;
+    return { id: h.c.id, name: h.c.name, properties: h.c.properties, meta: h.c.meta, replyKey: h.replyKey };
   }
 
   /** The in-flight command waiting for exactly `replyKey` (e.g. `media:tacho`): its id and raw meta, or null. */

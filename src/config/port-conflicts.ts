@@ -19,7 +19,7 @@ export interface Listener {
 export function configListeners(c: {
   mqtt: { url?: string | undefined; embedded: { host: string; port: number } };
   http: { host: string; port: number | null };
-  channels: readonly { host: string; tcp_port?: number | null | undefined; udp_port?: number | null | undefined; parts: Record<string, { tcp_port?: number | null | undefined; udp_port?: number | null | undefined }> }[];
+  channels: readonly { host: string; tcp_port?: number | null | undefined; udp_port?: number | null | undefined; stream_tcp_port?: number | null | undefined; parts: Record<string, { tcp_port?: number | null | undefined; udp_port?: number | null | undefined }> }[];
 }): Listener[] {
   const listeners: Listener[] = [];
   if (!c.mqtt.url) listeners.push({ key: 'mqtt.embedded.port', transport: 'tcp', host: c.mqtt.embedded.host, port: c.mqtt.embedded.port });
@@ -27,6 +27,7 @@ export function configListeners(c: {
   c.channels.forEach((ch, i) => {
     listeners.push({ key: `channels[${i}].tcp_port`, transport: 'tcp', host: ch.host, port: ch.tcp_port ?? null });
     listeners.push({ key: `channels[${i}].udp_port`, transport: 'udp', host: ch.host, port: ch.udp_port ?? null });
+    listeners.push({ key: `channels[${i}].stream_tcp_port`, transport: 'tcp', host: ch.host, port: ch.stream_tcp_port ?? null });
     for (const [id, ports] of Object.entries(ch.parts)) {
       listeners.push({ key: `channels[${i}].parts.${id}.tcp_port`, transport: 'tcp', host: ch.host, port: ports.tcp_port ?? null });
       listeners.push({ key: `channels[${i}].parts.${id}.udp_port`, transport: 'udp', host: ch.host, port: ports.udp_port ?? null });

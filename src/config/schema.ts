@@ -129,6 +129,8 @@ export const ChannelSchema = obj(
     options: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "options the protocol declares (unknown keys are errors; see the protocol's README)", 'x-expected': 'an object' }),
     attachment_tcp_port: port('the alarm attachment server (JT/T 808 video): same as parts.attachments.tcp_port; 0 = ephemeral; null = none'),
     attachment_advertise_host: Type.Union([Type.String({ format: 'host' }), Type.Null()], { default: null, description: 'same as parts.attachments.advertise_host: the address put in 0x9208; null = the address the device reached', 'x-expected': HOST_FORM }),
+    stream_tcp_port: port('the JT/T 1078 stream server (JT/T 808 video): cameras stream live video and recorded clips here when a start_videostream / playback_video names this server; 0 = ephemeral; null = none'),
+    stream_advertise_host: Type.Union([Type.String({ format: 'host' }), Type.Null()], { default: null, description: 'the address put in 0x9101/0x9201 for the stream server; null = the address the device reached (set it behind NAT)', 'x-expected': HOST_FORM }),
     parts: Type.Record(
       Type.String({ pattern: '^[a-z0-9_-]+$' }),
       // optional: defaults are not filled inside a record's values (validate.ts turns a missing one into null)
@@ -220,6 +222,23 @@ export const MediaSchema = obj(
     ),
   },
   { default: {}, description: 'files devices upload in pieces (decode effects "file-chunk": tacho files, photos, video)' },
+);
+
+export const VideoSchema = obj(
+  {
+    idle_s: int(1, 3600, 30, 'a live stream nobody watches any more is stopped (0x9102) after this long'),
+    max_live_s: int(10, 7 * 86400, 3600, 'a live stream is stopped after this long even with viewers (a forgotten browser tab keeps no camera streaming forever)'),
+    start_timeout_s: int(1, 300, 20, 'a live request waits this long for the camera\'s first picture; then the viewer gets EDGE_STREAM_TIMEOUT'),
+    max_viewers: int(1, 10_000, 50, 'viewers of one live stream'),
+    viewer_buffer_bytes: int(64 * 1024, 1024 * 1024 * 1024, 8 * 1024 * 1024, 'video queued for a viewer that does not read; past it the viewer is dropped (EDGE_VIEWER_TOO_SLOW), never the stream'),
+    gop_cache_bytes: int(0, 1024 * 1024 * 1024, 4 * 1024 * 1024, 'the current GOP kept per live stream so a new viewer starts at once from its keyframe; 0 = wait for the next keyframe'),
+    max_stream_connections: int(1, 1_000_000, 256, 'camera connections on one channel\'s stream port'),
+    stream_idle_timeout_s: int(1, 3600, 30, 'a camera connection that sends nothing this long is closed'),
+    max_clip_bytes: int(1024 * 1024, Number.MAX_SAFE_INTEGER, 512 * 1024 * 1024, 'a recorded clip (playback_video) larger than this fails (EDGE_STREAM_INCOMPLETE)'),
+    clip_tolerance_ms: int(0, 600_000, 2000, 'a recording counts as complete when its last frame reaches the requested end within this'),
+    ffmpeg: Type.String({ minLength: 1, default: 'ffmpeg', description: 'the ffmpeg binary that converts H.265 (not playable in most browsers) to H.264; detected at start, missing = H.265 streams fail with EDGE_TRANSCODER_UNAVAILABLE' }),
+  },
+  { default: {}, description: 'JT/T 1078 video: live streams to browsers and recorded clips (see "Video")' },
 );
 
 export const TachoSchema = obj(
@@ -359,6 +378,7 @@ export const ConfigSchema = obj(
     spool: SpoolSchema,
     media: MediaSchema,
     tacho: TachoSchema,
+    video: VideoSchema,
     commands: CommandsSchema,
     credentials: CredentialsSchema,
     assets: Type.Array(AssetSchema, {
@@ -401,6 +421,7 @@ export type SpoolConfig = Static<typeof SpoolSchema>;
 export type HttpConfig = Omit<Static<typeof HttpSchema>, 'tokens_file' | 'link_key_file'>;
 export type MediaConfig = Static<typeof MediaSchema>;
 export type TachoConfig = Static<typeof TachoSchema>;
+export type VideoConfig = Static<typeof VideoSchema>;
 export type CommandsConfig = Static<typeof CommandsSchema>;
 export type AssetConfig = Static<typeof AssetSchema>;
 export type AssetSettingsConfig = Static<typeof AssetSettingsSchema>;

@@ -8,6 +8,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   EDGE_HTTP_NOT_FOUND: 404,
   EDGE_HTTP_RANGE: 416,
   EDGE_HTTP_INTERNAL: 500,
+  // live video (src/http/live-routes.ts)
+  EDGE_DEVICE_OFFLINE: 409,
+  EDGE_COMMAND_INVALID: 409,
+  EDGE_STREAM_LIMIT: 429,
+  EDGE_STREAM_ENDED: 410,
+  EDGE_STREAM_UNSUPPORTED: 501,
+  EDGE_TRANSCODER_UNAVAILABLE: 501,
+  EDGE_STREAM_TIMEOUT: 504,
 };
 
 /** The API's error body: the code, the reason, and the request id to find it in the log. */

@@ -5,6 +5,7 @@ import type { MediaCatalog, MediaEntry } from '../media/media-catalog.js';
 import type { MediaLinks } from '../media/media-links.js';
 import type { Readiness } from '../ops/readiness.js';
 import { sendError } from './errors.js';
+import { liveRoutes, type LiveSource } from './live-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import { retentionRoutes, type RetentionRoutesOptions } from './retention-routes.js';
 import { stateRoutes, type StateSources } from './state-routes.js';
@@ -26,6 +27,8 @@ export interface HttpServerOptions {
   retention?: Omit<RetentionRoutesOptions, 'scopeOf'> | undefined;
   /** The read APIs of instance, channel, device, command and asset state. */
   state?: StateSources | undefined;
+  /** Live video (with the API): the stream route and the player page. */
+  live?: LiveSource | undefined;
 }
 
 export interface HttpServer {
@@ -90,6 +93,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   if (o.media) mediaRoutes(app, { ...o.media, deleted: o.deleted, scopeOf: (req) => scopes.get(req) ?? null });
   if (o.retention) retentionRoutes(app, { ...o.retention, scopeOf: (req) => scopes.get(req) ?? null });
   if (o.state) stateRoutes(app, o.state);
+  if (o.live) liveRoutes(app, o.live);
 
   try {
     await app.listen({ host: o.host, port: o.port });

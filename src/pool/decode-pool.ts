@@ -151,7 +151,7 @@ export class DecodePool extends EventEmitter {
     const task: EncodeTask = { protocolId: protocol.id, command, session };
     const o = (await this.piscina.run(task, { name: 'encodeTask' })) as EncodeOutcome;
     if (o.error) throw EdgeError.fromInfo(o.error);
-    return { bytes: o.bytes, replyKey: o.replyKey };
+    return { bytes: o.bytes, replyKey: o.replyKey, ...(o.then ? { then: o.then } : {}) };
   }
 
   /**

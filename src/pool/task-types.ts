@@ -86,7 +86,7 @@ export interface EncodeTask {
   session: SessionState;
 }
 
-export type EncodeOutcome = { bytes: Uint8Array; replyKey: string | null; error?: undefined } | { error: ErrorInfo };
+export type EncodeOutcome = { bytes: Uint8Array; replyKey: string | null; then?: string; error?: undefined } | { error: ErrorInfo };
 
 /** A stored tachograph file to parse (DecodePool.parseDdd): its bytes transferred, the ERCA roots cloned (a few hundred bytes). */
 export interface DddTask {

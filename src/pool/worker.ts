@@ -22,7 +22,7 @@ export async function encodeTask(task: EncodeTask): Promise<EncodeOutcome> {
   try {
     const proto = await getProtocol(task.protocolId);
     const e = proto.encode(task.command, task.session);
-    return { bytes: e.bytes, replyKey: e.replyKey };
+    return { bytes: e.bytes, replyKey: e.replyKey, ...(e.then ? { then: e.then } : {}) };
   } catch (e) {
     return { error: toErrorInfo(e) };
   }

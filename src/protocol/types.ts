@@ -249,6 +249,13 @@ export interface EncodedCommand {
   bytes: Uint8Array;
   /** What reply closes the command; null: written = done. */
   replyKey: string | null;
+  /**
+   * A second stage: when the device accepts (`replyKey` answered with executed true), the command is
+   * not done yet but waits for this runtime reply key, e.g. `media:image` (the photo a take_photo
+   * makes is stored) or `stream:playback` (the clip a playback_video streams is recorded). A refusal
+   * still ends it at the first stage.
+   */
+  then?: string;
 }
 
 /**
@@ -334,6 +341,12 @@ export interface ProtocolModule extends FramePart {
    */
   simulations?: Readonly<Record<string, Simulation>>;
   /**
+   * Optional: the protocol's real-time media stream (JT/T 1078: cameras stream audio/video to a
+   * server the main link names), cut on the main thread by the channel's stream listener (config
+   * `stream_tcp_port`): video is too bulky and too long-lived for the decode pool.
+   */
+  mediaStream?: MediaStreamSpec;
+  /**
    * Optional, for fuzzing: a copy of a (mutated) device frame with its length and checksum fields
    * recomputed, so mutations reach the body decoder instead of all failing the checksum.
    */
@@ -356,6 +369,10 @@ export interface SimulationIo {
   readonly target: { host: string; port: number };
   connect(host: string, port: number): Promise<SimSocket>;
   log(line: string): void;
+  /** A file the session names (relative to the session file, or the project root), e.g. a video clip to stream. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Waits (a camera paces its frames in real time). */
+  sleep(ms: number): Promise<void>;
 }
 
 export interface SimulationReport {
@@ -364,3 +381,34 @@ export interface SimulationReport {
 }
 
 export type Simulation = (params: Readonly<Record<string, unknown>>, io: SimulationIo) => Promise<SimulationReport>;
+
+/** One media packet of a stream connection (JT/T 1078 layout), as the runtime's assembler reads it. */
+export interface MediaStreamPacket {
+  seq: number;
+  /** The device's id in the stream (JT/T 1078: the SIM/phone field as hex digits). */
+  sim: string;
+  channel: number;
+  payloadType: number;
+  /** 0 I, 1 P, 2 B, 3 audio, 4 transparent. */
+  dataType: number;
+  /** 0 atomic, 1 first, 2 last, 3 middle. */
+  subpackage: number;
+  timestampMs: number | null;
+  lastIFrameIntervalMs: number | null;
+  lastFrameIntervalMs: number | null;
+  body: Uint8Array;
+}
+
+/** One stream connection's cutter: bounded in memory; garbage is skipped and reported, never thrown. */
+export interface MediaStreamCutter {
+  push(chunk: Uint8Array): { packets: MediaStreamPacket[]; errors: Error[] };
+  /** The connection closed: what is left is an incomplete packet. */
+  end(): { packets: MediaStreamPacket[]; errors: Error[] };
+  readonly buffered: number;
+}
+
+export interface MediaStreamSpec {
+  cutter(): MediaStreamCutter;
+  /** The device ident a stream's `sim` belongs to (the main link's ident). */
+  identOf(sim: string): string;
+}

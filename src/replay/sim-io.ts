@@ -1,3 +1,8 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { EdgeError } from '../errors.js';
+import { projectRoot } from '../util/paths.js';
 import { TcpInbox } from './tcp-inbox.js';
 import { SPLIT_INVALID, SPLIT_NEED_MORE, type FramePart, type SimSocket, type SimulationIo } from '../protocol/types.js';
 
@@ -6,8 +11,19 @@ import { SPLIT_INVALID, SPLIT_NEED_MORE, type FramePart, type SimSocket, type Si
  * session file): plain TCP connections whose inbound bytes are cut into frames with the protocol's
  * own splitter, so a simulated device reads what the server sends frame by frame.
  */
-export function simulationIo(target: { host: string; port: number }, log: (line: string) => void): SimulationIo {
-  return { target, connect: openSimSocket, log };
+export function simulationIo(target: { host: string; port: number }, log: (line: string) => void, baseDir?: string): SimulationIo {
+  return {
+    target,
+    connect: openSimSocket,
+    log,
+    // a session's files: next to the session file, else from the project root (fixtures/video/...)
+    readFile: async (path) => {
+      const tries = isAbsolute(path) ? [path] : [...(baseDir ? [resolve(baseDir, path)] : []), resolve(projectRoot(), path)];
+      for (const p of tries) if (existsSync(p)) return new Uint8Array(await readFile(p));
+      throw new EdgeError('EDGE_CLI_USAGE', `the session names ${path}, which is not at ${tries.join(' or ')}`);
+    },
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
 }
 
 export async function openSimSocket(host: string, port: number): Promise<SimSocket> {

@@ -1,3 +1,4 @@
+import type { LiveSource } from '../../http/live-routes.js';
 import type { AssetService } from '../../assets/asset-service.js';
 import type { CommandService } from '../../commands/command-service.js';
 import type { StateSources } from '../../http/state-routes.js';
@@ -28,7 +29,7 @@ export interface OpsFeature extends Feature {
  * links whenever there is a listener. Registered before the channels: the listener's address (the
  * links' base when http.public_url is empty) is known before the first file is announced.
  */
-export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService, tacho: { view(channelId: string, ident: string): unknown } | null = null): OpsFeature {
+export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService, tacho: { view(channelId: string, ident: string): unknown } | null = null, live: LiveSource | null = null): OpsFeature {
   const { config, publisher } = rt;
   const h = config.http;
   const metrics = createMetrics({
@@ -95,6 +96,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
         tokens,
         state: tokens ? state : undefined,
+        live: tokens && live ? live : undefined,
         retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
         deleted: (e, reason) => rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), deletedEvent(e, reason, Date.now())),
       });
