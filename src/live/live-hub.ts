@@ -41,6 +41,8 @@ interface Entry {
   ident: string;
   camera: number;
   conns: Set<StreamConn>;
+  /** Viewers waiting for the first picture: the idle stop waits for them. */
+  waiting: number;
   idle: NodeJS.Timeout | null;
   max: NodeJS.Timeout;
 }
@@ -97,6 +99,8 @@ export class LiveHub {
     }
     const entry = e;
     let timer: NodeJS.Timeout | null = null;
+    entry.waiting++;
+    this.viewersChanged(entry, entry.stream.viewerCount);
     const info = await Promise.race([
       entry.stream.ready(),
       new Promise<never>((_, reject) => {
@@ -104,6 +108,9 @@ export class LiveHub {
       }),
     ]).finally(() => {
       if (timer) clearTimeout(timer);
+      entry.waiting--;
+      // a viewer that gave up (timeout) leaves a stream nobody watches: the idle stop applies
+      if (entry.stream.viewerCount === 0) this.viewersChanged(entry, 0);
     });
     entry.stream.checkRoom();
     viewer.begin?.(info);
@@ -196,6 +203,7 @@ export class LiveHub {
       ident,
       camera,
       conns: new Set(),
+      waiting: 0,
       idle: null,
       max: setTimeout(() => this.stop(entry, new EdgeError('EDGE_STREAM_ENDED', `the stream reached video.max_live_s (${this.s.maxLiveS} s)`), true), this.s.maxLiveS * 1000),
       stream: new LiveStream(
@@ -220,7 +228,7 @@ export class LiveHub {
   }
 
   private viewersChanged(e: Entry, n: number): void {
-    if (n > 0) {
+    if (n > 0 || e.waiting > 0) {
       if (e.idle) clearTimeout(e.idle);
       e.idle = null;
       return;

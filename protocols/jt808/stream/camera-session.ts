@@ -37,6 +37,8 @@ interface Params {
   max_live_s?: number;
   /** Waiting for the server's next request (default 15 s). */
   timeout_ms?: number;
+  /** The main link stays open this long after the last stream (default 3000 ms): a camera does not hang up its main link when a clip is sent, and the server ends the command only once the clip is stored. */
+  linger_ms?: number;
 }
 
 interface StreamReport {
@@ -187,6 +189,7 @@ export async function cameraSimulation(raw: Readonly<Record<string, unknown>>, i
       );
     }
     await Promise.all(running);
+    await io.sleep(p.linger_ms ?? 3000);
     report.ok = true;
   } catch (e) {
     report.error = e instanceof Step ? e.message : `${(e as Error).name}: ${(e as Error).message}`;

@@ -56,7 +56,7 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
       const enc = await device.encode(ch, ident, { name, properties: properties as Record<string, MessageValue> });
       await device.send(ch, ident, enc.bytes);
     },
-    isOnline: (ch, ident) => device.isOnline(ch, ident),
+    isOnline: (ch, ident) => ready.has(readyKey(ch, ident)) && device.isOnline(ch, ident),
     playback(ch, ident) {
       const c = commands.inflight(ch, ident);
       // a playback to this server (no server_ip of the user's): its clip is recorded here
@@ -107,6 +107,9 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
     },
   };
   const hub = new LiveHub(settings, ports, vlog);
+  // devices that may take commands now (JT/T 808: authenticated), as the command queue sees them
+  const ready = new Set<string>();
+  const readyKey = (ch: string, ident: string) => `${ch}\u0000${ident}`;
   const live: LiveSource = {
     hasChannel: (ch) => rt.channels.get(ch) !== undefined,
     watch: (ch, ident, camera, viewer) => hub.watch(ch, ident, camera, viewer),
@@ -116,7 +119,11 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
     hub,
     live,
     hooks: {
-      offline: (ch, ident) => hub.deviceOffline(ch, ident),
+      commandsReady: (ch, ident) => void ready.add(readyKey(ch, ident)),
+      offline: (ch, ident) => {
+        ready.delete(readyKey(ch, ident));
+        hub.deviceOffline(ch, ident);
+      },
       mediaStream: (ch, conn) => {
         const spec = protoOf.get(ch)?.mediaStream;
         if (!spec) throw new EdgeError('EDGE_STREAM_UNSUPPORTED', `channel ${ch}'s protocol has no media stream`);
