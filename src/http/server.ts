@@ -8,6 +8,8 @@ import { sendError } from './errors.js';
 import { mediaRoutes } from './media-routes.js';
 import { retentionRoutes, type RetentionRoutesOptions } from './retention-routes.js';
 import { stateRoutes, type StateSources } from './state-routes.js';
+import { consoleRoutes } from './console-routes.js';
+import { liveRoutes, type LiveSources } from './live-routes.js';
 import { OPENAPI } from './openapi.js';
 import type { Scope, TokenSet } from './tokens.js';
 
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   retention?: Omit<RetentionRoutesOptions, 'scopeOf'> | undefined;
   /** The read APIs of instance, channel, device, command and asset state. */
   state?: StateSources | undefined;
+  /** The web console's routes (live feed, device and command lists, commands, asset requests); with tokens, the console at `/`. */
+  live?: LiveSources | undefined;
 }
 
 export interface HttpServer {
@@ -45,6 +49,7 @@ const OPS = new Set(['/healthz', '/readyz', '/metrics']);
  *   GET /metrics   Prometheus text format (src/ops/metrics.ts)
  *   /api/v1/...    bearer token (read or full scope); typed JSON errors with the request id
  *   /media/{id}    signed download links (no token)
+ *   /, /console/*  the web console's files (with the API; its requests carry a token)
  */
 export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
   const app: FastifyInstance = Fastify({
@@ -71,7 +76,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
     if (path.startsWith('/api/') || path.startsWith('/media/')) return sendError(req, reply, new EdgeError('EDGE_HTTP_NOT_FOUND', `no route ${req.method} ${path.slice(0, 120)}`));
-    return reply.code(404).type('text/plain').send('not found: /healthz, /readyz, /metrics, /api/v1/openapi.json\n');
+    return reply.code(404).type('text/plain').send(`not found: /healthz, /readyz, /metrics, /api/v1/openapi.json${o.tokens ? ', / (the web console)' : ''}\n`);
   });
 
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
@@ -90,6 +95,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   if (o.media) mediaRoutes(app, { ...o.media, deleted: o.deleted, scopeOf: (req) => scopes.get(req) ?? null });
   if (o.retention) retentionRoutes(app, { ...o.retention, scopeOf: (req) => scopes.get(req) ?? null });
   if (o.state) stateRoutes(app, o.state);
+  if (o.live && o.tokens) {
+    const hub = o.live.hub;
+    liveRoutes(app, o.live, (req) => scopes.get(req) ?? null);
+    consoleRoutes(app);
+    app.addHook('onClose', async () => hub.close());
+  }
 
   try {
     await app.listen({ host: o.host, port: o.port });
