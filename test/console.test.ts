@@ -197,6 +197,43 @@ test('console: the live video tab says it is not available yet; the session can 
   assert.match(await page.getByRole('alert').filter({ hasText: 'Not sent' }).innerText(), /read scope.*EDGE_HTTP_FORBIDDEN/s);
 });
 
+test('console API: typed errors of the new routes, the OpenAPI entries, a filtered SSE feed from a plain client', { timeout: 30_000 }, async (t) => {
+  if (skip) {
+    h = await startHarness({ extra: { http: { port: 0, tokens: `read:${READ}\nfull:${FULL}` } } });
+    t.after(() => h.close());
+  }
+  const call = (path: string, token: string, init: RequestInit = {}) => fetch(`${base()}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  const code = async (r: Response) => [r.status, ((await r.json()) as { code: string }).code] as const;
+  assert.deepEqual(await code(await call(`/api/v1/devices/1/${IDENT}/commands`, READ, { method: 'POST', body: '{"name":"get_version"}' })), [403, 'EDGE_HTTP_FORBIDDEN']);
+  assert.deepEqual(await code(await call(`/api/v1/devices/1/${IDENT}/commands`, FULL, { method: 'POST', body: '{"name":"no_such"}' })), [400, 'EDGE_HTTP_BAD_REQUEST']);
+  assert.deepEqual(await code(await call(`/api/v1/devices/9/${IDENT}/commands`, FULL, { method: 'POST', body: '{"name":"get_version"}' })), [404, 'EDGE_HTTP_NOT_FOUND']);
+  assert.deepEqual(await code(await call('/api/v1/channels/9/devices', READ)), [404, 'EDGE_HTTP_NOT_FOUND']);
+  assert.deepEqual(await code(await call('/api/v1/events?types=nonsense', READ)), [400, 'EDGE_HTTP_BAD_REQUEST']);
+  assert.deepEqual(await code(await call('/api/v1/assets/requests', READ, { method: 'POST', body: '{"op":"create"}' })), [403, 'EDGE_HTTP_FORBIDDEN']);
+  assert.equal((await fetch(`${base()}/api/v1/events`)).status, 401, 'the feed needs a token too');
+  const list = (await (await call('/api/v1/channels/1/commands', READ)).json()) as { protocol: string; items: { name: string; properties: Record<string, unknown> }[] };
+  assert.equal(list.protocol, 'ruptela');
+  assert.ok(list.items.find((c) => c.name === 'configuration')?.properties.line, 'commands with their property schemas');
+  const cap = (await (await call(`/api/v1/devices/1/${IDENT}/capture`, READ)).json()) as { enabled: boolean };
+  assert.equal(cap.enabled, false);
+  const doc = (await (await fetch(`${base()}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  for (const p of ['/api/v1/events', '/api/v1/channels/{channel}/devices', '/api/v1/channels/{channel}/commands', '/api/v1/devices/{channel}/{ident}/commands/{id}', '/api/v1/assets/requests', '/api/v1/devices/{channel}/{ident}/capture']) assert.ok(doc.paths[p], p);
+  assert.ok(doc.paths['/api/v1/devices/{channel}/{ident}/commands']!.post);
+  // a plain SSE client: `ready` once subscribed, then only the command events of its device
+  const ctl = new AbortController();
+  const res = await fetch(`${base()}/api/v1/events?channel=1&ident=${IDENT}&types=command`, { headers: { authorization: `Bearer ${READ}` }, signal: ctl.signal });
+  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  const until = async (re: RegExp) => { while (!re.test(text)) { const { value, done } = await reader.read(); if (done) throw new Error(`stream ended: ${text}`); text += value; } };
+  await until(/event: ready/);
+  const sent = (await (await call(`/api/v1/devices/1/${IDENT}/commands`, FULL, { method: 'POST', body: '{"name":"text","properties":{"text":"hi"},"meta":{"k":1}}' })).json()) as { id: string };
+  await until(/event: command\ndata: .*"sub":"queued"/);
+  assert.match(text, new RegExp(`"payload":\\{[^\\n]*"id":"${sent.id}"[^\\n]*"meta":\\{"k":1\\}`));
+  assert.doesNotMatch(text, /event: message/, 'filtered by type');
+  ctl.abort();
+});
+
 /** A w×h RGB PNG (a gradient): a real image without an encoder dependency. */
 function png(w: number, hgt: number): Uint8Array {
   const raw = Buffer.alloc((w * 3 + 1) * hgt);
