@@ -236,7 +236,7 @@ test('the guards apply to the attachment listener: an address outside the whitel
   });
 });
 
-test('video commands through the command queue: video_timeline (0x9205) is answered by the 0x1205 list, take_photo (0x8801) by 0x0805; meta echoed', { timeout: 30_000 }, async () => {
+test('video commands through the command queue: video_timeline (0x9205) is answered by the 0x1205 list; take_photo (0x8801) is accepted by 0x0805 and ends when its photo (0x0801) is stored; meta echoed', { timeout: 30_000 }, async () => {
   await withTempDir('edge-video-', (mediaDir) => videoHarness(mediaDir), async (h) => {
     const phone = '13345678911';
     const dev = new DeviceFrames({ phone, terminalId: 'DC00004', version: 2013, tzOffsetMin: 480, idBytes: 16 });
@@ -260,8 +260,18 @@ test('video commands through the command queue: video_timeline (0x9205) is answe
     const p = await nextOfId(main, 0x8801);
     assert.equal(p.body[0], 2);
     main.write(dev.frame(0x0805, fromHexStr(p.serial.toString(16).padStart(4, '0') + '00' + '0001' + '00000042')));
+    // the 0x0805 says the photo is taken (media id 0x42); the command goes on until the photo itself is stored
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(events('processed').find((e) => e.id === 'ph-1'), undefined, 'not processed at 0x0805');
+    // 0x0801: media id | type 0 image | format 0 JPEG | event 0 platform command | channel 2 | 28-byte basic block | data
+    const basic = '00'.repeat(22) + '260327154245';
+    const jpeg = 'ffd8ffe000104a46494600010100000100010000' + 'ab'.repeat(64) + 'ffd9';
+    main.write(dev.frame(0x0801, fromHexStr('00000042' + '00' + '00' + '00' + '02' + basic + jpeg)));
     const ph = await waitFor('take_photo processed', () => events('processed').find((e) => e.id === 'ph-1'), 5000);
-    assert.equal(ph.response, '66', 'the media id the terminal gave the photo');
+    assert.equal(ph.executed, true);
+    const result = ph.result as Record<string, unknown>;
+    assert.equal(result['file.kind'], 'image');
+    assert.equal(result['file.size'], jpeg.length / 2, 'the photo, stored, is the result');
     main.close();
   });
 });

@@ -33,6 +33,8 @@ export interface BenchServerOptions {
   channel?: Record<string, unknown>;
   /** Spool keys for this run (BENCH_CONFIG's spool section still wins, for experiments). */
   spool?: Record<string, unknown>;
+  /** The HTTP listener's section (`{port: 0, tokens}`: the API and the web console). */
+  http?: Record<string, unknown>;
 }
 
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
@@ -66,6 +68,7 @@ export async function startBenchServer(o: BenchServerOptions): Promise<BenchServ
     channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, ...(o.udp ? { udp_port: 0 } : {}), max_connections: o.maxConnections ?? 20_000, ...(o.channel ?? {}) }],
     stats_interval_s: 3600,
     shutdown_timeout_s: 5,
+    ...(o.http ? { http: o.http } : {}),
   });
   const app = await startApp(config, { log: quietLogger() });
   if (!app.publisher.connected) {

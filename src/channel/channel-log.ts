@@ -5,6 +5,8 @@ import { CLOSE_REASONS } from '../net/close-codes.js';
 import type { DeviceLink } from './device-link.js';
 import { channelIdValue } from '../message/naming.js';
 
+const RECENT_CLOSES = 200;
+
 /**
  * Connection events and retained state on MQTT (flespi-style event codes: 100 accepted,
  * 101 identified, 102 closed, 103 data processing error). Log events are QoS 0 and not retained;
@@ -17,6 +19,8 @@ export class ChannelLog {
   private readonly topics: Topics;
   /** The last payload of each retained channel property (counters, drops), for a resync. */
   private readonly channelStateLast = new Map<string, string>();
+  /** The last closes of identified connections, newest last (the web console's "recent disconnects"; a close is rare, so a bounded array). */
+  readonly recentCloses: { ident: string; close_code: number; reason: string; timestamp: number }[] = [];
 
   constructor(
     private readonly channelId: string,
@@ -50,6 +54,10 @@ export class ChannelLog {
     o.recv = link.bytesIn;
     o.send = link.bytesOut;
     this.sink.log(this.topics.connectionLog(this.channelId, link.id, 'closed'), JSON.stringify(o));
+    if (link.ident) {
+      if (this.recentCloses.length >= RECENT_CLOSES) this.recentCloses.shift();
+      this.recentCloses.push({ ident: link.ident, close_code: code, reason: o.reason as string, timestamp: nowMs / 1000 });
+    }
     if (link.ident && !stillConnected) this.sink.state(this.topics.deviceState(this.channelId, link.ident, 'connected'), 'false');
   }
 

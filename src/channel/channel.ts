@@ -364,6 +364,16 @@ export class Channel implements ListenerHost {
     return !!l && !l.closed && !l.closing;
   }
 
+  /** Idents a link of this channel serves now. */
+  *onlineIdents(): IterableIterator<string> {
+    for (const [ident, l] of this.idents.entries()) if (!l.closed && !l.closing) yield ident;
+  }
+
+  /** The last closes of identified connections (up to 200, newest last). */
+  get recentCloses(): readonly { ident: string; close_code: number; reason: string; timestamp: number }[] {
+    return this.events.recentCloses;
+  }
+
   /** Closes the link that serves the ident, if any (another instance took the device over: code 12). */
   closeIdent(ident: string, code: CloseCode, reason: string): boolean {
     const l = this.idents.get(ident);

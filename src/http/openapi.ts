@@ -4,6 +4,8 @@
  */
 const error = { $ref: '#/components/schemas/Error' };
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'bad input', 401: 'no or unknown token', 403: 'forbidden', 404: 'no such file', 416: 'range not satisfiable' }[c] ?? 'error', content: { 'application/json': { schema: error } } }]));
+const chParam = { name: 'channel', in: 'path', required: true, schema: { type: 'string' } };
+const identParam = { name: 'ident', in: 'path', required: true, schema: { type: 'string' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'file id (from a list, or from a media message)' };
 
 export const OPENAPI = {
@@ -77,13 +79,39 @@ export const OPENAPI = {
     '/api/v1/channels': { get: { summary: 'Channels: protocol, ports, connections, paused reasons, counters', responses: { 200: { description: 'channels' }, ...errors(401) } } },
     '/api/v1/devices/{channel}/{ident}': { get: { summary: 'Whether a link of this instance serves the device, and how many commands it holds', parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'device' }, ...errors(400, 401, 404) } } },
     '/api/v1/devices/{channel}/{ident}/tacho-schedule': { get: { summary: "The device's tachograph download schedule (last and next download of its vehicle unit and reported driver cards)", parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'schedule' }, ...errors(400, 401, 404) } } },
-    '/api/v1/devices/{channel}/{ident}/commands': { get: { summary: 'Commands held for the device (queue order, in flight first)', parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'commands' }, ...errors(400, 401, 404) } } },
+    '/api/v1/devices/{channel}/{ident}/commands': {
+      get: { summary: 'Commands held for the device (queue order, in flight first)', parameters: [chParam, identParam], responses: { 200: { description: 'commands' }, ...errors(400, 401, 404) } },
+      post: {
+        summary: 'Send a command (full scope): published on the command topic as an MQTT client would; its lifecycle events follow (live feed, MQTT)',
+        parameters: [chParam, identParam],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['name'], properties: { id: { type: 'string' }, name: { type: 'string' }, properties: { type: 'object' }, ttl: { type: 'integer' }, timeout: { type: 'integer' }, meta: { type: 'object' } } } } } },
+        responses: { 202: { description: '{id} (a UUID when none was given)' }, ...errors(400, 401, 403, 404) },
+      },
+    },
     '/api/v1/assets': { get: { summary: 'Every asset', responses: { 200: { description: 'assets' }, ...errors(401) } } },
     '/api/v1/assets/{id}': {
       get: {
         summary: 'An asset and its intervals reaching into a time range, paged',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'from', in: 'query', schema: { type: 'number' } }, { name: 'to', in: 'query', schema: { type: 'number' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } }],
         responses: { 200: { description: 'asset and intervals' }, ...errors(400, 401, 404) },
+      },
+    },
+    '/api/v1/events': {
+      get: {
+        summary: 'Live feed for the web console (Server-Sent Events): messages, connection, command, media, relay, channel, asset and instance events as published on MQTT; first `event: ready` once subscribed',
+        parameters: [{ name: 'channel', in: 'query', schema: { type: 'string' } }, { name: 'ident', in: 'query', schema: { type: 'string' } }, { name: 'types', in: 'query', schema: { type: 'string' }, description: 'comma-separated: message, connection, command, media, relay, channel, asset, instance' }],
+        responses: { 200: { description: 'text/event-stream; each event `data` is {channel, ident, sub, payload}' }, ...errors(400, 401) },
+      },
+    },
+    '/api/v1/channels/{channel}/devices': { get: { summary: "A channel's devices (online now, or with a message since start), newest message first: connected, latest message and its time, position; and the channel's recent disconnects with their close codes", parameters: [chParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 5000, default: 500 } }], responses: { 200: { description: 'devices' }, ...errors(400, 401, 404) } } },
+    '/api/v1/channels/{channel}/commands': { get: { summary: "The channel's protocol and its commands with their property schemas", parameters: [chParam], responses: { 200: { description: 'commands' }, ...errors(401, 404) } } },
+    '/api/v1/devices/{channel}/{ident}/commands/{id}': { delete: { summary: 'Cancel a queued or sent command (full scope): published on the cancel topic; a `canceled` event follows', parameters: [chParam, identParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 202: { description: 'cancel published' }, ...errors(400, 401, 403, 404) } } },
+    '/api/v1/devices/{channel}/{ident}/capture': { get: { summary: "The device's last raw rows of the channel's traffic capture (`enabled` false when capture is off)", parameters: [chParam, identParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }], responses: { 200: { description: '{enabled, rows: [{time, direction, hex}]}' }, ...errors(400, 401, 404) } } },
+    '/api/v1/assets/requests': {
+      post: {
+        summary: 'An asset management request (full scope; README "Assets": create, update, delete, assign, close), published on the management topic; the answer is an `asset` event `requests/applied` or `requests/rejected` with the `request_id`',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['op'], properties: { op: { enum: ['create', 'update', 'delete', 'assign', 'close'] }, request_id: { type: 'string' } } } } } },
+        responses: { 202: { description: '{request_id}' }, ...errors(400, 401, 403) },
       },
     },
     '/media/{id}': {

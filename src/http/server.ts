@@ -9,6 +9,8 @@ import { liveRoutes, type LiveSource } from './live-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import { retentionRoutes, type RetentionRoutesOptions } from './retention-routes.js';
 import { stateRoutes, type StateSources } from './state-routes.js';
+import { consoleRoutes } from './console-routes.js';
+import { consoleApiRoutes, type ConsoleSources } from './console-api-routes.js';
 import { OPENAPI } from './openapi.js';
 import type { Scope, TokenSet } from './tokens.js';
 
@@ -29,6 +31,8 @@ export interface HttpServerOptions {
   state?: StateSources | undefined;
   /** Live video (with the API): the stream route and the player page. */
   live?: LiveSource | undefined;
+  /** The web console's routes (live feed, device and command lists, commands, asset requests); with tokens, the console at `/`. */
+  console?: ConsoleSources | undefined;
 }
 
 export interface HttpServer {
@@ -48,6 +52,7 @@ const OPS = new Set(['/healthz', '/readyz', '/metrics']);
  *   GET /metrics   Prometheus text format (src/ops/metrics.ts)
  *   /api/v1/...    bearer token (read or full scope); typed JSON errors with the request id
  *   /media/{id}    signed download links (no token)
+ *   /, /console/*  the web console's files (with the API; its requests carry a token)
  */
 export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
   const app: FastifyInstance = Fastify({
@@ -74,7 +79,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
     if (path.startsWith('/api/') || path.startsWith('/media/')) return sendError(req, reply, new EdgeError('EDGE_HTTP_NOT_FOUND', `no route ${req.method} ${path.slice(0, 120)}`));
-    return reply.code(404).type('text/plain').send('not found: /healthz, /readyz, /metrics, /api/v1/openapi.json\n');
+    return reply.code(404).type('text/plain').send(`not found: /healthz, /readyz, /metrics, /api/v1/openapi.json${o.tokens ? ', / (the web console)' : ''}\n`);
   });
 
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
@@ -94,6 +99,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   if (o.retention) retentionRoutes(app, { ...o.retention, scopeOf: (req) => scopes.get(req) ?? null });
   if (o.state) stateRoutes(app, o.state);
   if (o.live) liveRoutes(app, o.live);
+  if (o.console && o.tokens) {
+    const hub = o.console.hub;
+    consoleApiRoutes(app, o.console, (req) => scopes.get(req) ?? null);
+    consoleRoutes(app);
+    app.addHook('onClose', async () => hub.close());
+  }
 
   try {
     await app.listen({ host: o.host, port: o.port });

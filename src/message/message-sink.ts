@@ -92,7 +92,19 @@ export class MessageSink implements MqttPort {
   }
 
   /** Inbound MQTT through the same client (commands, asset management). */
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
-    return this.publisher.subscribe(filter, onMessage);
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void, qos: 0 | 1 = 1): Promise<void> {
+    return this.publisher.subscribe(filter, onMessage, qos);
+  }
+
+  /** Ends a `subscribe` with the same filter and handler. */
+  unsubscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    return this.publisher.unsubscribe(filter, onMessage);
+  }
+
+  /** The devices of a channel with a message since start (the bounded table `latest` reads), with their latest message text. */
+  *devices(channelId: string): IterableIterator<[string, string | null]> {
+    const m = this.topicCache.get(channelId);
+    if (!m) return;
+    for (const [ident, d] of m) yield [ident, d.last];
   }
 }

@@ -12,6 +12,15 @@ export class InboundRouter {
     this.routes.push({ filter: topicFilterOf(filter).split('/'), handler });
   }
 
+  /** Removes the route of this filter and handler; false when there was none. */
+  remove(filter: string, handler: InboundHandler): boolean {
+    const f = topicFilterOf(filter);
+    const i = this.routes.findIndex((r) => r.handler === handler && r.filter.join('/') === f);
+    if (i < 0) return false;
+    this.routes.splice(i, 1);
+    return true;
+  }
+
   get size(): number {
     return this.routes.length;
   }

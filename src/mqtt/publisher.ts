@@ -34,7 +34,9 @@ export interface MessagePublisher extends EventEmitter {
   onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null;
   publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane?: number, priority?: number): void;
   publishLog(topic: string, payload: string): void;
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void, qos?: 0 | 1): Promise<void>;
+  /** Ends a subscription made by `subscribe` with this handler (the broker's one once no handler wants the filter). */
+  unsubscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
   waitConnected(timeoutMs: number): Promise<void>;
   flush(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -73,7 +75,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
   private readonly queue = new FairQueue<Queued>();
   private full = false;
   private readonly inbound = new InboundRouter();
-  private readonly filters: string[] = [];
+  private readonly filters: { filter: string; qos: 0 | 1 }[] = [];
   /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
   onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null = null;
   /** The socket corked by `send` until the end of this event-loop turn (null: not corked). */
@@ -101,7 +103,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
       const stream = this.client.stream as unknown as Socket;
       if (typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
       // clean sessions: every (re)connect subscribes again
-      for (const f of this.filters) this.sendSubscribe(f).catch((e: Error) => this.emit('mqtt-error', e));
+      for (const f of this.filters) this.sendSubscribe(f.filter, f.qos).catch((e: Error) => this.emit('mqtt-error', e));
       this.emit('up');
     });
     // Reconnect backoff: mqtt.js retries at a fixed options.reconnectPeriod, read when a closed
@@ -173,15 +175,28 @@ export class Publisher extends EventEmitter implements MessagePublisher {
    * Inbound: subscribes with QoS 1 and routes matching messages to `onMessage`. When connected,
    * resolves once the broker granted the subscription; every later connect subscribes again.
    */
-  async subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+  async subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void, qos: 0 | 1 = 1): Promise<void> {
     this.inbound.add(filter, onMessage);
-    this.filters.push(filter);
+    this.filters.push({ filter, qos });
     // not connected: the next connect subscribes (start-up must not wait for the broker)
-    if (this.client.connected) await this.sendSubscribe(filter);
+    if (this.client.connected) await this.sendSubscribe(filter, qos);
   }
 
-  private async sendSubscribe(filter: string): Promise<void> {
-    const granted = await this.client.subscribeAsync(filter, { qos: 1 });
+  /**
+   * Ends one `subscribe` (the same filter and handler). The broker's subscription ends once no
+   * other handler holds the filter, so a feature that subscribes only while someone looks (the web
+   * console's live feed) costs nothing once it unsubscribed.
+   */
+  async unsubscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    if (!this.inbound.remove(filter, onMessage)) return;
+    const i = this.filters.findIndex((f) => f.filter === filter);
+    if (i >= 0) this.filters.splice(i, 1);
+    if (this.filters.some((f) => f.filter === filter) || !this.client.connected) return;
+    await this.client.unsubscribeAsync(filter);
+  }
+
+  private async sendSubscribe(filter: string, qos: 0 | 1): Promise<void> {
+    const granted = await this.client.subscribeAsync(filter, { qos });
     if (granted.some((g) => g.qos === 128)) throw new Error(`the broker refused the subscription to ${filter}`);
   }
 

@@ -79,6 +79,18 @@ export interface Topics {
   parseRelayTopic(topic: string): RelayTopic | null;
   /** Channel, ident and state name of a device state topic (`deviceState`); null for any other topic. */
   parseDeviceStateTopic(topic: string): DeviceStateTopic | null;
+  /** What the web console's live feed subscribes to while a console is open: every message and every log event. */
+  liveFilters(): string[];
+  /** A topic of `liveFilters` as a console event; null for any other topic. */
+  parseLiveTopic(topic: string): LiveTopic | null;
+}
+
+/** A message or log topic as the web console shows it (`sub`: the command status, the connection event, the channel log's name). */
+export interface LiveTopic {
+  type: 'message' | 'connection' | 'command' | 'media' | 'relay' | 'channel' | 'asset' | 'instance';
+  channel: string | null;
+  ident: string | null;
+  sub: string | null;
 }
 
 export interface DeviceStateTopic {
@@ -150,9 +162,34 @@ export function makeTopics(root: string): Topics {
       if (l.length !== 4 || l[1] !== 'devices' || !l[0] || !l[2] || !l[3]) return null;
       return { channel: l[0], ident: l[2], name: l[3] };
     },
+    liveFilters: () => [`${root}/message/gw/channels/+/+`, `${root}/log/gw/#`],
+    parseLiveTopic: (t) => parseLive(root, t),
     assetManagement: () => `${root}/command/gw/assets`,
     assetRequestLog: (r) => `${root}/log/gw/assets/requests/${r}`,
     assetActive: (id) => `${root}/state/gw/assets/${topicLevel(id)}/active`,
     assetIntervalEvent: (id, e) => `${root}/log/gw/assets/${topicLevel(id)}/intervals/${e}`,
   };
+}
+
+function parseLive(root: string, t: string): LiveTopic | null {
+  const msg = `${root}/message/gw/channels/`;
+  if (t.startsWith(msg)) {
+    const l = t.slice(msg.length).split('/');
+    return l.length === 2 ? { type: 'message', channel: l[0]!, ident: l[1]!, sub: null } : null;
+  }
+  const log = `${root}/log/gw/`;
+  if (!t.startsWith(log)) return null;
+  const l = t.slice(log.length).split('/');
+  if (l[0] === 'assets') return { type: 'asset', channel: null, ident: null, sub: l.slice(1).join('/') };
+  if (l[0] === 'instances') return { type: 'instance', channel: null, ident: null, sub: l[2] ?? null };
+  if (l[0] !== 'channels' || !l[1]) return null;
+  const channel = l[1];
+  // the ident of a connection event is in its payload, not its topic
+  if (l[2] === 'connections') return { type: 'connection', channel, ident: null, sub: l[4] ?? l[3] ?? null };
+  if (l[2] === 'devices' && l[3]) {
+    if (l[4] === 'commands') return { type: 'command', channel, ident: l[3], sub: l[5] ?? null };
+    if (l[4] === 'media' || l[4] === 'relay') return { type: l[4], channel, ident: l[3], sub: null };
+    return null;
+  }
+  return { type: 'channel', channel, ident: null, sub: l[2] ?? null };
 }

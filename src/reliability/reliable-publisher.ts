@@ -203,8 +203,12 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
     this.window.publishLog(topic, payload);
   }
 
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
-    return this.window.subscribe(filter, onMessage);
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void, qos: 0 | 1 = 1): Promise<void> {
+    return this.window.subscribe(filter, onMessage, qos);
+  }
+
+  unsubscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    return this.window.unsubscribe(filter, onMessage);
   }
 
   waitConnected(timeoutMs: number): Promise<void> {

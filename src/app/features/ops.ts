@@ -12,6 +12,7 @@ import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
 import type { Feature } from '../feature.js';
+import { consoleSources } from '../console-sources.js';
 import { deletedEvent, type MediaSweepFeature } from './media-sweep.js';
 import type { Runtime } from '../runtime.js';
 
@@ -97,6 +98,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         tokens,
         state: tokens ? state : undefined,
         live: tokens && live ? live : undefined,
+        console: tokens ? consoleSources(rt) : undefined,
         retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
         deleted: (e, reason) => rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), deletedEvent(e, reason, Date.now())),
       });
