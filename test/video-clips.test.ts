@@ -5,6 +5,9 @@ import { createHash } from 'node:crypto';
 import { getProtocol } from '../src/protocol/registry.js';
 import type { SimulationReport } from '../src/protocol/types.js';
 import { simulationIo } from '../src/replay/sim-io.js';
+import { join } from 'node:path';
+import { projectRoot } from '../src/util/paths.js';
+import { runCli } from './support/run-cli.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 
 /**
@@ -169,6 +172,29 @@ test('20 concurrent viewers share one camera connection; a 21st is refused with 
     const bad = await fetch(`http://127.0.0.1:${h.app.http!.port}/api/v1/live/1/${ident}/0`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(bad.status, 400);
     await cam;
+  } finally {
+    await h.close();
+  }
+});
+
+test('edge-channel replay plays the committed camera session: the camera answers the live request and stops on 0x9102; the report says so', { timeout: 60_000 }, async () => {
+  const h = await harness();
+  try {
+    const cli = runCli(['replay', '--protocol', 'jt808', '--to', `tcp://127.0.0.1:${h.app.channels[0]!.tcpPort}`, '--json', join(projectRoot(), 'fixtures', 'sessions', 'jt1078-camera.json')]);
+    await waitFor('camera online', () => h.received.some((r) => r.topic.endsWith('/devices/13345678911/connected') && r.payload === 'true'), 10_000);
+    // authenticated shortly after it is connected: retry the viewer until the stream is there
+    let v: Awaited<ReturnType<typeof viewLive>> = { status: 0, bytes: 0, chunks: 0, codec: null, first: Buffer.alloc(0) };
+    for (let i = 0; i < 20 && v.status !== 200; i++) {
+      v = await viewLive(h, '13345678911', 2500);
+      if (v.status !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(v.status, 200);
+    assert.ok(v.chunks > 5);
+    const r = await cli;
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { ok: boolean; streams: { kind: string; ended: string }[] };
+    assert.equal(report.streams[0]!.kind, 'live');
+    assert.match(report.streams[0]!.ended, /stopped by 0x9102|closed by the server/);
   } finally {
     await h.close();
   }
