@@ -164,17 +164,18 @@ test('console: an asset created and assigned from the page shows its planned int
   // a past interval and a planned one, from the page's form
   const local = (s: number) => new Date((s - new Date().getTimezoneOffset() * 60) * 1000).toISOString().slice(0, 16);
   const now = Math.floor(Date.now() / 1000);
-  const assign = async (begin: number, end: number) => {
+  // each assignment is awaited by what it draws: the "applied" line of the first one stays on the
+  // page, so waiting for that text again would not wait for the second
+  const assign = async (begin: number, end: number, drawn: string) => {
     await page.locator('input[name=ident]').fill(IDENT);
     await page.locator('input[name=begin]').fill(local(begin));
     await page.locator('input[name=end]').fill(local(end));
     await page.getByRole('button', { name: 'Assign' }).click();
-    await page.getByText('assign drv-9: applied').waitFor({ timeout: 5000 });
+    await page.locator(drawn).first().waitFor({ timeout: 8000 });
   };
-  await assign(now - 7200, now - 3600);
-  await assign(now + 3600, now + 7200);
+  await assign(now - 7200, now - 3600, '.timeline .iv.past');
+  await assign(now + 3600, now + 7200, '.timeline .iv.planned');
   const planned = page.locator('.timeline .iv.planned');
-  await planned.waitFor({ timeout: 5000 });
   assert.equal(await page.locator('.timeline .iv.past').count(), 1);
   const box = await planned.boundingBox();
   assert.ok(box && box.width > 2, 'the planned interval has a visible width');

@@ -42,14 +42,14 @@ test('engines: the running Node satisfies the declared LTS lines, and the README
   assert.ok(readme.includes(`\`${pkg.engines.node}\``), 'README "Set up" quotes the engines range');
 });
 
-test('npm pack ships the build, the bin, the deploy files and the licence, and no sources or tests', () => {
+test('npm pack ships the build, the bin, the deploy files, the console\'s static files and the licence, and no sources or tests', () => {
   const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-  for (const must of ['bin/edge-channel.js', 'dist/src/cli.js', 'dist/src/app.js', 'dist/src/pool/worker.js', 'dist/protocols/ruptela/index.js', 'protocols/ruptela/README.md', 'scripts/build-if-needed.js', 'config.example.yaml', 'deploy/systemd/edge-channel.service', 'deploy/mosquitto/mosquitto.conf', 'LICENSE', 'README.md', 'package.json']) {
+  for (const must of ['src/console/index.html', 'src/console/live-player.js', 'bin/edge-channel.js', 'dist/src/cli.js', 'dist/src/app.js', 'dist/src/pool/worker.js', 'dist/protocols/ruptela/index.js', 'protocols/ruptela/README.md', 'scripts/build-if-needed.js', 'config.example.yaml', 'deploy/systemd/edge-channel.service', 'deploy/mosquitto/mosquitto.conf', 'LICENSE', 'README.md', 'package.json']) {
     assert.ok(files.includes(must), `${must} missing from the package`);
   }
-  const bad = files.filter((f) => f.endsWith('.test.js') || f.endsWith('.ts') || f.startsWith('dist/test/') || f.startsWith('dist/bench/') || f.startsWith('src/') || f.startsWith('node_modules/'));
+  const bad = files.filter((f) => f.endsWith('.test.js') || f.endsWith('.ts') || f.startsWith('dist/test/') || f.startsWith('dist/bench/') || (f.startsWith('src/') && !(f.startsWith('src/console/') && !f.endsWith('.ts'))) || f.startsWith('node_modules/'));
   assert.deepEqual(bad, []);
 });
 
