@@ -171,6 +171,9 @@ test('20 concurrent viewers share one camera connection; a 21st is refused with 
     assert.equal(((await offline.json()) as { code: string }).code, 'EDGE_DEVICE_OFFLINE');
     const bad = await fetch(`http://127.0.0.1:${h.app.http!.port}/api/v1/live/1/${ident}/0`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(bad.status, 400);
+    const noChannel = await fetch(`http://127.0.0.1:${h.app.http!.port}/api/v1/live/nochannel/${ident}/1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(noChannel.status, 404);
+    assert.equal((await fetch(`http://127.0.0.1:${h.app.http!.port}/api/v1/live/1/${ident}/1`)).status, 401, 'no token, no video');
     await cam;
   } finally {
     await h.close();

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { EdgeError } from '../errors.js';
+import { EdgeError } from '../errors.js';
 import { badRequest } from './errors.js';
 import { playerPage } from './player-page.js';
 
@@ -51,7 +51,7 @@ export function liveRoutes(app: FastifyInstance, src: LiveSource): void {
   });
   app.get('/api/v1/live/:channel/:ident/:camera', async (req, reply) => {
     const p = params(req);
-    if (!src.hasChannel(p.channel)) throw badRequest(`no channel ${p.channel} on this server`);
+    if (!src.hasChannel(p.channel)) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no channel ${p.channel.slice(0, 64)} on this server`);
     const raw = reply.raw;
     let gone = false;
     let leave: (() => void) | null = null;
