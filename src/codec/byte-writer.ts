@@ -3,8 +3,8 @@
  * (commands are rare), so clarity beats pre-sizing here.
  */
 export class ByteWriter {
-  private buf: Uint8Array;
-  private view: DataView;
+  protected buf: Uint8Array;
+  protected view: DataView;
   length = 0;
 
   constructor(initialCapacity = 64) {
@@ -12,7 +12,7 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
-  private ensure(n: number): void {
+  protected ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.length + n) cap *= 2;
@@ -33,6 +33,24 @@ export class ByteWriter {
     this.ensure(2);
     this.view.setUint16(this.length, v);
     this.length += 2;
+    return this;
+  }
+
+  i16(v: number): this {
+    this.ensure(2);
+    this.view.setInt16(this.length, v);
+    this.length += 2;
+    return this;
+  }
+
+  u24(v: number): this {
+    return this.u8(v >>> 16).u16(v & 0xffff);
+  }
+
+  zeros(n: number): this {
+    this.ensure(n);
+    this.buf.fill(0, this.length, this.length + n);
+    this.length += n;
     return this;
   }
 
@@ -85,6 +103,12 @@ export class ByteWriter {
   /** Overwrite a u16 at an earlier position (length fields written after the body). */
   patchU16(at: number, v: number): this {
     this.view.setUint16(at, v);
+    return this;
+  }
+
+  /** Overwrite a u32 at an earlier position (a size known only once the body is written). */
+  patchU32(at: number, v: number): this {
+    this.view.setUint32(at, v);
     return this;
   }
 

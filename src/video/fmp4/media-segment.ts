@@ -31,7 +31,7 @@ export function mediaSegment(sequence: number, samples: readonly Sample[]): Uint
     moof.fullBox('mfhd', 0, 0, (b) => b.u32(sequence));
     moof.box('traf', (traf) => {
       traf.fullBox('tfhd', 0, DEFAULT_BASE_IS_MOOF, (b) => b.u32(TRACK_ID));
-      traf.fullBox('tfdt', 1, 0, (b) => b.u64(samples[0]!.dts));
+      traf.fullBox('tfdt', 1, 0, (b) => b.u64n(samples[0]!.dts));
       traf.fullBox('trun', 0, TRUN_FLAGS, (b) => {
         b.u32(samples.length);
         dataOffsetAt = b.length;
