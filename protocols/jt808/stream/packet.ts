@@ -18,6 +18,7 @@ import { toHex, fromHex } from '../../../src/codec/hex.js';
 import { ByteReader } from '../../../src/codec/byte-reader.js';
 import { ByteWriter } from '../../../src/codec/byte-writer.js';
 import { EdgeError } from '../../../src/errors.js';
+import type { MediaStreamPacket } from '../../../src/protocol/types.js';
 import { DATA_TYPE, SUBPACKAGE } from '../../../src/video/payload-types.js';
 
 export const STREAM_MAGIC: readonly number[] = [0x30, 0x31, 0x63, 0x64];
@@ -28,7 +29,13 @@ export type SimWidth = 6 | 10;
 
 export { DATA_TYPE, SUBPACKAGE, PAYLOAD_TYPES, codecOf, kindOf, type MediaCodec, type MediaKind } from '../../../src/video/payload-types.js';
 
-export interface StreamPacket {
+/**
+ * One JT/T 1078 packet: the runtime's MediaStreamPacket (what the assembler reads: seq, SIM, channel,
+ * PT, data type, sub-package mark, timestamps, body) plus the header fields kept for the encode mirror.
+ * `sim` keeps every digit (leading zeros too, so encode gives the same bytes); timestamps are the
+ * device's milliseconds (null for transparent data), the intervals video-only.
+ */
+export interface StreamPacket extends MediaStreamPacket {
   /** RTP version (2 bits; 2 on every known device), padding, extension, CSRC count: kept for the mirror, not used. */
   version: number;
   padding: boolean;
@@ -36,22 +43,7 @@ export interface StreamPacket {
   csrcCount: number;
   /** RTP marker bit: set on a frame's last packet by most devices; not relied upon. */
   marker: boolean;
-  payloadType: number;
-  seq: number;
-  /** The SIM field as hex digits, all of them (leading zeros kept, so encode gives the same bytes). */
-  sim: string;
   simWidth: SimWidth;
-  channel: number;
-  /** 0 I, 1 P, 2 B, 3 audio, 4 transparent. */
-  dataType: number;
-  /** 0 atomic, 1 first, 2 last, 3 middle. */
-  subpackage: number;
-  /** Milliseconds (the device's clock: epoch time or time since start); null for transparent data. */
-  timestampMs: number | null;
-  /** Video only: ms since the last I-frame and since the last frame. */
-  lastIFrameIntervalMs: number | null;
-  lastFrameIntervalMs: number | null;
-  body: Uint8Array;
 }
 
 /** Bytes before the SIM: magic, V/P/X/CC, M/PT, seq. */
