@@ -9,7 +9,7 @@ import { openSimSocket, simulationIo } from '../src/replay/sim-io.js';
 import { projectRoot } from '../src/util/paths.js';
 import { DeviceFrames, simulatedFile } from '../protocols/jt808/attachments/device-frames.js';
 import { chunkBytes, readUploadRequest } from '../protocols/jt808/attachments/layouts.js';
-import { readHeader, unescapeFrame } from '../protocols/jt808/frame.js';
+import { serverMessage, signIn as signInTerminal } from '../protocols/jt808/sim-link.js';
 import { split } from '../protocols/jt808/splitter.js';
 import { runCli } from './support/run-cli.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
@@ -136,18 +136,13 @@ async function nextOfId(s: SimSocket, id: number): Promise<{ serial: number; bod
   for (;;) {
     const f = await s.nextFrame(split, 5000);
     assert.ok(f, `a 0x${id.toString(16)} from the server`);
-    const u = unescapeFrame(f);
-    const { header } = readHeader(u, false);
-    if (header.msgId === id) return { serial: header.serial, body: u.subarray(header.bodyStart, u.length - 2) };
+    const m = serverMessage(f);
+    if (m.msgId === id) return m;
   }
 }
 
 /** Registers the terminal and authenticates with the code the server issued in 0x8100. */
-async function signIn(s: SimSocket, dev: DeviceFrames): Promise<void> {
-  s.write(dev.registration());
-  s.write(dev.authentication(String.fromCharCode(...(await nextOfId(s, 0x8100)).body.subarray(3))));
-  await nextOfId(s, 0x8001);
-}
+const signIn = (s: SimSocket, dev: DeviceFrames) => signInTerminal(s, dev, 5000);
 
 async function refusedAfter(s: SimSocket, what: string): Promise<void> {
   const f = await s.nextFrame(split, 5000);
@@ -301,8 +296,7 @@ test('jt808: a queued command waits for a successful authentication: nothing aft
     assert.equal(accepted.body[4], 0, 'the right code is answered with result 0');
     const cmd = await main.nextFrame(split, 5000);
     assert.ok(cmd, 'the queued command follows the accepting answer');
-    const { header } = readHeader(unescapeFrame(cmd), false);
-    assert.equal(header.msgId, 0x9205);
+    assert.equal(serverMessage(cmd).msgId, 0x9205);
     main.close();
   });
 });

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { DeviceFrames } from '../../protocols/jt808/attachments/device-frames.js';
 import { MSG } from '../../protocols/jt808/constants.js';
 import { parseCommand } from '../../protocols/jt808/encoder.js';
-import { readHeader, unescapeFrame } from '../../protocols/jt808/frame.js';
+import { serverMessage, signIn } from '../../protocols/jt808/sim-link.js';
 import { split } from '../../protocols/jt808/splitter.js';
 import { simulateCamera } from '../../protocols/jt808/stream/camera-sim.js';
 import { recordsFrame, typicalRecord } from '../../protocols/ruptela/device-frames.js';
@@ -47,27 +47,18 @@ let stopAt = Infinity;
 let viewerBytes = 0;
 let viewerErrors = 0;
 
-function msg(frame: Uint8Array): { msgId: number; serial: number; body: Uint8Array } {
-  const f = unescapeFrame(frame);
-  const { header } = readHeader(f, false);
-  return { msgId: header.msgId, serial: header.serial, body: f.subarray(header.bodyStart, f.length - 2) };
-}
-
 async function camera(i: number): Promise<void> {
   const phone = `1334${String(5000000 + i).padStart(7, '0')}`;
   const dev = new DeviceFrames({ phone, terminalId: `BCAM${i}`, version: 2013, tzOffsetMin: 480, idBytes: 16 });
   const main = await openSimSocket(p.host, p.jt808Port);
-  main.write(dev.registration());
-  let f = await main.nextFrame(split, 10_000);
-  while (f && msg(f).msgId !== MSG.registrationResponse) f = await main.nextFrame(split, 10_000);
-  main.write(dev.authentication(String.fromCharCode(...msg(f!).body.subarray(3))));
-  for (f = await main.nextFrame(split, 10_000); f && msg(f).msgId !== MSG.platformGeneralResponse; f = await main.nextFrame(split, 10_000));
+  await signIn(main, dev, 10_000);
   const sent: number[] = [];
   const viewersDone = Array.from({ length: p.viewers }, (_, v) => viewer(phone, v === 0 ? sent : null, v * 200));
   // the first viewer's request makes the server send 0x9101
-  for (f = await main.nextFrame(split, 20_000); f && msg(f).msgId !== MSG.liveVideoRequest; f = await main.nextFrame(split, 20_000));
+  let f = await main.nextFrame(split, 20_000);
+  while (f && serverMessage(f).msgId !== MSG.liveVideoRequest) f = await main.nextFrame(split, 20_000);
   if (!f) throw new Error(`camera ${i}: no 0x9101`);
-  const m = msg(f);
+  const m = serverMessage(f);
   const props = parseCommand(f).properties as Record<string, number | string>;
   main.write(dev.frame(MSG.terminalGeneralResponse, Uint8Array.of(m.serial >> 8, m.serial & 0xff, m.msgId >> 8, m.msgId & 0xff, 0)));
   const s: Socket = connect({ host: p.host, port: props.tcp_port as number, noDelay: true });

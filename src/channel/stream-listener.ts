@@ -3,6 +3,7 @@ import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
 import { CLOSE_CODES } from '../net/close-codes.js';
 import type { MediaStreamPacket, MediaStreamSpec } from '../protocol/types.js';
 import type { ListenerHost } from './listener-host.js';
+import { listen } from './tcp-listener.js';
 
 /**
  * A stream connection as the video feature sees it: its packets in arrival order, then its end.
@@ -63,13 +64,7 @@ export class StreamListener {
 
   async start(bindHost: string, port: number): Promise<void> {
     const server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, bindHost, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, port, bindHost, `channel ${this.host.id} stream`);
     this.server = server;
     const a = server.address();
     this.port = typeof a === 'object' && a ? a.port : port;

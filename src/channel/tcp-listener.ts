@@ -203,7 +203,8 @@ export class TcpListener {
   }
 }
 
-function listen(server: Server, port: number, host: string, what: string): Promise<void> {
+/** Binds a channel's TCP server; a port in use is EDGE_PORT_IN_USE naming the listener (`what`). */
+export function listen(server: Server, port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new EdgeError('EDGE_PORT_IN_USE', `${what} cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError, type ErrorInfo } from '../errors.js';
-import type { StoredMedia } from '../media/media-store.js';
+import { isStoredFileName, sidecarPath, type StoredMedia } from '../media/media-store.js';
 import type { DddTask, DddTaskOutcome } from '../pool/task-types.js';
 import type { MessageValue } from '../protocol/types.js';
 import type { DownloadOutcome, FlatMessage } from '../tacho/ddd/download-messages.js';
@@ -74,12 +74,12 @@ export class DddIngest {
         const folder = join(mediaDir, ch, ident);
         const names = new Set(await list(folder));
         for (const name of names) {
-          if (!name.startsWith('tacho-') || name.endsWith(JSON_SUFFIX) || name.endsWith('.part') || name.endsWith('.tmp')) continue;
+          if (!name.startsWith('tacho-') || name.endsWith(JSON_SUFFIX) || !isStoredFileName(name)) continue;
           if (names.has(name + JSON_SUFFIX)) continue;
           const path = join(folder, name);
           let side: { key?: string; sha256?: string; stored_at_ms?: number; meta?: Record<string, MessageValue> } = {};
           try {
-            side = JSON.parse(await readFile(`${path}.meta.json`, 'utf8')) as typeof side;
+            side = JSON.parse(await readFile(sidecarPath(path), 'utf8')) as typeof side;
           } catch {
             // a file stored before sidecars: what the file system says
           }

@@ -10,8 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { SimSocket, SimulationIo, SimulationReport } from '../../../src/protocol/types.js';
 import { MSG } from '../constants.js';
-import { readHeader, unescapeFrame } from '../frame.js';
-import { split } from '../splitter.js';
+import { SimStep, expectFrame, signIn } from '../sim-link.js';
 import { DeviceFrames, shuffled, simulatedFile } from './device-frames.js';
 import { chunkBytes, readUploadRequest, readUploadResult } from './layouts.js';
 import type { IdentificationBytes } from './variants.js';
@@ -35,23 +34,6 @@ interface Params {
   timeout_ms?: number;
 }
 
-class Step extends Error {}
-
-function body(frame: Uint8Array): { msgId: number; body: Uint8Array } {
-  const f = unescapeFrame(frame);
-  const { header } = readHeader(f, false);
-  return { msgId: header.msgId, body: f.subarray(header.bodyStart, f.length - 2) };
-}
-
-async function expectFrame(s: SimSocket, msgId: number, timeoutMs: number, what: string): Promise<Uint8Array> {
-  for (;;) {
-    const f = await s.nextFrame(split, timeoutMs);
-    if (!f) throw new Step(`${what}: no 0x${msgId.toString(16).padStart(4, '0')} from the server (${s.closed ? 'connection closed' : `nothing within ${timeoutMs} ms`})`);
-    const m = body(f);
-    if (m.msgId === msgId) return m.body;
-  }
-}
-
 function ranges(size: number, chunk: number): [number, number][] {
   const out: [number, number][] = [];
   for (let o = 0; o < size; o += chunk) out.push([o, Math.min(chunk, size - o)]);
@@ -70,11 +52,7 @@ export async function dashcamSimulation(raw: Readonly<Record<string, unknown>>, 
   try {
     const main = await io.connect(io.target.host, io.target.port);
     sockets.push(main);
-    main.write(dev.registration());
-    const reg = await expectFrame(main, MSG.registrationResponse, timeoutMs, 'registration');
-    const code = String.fromCharCode(...reg.subarray(3));
-    main.write(dev.authentication(code));
-    await expectFrame(main, MSG.platformGeneralResponse, timeoutMs, 'authentication');
+    await signIn(main, dev, timeoutMs);
     io.log(`registered and authenticated as ${report.ident}`);
 
     const a = p.alarm;
@@ -82,7 +60,7 @@ export async function dashcamSimulation(raw: Readonly<Record<string, unknown>>, 
     main.write(dev.dsmAlarm({ timeS: a.time, alarmId: a.alarm_id, type: a.type, level: a.level, lat: a.lat, lon: a.lon, speedKmh: a.speed_kmh, identification }));
     await expectFrame(main, MSG.platformGeneralResponse, timeoutMs, 'DSM alarm');
     const req = readUploadRequest(await expectFrame(main, MSG.attachmentUploadRequest, timeoutMs, 'DSM alarm with attachments'), idBytes);
-    if (Buffer.compare(req.identification, identification) !== 0) throw new Step('0x9208 does not echo the alarm identification');
+    if (Buffer.compare(req.identification, identification) !== 0) throw new SimStep('0x9208 does not echo the alarm identification');
     const number = String.fromCharCode(...req.alarmNumber);
     const host = req.host === '0.0.0.0' || req.host === '::' ? io.target.host : req.host;
     report.alarm_number = number;
@@ -134,14 +112,14 @@ export async function dashcamSimulation(raw: Readonly<Record<string, unknown>>, 
         const r = readUploadResult(await expectFrame(att, MSG.attachmentUploadResult, timeoutMs, `0x1212 ${f.name}`));
         results.push({ file: f.name, result: r.result, missing: r.missing });
         if (r.result === 0) break;
-        if (round >= 3) throw new Step(`${f.name}: still incomplete after ${round + 1} resend rounds`);
+        if (round >= 3) throw new SimStep(`${f.name}: still incomplete after ${round + 1} resend rounds`);
         for (const [o, n] of r.missing) for (const [co, cn] of ranges(n, p.chunk_bytes)) att.write(chunkBytes(f.name, o + co, f.bytes.subarray(o + co, o + co + cn)));
         io.log(`${f.name}: resent ${r.missing.length} range(s)`);
       }
     }
     report.ok = true;
   } catch (e) {
-    if (!(e instanceof Step)) throw e;
+    if (!(e instanceof SimStep)) throw e;
     report.problem = e.message;
   } finally {
     for (const s of sockets) s.close();

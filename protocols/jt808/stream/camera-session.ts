@@ -17,7 +17,7 @@ import { splitAccessUnits } from '../../../src/video/annexb.js';
 import { DeviceFrames } from '../attachments/device-frames.js';
 import { MSG } from '../constants.js';
 import { parseCommand } from '../encoder.js';
-import { readHeader, unescapeFrame } from '../frame.js';
+import { SimStep, serverMessage, signIn } from '../sim-link.js';
 import { split } from '../splitter.js';
 import { simulateCamera, type CameraSimOptions } from './camera-sim.js';
 
@@ -51,23 +51,6 @@ interface StreamReport {
   ended: string;
 }
 
-class Step extends Error {}
-
-function message(frame: Uint8Array): { msgId: number; serial: number; body: Uint8Array } {
-  const f = unescapeFrame(frame);
-  const { header } = readHeader(f, false);
-  return { msgId: header.msgId, serial: header.serial, body: f.subarray(header.bodyStart, f.length - 2) };
-}
-
-async function expectFrame(s: SimSocket, msgId: number, timeoutMs: number, what: string): Promise<Uint8Array> {
-  for (;;) {
-    const f = await s.nextFrame(split, timeoutMs);
-    if (!f) throw new Step(`${what}: no 0x${msgId.toString(16).padStart(4, '0')} from the server (${s.closed ? 'connection closed' : `nothing within ${timeoutMs} ms`})`);
-    const m = message(f);
-    if (m.msgId === msgId) return m.body;
-  }
-}
-
 function generalAck(dev: DeviceFrames, serial: number, msgId: number, result = 0): Uint8Array {
   return dev.frame(MSG.terminalGeneralResponse, Uint8Array.of(serial >> 8, serial & 0xff, msgId >> 8, msgId & 0xff, result));
 }
@@ -86,10 +69,7 @@ export async function cameraSimulation(raw: Readonly<Record<string, unknown>>, i
   const open: SimSocket[] = [];
   try {
     main = await io.connect(io.target.host, io.target.port);
-    main.write(dev.registration());
-    const reg = await expectFrame(main, MSG.registrationResponse, timeoutMs, 'registration');
-    main.write(dev.authentication(String.fromCharCode(...reg.subarray(3))));
-    await expectFrame(main, MSG.platformGeneralResponse, timeoutMs, 'authentication');
+    await signIn(main, dev, timeoutMs);
     io.log(`registered and authenticated as ${ident}`);
 
     // the camera's clock for live streams: continuous across loops and streams
@@ -99,8 +79,8 @@ export async function cameraSimulation(raw: Readonly<Record<string, unknown>>, i
     let served = 0;
     while (served < want) {
       const f = await main.nextFrame(split, timeoutMs);
-      if (!f) throw new Step(`waiting for a stream request: ${main.closed ? 'connection closed' : `nothing within ${timeoutMs} ms`}`);
-      const m = message(f);
+      if (!f) throw new SimStep(`waiting for a stream request: ${main.closed ? 'connection closed' : `nothing within ${timeoutMs} ms`}`);
+      const m = serverMessage(f);
       if (m.msgId !== MSG.liveVideoRequest && m.msgId !== MSG.playbackRequest && m.msgId !== MSG.liveVideoControl) continue;
       const cmd = parseCommand(f);
       const props = cmd.properties as Record<string, number | string>;
@@ -192,7 +172,7 @@ export async function cameraSimulation(raw: Readonly<Record<string, unknown>>, i
     await io.sleep(p.linger_ms ?? 3000);
     report.ok = true;
   } catch (e) {
-    report.error = e instanceof Step ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
+    report.error = e instanceof SimStep ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
   } finally {
     for (const s of open) s.close();
     main?.close();

@@ -3,8 +3,7 @@ import type { CommandService } from '../../commands/command-service.js';
 import type { ChannelConfig, EdgeConfig } from '../../config/schema.js';
 import { EdgeError } from '../../errors.js';
 import { mediaId } from '../../media/media-catalog.js';
-import { EnvelopeWriter } from '../../message/envelope.js';
-import { channelIdValue } from '../../message/naming.js';
+import { DeviceMessages } from '../device-messages.js';
 import type { RelayEffect } from '../../protocol/types.js';
 import { DddIngest, JSON_SUFFIX } from '../../tachograph/ddd-ingest.js';
 import { DownloadScheduler, type DeviceScheduleView } from '../../tachograph/download-scheduler.js';
@@ -65,7 +64,7 @@ export function tachoFeature(rt: Runtime, commands: CommandService, links: () =>
       })
     : null;
 
-  const envelopes = new Map<string, EnvelopeWriter>();
+  const out = new DeviceMessages(rt);
   const ingest = t.read_files
     ? new DddIngest({
         roots,
@@ -75,14 +74,8 @@ export function tachoFeature(rt: Runtime, commands: CommandService, links: () =>
         ports: {
           parse: (task) => rt.pool.parseDdd(task),
           storeJson: (of, bytes, meta) => rt.media.storeDerived(of, JSON_SUFFIX, bytes, 'file', meta),
-          publish: (ch, ident, msg, done) => {
-            const proto = byId.get(ch)?.protocol ?? '';
-            let env = envelopes.get(ch);
-            if (!env) envelopes.set(ch, (env = new EnvelopeWriter(ch, proto)));
-            const payload = env.payload({ ident, ...msg, timestamp: typeof msg.timestamp === 'number' ? msg.timestamp : Date.now() / 1000 }, ident, env.frameSuffix(Date.now(), ''));
-            rt.sink.message(ch, ident, payload, done, 0, 0, undefined, typeof msg.timestamp === 'number' ? msg.timestamp : undefined);
-          },
-          event: (ch, ident, event, fields) => rt.sink.log(rt.topics.mediaEvent(ch, ident), JSON.stringify({ event, timestamp: Date.now() / 1000, 'channel.id': channelIdValue(ch), ident, ...fields })),
+          publish: (ch, ident, msg, done) => out.publish(ch, ident, msg, done),
+          event: (ch, ident, event, fields) => out.mediaEvent(ch, ident, event, fields),
           link: (ch, ident, name) => links()?.url(mediaId(ch, ident, name)),
           downloaded: (ch, ident, kind, card, atMs) => scheduler?.downloaded(ch, ident, kind, card, atMs),
         },

@@ -4,8 +4,8 @@ import { LiveHub, type LivePorts } from '../../live/live-hub.js';
 import { mediaId } from '../../media/media-catalog.js';
 import type { StoredMedia } from '../../media/media-store.js';
 import { detectFfmpeg } from '../../media/transcoder.js';
-import { EnvelopeWriter } from '../../message/envelope.js';
-import { channelIdValue } from '../../message/naming.js';
+import { commandEventFields, commandFieldsText, storedFileFields } from '../../channel/effects/runtime-messages.js';
+import { DeviceMessages } from '../device-messages.js';
 import type { MessageValue, ProtocolModule } from '../../protocol/types.js';
 import type { LiveSource } from '../../http/live-routes.js';
 import { channelDevicePort } from '../command-ports.js';
@@ -30,7 +30,6 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
   const vlog = log.child({ component: 'video' });
   const device = channelDevicePort(rt.channels);
   const protoOf = new Map(config.channels.map((c, i) => [String(c.id), protos[i]!]));
-  const envelopes = new Map<string, EnvelopeWriter>();
   const settings = {
     idleS: v.idle_s,
     maxLiveS: v.max_live_s,
@@ -43,13 +42,7 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
     ffmpegPath: null as string | null,
   };
 
-  const publish = (ch: string, ident: string, msg: Record<string, MessageValue>, fields: string | undefined) => {
-    let env = envelopes.get(ch);
-    if (!env) envelopes.set(ch, (env = new EnvelopeWriter(ch, protoOf.get(ch)?.id ?? '')));
-    const now = Date.now();
-    const payload = env.payload({ ident, timestamp: now / 1000, ...msg }, ident, env.frameSuffix(now, ''));
-    rt.sink.message(ch, ident, payload, (err) => err && vlog.warn({ ident, err: err.message }, 'clip message not published'), 0, 0, fields);
-  };
+  const out = new DeviceMessages(rt);
 
   const ports: LivePorts = {
     async command(ch, ident, name, properties) {
@@ -82,12 +75,7 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
       const prefix = `media.video.${camera}`;
       const url = links()?.url(mediaId(ch, ident, s.name));
       const facts: Record<string, MessageValue> = {
-        [`${prefix}.file.id`]: s.key,
-        [`${prefix}.file.name`]: s.name,
-        [`${prefix}.size`]: s.bytes,
-        [`${prefix}.sha256`]: s.sha256,
-        [`${prefix}.path`]: s.path,
-        ...(url ? { [`${prefix}.file.url`]: url } : {}),
+        ...storedFileFields(prefix, s, url),
         [`${prefix}.frames`]: clip.frames,
         [`${prefix}.duration`]: clip.durationMs / 1000,
         [`${prefix}.width`]: clip.width,
@@ -96,9 +84,8 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
         [`${prefix}.begin`]: clip.firstMs / 1000,
         [`${prefix}.end`]: clip.lastMs / 1000,
       };
-      const cmdFields = waiting ? `{"command.id":${JSON.stringify(waiting.id)},"command.meta":${waiting.meta ?? 'null'}}` : undefined;
-      publish(ch, ident, facts, cmdFields);
-      rt.sink.log(rt.topics.mediaEvent(ch, ident), JSON.stringify({ event: 'stored', timestamp: s.storedAtMs / 1000, 'channel.id': channelIdValue(ch), ident, kind: 'video', ...facts, ...(waiting ? { 'command.id': waiting.id, 'command.meta': waiting.meta === null ? null : (JSON.parse(waiting.meta) as unknown) } : {}) }));
+      out.publish(ch, ident, facts, (err) => err && vlog.warn({ ident, err: err.message }, 'clip message not published'), waiting ? commandFieldsText(waiting) : undefined);
+      out.mediaEvent(ch, ident, 'stored', { kind: 'video', ...facts, ...(waiting ? commandEventFields(waiting) : {}) }, s.storedAtMs / 1000);
       commands.complete(ch, ident, 'stream:playback', {
         executed: true,
         response: s.name,

@@ -4,7 +4,7 @@ import { mediaId } from '../../media/media-catalog.js';
 import type { MessageValue } from '../../protocol/types.js';
 import type { DeviceLink } from '../device-link.js';
 import type { FrameSlot, PipelineDeps, PipelineHost } from '../pipeline-types.js';
-import { storedFileFields, type RuntimeMessages } from './runtime-messages.js';
+import { commandEventFields, commandFieldsText, storedFileFields, type RuntimeMessages } from './runtime-messages.js';
 
 /**
  * The one path from a device's file bytes to the media store and from a stored file to what is said
@@ -68,10 +68,10 @@ export class MediaFiles {
     if (announce) {
       const slot = announce.slot;
       slot.remaining++;
-      const cmdFields = cmd ? `{"command.id":${JSON.stringify(cmd.id)},"command.meta":${cmd.meta ?? 'null'}}` : undefined;
+      const cmdFields = cmd ? commandFieldsText(cmd) : undefined;
       this.messages.publish(ident, { ident, timestamp: slot.receivedAtMs / 1000, ...meta, ...facts }, slot.receivedAtMs, link.peer, slot.confirm, link, cmdFields);
     }
-    const cmdEvent = cmd ? { 'command.id': cmd.id, 'command.meta': cmd.meta === null ? null : (JSON.parse(cmd.meta) as unknown) } : {};
+    const cmdEvent = cmd ? commandEventFields(cmd) : {};
     this.messages.mediaEvent(ident, 'stored', stored.storedAtMs / 1000, { conn: link.id, kind: stored.kind, ...meta, ...facts, ...cmdEvent });
     this.deps.hooks.mediaStored?.(host.id, ident, stored, meta);
   }

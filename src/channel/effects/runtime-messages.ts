@@ -19,6 +19,16 @@ export function storedFileFields(prefix: string, stored: StoredMedia, url?: stri
   return f;
 }
 
+/** The command a file answers, as message fields (a JSON object text: its raw `meta` byte for byte). */
+export function commandFieldsText(cmd: { id: string; meta: string | null }): string {
+  return `{"command.id":${JSON.stringify(cmd.id)},"command.meta":${cmd.meta ?? 'null'}}`;
+}
+
+/** The same for a log event (an object: the meta parsed). */
+export function commandEventFields(cmd: { id: string; meta: string | null }): Record<string, unknown> {
+  return { 'command.id': cmd.id, 'command.meta': cmd.meta === null ? null : (JSON.parse(cmd.meta) as unknown) };
+}
+
 /**
  * Messages the runtime itself builds on the main thread (a stored file's announcement, an alarm's
  * linking message), with the same envelope the workers add to decoded ones, and the media log events
