@@ -15,7 +15,7 @@ import { sample, sampleNames } from '../test/support/tacho/ddd-samples.js';
 import * as ca from '../test/support/tacho/test-authority.js';
 import { machineLine } from './lib/machine.js';
 import { isMain, numArg, quickMode, runAlone, startReport, check, type BenchReport } from './lib/report.js';
-import { median, round } from './lib/stats.js';
+import { round, timeSlices } from './lib/stats.js';
 import { mdTable } from './lib/table.js';
 
 export interface DddCase {
@@ -26,23 +26,6 @@ export interface DddCase {
   files_per_s: number;
   mb_per_s: number;
   ms_per_file_with_json: number;
-}
-
-function timeSlices(fn: () => unknown, reps: number, sliceMs: number): number {
-  for (let i = 0; i < 5; i++) fn(); // warm-up (JIT)
-  const perCall: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    let calls = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < sliceMs) {
-      fn();
-      calls++;
-      now = performance.now();
-    }
-    perCall.push((now - start) / calls);
-  }
-  return median(perCall);
 }
 
 /** The Gen1 sample card reduced to its newest 28 days (oldest pointer moved; nothing else changes). */

@@ -13,7 +13,7 @@ import { createH264Muxer, muxH264Clip, type AccessUnit, type FragmentMode } from
 import { clipAccessUnits } from '../test/support/video/h264-clip.js';
 import { machineLine } from './lib/machine.js';
 import { isMain, numArg, quickMode, runAlone, startReport, check, type BenchReport } from './lib/report.js';
-import { median, round } from './lib/stats.js';
+import { round, timeSlices } from './lib/stats.js';
 import { mdTable } from './lib/table.js';
 
 export interface Fmp4Case {
@@ -23,24 +23,6 @@ export interface Fmp4Case {
   frames_per_s: number;
   mb_per_s: number;
   output_bytes_per_pass: number;
-}
-
-/** Median time per call of `fn`, in ms, over `reps` slices of `sliceMs`. */
-function timeSlices(fn: () => unknown, reps: number, sliceMs: number): number {
-  for (let i = 0; i < 20; i++) fn(); // warm-up (JIT)
-  const perCall: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    let calls = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < sliceMs) {
-      fn();
-      calls++;
-      now = performance.now();
-    }
-    perCall.push((now - start) / calls);
-  }
-  return median(perCall);
 }
 
 /** One pass through a live muxer; returns the bytes it produced (so nothing is optimised away). */
@@ -66,7 +48,7 @@ export async function main(): Promise<BenchReport<{ cases: Fmp4Case[] }>> {
     { name: 'recorded clip, one file (muxH264Clip)', pass: () => muxH264Clip(units).data.length },
   ];
   const cases: Fmp4Case[] = shapes.map((s) => {
-    const ms = timeSlices(s.pass, reps, sliceMs);
+    const ms = timeSlices(s.pass, reps, sliceMs, 20);
     return {
       name: s.name,
       frames_per_pass: units.length,

@@ -86,3 +86,24 @@ export class Samples {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Median time per call of `fn`, in ms, over `reps` slices of `sliceMs` each, after `warmup` calls
+ * (JIT). Slices rather than a fixed call count: each figure gets the same wall time whatever one call costs.
+ */
+export function timeSlices(fn: () => unknown, reps: number, sliceMs: number, warmup = 5): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const perCall: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let calls = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < sliceMs) {
+      fn();
+      calls++;
+      now = performance.now();
+    }
+    perCall.push((now - start) / calls);
+  }
+  return median(perCall);
+}
