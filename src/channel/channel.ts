@@ -364,6 +364,12 @@ export class Channel implements ListenerHost {
     return !!l && !l.closed && !l.closing;
   }
 
+  /** Connected and past the protocol's commandsReady (JT/T 808: authenticated): the device takes commands now. */
+  acceptsCommands(ident: string): boolean {
+    const l = this.idents.get(ident);
+    return !!l && !l.closed && !l.closing && l.commandsReady;
+  }
+
   /** Idents a link of this channel serves now. */
   *onlineIdents(): IterableIterator<string> {
     for (const [ident, l] of this.idents.entries()) if (!l.closed && !l.closing) yield ident;

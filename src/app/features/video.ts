@@ -49,7 +49,8 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
       const enc = await device.encode(ch, ident, { name, properties: properties as Record<string, MessageValue> });
       await device.send(ch, ident, enc.bytes);
     },
-    isOnline: (ch, ident) => ready.has(readyKey(ch, ident)) && device.isOnline(ch, ident),
+    // connected is not enough: a JT/T 808 terminal takes commands once authenticated
+    isOnline: (ch, ident) => rt.channels.get(ch)?.acceptsCommands(ident) ?? false,
     playback(ch, ident) {
       const c = commands.inflight(ch, ident);
       // a playback to this server (no server_ip of the user's): its clip is recorded here
@@ -94,9 +95,6 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
     },
   };
   const hub = new LiveHub(settings, ports, vlog);
-  // devices that may take commands now (JT/T 808: authenticated), as the command queue sees them
-  const ready = new Set<string>();
-  const readyKey = (ch: string, ident: string) => `${ch}\u0000${ident}`;
   const live: LiveSource = {
     hasChannel: (ch) => rt.channels.get(ch) !== undefined,
     watch: (ch, ident, camera, viewer) => hub.watch(ch, ident, camera, viewer),
@@ -106,11 +104,7 @@ export function videoFeature(rt: Runtime, protos: readonly ProtocolModule[], com
     hub,
     live,
     hooks: {
-      commandsReady: (ch, ident) => void ready.add(readyKey(ch, ident)),
-      offline: (ch, ident) => {
-        ready.delete(readyKey(ch, ident));
-        hub.deviceOffline(ch, ident);
-      },
+      offline: (ch, ident) => hub.deviceOffline(ch, ident),
       mediaStream: (ch, conn) => {
         const spec = protoOf.get(ch)?.mediaStream;
         if (!spec) throw new EdgeError('EDGE_STREAM_UNSUPPORTED', `channel ${ch}'s protocol has no media stream`);
