@@ -109,6 +109,23 @@ export interface StormSpec {
   timeoutMs: number;
 }
 
+/** Live devices alone (after-load runs them in a process of their own, so the storm generator's loop stalls stay out of their latency). */
+export interface LiveSpec {
+  host: string;
+  port: number;
+  live: number;
+  liveIntervalMs: number;
+}
+
+export interface LiveResult {
+  /** Every ACKed live frame: epoch ms it was sent, then its ACK latency (ms). */
+  samples: [number, number][];
+  timeouts: number;
+  /** This process's own event-loop delay while the live devices ran. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
 export interface StormResult {
   stormStartEpochMs: number;
   /** Storm start → last backlog ACK. */
@@ -127,9 +144,12 @@ export interface StormResult {
   liveBeforeMs: LatencySummary;
   liveDuringMs: LatencySummary;
   liveTimeouts: number;
-  /** The load process's own event-loop delay during the storm (included in the live latencies). */
+  /** The storm generator's own event-loop delay during the storm (in the live latencies when they run in the same process). */
   loadLoopDelayP99Ms: number;
   loadLoopDelayMaxMs: number;
+  /** Set when the live devices ran in a process of their own (after-load): that process's loop delay. */
+  liveLoopDelayP99Ms?: number;
+  liveLoopDelayMaxMs?: number;
   cpuMs: number;
 }
 
@@ -142,6 +162,8 @@ export type LoadRequest =
   | { type: 'identify-idle'; timeoutMs: number }
   | { type: 'close-idle' }
   | { type: 'storm'; spec: StormSpec }
+  | { type: 'live-start'; spec: LiveSpec }
+  | { type: 'live-stop' }
   | { type: 'cpu' };
 
 export interface LoadReplies {
@@ -153,6 +175,8 @@ export interface LoadReplies {
   'identify-idle': IdentifyResult;
   'close-idle': { closed: number };
   storm: StormResult;
+  'live-start': { connected: number };
+  'live-stop': LiveResult;
   cpu: { cpuMs: number };
 }
 

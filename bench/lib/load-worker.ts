@@ -15,7 +15,7 @@ import { teltonikaAck, teltonikaAvlFrame, teltonikaLogin } from './teltonika-fra
 import { Samples, summarize, sleep } from './stats.js';
 import { stallTimeline, type SlowAck } from './stall-trace.js';
 import type {
-  DevicesResult, DevicesSpec, IdentifyResult, IdleResult, IdleSpec, LoadEvent, LoadMessage, LoadReply, LoadRequest, StormResult, StormSpec, SubStats, TrackSpec,
+  DevicesResult, DevicesSpec, IdentifyResult, IdleResult, IdleSpec, LiveResult, LiveSpec, LoadEvent, LoadMessage, LoadReply, LoadRequest, StormResult, StormSpec, SubStats, TrackSpec,
 } from './load-protocol.js';
 
 const ACK = Buffer.from(RECORDS_ACK);
@@ -409,40 +409,10 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
   // Live devices: one 1-record frame per interval each, stop-and-wait.
   const liveBefore = new Samples();
   const liveDuring = new Samples();
-  let liveTimeouts = 0;
-  let liveStop = false;
-  const liveSockets: Socket[] = [];
-  for (let i = 0; i < spec.live; i++) {
-    const c = await tcpConnect(spec.host, spec.port);
-    if (!c.socket) continue;
-    const s = c.socket;
-    liveSockets.push(s);
-    let k = 0;
-    let sentAt = 0;
-    let waiting = false;
-    s.on('error', () => {});
-    const m = new AckMatcher(() => {
-      if (!waiting) return;
-      waiting = false;
-      const t = now();
-      const l = t - sentAt;
-      if (sentAt >= stormStart && sentAt < stormEnd) liveDuring.push(l);
-      else if (sentAt < stormStart) liveBefore.push(l);
-    });
-    s.on('data', (b: Buffer) => m.push(b));
-    const tick = () => {
-      if (liveStop) return;
-      if (waiting) {
-        if (now() - sentAt > spec.liveIntervalMs) liveTimeouts++;
-      } else {
-        sentAt = now();
-        waiting = true;
-        s.write(deviceRecordsFrame(IMEI.live + i, k++, 1));
-      }
-      setTimeout(tick, spec.liveIntervalMs);
-    };
-    setTimeout(tick, (i / spec.live) * spec.liveIntervalMs);
-  }
+  const live = await startLive(spec, (sentAt, l) => {
+    if (sentAt >= stormStart && sentAt < stormEnd) liveDuring.push(l);
+    else if (sentAt < stormStart) liveBefore.push(l);
+  });
   await sleep(spec.preStormMs);
 
   const connectLat = new Samples();
@@ -523,8 +493,7 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
   loopDelay.disable();
   const allAckedMs = finished ? stormEnd - stormStart : null;
   await sleep(Math.min(spec.liveIntervalMs, 1_000));
-  liveStop = true;
-  for (const s of liveSockets) s.destroy();
+  live.stop();
   for (const s of stormSockets) s.destroy();
   return {
     stormStartEpochMs,
@@ -541,11 +510,83 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
     timeouts,
     liveBeforeMs: summarize(liveBefore.values()),
     liveDuringMs: summarize(liveDuring.values()),
-    liveTimeouts,
+    liveTimeouts: live.timeouts,
     loadLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
     loadLoopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
     cpuMs: Math.round(cpuMs() - c0),
   };
+}
+
+/**
+ * `spec.live` devices, each sending one 1-record frame every `liveIntervalMs`, stop-and-wait;
+ * `onAck(sentAt, latency)` per ACK (times from `now()`). A frame still unanswered at its next tick
+ * counts as a timeout (the device waits on).
+ */
+async function startLive(spec: Pick<LiveSpec, 'host' | 'port' | 'live' | 'liveIntervalMs'>, onAck: (sentAt: number, latencyMs: number) => void): Promise<{ connected: number; readonly timeouts: number; stop(): void }> {
+  let timeouts = 0;
+  let stopped = false;
+  const sockets: Socket[] = [];
+  for (let i = 0; i < spec.live; i++) {
+    const c = await tcpConnect(spec.host, spec.port);
+    if (!c.socket) continue;
+    const s = c.socket;
+    sockets.push(s);
+    let k = 0;
+    let sentAt = 0;
+    let waiting = false;
+    s.on('error', () => {});
+    const m = new AckMatcher(() => {
+      if (!waiting) return;
+      waiting = false;
+      onAck(sentAt, now() - sentAt);
+    });
+    s.on('data', (b: Buffer) => m.push(b));
+    const tick = () => {
+      if (stopped) return;
+      if (waiting) {
+        if (now() - sentAt > spec.liveIntervalMs) timeouts++;
+      } else {
+        sentAt = now();
+        waiting = true;
+        s.write(deviceRecordsFrame(IMEI.live + i, k++, 1));
+      }
+      setTimeout(tick, spec.liveIntervalMs);
+    };
+    setTimeout(tick, (i / spec.live) * spec.liveIntervalMs);
+  }
+  return {
+    connected: sockets.length,
+    get timeouts() {
+      return timeouts;
+    },
+    stop() {
+      stopped = true;
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+/** The live devices of `live-start`, until `live-stop`. */
+let liveRun: { stop(): void; readonly timeouts: number; samples: [number, number][]; loop: ReturnType<typeof monitorEventLoopDelay> } | null = null;
+
+async function liveStart(spec: LiveSpec): Promise<{ connected: number }> {
+  liveRun?.stop();
+  const samples: [number, number][] = [];
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  // epoch ms of the send, so the bench can place each frame before, during or after the storm
+  const epochOffset = Date.now() - now();
+  const l = await startLive(spec, (sentAt, lat) => samples.push([sentAt + epochOffset, lat]));
+  loop.enable();
+  liveRun = { stop: () => { l.stop(); loop.disable(); }, get timeouts() { return l.timeouts; }, samples, loop };
+  return { connected: l.connected };
+}
+
+function liveStop(): LiveResult {
+  const r = liveRun;
+  liveRun = null;
+  if (!r) return { samples: [], timeouts: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
+  r.stop();
+  return { samples: r.samples, timeouts: r.timeouts, loopDelayP99Ms: Math.round(r.loop.percentile(99) / 1e4) / 100, loopDelayMaxMs: Math.round(r.loop.max / 1e4) / 100 };
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -572,6 +613,10 @@ async function handle(req: LoadRequest): Promise<unknown> {
       return closeIdle();
     case 'storm':
       return runStorm(req.spec);
+    case 'live-start':
+      return liveStart(req.spec);
+    case 'live-stop':
+      return liveStop();
     case 'cpu':
       return { cpuMs: cpuMs() };
   }

@@ -102,6 +102,11 @@ function threadCpu(): Map<number, number> {
   return out;
 }
 
+/** The threads of this process now, as CpuDelta.threads names them (OS thread id minus the pid). */
+export function threadIds(): Set<string> {
+  return new Set([...threadCpu().keys()].map((tid) => String(tid - process.pid)));
+}
+
 /** Snapshot now, call the returned function later for the deltas. */
 export function cpuMeter(others: Record<string, number | null> = {}): () => CpuDelta {
   const t0 = performance.now();
