@@ -33,6 +33,9 @@ export class MessageSink implements MqttPort {
    */
   private readonly topicCache = new Map<string, Map<string, { topic: string; last: string | null }>>();
 
+  /** Keep each device's latest message for `latest`/`devices`: the HTTP listener (read API, console) turns it on. */
+  keepLatest = false;
+
   constructor(
     private readonly publisher: MessagePublisher,
     readonly topics: Topics,
@@ -54,7 +57,9 @@ export class MessageSink implements MqttPort {
     }
     const d = this.device(channelId, ident);
     this.publisher.publish(d.topic, p, false, done, lane, priority);
-    d.last = p;
+    // Kept only when someone can read it: a device's latest payload otherwise lives until its next
+    // message, long enough to be promoted to the old generation (bench/README.md, issue #31).
+    if (this.keepLatest) d.last = p;
   }
 
   /** The latest message published (or spooled) for the device since start; null when none (or forgotten: the table is bounded). Its envelope says when (`server.timestamp`). */

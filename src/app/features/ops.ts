@@ -33,6 +33,8 @@ export interface OpsFeature extends Feature {
 export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService, tacho: { view(channelId: string, ident: string): unknown } | null = null, live: LiveSource | null = null): OpsFeature {
   const { config, publisher } = rt;
   const h = config.http;
+  // the read API and the console show each device's latest message: kept only when they can be asked
+  rt.sink.keepLatest = h.port !== null;
   const metrics = createMetrics({
     instanceId: config.instance_id,
     version: packageVersion(),
