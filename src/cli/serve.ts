@@ -26,11 +26,11 @@ export interface ServeOptions {
  * `processes: N` runs it (cli/start-worker.ts): start, reload on SIGHUP or when the file changes,
  * stop on SIGINT/SIGTERM after finishing in-flight frames. Exit status 2 when it cannot start.
  *
- * One of several processes also stops when its primary goes away (the IPC channel closes: a primary
- * killed with SIGKILL must not leave processes holding the ports), and ignores signals once it is
- * stopping: Ctrl-C and systemd's stop reach every process of the group and the primary forwards its
- * own on top, and a second signal must not cut the graceful stop short (the primary kills a process
- * that overruns, after the shutdown timeout).
+ * One of several processes ignores signals once it is stopping: Ctrl-C and systemd's stop reach
+ * every process of the group and the primary forwards its own on top, and a second signal must not
+ * cut the graceful stop short (the primary kills a process that overruns, after the shutdown
+ * timeout). Should the primary itself die, Node's cluster ends each process at once when the IPC
+ * channel closes (nothing is left holding the ports; what was not acknowledged, devices send again).
  */
 export async function serve(config: EdgeConfig, o: ServeOptions): Promise<number> {
   const { log } = o;
@@ -79,14 +79,11 @@ export async function serve(config: EdgeConfig, o: ServeOptions): Promise<number
         process.off('SIGINT', onSignal).on('SIGINT', ignore);
         process.off('SIGTERM', onSignal).on('SIGTERM', ignore);
       }
-      process.off('disconnect', onPrimaryGone);
       resolve();
     };
     const ignore = () => undefined;
-    const onPrimaryGone = () => onSignal('primary gone');
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (several) process.on('disconnect', onPrimaryGone);
   });
   process.off('SIGHUP', onHup);
   watcher?.close();

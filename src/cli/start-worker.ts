@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { loadConfig } from '../config/load.js';
 import { checkChannelProtocols } from '../config/protocol-check.js';
 import type { ProcessPlan } from '../processes/process-plan.js';
@@ -22,9 +23,12 @@ export async function startWorker(configFile: string | undefined, plan: ProcessP
   const role = workerRole(plan, index);
   log.info({ instance_id: config.instance_id, spool: config.spool.enabled ? config.spool.dir : null, pool_threads: config.pool.threads, udp: role.udp, http: role.http && config.http.port !== null }, `process ${index} of ${plan.count} starting`);
   const status = await serve(config, { configFile, protocols, log, derive, role, started: () => process.send?.({ type: READY_MESSAGE }) });
-  // the IPC channel to the primary keeps a worker's event loop alive: let go of it, then leave
-  // like a single process does (and at the latest a few seconds later should anything linger)
-  if (process.connected) process.disconnect();
+  // The IPC channel to the primary keeps a worker's event loop alive: let go of it, then leave
+  // like a single process does (at the latest a few seconds later should anything linger).
+  // cluster.worker.disconnect, not process.disconnect: Node's cluster ends a worker whose channel
+  // closes without it having said so, at once and with status 0, which would hide a failed start.
+  process.exitCode = status;
+  cluster.worker?.disconnect();
   setTimeout(() => process.exit(status), 5000).unref();
   return status;
 }

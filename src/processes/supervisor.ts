@@ -85,7 +85,7 @@ export class Supervisor {
     }
     this.killTimer = setTimeout(() => {
       const left = this.slots.filter((s) => s.worker);
-      this.o.log.error({ processes: left.map((s) => s.index) }, `${left.length} process(es) did not stop within ${this.o.stopTimeoutMs} ms; killing them`);
+      this.o.log.error({ workers: left.map((s) => `p${s.index}`) }, `${left.length} process(es) did not stop within ${this.o.stopTimeoutMs} ms; killing them`);
       this.kill();
     }, this.o.stopTimeoutMs);
     this.settleIfDone();
@@ -107,14 +107,14 @@ export class Supervisor {
       if ((m as { type?: unknown } | null)?.type !== READY_MESSAGE) return;
       const pid = w.process.pid;
       if (s.wasReady) {
-        this.o.log.info({ process: s.index, pid }, `process ${s.index} is back (pid ${pid})`);
+        this.o.log.info({ worker: `p${s.index}`, worker_pid: pid }, `process ${s.index} is back (pid ${pid})`);
         return;
       }
       s.wasReady = true;
-      this.o.log.debug({ process: s.index, pid }, `process ${s.index} ready (pid ${pid})`);
+      this.o.log.debug({ worker: `p${s.index}`, worker_pid: pid }, `process ${s.index} ready (pid ${pid})`);
       if (this.slots.every((x) => x.wasReady)) this.ready();
     });
-    w.on('error', (e: Error) => this.o.log.warn({ process: s.index, err: e.message }, `process ${s.index}: IPC error`));
+    w.on('error', (e: Error) => this.o.log.warn({ worker: `p${s.index}`, err: e.message }, `process ${s.index}: IPC error`));
     w.on('exit', (code: number | null, signal: string | null) => this.exited(s, w, code, signal));
   }
 
@@ -123,12 +123,12 @@ export class Supervisor {
     s.worker = null;
     const pid = w.process.pid;
     if (this.stopping) {
-      this.o.log.debug({ process: s.index, pid, exit_code: code, signal }, `process ${s.index} stopped`);
+      this.o.log.debug({ worker: `p${s.index}`, worker_pid: pid, exit_code: code, signal }, `process ${s.index} stopped`);
       this.settleIfDone();
       return;
     }
     if (!s.wasReady && code === 2) {
-      this.o.log.fatal({ code: 'EDGE_PROCESS_CRASH_LOOP', process: s.index, pid }, `EDGE_PROCESS_CRASH_LOOP: process ${s.index} could not start (exit status 2; its log line above says why); stopping every process`);
+      this.o.log.fatal({ code: 'EDGE_PROCESS_CRASH_LOOP', worker: `p${s.index}`, worker_pid: pid }, `EDGE_PROCESS_CRASH_LOOP: process ${s.index} could not start (exit status 2; its log line above says why); stopping every process`);
       this.stop(2);
       return;
     }
@@ -136,11 +136,11 @@ export class Supervisor {
     const wait = this.policy.exited(s.index, nowMs);
     const how = signal ? `signal ${signal}` : `exit status ${code}`;
     if (wait === null) {
-      this.o.log.fatal({ code: 'EDGE_PROCESS_CRASH_LOOP', process: s.index, pid, exit_code: code, signal }, `EDGE_PROCESS_CRASH_LOOP: process ${s.index} died ${this.policy.maxExits} times within ${this.policy.windowMs / 1000} s (last: ${how}); stopping every process`);
+      this.o.log.fatal({ code: 'EDGE_PROCESS_CRASH_LOOP', worker: `p${s.index}`, worker_pid: pid, exit_code: code, signal }, `EDGE_PROCESS_CRASH_LOOP: process ${s.index} died ${this.policy.maxExits} times within ${this.policy.windowMs / 1000} s (last: ${how}); stopping every process`);
       this.stop(1);
       return;
     }
-    this.o.log.error({ code: 'EDGE_PROCESS_EXITED', process: s.index, pid, exit_code: code, signal, restart_in_ms: wait }, `EDGE_PROCESS_EXITED: process ${s.index} (pid ${pid}) exited (${how}); starting it again in ${wait} ms`);
+    this.o.log.error({ code: 'EDGE_PROCESS_EXITED', worker: `p${s.index}`, worker_pid: pid, exit_code: code, signal, restart_in_ms: wait }, `EDGE_PROCESS_EXITED: process ${s.index} (pid ${pid}) exited (${how}); starting it again in ${wait} ms`);
     s.restart = setTimeout(() => this.fork(s), wait);
   }
 
