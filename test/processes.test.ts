@@ -12,6 +12,7 @@ import { REDIS_URL, redisSkipReason } from './support/redis.js';
 import { connectDevice, connectFrom, type DeviceSocket } from './support/device-socket.js';
 import { alive, connectionHolder, startMultiProcess, type LogLine, type MultiProcess } from './support/multi-process.js';
 import { crc16Kermit } from '../src/codec/crc.js';
+import { CARD, CARD_IO } from './support/driver-card.js';
 import { runCli } from './support/run-cli.js';
 import { reusePortSupport } from '../src/processes/balance.js';
 
@@ -125,7 +126,10 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
   let r: Rig;
   const devices = new Map<bigint, DeviceSocket>();
   before(async () => {
-    r = await startRig({ ip_blacklist: ['127.0.0.2'], max_udp_packets_per_minute: 5 });
+    r = await startRig({ ip_blacklist: ['127.0.0.2'], max_udp_packets_per_minute: 5 }, {
+      assets: [{ id: 'drv-1', name: 'Anna Driver', type: 'driver', match: { parameter: 'tacho.fms.driver.id.1', value: CARD } }],
+      asset_settings: { absence_grace_s: 0 },
+    });
   });
   after(async () => {
     for (const d of devices.values()) d.socket.destroy();
@@ -170,6 +174,36 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
       assert.deepEqual(events(r, String(imei)).map((e) => e.status), ['queued', 'sent', 'processed'], 'every lifecycle event once');
       assert.equal(devices.get(imei)!.hex().length, RECORDS_ACK.length + cmd.length, 'written once');
     }
+  });
+
+  it('a driver card that moves from a device on one process to a device on the other: one timeline, each change published once', async () => {
+    const on = new Map<string, bigint>();
+    for (const imei of devices.keys()) on.set((await ownerOf(r, imei))!, imei);
+    const [x, y] = [on.get('p0')!, on.get('p1')!];
+    const t0 = Math.floor(Date.now() / 1000) - 3600;
+    const send = async (imei: bigint, ts: number, card: boolean) => {
+      const dev = devices.get(imei)!;
+      const want = dev.hex() + RECORDS_ACK;
+      dev.socket.write(recordsFrame(imei, [{ timestamp: ts, latitude: 54.68, longitude: 25.28, satellites: 9, ...(card ? { io8: CARD_IO } : {}) }]));
+      await waitFor(`ACK for ${imei} at ${ts}`, () => dev.hex() === want, 15_000);
+    };
+    const events = () => r.received.filter((m) => m.topic.startsWith(`${r.root}/log/gw/assets/drv-1/intervals/`)).map((m) => `${m.topic.split('/').at(-1)}:${String((JSON.parse(m.payload) as { id: number }).id)}`);
+    await send(x, t0 + 10, true);
+    // the write's notice (Redis pub/sub, sent by the write itself) reaches the other process long before this event reaches us
+    await waitFor('opened on the first process', () => events().includes('created:1'), 15_000);
+    await send(y, t0 + 40, true);
+    await send(x, t0 + 50, false);
+    await waitFor('moved', () => events().length >= 3, 15_000);
+    await sleep(500);
+    assert.deepEqual(events(), ['created:1', 'closed:1', 'created:2'], 'each change published once, by the process that made it');
+    const active = r.received.filter((m) => m.topic === `${r.root}/state/gw/assets/drv-1/active`).at(-1)!;
+    assert.deepEqual(JSON.parse(active.payload), { id: 2, begin: t0 + 40, end: 0, ident: String(y), channel_id: 1, meta: null, source: 'auto' });
+    const message = (imei: bigint, ts: number) => r.received.filter((m) => m.topic === `${r.root}/message/gw/channels/1/${imei}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>).find((m) => m.timestamp === ts);
+    const msgs = await waitFor('the three messages', () => {
+      const m = [message(x, t0 + 10), message(y, t0 + 40), message(x, t0 + 50)];
+      return m.every(Boolean) ? m : undefined;
+    }, 15_000);
+    assert.deepEqual(msgs.map((m) => m!['asset.driver.id'] ?? null), ['drv-1', 'drv-1', null], 'each message carries the asset at its own time, whichever process published it');
   });
 
   it('a blacklisted address is dropped by every process', async () => {
