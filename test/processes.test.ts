@@ -2,6 +2,8 @@ import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
 import { deviceFrame, recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
@@ -214,6 +216,22 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     const counted = await waitFor('the drops counted', () => (sum(drops(r, 'blacklist')) >= n ? drops(r, 'blacklist') : undefined), 15_000);
     assert.equal(sum(counted), n);
     assert.deepEqual([...counted.keys()].sort(), ['p0', 'p1'], 'both processes applied the list');
+  });
+
+  it('SIGHUP to the primary reloads every process: a new blacklist entry applies in each', async () => {
+    const file = join(r.mp.dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as { channels: { ip_blacklist: string[] }[] };
+    cfg.channels[0]!.ip_blacklist.push('127.0.0.3');
+    writeFileSync(file, JSON.stringify(cfg));
+    r.mp.child.kill('SIGHUP');
+    await r.mp.waitLine('the primary passed it on', (l) => l.process === 'primary' && /^SIGHUP: every process reloads/.test(l.msg));
+    for (const p of ['p0', 'p1']) await r.mp.waitLine(`${p} reloaded on SIGHUP`, (l) => l.process === p && l.msg === 'reloading configuration' && l.why === 'SIGHUP');
+    for (const p of ['p0', 'p1']) await r.mp.waitLine(`${p} applied the list`, (l) => l.process === p && /^config reloaded: applied .*ip_blacklist/.test(l.msg));
+    const before = sum(drops(r, 'blacklist'));
+    const clients = await Promise.all(Array.from({ length: 20 }, () => connectFrom(r.tcpPort, '127.0.0.3')));
+    await waitFor('every connection from the new entry closed', () => clients.every((c) => c.closed), 15_000);
+    assert.ok(clients.every((c) => c.got === ''));
+    await waitFor('counted', () => sum(drops(r, 'blacklist')) - before >= 20, 15_000);
   });
 
   it('the UDP per-minute limit is one count across the processes (Redis)', async () => {

@@ -60,8 +60,7 @@ export async function serve(config: EdgeConfig, o: ServeOptions): Promise<number
       log.error({ code: e instanceof EdgeError ? e.code : undefined, err: (e as Error).message }, 'config reload failed; the running configuration is kept');
     }
   };
-  const onHup = () => reload('SIGHUP');
-  process.on('SIGHUP', onHup);
+  process.on('SIGHUP', () => reload('SIGHUP'));
   const watcher = o.configFile ? watchConfigFile(o.configFile, () => reload('file changed')) : null;
 
   // after the handlers: a test (or operator) seeing these lines may signal at once
@@ -85,7 +84,6 @@ export async function serve(config: EdgeConfig, o: ServeOptions): Promise<number
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  process.off('SIGHUP', onHup);
   watcher?.close();
   await app.stop();
   log.info('stopped');
