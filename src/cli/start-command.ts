@@ -26,8 +26,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const configFile = flagStr(args, 'config') ?? process.env.EDGE_CONFIG;
-  const part = cluster.isWorker ? planFromEnv(process.env) : null;
-  if (part) return startWorker(configFile, part.plan, part.index);
+  const worker = cluster.isWorker ? planFromEnv(process.env) : null;
+  if (worker) return startWorker(configFile, worker.plan, worker.index);
 
   const loaded = loadConfig(configFile);
   const processes = processesFlag(flagStr(args, 'processes'));

@@ -14,21 +14,23 @@ import { serve } from './serve.js';
  * instance id, directories, ports) and runs the whole server, then tells the primary it is ready.
  */
 export async function startWorker(configFile: string | undefined, plan: ProcessPlan, index: number): Promise<number> {
-  const protocols = await loadProtocols();
-  const derive = (c: ReturnType<typeof loadConfig>) => workerConfig(c, plan, index);
-  const loaded = loadConfig(configFile);
-  checkChannelProtocols(loaded, protocols);
-  const config = derive(loaded);
-  const log = createLogger(config.log_level, undefined, { process: `p${index}`, pid: process.pid });
-  const role = workerRole(plan, index);
-  log.info({ instance_id: config.instance_id, spool: config.spool.enabled ? config.spool.dir : null, pool_threads: config.pool.threads, udp: role.udp, http: role.http && config.http.port !== null }, `process ${index} of ${plan.count} starting`);
-  const status = await serve(config, { configFile, protocols, log, derive, role, started: () => process.send?.({ type: READY_MESSAGE }) });
-  // The IPC channel to the primary keeps a worker's event loop alive: let go of it, then leave
-  // like a single process does (at the latest a few seconds later should anything linger).
-  // cluster.worker.disconnect, not process.disconnect: Node's cluster ends a worker whose channel
-  // closes without it having said so, at once and with status 0, which would hide a failed start.
-  process.exitCode = status;
-  cluster.worker?.disconnect();
-  setTimeout(() => process.exit(status), 5000).unref();
-  return status;
+  try {
+    const protocols = await loadProtocols();
+    const derive = (c: ReturnType<typeof loadConfig>) => workerConfig(c, plan, index);
+    const loaded = loadConfig(configFile);
+    checkChannelProtocols(loaded, protocols);
+    const config = derive(loaded);
+    const log = createLogger(config.log_level, undefined, { process: `p${index}`, pid: process.pid });
+    const role = workerRole(plan, index);
+    log.info({ instance_id: config.instance_id, spool: config.spool.enabled ? config.spool.dir : null, pool_threads: config.pool.threads, udp: role.udp, http: role.http && config.http.port !== null }, `process ${index} of ${plan.count} starting`);
+    return await serve(config, { configFile, protocols, log, derive, role, started: () => process.send?.({ type: READY_MESSAGE }) });
+  } finally {
+    // The IPC channel to the primary keeps a worker's event loop alive: let go of it, then leave
+    // with the status the command line sets, like a single process (at the latest a few seconds
+    // later, should anything linger). cluster.worker.disconnect, not process.disconnect: Node's
+    // cluster ends a worker whose channel closes unannounced at once, with status 0, which would
+    // hide a failed start from the primary.
+    cluster.worker?.disconnect();
+    setTimeout(() => process.exit(), 5000).unref();
+  }
 }
