@@ -29,8 +29,9 @@ export interface ServeOptions {
  * One of several processes ignores signals once it is stopping: Ctrl-C and systemd's stop reach
  * every process of the group and the primary forwards its own on top, and a second signal must not
  * cut the graceful stop short (the primary kills a process that overruns, after the shutdown
- * timeout). Should the primary itself die, Node's cluster ends each process at once when the IPC
- * channel closes (nothing is left holding the ports; what was not acknowledged, devices send again).
+ * timeout). Should the primary itself die, Node's cluster ends each process when the IPC channel
+ * closes, without a graceful stop (nothing is left holding the ports; devices send again what was not
+ * acknowledged).
  */
 export async function serve(config: EdgeConfig, o: ServeOptions): Promise<number> {
   const { log } = o;
