@@ -33,6 +33,7 @@ const LAYERS = {
   commands: ['errors', 'util', 'config', 'message', 'mqtt', 'protocol', 'storage'],
   assets: ['errors', 'util', 'message', 'mqtt', 'pool', 'storage'],
   cluster: ['errors', 'util', 'commands', 'mqtt', 'storage'],
+  processes: ['errors', 'util', 'config', 'net'],
   tachograph: ['errors', 'util', 'codec', 'media', 'pool', 'protocol', 'storage', 'tacho'],
   live: ['errors', 'util', 'codec', 'media', 'protocol', 'video'],
   app: ['*'],

@@ -23,6 +23,7 @@ import { assertPortsFree } from './net/port-preflight.js';
 import { configListeners } from './config/port-conflicts.js';
 import { FeatureSet } from './app/feature.js';
 import { startRuntime, type Runtime } from './app/runtime.js';
+import { ALONE, type ProcessRole } from './processes/process-role.js';
 import { assetsFeature } from './app/features/assets.js';
 import { channelsFeature } from './app/features/channels.js';
 import { commandsFeature } from './app/features/commands.js';
@@ -78,6 +79,8 @@ export interface AppOptions {
   log: Logger;
   /** 'inline' decodes on the main thread (tests); default: config.pool.threads workers. */
   threads?: number | 'inline';
+  /** One of several processes of one box on the same ports (config `processes`, src/processes/); default: alone. */
+  process?: ProcessRole;
 }
 
 export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<App> {
@@ -88,10 +91,12 @@ export async function startApp(config: EdgeConfig, opts: AppOptions): Promise<Ap
     // aedes (the embedded broker) has no shared subscriptions: requests would never arrive
     throw new EdgeError('EDGE_CONFIG_INVALID', 'commands.share_group: the embedded MQTT broker has no shared subscriptions ($share); set mqtt.url to a broker that has (Mosquitto, EMQX, HiveMQ, VerneMQ) or leave share_group empty');
   }
+  const role = opts.process ?? ALONE;
   // every fixed port bindable before anything touches MQTT: a failed start leaves a running
-  // instance's client id, retained state and channel ownership alone
-  await assertPortsFree(configListeners(config));
-  const rt = await startRuntime(config, log, opts.threads);
+  // instance's client id, retained state and channel ownership alone. One of several processes
+  // skips it: the primary checked the ports once, and the other processes hold them by now.
+  if (role.count === 1) await assertPortsFree(configListeners(config));
+  const rt = await startRuntime(config, log, opts.threads, role);
 
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   const readiness = (): Readiness => appReadiness(rt, phase);

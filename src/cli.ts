@@ -16,7 +16,7 @@ import { packageVersion } from './util/version.js';
 const HELP = `edge-channel — self-hosted telematics channel server
 
 Usage:
-  edge-channel start  [--config FILE] [--mqtt-url URL]   run the server (npm start)
+  edge-channel start  [--config FILE] [--mqtt-url URL] [--processes N]   run the server (npm start)
   edge-channel decode --protocol ID [HEX|--file F|-]     decode frames offline, print JSON lines
   edge-channel replay --protocol ID --to URL [FILE...]   act as devices: send frames, check ACKs
   edge-channel command --broker URL --channel ID --ident IDENT --name NAME   send a device command

@@ -13,6 +13,7 @@ import { DecodePool } from '../pool/decode-pool.js';
 import { ReliablePublisher } from '../reliability/reliable-publisher.js';
 import { Spool } from '../reliability/spool.js';
 import type { Logger } from '../util/log.js';
+import { ALONE, type ProcessRole } from '../processes/process-role.js';
 
 /**
  * The channels by id. Features are built before the channels (the channels are built with the
@@ -73,6 +74,8 @@ export interface Runtime {
   readonly media: FileMediaStore;
   readonly channels: ChannelDirectory;
   readonly watch: WatchNames;
+  /** Which of the box's processes this is, and which listeners it opens (config `processes`). */
+  readonly process: ProcessRole;
   /** Stops what the core started (outage log, publisher, pool, broker): after every feature has stopped. */
   close(): Promise<void>;
 }
@@ -81,7 +84,7 @@ export interface Runtime {
  * The core every feature stands on: the broker (embedded unless mqtt.url is set), the publisher
  * (with the durable spool when spool.enabled), the decode pool, the sink and the media store.
  */
-export async function startRuntime(config: EdgeConfig, log: Logger, threads: number | 'inline' | undefined): Promise<Runtime> {
+export async function startRuntime(config: EdgeConfig, log: Logger, threads: number | 'inline' | undefined, role: ProcessRole = ALONE): Promise<Runtime> {
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
   if (!brokerUrl) {
@@ -134,5 +137,5 @@ export async function startRuntime(config: EdgeConfig, log: Logger, threads: num
     await pool.close();
     if (broker) await broker.close();
   };
-  return { config, log, topics, broker, brokerUrl, publisher, sink, pool, media, channels: new ChannelDirectory(), watch: new WatchNames(pool), close };
+  return { config, log, topics, broker, brokerUrl, publisher, sink, pool, media, channels: new ChannelDirectory(), watch: new WatchNames(pool), process: role, close };
 }

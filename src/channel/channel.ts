@@ -18,8 +18,8 @@ import { Deadlines } from './deadlines.js';
 import type { DeviceLink } from './device-link.js';
 import { FramePipeline, type PipelineHooks } from './frame-pipeline.js';
 import { IdentTable } from './ident-table.js';
-import type { ListenerHost } from './listener-host.js';
-import { TcpListener } from './tcp-listener.js';
+import type { ListenerHost, ListenMode } from './listener-host.js';
+import { SINGLE_PROCESS, TcpListener } from './tcp-listener.js';
 import { UdpListener } from './udp-listener.js';
 import { TrafficCapture } from './traffic-capture.js';
 import type { ChannelMetrics } from '../ops/channel-metrics.js';
@@ -71,6 +71,8 @@ export interface ChannelDeps {
   links?: { url(id: string): string } | null;
   /** Bounds of the stream port (config video); absent = the config defaults. */
   streamLimits?: StreamListenerLimits;
+  /** How this process shares the ports with others of the box (config `processes`); absent = alone on them. */
+  listen?: ListenMode;
 }
 
 /** How often expired uploads are looked for. */
@@ -96,6 +98,7 @@ export class Channel implements ListenerHost {
   private readonly udp: UdpListener[] = [];
   private stream: StreamListener | null = null;
   private readonly streamLimits: StreamListenerLimits;
+  private readonly listenMode: ListenMode;
   private readonly deadlines: Deadlines;
   private readonly hooks: ChannelHooks;
   private readonly pausedReasons = new Set<string>();
@@ -120,6 +123,7 @@ export class Channel implements ListenerHost {
     this.now = deps.now ?? Date.now;
     this.hooks = deps.hooks ?? {};
     this.streamLimits = deps.streamLimits ?? { maxConnections: 256, idleTimeoutS: 30, maxGarbage: 16 };
+    this.listenMode = deps.listen ?? SINGLE_PROCESS;
     this.events = new ChannelLog(cfg.id, deps.sink);
     this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log, deps.redisPrefix);
     this.options = { ...proto.defaultOptions, ...cfg.options };
@@ -182,19 +186,19 @@ export class Channel implements ListenerHost {
     for (const e of endpoints) {
       if (e.tcp !== null) {
         const l = new TcpListener(this, e.part, e.id, this.frameLimit(e.part));
-        await l.start(this.cfg.host, e.tcp);
+        await l.start(this.cfg.host, e.tcp, this.listenMode);
         this.tcp.push(l);
       }
-      if (e.udp !== null) {
+      if (e.udp !== null && this.listenMode.udp) {
         const l = new UdpListener(this, e.part, e.id, this.frameLimit(e.part), (link) => this.forget(link));
-        await l.start(this.cfg.host, e.udp);
+        await l.start(this.cfg.host, e.udp, this.listenMode.reusePort);
         this.udp.push(l);
       }
     }
     // the JT/T 1078 stream port: only for a protocol with a media stream and a feature that takes it
     if (this.cfg.stream_tcp_port !== null && this.proto.mediaStream && this.hooks.mediaStream) {
       const s = new StreamListener(this, this.proto.mediaStream, this.hooks.mediaStream, this.streamLimits);
-      await s.start(this.cfg.host, this.cfg.stream_tcp_port);
+      await s.start(this.cfg.host, this.cfg.stream_tcp_port, this.listenMode);
       this.stream = s;
     }
     this.statsTimer = setInterval(() => void this.publishStats(), statsIntervalS * 1000);

@@ -8,6 +8,21 @@ import type { ChannelStats } from './channel-stats.js';
 import type { DeviceLink } from './device-link.js';
 import type { FramePipeline } from './frame-pipeline.js';
 
+/**
+ * How this process opens the channels' ports: alone (the default), or as one of several processes
+ * of one box on the same ports (config `processes`, src/processes/).
+ */
+export interface ListenMode {
+  /** Each process binds its own socket with SO_REUSEPORT; the kernel spreads TCP connections and UDP sources over them. */
+  reusePort: boolean;
+  /**
+   * Whether this process opens the UDP ports. Without reusePort only one process may: a UDP socket
+   * shared through the cluster primary hands one device's datagrams to any process, and each would
+   * take the device over from the other (one peer table per process).
+   */
+  udp: boolean;
+}
+
 /** What a channel offers its listeners (TCP and UDP, main protocol and family parts). */
 export interface ListenerHost {
   readonly id: string;

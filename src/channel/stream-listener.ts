@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
 import { CLOSE_CODES } from '../net/close-codes.js';
 import type { MediaStreamPacket, MediaStreamSpec } from '../protocol/types.js';
-import type { ListenerHost } from './listener-host.js';
+import type { ListenerHost, ListenMode } from './listener-host.js';
 import { listen } from './tcp-listener.js';
 
 /**
@@ -62,9 +62,9 @@ export class StreamListener {
     return this.sockets.size;
   }
 
-  async start(bindHost: string, port: number): Promise<void> {
+  async start(bindHost: string, port: number, mode?: ListenMode): Promise<void> {
     const server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-    await listen(server, port, bindHost, `channel ${this.host.id} stream`);
+    await listen(server, port, bindHost, `channel ${this.host.id} stream`, mode);
     this.server = server;
     const a = server.address();
     this.port = typeof a === 'object' && a ? a.port : port;

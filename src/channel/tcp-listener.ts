@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { EdgeError, type ErrorInfo } from '../errors.js';
 import { IP_FILTER_CLOSE_CODES } from '../guard/ip-filter.js';
 import { CLOSE_CODES } from '../net/close-codes.js';
@@ -8,7 +8,7 @@ import { peerIp } from '../guard/peer-ip.js';
 import type { FramePart } from '../protocol/types.js';
 import { cappedHex } from '../util/log.js';
 import { DeviceLink } from './device-link.js';
-import type { ListenerHost } from './listener-host.js';
+import type { ListenerHost, ListenMode } from './listener-host.js';
 
 /**
  * One TCP port of a channel (its main protocol, or one part of a protocol family): accepts
@@ -27,11 +27,11 @@ export class TcpListener {
     private readonly maxFrameBytes: number,
   ) {}
 
-  async start(host: string, port: number): Promise<void> {
+  async start(host: string, port: number, mode: ListenMode = SINGLE_PROCESS): Promise<void> {
     // pauseOnConnect: nothing is read from a socket before the guards have seen its address.
     const server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     server.maxConnections = this.host.cfg.max_connections + 1024; // hard OS-level ceiling; the soft cap in accept logs
-    await listen(server, port, host, `channel ${this.host.id}${this.partId ? ` part ${this.partId}` : ''} TCP`);
+    await listen(server, port, host, `channel ${this.host.id}${this.partId ? ` part ${this.partId}` : ''} TCP`, mode);
     this.server = server;
     const a = server.address();
     this.port = typeof a === 'object' && a ? a.port : port;
@@ -203,14 +203,26 @@ export class TcpListener {
   }
 }
 
-/** Binds a channel's TCP server; a port in use is EDGE_PORT_IN_USE naming the listener (`what`). */
-export function listen(server: Server, port: number, host: string, what: string): Promise<void> {
+/** The one process on its ports (no `processes`): what every listener does unless told otherwise. */
+export const SINGLE_PROCESS: ListenMode = { reusePort: false, udp: true };
+
+/**
+ * Binds a channel's TCP server; a port in use is EDGE_PORT_IN_USE naming the listener (`what`).
+ * `mode.reusePort` (one of several processes on the port, src/processes/): the socket is this
+ * process's own, bound with SO_REUSEPORT, and the kernel spreads new connections over the
+ * processes' sockets; without it, a cluster worker's listen() is served by the cluster primary,
+ * which accepts and hands connections out round-robin (Node's default).
+ */
+export function listen(server: Server, port: number, host: string, what: string, mode: ListenMode = SINGLE_PROCESS): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new EdgeError('EDGE_PORT_IN_USE', `${what} cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
     );
     // A large accept backlog: with Node's default (511) an after-load storm of simultaneous
     // connects overflows it and the kernel makes the dropped ones retry a second later.
-    server.listen({ port, host, backlog: 4096 }, () => resolve());
+    // reusePort is Node 22.12+/23.1+ (the types here are Node 20's); exclusive keeps a cluster
+    // worker's socket its own instead of asking the primary for a shared one.
+    const options: ListenOptions & { reusePort?: boolean } = mode.reusePort ? { port, host, backlog: 4096, reusePort: true, exclusive: true } : { port, host, backlog: 4096 };
+    server.listen(options, () => resolve());
   });
 }

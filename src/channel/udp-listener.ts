@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type SocketOptions, type Socket as UdpSocket } from 'node:dgram';
 import { EdgeError } from '../errors.js';
 import type { UdpRateVerdict } from '../guard/udp-rate-limit.js';
 import { checkDatagram } from '../net/frame-cutter.js';
@@ -31,12 +31,16 @@ export class UdpListener {
     private readonly forgotten: (link: DeviceLink) => void,
   ) {}
 
-  async start(host: string, port: number): Promise<void> {
+  async start(host: string, port: number, reusePort = false): Promise<void> {
     const type = host.includes(':') ? 'udp6' : 'udp4';
-    const sock = createSocket({ type, reuseAddr: false });
+    // reusePort (Node 22.12+/23.1+; the types here are Node 20's): one socket per process on the
+    // port, and Linux hashes each source address:port to one of them, so a device stays with one
+    // process. exclusive: a cluster worker binds its own socket, never one shared by the primary.
+    const options: SocketOptions & { reusePort?: boolean } = reusePort ? { type, reuseAddr: false, reusePort: true } : { type, reuseAddr: false };
+    const sock = createSocket(options);
     await new Promise<void>((resolve, reject) => {
       sock.once('error', (e: NodeJS.ErrnoException) => reject(new EdgeError('EDGE_PORT_IN_USE', `channel ${this.host.id} UDP cannot bind ${host}:${port}: ${e.message}`)));
-      sock.bind(port, host, () => resolve());
+      sock.bind({ port, address: host, exclusive: true }, () => resolve());
     });
     sock.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
     sock.on('error', (e) => this.host.log.error({ err: e }, 'UDP socket error'));

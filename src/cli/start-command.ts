@@ -1,80 +1,66 @@
-import { watchConfigFile } from '../config/watch.js';
-import { startApp } from '../app.js';
+import cluster from 'node:cluster';
 import { loadConfig } from '../config/load.js';
 import { checkChannelProtocols } from '../config/protocol-check.js';
-import { loadProtocols } from '../protocol/registry.js';
 import { EdgeError } from '../errors.js';
+import { planFromEnv, processCount } from '../processes/process-plan.js';
+import { loadProtocols } from '../protocol/registry.js';
 import { createLogger } from '../util/log.js';
 import { flagStr, parseArgs } from './args.js';
-import { START_HELP } from './start-help.js';
 import { chooseBroker } from './broker-choice.js';
+import { listeningLines, serve } from './serve.js';
+import { START_HELP } from './start-help.js';
+import { startPrimary } from './start-primary.js';
+import { startWorker } from './start-worker.js';
 
 export { START_HELP };
 
+/**
+ * `edge-channel start`: one process (the default), or with `processes` above 1 (config or
+ * `--processes`) a primary that runs that many (start-primary.ts); a process the primary forked
+ * finds its part in its environment (start-worker.ts).
+ */
 export async function startCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { config: 'value', 'mqtt-url': 'value', help: 'flag' });
+  const args = parseArgs(argv, { config: 'value', 'mqtt-url': 'value', processes: 'value', help: 'flag' });
   if (args.flags.has('help')) {
     process.stdout.write(START_HELP + '\n');
     return 0;
   }
   const configFile = flagStr(args, 'config') ?? process.env.EDGE_CONFIG;
+  const worker = cluster.isWorker ? planFromEnv(process.env) : null;
+  if (worker) return startWorker(configFile, worker.plan, worker.index);
+
   const loaded = loadConfig(configFile);
+  const processes = processesFlag(flagStr(args, 'processes'));
+  if (processes !== undefined) loaded.processes = processes;
   // protocol options and transports: checked here too so they fail like any other config error
   const protocols = await loadProtocols();
   checkChannelProtocols(loaded, protocols);
+  const count = processCount(loaded.processes);
+  const mqttUrlFlag = flagStr(args, 'mqtt-url');
+  if (count > 1) return startPrimary(loaded, { count, configFile, mqttUrlFlag, log: createLogger(loaded.log_level, undefined, { process: 'primary', pid: process.pid }) });
+
   const log = createLogger(loaded.log_level);
-  const { config, note } = await chooseBroker(loaded, { mqttUrlFlag: flagStr(args, 'mqtt-url'), configFile });
+  const { config, note } = await chooseBroker(loaded, { mqttUrlFlag, configFile });
   if (note) log.info(note);
-  let app;
-  try {
-    app = await startApp(config, { log });
-  } catch (e) {
-    if (e instanceof EdgeError) {
-      log.fatal({ code: e.code }, e.message);
-      // startApp tears down what it started; should anything still hold the event loop, the
-      // process must not run on half-started after a fatal error
-      setTimeout(() => process.exit(2), 2000).unref();
-      return 2;
-    }
-    throw e;
-  }
-  // Reload on SIGHUP or when the file changes: the keys marked live in the schema apply without a
-  // restart (app.reload); the others are listed in one warning.
-  const reload = (why: string) => {
-    if (!configFile) return;
-    try {
-      const next = loadConfig(configFile);
-      checkChannelProtocols(next, protocols);
-      if (args.flags.has('mqtt-url')) next.mqtt.url = config.mqtt.url; // --mqtt-url stays in force across reloads
-      log.info({ why }, 'reloading configuration');
-      app.reload(next);
-    } catch (e) {
-      log.error({ code: e instanceof EdgeError ? e.code : undefined, err: (e as Error).message }, 'config reload failed; the running configuration is kept');
-    }
-  };
-  process.on('SIGHUP', () => reload('SIGHUP'));
-  const watcher = configFile ? watchConfigFile(configFile, () => reload('file changed')) : null;
-
-  // after the handlers: a test (or operator) seeing these lines may signal at once
-  for (const ch of app.channels) {
-    const where = [ch.tcpPort ? `tcp://${ch.cfg.host}:${ch.tcpPort}` : '', ch.udpPort ? `udp://${ch.cfg.host}:${ch.udpPort}` : ''].filter(Boolean).join(' and ');
-    log.info(`devices of channel ${ch.id} (${ch.proto.id}) connect to ${where}`);
-  }
-  const subHost = new URL(app.brokerUrl);
-  log.info(`subscribe to everything with: mosquitto_sub -h ${subHost.hostname} -p ${subHost.port || 1883} -t '${config.mqtt.topic_root}/#' -v`);
-
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      log.info({ signal: sig }, 'stopping: finishing in-flight frames');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  // --mqtt-url stays in force across reloads
+  const derive = (next: typeof config) => (mqttUrlFlag !== undefined ? { ...next, mqtt: { ...next.mqtt, url: config.mqtt.url } } : next);
+  return serve(config, {
+    configFile,
+    protocols,
+    log,
+    derive,
+    started: (app) => {
+      const channels = app.channels.map((c) => ({ id: c.id, proto: c.proto, host: c.cfg.host, tcpPort: c.tcpPort, udpPort: c.udpPort }));
+      for (const line of listeningLines(config, channels, app.brokerUrl)) log.info(line);
+    },
   });
-  watcher?.close();
-  await app.stop();
-  log.info('stopped');
-  return 0;
+}
+
+/** `--processes N|auto`, as the config key takes it. */
+function processesFlag(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new EdgeError('EDGE_CLI_USAGE', `--processes expects an integer 1..256 or "auto", got "${v}"`);
+  return n;
 }

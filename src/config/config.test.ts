@@ -154,6 +154,11 @@ test('EDGE_* environment variables override the file, typed by the schema, and e
     assert.equal(loadConfig(undefined, { EDGE_MQTT_TOPIC_ROOT: 'site1' }).mqtt.topic_root, 'site1', 'without a file too');
     assert.throws(() => loadConfig(file, { EDGE_POOL_THREADS: 'two' }), /EDGE_CONFIG_INVALID: pool\.threads \(from EDGE_POOL_THREADS\): expected an integer 0\.\.256, got "two"/);
     assert.throws(() => loadConfig(file, { EDGE_LOG_LEVEL: 'loud' }), /log_level \(from EDGE_LOG_LEVEL\): expected one of/);
+    // a union of an integer and a word: digits become the integer, the word stays text
+    assert.equal(loadConfig(file, { EDGE_PROCESSES: '4' }).processes, 4);
+    assert.equal(loadConfig(file, { EDGE_PROCESSES: 'auto' }).processes, 'auto');
+    assert.throws(() => loadConfig(file, { EDGE_PROCESSES: 'many' }), /processes \(from EDGE_PROCESSES\): expected an integer 1\.\.256 or "auto", got "many"/);
+    assert.throws(() => loadConfig(file, { EDGE_PROCESSES: '0' }), /processes \(from EDGE_PROCESSES\): expected an integer 1\.\.256 or "auto", got 0/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -47,7 +47,9 @@ export function envBindings(schema: SchemaNode = ConfigSchema, prefix: string[] 
 
 /** A variable's text as the key's type: numbers and booleans are parsed, anything else stays text (and fails validation naming the variable). */
 function coerce(s: SchemaNode, text: string): unknown {
-  if (s.type === 'integer' || s.type === 'number') return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  // a union such as `processes` (an integer or "auto"): a number when one of its forms is numeric
+  const numeric = s.type === 'integer' || s.type === 'number' || ((s.anyOf as SchemaNode[] | undefined) ?? []).some((a) => a.type === 'integer' || a.type === 'number');
+  if (numeric) return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
   if (s.type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   return text;
 }

@@ -83,7 +83,7 @@ export const MqttSchema = obj(
 
 export const PoolSchema = obj(
   {
-    threads: int(0, 256, 0, 'decode worker threads; 0 = number of cores', { 'x-env': true }),
+    threads: int(0, 256, 0, 'decode worker threads; 0 = number of cores (with processes above 1: cores ÷ processes each, at least 1)', { 'x-env': true }),
     // 64, not 256: a live frame waits for the tasks already in the workers; bench/README.md "After the feature merges"
     max_batch_frames: int(1, 65536, 64, 'frames per worker task (batched per event-loop tick)'),
     max_pending_frames: int(1, 10_000_000, 20000, 'frames waiting for a worker before device sockets pause'),
@@ -404,6 +404,17 @@ export const ConfigSchema = obj(
     redis_url_file: secretFile('redis_url'),
     redis_prefix: Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', default: 'edge-channel:', description: 'prefix of every Redis key the instances share (one deployment, one prefix)', 'x-expected': 'letters, digits and _ . : { } -' }),
     device_lease_s: int(2, 3600, 30, 'with redis_url: lease of the Redis key saying which instance holds a device; renewed every third of it; a crashed instance\'s devices are free after it'),
+    // one process per core of the box (src/processes/): each a full runtime on the same ports, sharing through Redis
+    processes: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
+      default: 1,
+      description: 'processes serving the channels on this box, each a full runtime on the same ports (README "Every core of one box"); "auto" = one per core; above 1 needs redis_url and an external broker (mqtt.url)',
+      'x-expected': 'an integer 1..256 or "auto"',
+      'x-env': true,
+    }),
+    processes_balance: Type.Union([Type.Literal('auto'), Type.Literal('reuseport'), Type.Literal('primary')], {
+      default: 'auto',
+      description: 'with processes above 1: reuseport = each process binds the ports itself and the kernel spreads TCP connections and UDP sources (Node 22.12+ on Linux); primary = the cluster primary accepts TCP connections and hands them out round-robin, UDP is served by process 0 only; auto = reuseport where Node and the OS have it',
+    }),
     stats_interval_s: int(1, 86400, 60, 'aggregated drops / counters / warnings are published this often'),
     shutdown_timeout_s: int(0, 3600, 10, 'graceful stop: time allowed to finish in-flight frames'),
     http: HttpSchema,

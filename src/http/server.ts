@@ -17,6 +17,8 @@ import type { Scope, TokenSet } from './tokens.js';
 export interface HttpServerOptions {
   host: string;
   port: number;
+  /** Bind the socket in this process even in a cluster worker (one of several processes: only process 0 listens). */
+  exclusive?: boolean;
   readiness: () => Readiness;
   metrics: { text(): Promise<string>; contentType: string };
   /** Stored files: the signed /media/{id} links always, the /api/v1/media routes with tokens. */
@@ -107,7 +109,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   }
 
   try {
-    await app.listen({ host: o.host, port: o.port });
+    await app.listen({ host: o.host, port: o.port, ...(o.exclusive ? { exclusive: true } : {}) });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new EdgeError('EDGE_PORT_IN_USE', `http cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use; set http.port to a free port' : err.message}`);

@@ -41,3 +41,32 @@ function tryUdp(l: Listener): Promise<void> {
     s.bind({ address: l.host, port: l.port!, exclusive: true }, () => s.close(() => resolve()));
   });
 }
+
+/**
+ * A port the OS gives for `l` (its transport and host) right now, closed again. Several processes
+ * serving one config (config `processes`) must bind the same port where the config says 0, so the
+ * primary asks once and every process gets the answer. Another process may take the port before
+ * they bind; they then fail with EDGE_PORT_IN_USE like any start on a taken port.
+ */
+export function pickFreePort(l: Listener): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (l.transport === 'tcp') {
+      const s = createServer();
+      s.once('error', (e: NodeJS.ErrnoException) => reject(inUse(l, e)));
+      s.listen({ host: l.host, port: 0, exclusive: true }, () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+      return;
+    }
+    const s = createSocket(l.host.includes(':') ? 'udp6' : 'udp4');
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      s.close();
+      reject(inUse(l, e));
+    });
+    s.bind({ address: l.host, port: 0, exclusive: true }, () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -6,8 +6,10 @@ import { pino, type Logger } from 'pino';
  */
 export type { Logger };
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return destination ? pino({ level, base: { app: 'edge-channel' } }, destination) : pino({ level, base: { app: 'edge-channel' } });
+/** `bindings` are on every line (which process of several wrote it: `{ process: 'p1', pid }`). */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, bindings: Record<string, unknown> = {}): Logger {
+  const base = { app: 'edge-channel', ...bindings };
+  return destination ? pino({ level, base }, destination) : pino({ level, base });
 }
 
 /** Hex of at most `max` bytes, with the total length when cut (for debug logs and error events). */

@@ -90,10 +90,13 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
       return http;
     },
     async start() {
-      if (h.port === null) return;
+      // of several processes, process 0 serves HTTP; the others still sign links to it (above)
+      if (h.port === null || !rt.process.http) return;
       http = await startHttpServer({
         host: h.host,
         port: h.port,
+        // a cluster worker binds its own socket instead of one the primary would hold and hand out
+        exclusive: rt.process.count > 1,
         readiness,
         metrics,
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,

@@ -131,8 +131,9 @@ export function tachoFeature(rt: Runtime, commands: CommandService, links: () =>
         tick = setInterval(() => scheduler.tick(), t.schedule.check_s * 1000);
         tick.unref();
       }
-      // files stored before a stop that came before their reading
-      if (ingest) {
+      // files stored before a stop that came before their reading: one process of several looks
+      // (they share the media folder; each would otherwise read every such file again)
+      if (ingest && rt.process.index === 0) {
         const n = await ingest.recover(config.media.dir);
         if (n) tlog.info({ files: n }, `read ${n} tachograph file(s) stored before the last stop`);
       }
