@@ -546,7 +546,7 @@ function e2eCharts(d: E2eData): { file: string; svg: string }[] {
     out.push({
       file: 'e2e-ack-p99.svg',
       svg: lineChart({
-        title: 'ACK latency at half of the maximum rate (target: p99 ≤ 20 ms)',
+        title: 'ACK latency at half of the maximum rate (target: p99 ≤ the broker leg alone + 10 ms)',
         xLabel: 'pass',
         yLabel: 'ms',
         xs: half.map((p) => `${p.broker} ${p.records} R=${p.records_per_frame}`),
