@@ -27,6 +27,7 @@ import { projectRoot } from '../src/util/paths.js';
 import { startLoadChild, type LoadChild } from './lib/load-child.js';
 import type { DevicesResult, SubStats } from './lib/load-protocol.js';
 import { machineLine } from './lib/machine.js';
+import { freePort, redisPingError } from './lib/net-probe.js';
 import { mosquittoBinary, startPrivateMosquitto, type PrivateMosquitto } from './lib/private-mosquitto.js';
 import { findMosquittoPid, processCpuMs } from './lib/proc-cpu.js';
 import { arg, check, isMain, numArg, quickMode, runAlone, startReport, type BenchReport, type TargetCheck } from './lib/report.js';
@@ -88,33 +89,6 @@ export function defaultCoresOptions(): CoresOptions {
   };
 }
 
-async function redisReachable(url: string): Promise<string | null> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    r.disconnect();
-  }
-}
-
-function freePort(): Promise<number> {
-  return import('node:net').then(
-    ({ createServer }) =>
-      new Promise((resolve, reject) => {
-        const s = createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-          const a = s.address();
-          s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-        });
-      }),
-  );
-}
 
 /** The child processes of `pid` (Linux), i.e. the primary's workers. */
 function childPids(pid: number): number[] {
@@ -274,7 +248,7 @@ export async function main(partial: Partial<CoresOptions> = {}): Promise<BenchRe
   const mqttUrl = priv?.url ?? mqttUrlFromEnv();
   const brokerPid = priv?.pid ?? findMosquittoPid();
   const data: CoresData = { broker: priv ? `${mqttUrl} (private Mosquitto: set_tcp_nodelay, deep queues)` : mqttUrl, redis: o.redisUrl, passes: [], ratios: null, projection: null, notes };
-  const redisDown = await redisReachable(o.redisUrl);
+  const redisDown = await redisPingError(o.redisUrl);
   const brokerUp = await mqttReachable(mqttUrl);
   if (!brokerUp) notes.push(`no MQTT broker at ${mqttUrl}: nothing measured (set MQTT_URL or install mosquitto)`);
   if (redisDown) notes.push(`no Redis at ${o.redisUrl} (${redisDown}): several processes need one, so nothing was measured (set REDIS_URL)`);

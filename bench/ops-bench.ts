@@ -10,7 +10,7 @@
  * Figures only, nothing asserted; the JSON goes to bench/results/ops-<timestamp>.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { validateConfig } from '../src/config/validate.js';
 import { createLogger } from '../src/util/log.js';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
 import { machineInfo, machineLine } from './lib/machine.js';
+import { freePort } from './lib/net-probe.js';
 import { isMain, resultsDir, timestamp } from './lib/report.js';
 import { median, percentile, round, sleep } from './lib/stats.js';
 
@@ -51,15 +52,6 @@ async function renderCost(): Promise<number> {
     xs.push(performance.now() - t);
   }
   return round(median(xs), 3);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 async function startMosquitto(nodelay: boolean): Promise<{ url: string; proc: ChildProcess; dir: string }> {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findMosquittoPid } from './proc-cpu.js';
 import { mqttUrlFromEnv, tcpReachable } from './server.js';
 import { sleep } from './stats.js';
+import { freePort } from './net-probe.js';
 
 /**
  * A Mosquitto of the bench's own, as issue #15 measured the channel: on an ephemeral loopback port,
@@ -25,18 +25,6 @@ export const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr
 
 export function mosquittoBinary(): string | null {
   return MOSQUITTO_BIN.find((p) => existsSync(p)) ?? null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPrivateMosquitto(): Promise<PrivateMosquitto> {

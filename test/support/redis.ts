@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { freePort, redisPingError } from '../../bench/lib/net-probe.js';
 
 /**
  * Redis for the suites that need one: REDIS_URL when set (scripts/test-services.js sets it when it
@@ -29,17 +29,8 @@ export function tcpReachable(host: string, port: number, timeoutMs: number): Pro
  * A PING, not just a TCP connect, so a port held by something else does not count as Redis.
  */
 export async function redisSkipReason(): Promise<string | false> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return false;
-  } catch (e) {
-    return `no Redis at ${REDIS_URL} (${(e as Error).message}; ${process.env.REDIS_URL ? 'from REDIS_URL' : 'REDIS_URL unset, tried the default'})`;
-  } finally {
-    r.disconnect();
-  }
+  const err = await redisPingError(REDIS_URL);
+  return err === null ? false : `no Redis at ${REDIS_URL} (${err}; ${process.env.REDIS_URL ? 'from REDIS_URL' : 'REDIS_URL unset, tried the default'})`;
 }
 
 /** A fresh key prefix (`<label>-<8 hex>` plus `suffix`), so runs and parallel suites never see each other's keys. */
@@ -51,17 +42,7 @@ export function uniquePrefix(label = 'edge-test', suffix = ':'): string {
 export const redisServerBin: string | undefined = spawnSync('redis-server', ['--version']).status === 0 ? 'redis-server' : undefined;
 
 /** A free loopback TCP port (closed again; the caller binds it next). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const freeLoopbackPort = freePort;
 
 /**
  * A throwaway redis-server on 127.0.0.1:port without persistence, never the machine's shared one,
