@@ -15,7 +15,7 @@ const LAYERS = {
   storage: ['errors', 'util'],
   protocol: ['errors', 'util', 'codec'],
   tacho: ['errors', 'util', 'codec'],
-  video: ['errors', 'util', 'codec'],
+  video: ['errors', 'util', 'codec', 'protocol'],
   guard: ['errors', 'util', 'storage'],
   config: ['errors', 'util', 'codec', 'guard', 'protocol'],
   mqtt: ['errors', 'util'],

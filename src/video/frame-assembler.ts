@@ -25,20 +25,15 @@
  * Pure: no clock, no I/O; the caller decides what a drop means (log, metric, close).
  */
 import type { ErrorCode } from '../errors.js';
+import type { MediaStreamPacket } from '../protocol/types.js';
 import { DATA_TYPE, SUBPACKAGE, codecOf, kindOf, type MediaCodec, type MediaKind } from './payload-types.js';
 
-/** What the assembler reads of a packet (protocols/jt808/stream/packet.ts StreamPacket has these). */
-export interface MediaPacket {
-  seq: number;
-  channel: number;
-  payloadType: number;
-  dataType: number;
-  subpackage: number;
-  timestampMs: number | null;
-  lastIFrameIntervalMs: number | null;
-  lastFrameIntervalMs: number | null;
-  body: Uint8Array;
-}
+/**
+ * What the assembler reads of a packet: the runtime's media packet (src/protocol/types.ts, which
+ * protocols/jt808/stream/packet.ts StreamPacket extends) without the device id, which the
+ * stream connection has already used to find its device.
+ */
+export type MediaPacket = Omit<MediaStreamPacket, 'sim'>;
 
 export interface MediaFrame {
   channel: number;
