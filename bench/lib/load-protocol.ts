@@ -102,14 +102,15 @@ export interface StormSpec {
   storm: number;
   backlogRecords: number;
   recordsPerFrame: number;
-  live: number;
-  liveIntervalMs: number;
-  /** Live devices run alone this long before the storm (baseline latency). */
+  /** The storm starts this long after the request (the live devices, in their own process, get a baseline meanwhile). */
   preStormMs: number;
   timeoutMs: number;
 }
 
-/** Live devices alone (after-load runs them in a process of their own, so the storm generator's loop stalls stay out of their latency). */
+/**
+ * Live devices, one 1-record frame per interval each, stop-and-wait. After-load runs them in a process
+ * of their own (`live-start` … `live-stop`), so the storm generator's loop stalls stay out of their latency.
+ */
 export interface LiveSpec {
   host: string;
   port: number;
@@ -141,15 +142,9 @@ export interface StormResult {
   connectFailures: number;
   reconnects: number;
   timeouts: number;
-  liveBeforeMs: LatencySummary;
-  liveDuringMs: LatencySummary;
-  liveTimeouts: number;
-  /** The storm generator's own event-loop delay during the storm (in the live latencies when they run in the same process). */
+  /** The storm generator's own event-loop delay during the storm. */
   loadLoopDelayP99Ms: number;
   loadLoopDelayMaxMs: number;
-  /** Set when the live devices ran in a process of their own (after-load): that process's loop delay. */
-  liveLoopDelayP99Ms?: number;
-  liveLoopDelayMaxMs?: number;
   cpuMs: number;
 }
 

@@ -400,19 +400,12 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
     backlog.push(fs);
   }
   const c0 = cpuMs();
-  // This process's own event-loop delay: live-device latencies measured here include it, so it is
-  // reported next to them (on 2 cores the load generator competes with channel and broker).
+  // This process's own event-loop delay, reported with the storm (on 2 cores the load generator
+  // competes with channel and broker).
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   let stormStart = Infinity;
   let stormEnd = Infinity;
 
-  // Live devices: one 1-record frame per interval each, stop-and-wait.
-  const liveBefore = new Samples();
-  const liveDuring = new Samples();
-  const live = await startLive(spec, (sentAt, l) => {
-    if (sentAt >= stormStart && sentAt < stormEnd) liveDuring.push(l);
-    else if (sentAt < stormStart) liveBefore.push(l);
-  });
   await sleep(spec.preStormMs);
 
   const connectLat = new Samples();
@@ -492,8 +485,6 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
   if (!finished) stormEnd = now();
   loopDelay.disable();
   const allAckedMs = finished ? stormEnd - stormStart : null;
-  await sleep(Math.min(spec.liveIntervalMs, 1_000));
-  live.stop();
   for (const s of stormSockets) s.destroy();
   return {
     stormStartEpochMs,
@@ -508,9 +499,6 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
     connectFailures,
     reconnects,
     timeouts,
-    liveBeforeMs: summarize(liveBefore.values()),
-    liveDuringMs: summarize(liveDuring.values()),
-    liveTimeouts: live.timeouts,
     loadLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
     loadLoopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
     cpuMs: Math.round(cpuMs() - c0),
@@ -522,7 +510,7 @@ async function runStorm(spec: StormSpec): Promise<StormResult> {
  * `onAck(sentAt, latency)` per ACK (times from `now()`). A frame still unanswered at its next tick
  * counts as a timeout (the device waits on).
  */
-async function startLive(spec: Pick<LiveSpec, 'host' | 'port' | 'live' | 'liveIntervalMs'>, onAck: (sentAt: number, latencyMs: number) => void): Promise<{ connected: number; readonly timeouts: number; stop(): void }> {
+async function startLive(spec: LiveSpec, onAck: (sentAt: number, latencyMs: number) => void): Promise<{ connected: number; readonly timeouts: number; stop(): void }> {
   let timeouts = 0;
   let stopped = false;
   const sockets: Socket[] = [];
