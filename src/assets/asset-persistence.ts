@@ -114,7 +114,7 @@ export class AssetPersistence {
         o.log.warn({ asset: id, err: error.message }, 'EDGE_ASSET_STORE_FAILED: asset change refused');
         // everything pending (also what arrives while the reload runs) was built on the refused
         // state: refuse it too, once the truth is reloaded, so a resend is decided on the truth
-        await this.reload(id);
+        await this.reload(id, true);
         const rest = e.waiters;
         e.waiters = [];
         e.events = [];
@@ -124,14 +124,21 @@ export class AssetPersistence {
     e.running = false;
   }
 
-  private async reload(id: string): Promise<void> {
+  /**
+   * Reads the asset again and adopts it. `byWriter`: the refused write itself reloads (its queue is
+   * refused after). Otherwise (the unsure retry) a write queued while the read was in flight was
+   * decided on a newer read (a resync cleared the mark meanwhile): that write decides, since its
+   * conditional put either lands or fails and reloads; adopting the older read would undo it.
+   */
+  private async reload(id: string, byWriter = false): Promise<void> {
     let r: AssetRecord | null;
     try {
       r = await this.o.store.get(id);
     } catch (err) {
-      this.markUnsure(id, err as Error);
+      if (byWriter || !this.persisting(id)) this.markUnsure(id, err as Error);
       return;
     }
+    if (!byWriter && this.persisting(id)) return;
     this.adopt(id, r);
   }
 

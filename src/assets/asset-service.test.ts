@@ -301,6 +301,56 @@ test('a store write refused by the conditional revision check (another writer) i
   }
 });
 
+test('a re-read that was in flight when a write was queued does not overwrite that write (the unsure retry meets a resync)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'assets-'));
+  const inner = new FileAssetStore({ dir, fsync: false });
+  let down = false;
+  // a read the test holds back: it reads what is stored when asked, answers when released
+  let held: { release: () => void } | null = null;
+  let holdNextGet = false;
+  let notify: ((id: string | null, rev: number) => void) | null = null;
+  const store: AssetStore = {
+    load: () => (down ? Promise.reject(new Error('store down')) : inner.load()),
+    get: async (id) => {
+      if (down) throw new Error('store down');
+      const r = await inner.get(id);
+      if (!holdNextGet) return r;
+      holdNextGet = false;
+      await new Promise<void>((res) => (held = { release: res }));
+      return r;
+    },
+    put: (rec: AssetRecord, rev: number) => (down ? Promise.reject(new Error('store down')) : inner.put(rec, rev)),
+    delete: (id, rev) => inner.delete(id, rev),
+    watch: async (cb) => void (notify = cb),
+    close: () => inner.close(),
+  };
+  const r = await rig([driver], { dir, store });
+  try {
+    await r.msg('t1', T0, { [P]: 'CARD-A' });
+    down = true;
+    await assert.rejects(r.msg('t1', T0 + 10, { [P]: null }), /store down/);
+    assert.equal(r.svc.timeline('drv1')!.intervals.length, 1);
+    // the store is back; the once-a-second retry of the unsure asset starts a read that is held
+    down = false;
+    holdNextGet = true;
+    for (let i = 0; i < 300 && !held; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(held, 'the unsure asset is re-read');
+    // meanwhile a reconnect compares everything: the asset is read and no longer unsure
+    notify!(null, 0);
+    for (let i = 0; i < 300 && r.svc.timeline('drv1')!.intervals[0]!.end !== 0; i++) await new Promise((res) => setTimeout(res, 10));
+    // the device resends; the held read (of the open interval) answers while the close is queued
+    const resend = r.msg('t1', T0 + 10, { [P]: null });
+    (held as unknown as { release: () => void }).release();
+    assert.equal(await resend, true);
+    assert.deepEqual(r.svc.timeline('drv1')!.intervals, [iv(1, T0, T0 + 10, 't1')], 'the cache holds the close');
+    assert.deepEqual((await inner.get('drv1'))!.intervals, [iv(1, T0, T0 + 10, 't1')], 'the store holds the close');
+    assert.equal(r.mqtt.out.filter((o) => o.topic.endsWith('/intervals/closed')).length, 1);
+  } finally {
+    await r.svc.stop(1000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('file store: leftover .tmp files of a crashed write are dropped; an unreadable file is reported and skipped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'assets-'));
   try {
