@@ -44,6 +44,7 @@ import { lineChart } from './lib/svg-chart.js';
 import { FramePipeline } from '../src/channel/frame-pipeline.js';
 import { DecodePool } from '../src/pool/decode-pool.js';
 import { Publisher } from '../src/mqtt/publisher.js';
+import { startPromotedProfile, writePromotedProfile } from './lib/promoted-profile.js';
 import { attribute, stageTracer, stallTimeline, type StageReport, type SlowAck, type Stall, type StallReport } from './lib/stall-trace.js';
 
 export interface E2eOptions {
@@ -78,6 +79,8 @@ export interface E2eOptions {
   fixedFps: number;
   /** `--trace-stalls`: in the latency passes, attribute every ACK over 20 ms to a stall (lib/stall-trace.ts). */
   traceStalls: boolean;
+  /** `--promoted-profile DIR`: in the project's rate-limited passes, what the main thread promotes, by allocation site (lib/promoted-profile.ts). */
+  promotedProfileDir: string | null;
 }
 
 export interface RecordVariant {
@@ -202,6 +205,7 @@ export function defaultE2eOptions(): E2eOptions {
     privateMosquitto: flag('private-mosquitto') || process.env.BENCH_PRIVATE_MOSQUITTO === '1',
     fixedFps: numArg('fixed-fps', 'BENCH_FIXED_FPS', 0),
     traceStalls: flag('trace-stalls'),
+    promotedProfileDir: arg('promoted-profile', 'BENCH_PROMOTED_PROFILE') ?? null,
   };
 }
 
@@ -268,7 +272,9 @@ async function channelPass(ctx: Ctx, srv: PassTarget, broker: 'mosquitto' | 'aed
       if (trace.on && lat > 10 && trace.slow.length < 100_000) trace.slow.push({ sentMs: at, latencyMs: lat });
     };
   }
+  const heap = opts.promotedProfileDir && rateFps > 0 && srv.implementation === 'project' ? { started: null as ReturnType<typeof startPromotedProfile> | null } : null;
   devicesChild.onEvent = (e) => {
+    if (heap && e === 'measure-start') heap.started = startPromotedProfile();
     if (e === 'measure-start') stages?.start();
     else stages?.pause();
     if (trace) {
@@ -300,6 +306,7 @@ async function channelPass(ctx: Ctx, srv: PassTarget, broker: 'mosquitto' | 'aed
   });
   devicesChild.onEvent = null;
   if (trace) host.acked = acked0;
+  if (heap?.started) await writePromotedProfile(opts.promotedProfileDir!, `${srv.implementation} ${v.key} R=${r} @${Math.round(rateFps)}`, await (await heap.started).stop());
   const stageReport = stages?.stop();
   const [a, b] = await Promise.all([w.subA, w.subB]);
   const c = w.cpu;
