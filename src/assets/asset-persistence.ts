@@ -138,7 +138,11 @@ export class AssetPersistence {
       if (byWriter || !this.persisting(id)) this.markUnsure(id, err as Error);
       return;
     }
-    if (!byWriter && this.persisting(id)) return;
+    if (!byWriter && this.persisting(id)) {
+      // still marked (nothing cleared it): read it again after that write
+      if (this.cache.unsure.has(id)) this.armRetry();
+      return;
+    }
     this.adopt(id, r);
   }
 
