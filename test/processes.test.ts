@@ -131,6 +131,7 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     r = await startRig({ ip_blacklist: ['127.0.0.2'], max_udp_packets_per_minute: 5 }, {
       assets: [{ id: 'drv-1', name: 'Anna Driver', type: 'driver', match: { parameter: 'tacho.fms.driver.id.1', value: CARD } }],
       asset_settings: { absence_grace_s: 0 },
+      http: { port: 0 },
     });
   });
   after(async () => {
@@ -151,6 +152,26 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     for (let i = 0n; i < 20n; i++) devices.set(IMEI_BASE + i, await device(r, IMEI_BASE + i));
     const owners = await Promise.all([...devices.keys()].map((imei) => ownerOf(r, imei)));
     assert.deepEqual([...new Set(owners)].sort(), ['p0', 'p1'], `owners: ${owners.join(',')}`);
+  });
+
+  it("process 0's /metrics counts every process: the primary merges them (sums; the MQTT link is the minimum)", async () => {
+    const url = String(r.mp.lines.find((l) => l.process === 'p0' && l.msg.startsWith('health and metrics on '))!.url);
+    const res = await fetch(`${url}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+      assert.ok(line, `${series} in /metrics`);
+      return Number(line.slice(series.length + 1));
+    };
+    // 20 devices, one records frame each, spread over both processes (the test above)
+    assert.equal(value('edge_connections{channel="1"}'), 20);
+    assert.equal(value('edge_frames_total{channel="1"}'), 20);
+    assert.equal(value('edge_acks_total{channel="1"}'), 20);
+    assert.equal(value('edge_mqtt_connected'), 1);
+    const instances = [...text.matchAll(/^edge_info\{instance="([^"]+)"/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(instances, [`${r.instance}-p0`, `${r.instance}-p1`]);
+    assert.equal(text.match(/^# TYPE edge_frames_total /gm)?.length, 1, 'one family, not one per process');
   });
 
   it('a command over MQTT reaches its device once, whichever process holds it, with its lifecycle events', async () => {

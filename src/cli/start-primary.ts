@@ -2,6 +2,7 @@ import type { EdgeConfig } from '../config/schema.js';
 import { balanceNote, chooseBalance, reusePortSupport } from '../processes/balance.js';
 import { planEnv, planProcesses } from '../processes/process-plan.js';
 import { Supervisor } from '../processes/supervisor.js';
+import { serveClusterMetrics } from '../processes/cluster-metrics.js';
 import { workerConfig } from '../processes/worker-config.js';
 import type { Logger } from '../util/log.js';
 import { chooseBroker } from './broker-choice.js';
@@ -42,6 +43,8 @@ export async function startPrimary(config: EdgeConfig, o: { count: number; confi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onHup);
+  // process 0's /metrics asks here for every process's figures (processes/cluster-metrics.ts)
+  const stopMetrics = serveClusterMetrics(log);
   supervisor.start();
   const first = await Promise.race([supervisor.allReady.then(() => true), supervisor.done.then(() => false)]);
   if (first) {
@@ -52,6 +55,7 @@ export async function startPrimary(config: EdgeConfig, o: { count: number; confi
     log.info({ pids: supervisor.pids() }, `all ${count} processes ready`);
   }
   const status = await supervisor.done;
+  stopMetrics();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onHup);

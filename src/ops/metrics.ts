@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Aggregator } from 'prom-client';
 import type { ReliabilityMetrics } from '../reliability/reliable-publisher.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { ChannelMetrics } from './channel-metrics.js';
@@ -120,16 +120,18 @@ export function createMetrics(src: MetricsSource): AppMetrics {
     },
   });
 
-  const gauge = (name: string, help: string, read: () => number) =>
+  // `aggregator`: how several processes' values merge into the box's /metrics (processes/cluster-metrics.ts); the default sums
+  const gauge = (name: string, help: string, read: () => number, aggregator: Aggregator = 'sum') =>
     new Gauge({
       name,
       help,
       registers,
+      aggregator,
       collect() {
         this.set(read());
       },
     });
-  gauge('edge_mqtt_connected', '1 while the MQTT client is connected to the broker', () => (src.publisher().connected ? 1 : 0));
+  gauge('edge_mqtt_connected', '1 while the MQTT client is connected to the broker (several processes: 1 only while every one is)', () => (src.publisher().connected ? 1 : 0), 'min');
   gauge('edge_mqtt_inflight', 'QoS 1 publishes awaiting PUBACK', () => src.publisher().inFlight);
   gauge('edge_mqtt_queued', 'Publishes queued behind the in-flight window', () => src.publisher().queued);
 
@@ -137,9 +139,9 @@ export function createMetrics(src: MetricsSource): AppMetrics {
   if (rel) {
     gauge('edge_spool_records', 'Messages in the local spool not yet confirmed by the broker', () => rel().spool_records);
     gauge('edge_spool_bytes', 'Bytes of the spool segment files', () => rel().spool_bytes);
-    gauge('edge_spool_full', '1 while the spool is at spool.max_bytes (frames are not acknowledged)', () => (rel().spool_full ? 1 : 0));
-    gauge('edge_spool_failed', '1 while the spool cannot write (EDGE_SPOOL_WRITE_FAILED / EDGE_SPOOL_LOCKED)', () => (rel().spool_error ? 1 : 0));
-    gauge('edge_spool_oldest_age_seconds', 'Age of the oldest spooled message', () => rel().oldest_spooled_age_s);
+    gauge('edge_spool_full', '1 while the spool is at spool.max_bytes (frames are not acknowledged)', () => (rel().spool_full ? 1 : 0), 'max');
+    gauge('edge_spool_failed', '1 while the spool cannot write (EDGE_SPOOL_WRITE_FAILED / EDGE_SPOOL_LOCKED)', () => (rel().spool_error ? 1 : 0), 'max');
+    gauge('edge_spool_oldest_age_seconds', 'Age of the oldest spooled message', () => rel().oldest_spooled_age_s, 'max');
     new Gauge({
       name: 'edge_breaker_state',
       help: 'Circuit breaker around the broker: 1 for the current state (closed, open, half_open)',

@@ -8,6 +8,7 @@ import { MediaCatalog } from '../../media/media-catalog.js';
 import { MediaLinks } from '../../media/media-links.js';
 import { channelIdValue, dotted } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
+import { clusterMetricsText, shareMetrics } from '../../processes/cluster-metrics.js';
 import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
@@ -52,6 +53,8 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     }),
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
+  // of several processes, each answers the primary's collection for process 0's /metrics
+  if (rt.process.count > 1) shareMetrics(metrics.registry);
   let http: HttpServer | null = null;
   const listenerUrl = () => {
     const host = h.host.includes(':') ? `[${h.host}]` : h.host === '0.0.0.0' ? '127.0.0.1' : h.host;
@@ -98,7 +101,8 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         // a cluster worker binds its own socket instead of one the primary would hold and hand out
         exclusive: rt.process.count > 1,
         readiness,
-        metrics,
+        // of several processes, the box's figures: every process's, merged by the primary
+        metrics: rt.process.count > 1 ? { ...metrics, text: () => clusterMetricsText() } : metrics,
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
         tokens,
         state: tokens ? state : undefined,
