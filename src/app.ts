@@ -162,7 +162,7 @@ function registerFeatures(rt: Runtime, features: FeatureSet, protos: Parameters<
   features.add(relayFeature(rt, commands.service, tacho.admit));
   const video: VideoFeature = features.add(videoFeature(rt, protos, commands.service, (): MediaLinks | null => ops.links));
   const media = features.add(mediaSweepFeature(rt));
-  const ops: OpsFeature = features.add(opsFeature(rt, assets.service, readiness, media, commands.service, tacho, video.live));
+  const ops: OpsFeature = features.add(opsFeature(rt, assets.service, readiness, media, commands.service, tacho, video.live, ownership ? (ch, idents) => ownership.ownership.holders(ch, idents) : null));
   features.add(channelsFeature(rt, protos, features.hooks(), { credentials: credentials?.store ?? null, metrics: ops.metrics, links: ops.links }));
   return { instance, assets, commands, ops, tacho, video };
 }

@@ -49,6 +49,8 @@ interface Rig {
   close(): Promise<void>;
 }
 
+const READ_TOKEN = 'processes-read-token-0123456789';
+
 async function startRig(channel: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, protocol = 'ruptela'): Promise<Rig> {
   const id = randomBytes(4).toString('hex');
   const root = `mp${id}`;
@@ -131,7 +133,7 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     r = await startRig({ ip_blacklist: ['127.0.0.2'], max_udp_packets_per_minute: 5 }, {
       assets: [{ id: 'drv-1', name: 'Anna Driver', type: 'driver', match: { parameter: 'tacho.fms.driver.id.1', value: CARD } }],
       asset_settings: { absence_grace_s: 0 },
-      http: { port: 0 },
+      http: { port: 0, tokens: `read:${READ_TOKEN}` },
     });
   });
   after(async () => {
@@ -172,6 +174,14 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     const instances = [...text.matchAll(/^edge_info\{instance="([^"]+)"/gm)].map((m) => m[1]).sort();
     assert.deepEqual(instances, [`${r.instance}-p0`, `${r.instance}-p1`]);
     assert.equal(text.match(/^# TYPE edge_frames_total /gm)?.length, 1, 'one family, not one per process');
+    // and process 0's API says a device on either process is connected, and where
+    const byOwner = new Map<string, bigint>();
+    for (const imei of devices.keys()) byOwner.set((await ownerOf(r, imei))!, imei);
+    for (const [owner, imei] of byOwner) {
+      const d = (await (await fetch(`${url}/api/v1/devices/1/${imei}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } })).json()) as Record<string, unknown>;
+      assert.equal(d.connected, true, `${imei} on ${owner}`);
+      assert.equal(d.connected_instance, `${r.instance}-${owner}`);
+    }
   });
 
   it('a command over MQTT reaches its device once, whichever process holds it, with its lifecycle events', async () => {

@@ -4,6 +4,7 @@ import { EventHub, type LiveEvent, type LiveSource } from '../http/event-hub.js'
 import type { ConsoleSources } from '../http/console-api-routes.js';
 import { channelIdValue } from '../message/naming.js';
 import type { Runtime } from './runtime.js';
+import { presenceOf, type HoldersPort } from './device-presence.js';
 
 /** Bytes read from the end of a capture file for its last rows: enough for ~100 rows of a 1 KiB frame. */
 const CAPTURE_TAIL_BYTES = 256 * 1024;
@@ -17,7 +18,7 @@ const CAPTURE_TAIL_BYTES = 256 * 1024;
  *   - commands and asset requests are published on their request topics, as an operator's client
  *     would, so they take the one path every request takes (validation, queue, events).
  */
-export function consoleSources(rt: Runtime): ConsoleSources {
+export function consoleSources(rt: Runtime, holders: HoldersPort | null = null): ConsoleSources {
   const { sink, topics } = rt;
   let emit: ((e: LiveEvent) => void) | null = null;
   const onMessage = (topic: string, payload: Buffer): void => {
@@ -36,7 +37,7 @@ export function consoleSources(rt: Runtime): ConsoleSources {
   };
   return {
     hub: new EventHub(source),
-    devices(ch, limit) {
+    async devices(ch, limit) {
       const c = rt.channels.get(ch);
       if (!c) return null;
       const rows = new Map<string, { ident: string; last: string | null }>();
@@ -50,13 +51,18 @@ export function consoleSources(rt: Runtime): ConsoleSources {
         return {
           ident: r.ident,
           connected: c.isOnline(r.ident),
+          connected_instance: null as string | null,
           latest_message_at: m?.['server.timestamp'] ?? null,
           position: typeof lat === 'number' && typeof lon === 'number' ? { latitude: lat, longitude: lon, speed: m?.['position.speed'] ?? null, direction: m?.['position.direction'] ?? null } : null,
           latest_message: m,
         };
       });
       items.sort((a, b) => Number(b.latest_message_at ?? 0) - Number(a.latest_message_at ?? 0));
-      return { 'channel.id': channelIdValue(c.id), total: items.length, items: items.slice(0, limit), recent_closes: c.recentCloses.slice(-50).reverse() } as ReturnType<ConsoleSources['devices']>;
+      const page = items.slice(0, limit);
+      // a device this process saw that is now connected to another process or instance is not offline
+      const presence = await presenceOf({ instanceId: rt.config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, page.map((i) => i.ident));
+      page.forEach((item, k) => Object.assign(item, presence[k]));
+      return { 'channel.id': channelIdValue(c.id), total: items.length, items: page, recent_closes: c.recentCloses.slice(-50).reverse() };
     },
     commandList(ch) {
       const c = rt.channels.get(ch);

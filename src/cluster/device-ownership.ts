@@ -79,6 +79,16 @@ export class DeviceOwnership {
   }
 
   /** No connection of this instance serves the device any more: the key goes, unless another instance took it. */
+  /**
+   * Which instance holds each of these devices now (its instance id; null: none, or its lease
+   * lapsed). One MGET; rejects when Redis cannot answer. For the read API and the console: a
+   * device connected to another process or instance is connected, not offline.
+   */
+  async holders(channelId: string, idents: readonly string[]): Promise<(string | null)[]> {
+    if (idents.length === 0) return [];
+    return this.redis.mget(idents.map((ident) => this.keys.owner(channelId, ident)));
+  }
+
   release(channelId: string, ident: string): void {
     const key = this.keys.owner(channelId, ident);
     if (!this.held.delete(key)) return;

@@ -10,7 +10,7 @@ import type { Scope } from './tokens.js';
 export interface ConsoleSources {
   hub: EventHub;
   /** A channel's devices (online now, or with a message since start), newest message first; null: no such channel. */
-  devices(channel: string, limit: number): { total: number; items: Record<string, unknown>[]; recent_closes: readonly Record<string, unknown>[] } | null;
+  devices(channel: string, limit: number): Promise<{ total: number; items: Record<string, unknown>[]; recent_closes: readonly Record<string, unknown>[] } | null>;
   /** The channel's protocol and its commands with their property schemas; null: no such channel. */
   commandList(channel: string): { protocol: string; commands: readonly CommandSpec[] } | null;
   /** Publishes a command request on the command topic, as an operator's MQTT client would; false: no such channel. */
@@ -79,7 +79,7 @@ export function consoleApiRoutes(app: FastifyInstance, s: ConsoleSources, scopeO
     const q = req.query as Record<string, string | undefined>;
     const limit = q.limit === undefined ? 500 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw badRequest('limit: expected an integer 1..5000');
-    const d = s.devices(ch, limit);
+    const d = await s.devices(ch, limit);
     if (!d) throw noChannel(ch);
     return d;
   });

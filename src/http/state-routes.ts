@@ -7,7 +7,7 @@ export interface StateSources {
   instance(): Record<string, unknown>;
   channels(): Record<string, unknown>[];
   /** Null: no such channel on this server. */
-  device(channel: string, ident: string): Record<string, unknown> | null;
+  device(channel: string, ident: string): Promise<Record<string, unknown> | null>;
   /** The device's held commands (queued, in flight) in queue order, and how its last ones ended; null: no such channel. */
   commands(channel: string, ident: string): Promise<{ held: Record<string, unknown>[]; recent: Record<string, unknown>[] } | null>;
   assets(): Record<string, unknown>[];
@@ -34,7 +34,7 @@ export function stateRoutes(app: FastifyInstance, s: StateSources): void {
   app.get('/api/v1/channels', async () => ({ items: s.channels() }));
   app.get('/api/v1/devices/:channel/:ident', async (req) => {
     const { channel, ident: id } = ident(req);
-    const d = s.device(channel, id);
+    const d = await s.device(channel, id);
     if (!d) throw new EdgeError('EDGE_HTTP_NOT_FOUND', `no channel ${channel.slice(0, 64)} on this server`);
     return d;
   });

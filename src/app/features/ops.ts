@@ -14,6 +14,7 @@ import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
 import type { Feature } from '../feature.js';
 import { consoleSources } from '../console-sources.js';
+import { presenceOf, type HoldersPort } from '../device-presence.js';
 import { deletedEvent, type MediaSweepFeature } from './media-sweep.js';
 import type { Runtime } from '../runtime.js';
 
@@ -31,7 +32,7 @@ export interface OpsFeature extends Feature {
  * links whenever there is a listener. Registered before the channels: the listener's address (the
  * links' base when http.public_url is empty) is known before the first file is announced.
  */
-export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService, tacho: { view(channelId: string, ident: string): unknown } | null = null, live: LiveSource | null = null): OpsFeature {
+export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => Readiness, media: MediaSweepFeature, commands: CommandService, tacho: { view(channelId: string, ident: string): unknown } | null = null, live: LiveSource | null = null, holders: HoldersPort | null = null): OpsFeature {
   const { config, publisher } = rt;
   const h = config.http;
   // the read API and the console show each device's latest message: kept only when they can be asked
@@ -66,12 +67,13 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     instance: () => ({ instance_id: config.instance_id, version: packageVersion(), ...readiness(), mqtt_connected: publisher.connected, channels: rt.channels.list.map((c) => c.id) }),
     channels: () =>
       rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: c.pausedFor, counters: dotted(c.counters) })),
-    device: (ch, ident) => {
+    device: async (ch, ident) => {
       const c = rt.channels.get(ch);
       if (!c) return null;
       const text = rt.sink.latest(c.id, ident);
       const latest = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-      return { 'channel.id': channelIdValue(c.id), ident, connected: c.isOnline(ident), commands_held: commands.heldFor(c.id, ident).length, latest_message: latest, latest_message_at: latest?.['server.timestamp'] ?? null };
+      const [presence] = await presenceOf({ instanceId: config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, [ident]);
+      return { 'channel.id': channelIdValue(c.id), ident, ...presence!, commands_held: commands.heldFor(c.id, ident).length, latest_message: latest, latest_message_at: latest?.['server.timestamp'] ?? null };
     },
     commands: async (ch, ident) => (rt.channels.get(ch) ? { held: await commands.queueOf(ch, ident), recent: commands.recentFor(ch, ident) } : null),
     assets: () => assets.assets().map((a) => ({ id: a.id, name: a.name, type: a.type, ...(a.match ? { match: a.match } : {}), declared: a.declared === true })),
@@ -107,7 +109,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         tokens,
         state: tokens ? state : undefined,
         live: tokens && live ? live : undefined,
-        console: tokens ? consoleSources(rt) : undefined,
+        console: tokens ? consoleSources(rt, holders) : undefined,
         retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
         deleted: (e, reason) => rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), deletedEvent(e, reason, Date.now())),
       });
