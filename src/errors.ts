@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   // several processes on one box (config processes, src/processes/)
   EDGE_PROCESS_EXITED: 'A process of `processes` exited without being asked to (a crash, a kill); the primary starts it again after a wait that doubles with each exit (0.5 s up to 30 s), and its devices reconnect to the other processes meanwhile.',
   EDGE_METRICS_UNAVAILABLE: 'With `processes` above 1, `/metrics` (served by process 0) could not collect every process\'s figures from the primary in time; it answers 500 rather than one process\'s figures as the box\'s.',
+  EDGE_PROCESSES_UNANSWERED: 'With `processes` above 1, process 0 could not ask the other processes through the primary (no IPC channel, or the primary did not answer); the API answers 503 rather than one process\'s view as the box\'s.',
   EDGE_PROCESS_CRASH_LOOP: 'A process of `processes` died 5 times within a minute, or could not start at all (exit status 2: its own log line says why); the primary stopped every process and exited with status 1 (2 for a start failure).',
   // runtime
   EDGE_CONNECTION_LIMIT: 'The channel reached max_connections; the new connection was closed.',

@@ -156,7 +156,7 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     assert.deepEqual([...new Set(owners)].sort(), ['p0', 'p1'], `owners: ${owners.join(',')}`);
   });
 
-  it("process 0's /metrics counts every process: the primary merges them (sums; the MQTT link is the minimum)", async () => {
+  it("process 0's /metrics and API count every process: the primary gathers them (metrics summed, channels and devices merged)", async () => {
     const url = String(r.mp.lines.find((l) => l.process === 'p0' && l.msg.startsWith('health and metrics on '))!.url);
     const res = await fetch(`${url}/metrics`);
     assert.equal(res.status, 200);
@@ -174,11 +174,24 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     const instances = [...text.matchAll(/^edge_info\{instance="([^"]+)"/gm)].map((m) => m[1]).sort();
     assert.deepEqual(instances, [`${r.instance}-p0`, `${r.instance}-p1`]);
     assert.equal(text.match(/^# TYPE edge_frames_total /gm)?.length, 1, 'one family, not one per process');
+    // process 0's API: the channel's connections and counters are the box's
+    const auth = { headers: { authorization: `Bearer ${READ_TOKEN}` } };
+    const ch = (await (await fetch(`${url}/api/v1/channels`, auth)).json()) as { items: { id: number; connections: number; counters: Record<string, number> }[]; processes: unknown };
+    assert.deepEqual(ch.processes, { count: 2, missing: [] });
+    assert.equal(ch.items.length, 1);
+    assert.equal(ch.items[0]!.connections, 20);
+    assert.equal(ch.items[0]!.counters.frames, 20);
+    // the console's device list has every process's devices, each connected
+    const list = (await (await fetch(`${url}/api/v1/channels/1/devices?limit=50`, auth)).json()) as { total: number; items: { ident: string; connected: boolean; latest_message: unknown }[]; processes: unknown };
+    assert.equal(list.total, 20);
+    assert.deepEqual(list.items.map((i) => i.ident).sort(), [...devices.keys()].map(String).sort());
+    assert.ok(list.items.every((i) => i.connected && i.latest_message !== null), 'connected, with the latest message from its own process');
+    assert.deepEqual(list.processes, { count: 2, missing: [] });
     // and process 0's API says a device on either process is connected, and where
     const byOwner = new Map<string, bigint>();
     for (const imei of devices.keys()) byOwner.set((await ownerOf(r, imei))!, imei);
     for (const [owner, imei] of byOwner) {
-      const d = (await (await fetch(`${url}/api/v1/devices/1/${imei}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } })).json()) as Record<string, unknown>;
+      const d = (await (await fetch(`${url}/api/v1/devices/1/${imei}`, auth)).json()) as Record<string, unknown>;
       assert.equal(d.connected, true, `${imei} on ${owner}`);
       assert.equal(d.connected_instance, `${r.instance}-${owner}`);
     }

@@ -5,6 +5,8 @@ import type { ConsoleSources } from '../http/console-api-routes.js';
 import { channelIdValue } from '../message/naming.js';
 import type { Runtime } from './runtime.js';
 import { presenceOf, type HoldersPort } from './device-presence.js';
+import { deviceRows, mergeDeviceLists, processesNote, type DeviceList, type ProcessesNote } from './box-view.js';
+import { askEveryProcess } from '../processes/cluster-query.js';
 
 /** Bytes read from the end of a capture file for its last rows: enough for ~100 rows of a 1 KiB frame. */
 const CAPTURE_TAIL_BYTES = 256 * 1024;
@@ -40,29 +42,31 @@ export function consoleSources(rt: Runtime, holders: HoldersPort | null = null):
     async devices(ch, limit) {
       const c = rt.channels.get(ch);
       if (!c) return null;
-      const rows = new Map<string, { ident: string; last: string | null }>();
-      for (const [ident, last] of sink.devices(c.id)) rows.set(ident, { ident, last });
-      for (const ident of c.onlineIdents()) if (!rows.has(ident)) rows.set(ident, { ident, last: null });
+      // of several processes, every process's devices (processes/cluster-query.ts), else this one's
+      let list: DeviceList;
+      let processes: ProcessesNote | undefined;
+      if (rt.process.count > 1) {
+        const a = await askEveryProcess<DeviceList | null>('devices', { channel: c.id, limit });
+        list = mergeDeviceLists(a.answers.map((x) => x.value), limit);
+        processes = processesNote(rt.process.count, a);
+      } else list = deviceRows(rt, c.id, limit)!;
+      const rows = list.rows;
+      // a device is connected here, at another process or instance, or nowhere (device-presence.ts)
+      const presence = await presenceOf({ instanceId: rt.config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, rows.map((r) => r.ident));
       // parsed per request, for the page's rows only: the hot path keeps the text it had anyway
-      const items = [...rows.values()].map((r) => {
+      const items = rows.map((r, k) => {
         const m = r.last ? (JSON.parse(r.last) as Record<string, unknown>) : null;
         const lat = m?.['position.latitude'];
         const lon = m?.['position.longitude'];
         return {
           ident: r.ident,
-          connected: c.isOnline(r.ident),
-          connected_instance: null as string | null,
+          ...presence[k]!,
           latest_message_at: m?.['server.timestamp'] ?? null,
           position: typeof lat === 'number' && typeof lon === 'number' ? { latitude: lat, longitude: lon, speed: m?.['position.speed'] ?? null, direction: m?.['position.direction'] ?? null } : null,
           latest_message: m,
         };
       });
-      items.sort((a, b) => Number(b.latest_message_at ?? 0) - Number(a.latest_message_at ?? 0));
-      const page = items.slice(0, limit);
-      // a device this process saw that is now connected to another process or instance is not offline
-      const presence = await presenceOf({ instanceId: rt.config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, page.map((i) => i.ident));
-      page.forEach((item, k) => Object.assign(item, presence[k]));
-      return { 'channel.id': channelIdValue(c.id), total: items.length, items: page, recent_closes: c.recentCloses.slice(-50).reverse() };
+      return { 'channel.id': channelIdValue(c.id), total: list.idents.length, items, recent_closes: c.recentCloses.slice(-50).reverse(), ...(processes ? { processes } : {}) };
     },
     commandList(ch) {
       const c = rt.channels.get(ch);

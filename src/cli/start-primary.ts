@@ -3,6 +3,7 @@ import { balanceNote, chooseBalance, reusePortSupport } from '../processes/balan
 import { planEnv, planProcesses } from '../processes/process-plan.js';
 import { Supervisor } from '../processes/supervisor.js';
 import { serveClusterMetrics } from '../processes/cluster-metrics.js';
+import { serveQueries } from '../processes/cluster-query.js';
 import { workerConfig } from '../processes/worker-config.js';
 import type { Logger } from '../util/log.js';
 import { chooseBroker } from './broker-choice.js';
@@ -43,8 +44,9 @@ export async function startPrimary(config: EdgeConfig, o: { count: number; confi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onHup);
-  // process 0's /metrics asks here for every process's figures (processes/cluster-metrics.ts)
+  // process 0's /metrics and API ask here for every process's figures (processes/cluster-metrics.ts, cluster-query.ts)
   const stopMetrics = serveClusterMetrics(log);
+  const stopQueries = serveQueries(count);
   supervisor.start();
   const first = await Promise.race([supervisor.allReady.then(() => true), supervisor.done.then(() => false)]);
   if (first) {
@@ -56,6 +58,7 @@ export async function startPrimary(config: EdgeConfig, o: { count: number; confi
   }
   const status = await supervisor.done;
   stopMetrics();
+  stopQueries();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onHup);

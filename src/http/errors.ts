@@ -16,6 +16,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   EDGE_STREAM_UNSUPPORTED: 501,
   EDGE_TRANSCODER_UNAVAILABLE: 501,
   EDGE_STREAM_TIMEOUT: 504,
+  // several processes (src/processes/cluster-query.ts)
+  EDGE_PROCESSES_UNANSWERED: 503,
 };
 
 /** The API's error body: the code, the reason, and the request id to find it in the log. */

@@ -3,7 +3,7 @@
  * to the routes (src/http/media-routes.ts): a handful of routes, each with its parameters and errors.
  */
 const error = { $ref: '#/components/schemas/Error' };
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'bad input', 401: 'no or unknown token', 403: 'forbidden', 404: 'no such file', 416: 'range not satisfiable' }[c] ?? 'error', content: { 'application/json': { schema: error } } }]));
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'bad input', 401: 'no or unknown token', 403: 'forbidden', 404: 'no such file', 416: 'range not satisfiable', 503: 'the other processes did not answer (EDGE_PROCESSES_UNANSWERED)' }[c] ?? 'error', content: { 'application/json': { schema: error } } }]));
 const chParam = { name: 'channel', in: 'path', required: true, schema: { type: 'string' } };
 const identParam = { name: 'ident', in: 'path', required: true, schema: { type: 'string' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'file id (from a list, or from a media message)' };
@@ -76,7 +76,7 @@ export const OPENAPI = {
       },
     },
     '/api/v1/instance': { get: { summary: 'This instance: id, version, readiness, MQTT connection, channels', responses: { 200: { description: 'instance' }, ...errors(401) } } },
-    '/api/v1/channels': { get: { summary: 'Channels: protocol, ports, connections, paused reasons, counters', responses: { 200: { description: 'channels' }, ...errors(401) } } },
+    '/api/v1/channels': { get: { summary: 'Channels: protocol, ports, connections, paused reasons, counters (several processes: the box\'s, with processes.missing)', responses: { 200: { description: 'channels' }, ...errors(401, 503) } } },
     '/api/v1/devices/{channel}/{ident}': { get: { summary: 'Whether the device is connected (here, or with redis_url to another process or instance: connected_instance names it), and how many commands it holds', parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'device' }, ...errors(400, 401, 404) } } },
     '/api/v1/live/{channel}/{ident}/{camera}': { get: { summary: "Live video of a device's camera channel as one growing fragmented MP4 (starts the camera when needed; codec in x-edge-codec)", parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }, { name: 'camera', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 255 } }], responses: { 200: { description: 'video/mp4, chunked, until the stream ends' }, ...errors(400, 401, 404, 409, 410, 429, 501, 504) } } },
     '/api/v1/devices/{channel}/{ident}/tacho-schedule': { get: { summary: "The device's tachograph download schedule (last and next download of its vehicle unit and reported driver cards)", parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string' } }, { name: 'ident', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'schedule' }, ...errors(400, 401, 404) } } },

@@ -5,7 +5,8 @@ import { badRequest } from './errors.js';
 /** What the runtime can say about itself; each read from the state the runtime itself keeps (its stores and live tables), never a copy. */
 export interface StateSources {
   instance(): Record<string, unknown>;
-  channels(): Record<string, unknown>[];
+  /** The channels (of several processes: the box's, with the processes whose figures are missing). */
+  channels(): Promise<{ items: readonly object[]; processes?: { count: number; missing: { index: number; reason: string }[] } }>;
   /** Null: no such channel on this server. */
   device(channel: string, ident: string): Promise<Record<string, unknown> | null>;
   /** The device's held commands (queued, in flight) in queue order, and how its last ones ended; null: no such channel. */
@@ -31,7 +32,7 @@ export function stateRoutes(app: FastifyInstance, s: StateSources): void {
     return p;
   };
   app.get('/api/v1/instance', async () => s.instance());
-  app.get('/api/v1/channels', async () => ({ items: s.channels() }));
+  app.get('/api/v1/channels', async () => s.channels());
   app.get('/api/v1/devices/:channel/:ident', async (req) => {
     const { channel, ident: id } = ident(req);
     const d = await s.device(channel, id);

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
+import { askPrimary } from './ask-primary.js';
 
 /**
  * `/metrics` for the whole box when several processes serve the channels (config `processes`).
@@ -17,10 +18,6 @@ import type { Logger } from '../util/log.js';
 const REQUEST = 'edge-channel:metrics';
 const REPLY = 'edge-channel:metrics-reply';
 
-interface Request {
-  type: typeof REQUEST;
-  id: number;
-}
 interface Reply {
   type: typeof REPLY;
   id: number;
@@ -39,7 +36,7 @@ export function shareMetrics(registry: Registry): void {
 export function serveClusterMetrics(log: Logger): () => void {
   const aggregator = new AggregatorRegistry();
   const onMessage = (worker: { send(m: Reply): boolean }, m: unknown) => {
-    const req = m as Partial<Request> | null;
+    const req = m as { type?: unknown; id?: unknown } | null;
     if (req?.type !== REQUEST || typeof req.id !== 'number') return;
     const id = req.id;
     aggregator.clusterMetrics().then(
@@ -55,30 +52,13 @@ export function serveClusterMetrics(log: Logger): () => void {
   return () => cluster.off('message', onMessage);
 }
 
-let nextId = 0;
-
 /**
  * Process 0's `/metrics`: the merged text from the primary. Rejects (the route answers 500 and a
  * scrape fails visibly) when the primary or a process does not answer in time, rather than
  * serving one process's figures as if they were the box's.
  */
-export function clusterMetricsText(timeoutMs = 7_000): Promise<string> {
-  const send = process.send?.bind(process);
-  if (!send) return Promise.reject(new EdgeError('EDGE_METRICS_UNAVAILABLE', 'not started by a primary (no IPC channel)'));
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    const done = (fn: () => void) => {
-      clearTimeout(timer);
-      process.off('message', onReply);
-      fn();
-    };
-    const onReply = (m: unknown) => {
-      const r = m as Partial<Reply> | null;
-      if (r?.type !== REPLY || r.id !== id) return;
-      done(() => (typeof r.text === 'string' ? resolve(r.text) : reject(new EdgeError('EDGE_METRICS_UNAVAILABLE', `the processes' metrics could not be collected: ${r.error ?? 'no text'}`))));
-    };
-    const timer = setTimeout(() => done(() => reject(new EdgeError('EDGE_METRICS_UNAVAILABLE', `no answer from the primary within ${timeoutMs} ms`))), timeoutMs);
-    process.on('message', onReply);
-    send({ type: REQUEST, id } satisfies Request);
-  });
+export async function clusterMetricsText(timeoutMs = 7_000): Promise<string> {
+  const r = await askPrimary<Reply>(REQUEST, {}, REPLY, 'EDGE_METRICS_UNAVAILABLE', timeoutMs);
+  if (typeof r.text !== 'string') throw new EdgeError('EDGE_METRICS_UNAVAILABLE', `the processes' metrics could not be collected: ${r.error ?? 'no text'}`);
+  return r.text;
 }

@@ -6,9 +6,11 @@ import { startHttpServer, type HttpServer } from '../../http/server.js';
 import { parseTokens } from '../../http/tokens.js';
 import { MediaCatalog } from '../../media/media-catalog.js';
 import { MediaLinks } from '../../media/media-links.js';
-import { channelIdValue, dotted } from '../../message/naming.js';
+import { channelIdValue } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
 import { clusterMetricsText, shareMetrics } from '../../processes/cluster-metrics.js';
+import { answerQueries, askEveryProcess } from '../../processes/cluster-query.js';
+import { channelViews, deviceRows, mergeChannels, processesNote, type ChannelView } from '../box-view.js';
 import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
@@ -54,8 +56,19 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     }),
     ...(publisher instanceof ReliablePublisher ? { reliability: () => publisher.metrics() } : {}),
   });
-  // of several processes, each answers the primary's collection for process 0's /metrics
-  if (rt.process.count > 1) shareMetrics(metrics.registry);
+  // of several processes, each answers the primary's collection for process 0's /metrics, and
+  // process 0's questions about its channels and devices (processes/cluster-query.ts)
+  let stopAnswering: (() => void) | null = null;
+  if (rt.process.count > 1) {
+    shareMetrics(metrics.registry);
+    stopAnswering = answerQueries(rt.process.index, {
+      channels: () => channelViews(rt),
+      devices: (arg) => {
+        const q = arg as { channel: string; limit: number };
+        return deviceRows(rt, q.channel, q.limit);
+      },
+    });
+  }
   let http: HttpServer | null = null;
   const listenerUrl = () => {
     const host = h.host.includes(':') ? `[${h.host}]` : h.host === '0.0.0.0' ? '127.0.0.1' : h.host;
@@ -65,8 +78,12 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
   const tokens = h.tokens ? parseTokens(h.tokens) : null;
   const state: StateSources = {
     instance: () => ({ instance_id: config.instance_id, version: packageVersion(), ...readiness(), mqtt_connected: publisher.connected, channels: rt.channels.list.map((c) => c.id) }),
-    channels: () =>
-      rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: c.pausedFor, counters: dotted(c.counters) })),
+    // of several processes, every process's connections and counters (box-view.ts)
+    channels: async () => {
+      if (rt.process.count === 1) return { items: channelViews(rt) };
+      const a = await askEveryProcess<ChannelView[]>('channels', null);
+      return { items: mergeChannels(a.answers.map((x) => x.value)), processes: processesNote(rt.process.count, a) };
+    },
     device: async (ch, ident) => {
       const c = rt.channels.get(ch);
       if (!c) return null;
@@ -117,6 +134,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
       rt.log.info({ url: listenerUrl() }, `health and metrics on ${listenerUrl()} (/healthz, /readyz, /metrics)${api}`);
     },
     async stop() {
+      stopAnswering?.();
       if (http) await http.close();
     },
   };

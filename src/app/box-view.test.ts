@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeChannels, mergeDeviceLists, type ChannelView, type DeviceRow } from './box-view.js';
+
+const view = (id: number, connections: number, frames: number, paused: string[] = []): ChannelView => ({ id, protocol: 'ruptela', tcp_port: 5000 + id, udp_port: null, connections, reading_paused: paused, counters: { frames, 'udp.overload.drops': 0 } });
+
+test("channels of several processes: connections and counters summed by channel, pause reasons joined, each process's view untouched", () => {
+  const p0 = [view(1, 3, 30), view(2, 1, 5, ['spool'])];
+  const p1 = [view(1, 4, 41, ['spool']), view(2, 0, 0, ['spool', 'pool'])];
+  const merged = mergeChannels([p0, p1]);
+  assert.deepEqual(merged, [
+    { ...view(1, 7, 71), reading_paused: ['spool'] },
+    { ...view(2, 1, 5), reading_paused: ['spool', 'pool'] },
+  ]);
+  assert.deepEqual(p0[0], view(1, 3, 30), 'the inputs are not changed');
+  assert.deepEqual(mergeChannels([p0]), p0, 'one process: its own view');
+});
+
+test("devices of several processes: one row per device with the newest message, newest first, limited; the total counts distinct devices", () => {
+  const row = (ident: string, at: number | null): DeviceRow => ({ ident, last: at === null ? null : `{"ident":"${ident}","server.timestamp":${at}}`, at });
+  const p0 = { idents: ['a', 'b', 'c', 'x'], rows: [row('a', 30), row('b', 20), row('c', null)] };
+  // b moved to process 1 and sent a newer message there; d is only there
+  const p1 = { idents: ['b', 'd'], rows: [row('b', 40), row('d', 10)] };
+  const m = mergeDeviceLists([p0, null, p1], 3);
+  assert.deepEqual(m.rows.map((r) => [r.ident, r.at]), [['b', 40], ['a', 30], ['d', 10]]);
+  assert.deepEqual(m.idents.sort(), ['a', 'b', 'c', 'd', 'x']);
+});

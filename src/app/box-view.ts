@@ -1,0 +1,99 @@
+import { channelIdValue, dotted } from '../message/naming.js';
+import type { BoxAnswers } from '../processes/cluster-query.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * What one process knows of its channels and devices, and how process 0 merges every process's
+ * answer into the box's (config `processes` above 1; processes/cluster-query.ts carries them).
+ * Alone, a process's own view is the box's.
+ */
+export interface ChannelView {
+  id: string | number;
+  protocol: string;
+  tcp_port: number | null;
+  udp_port: number | null;
+  connections: number;
+  reading_paused: string[];
+  counters: Record<string, unknown>;
+}
+
+/** A device this process has seen: its latest published message (text) and when. */
+export interface DeviceRow {
+  ident: string;
+  last: string | null;
+  at: number | null;
+}
+
+export interface ProcessesNote {
+  count: number;
+  /** Processes whose figures are not in the answer (being restarted, failed, too slow). */
+  missing: { index: number; reason: string }[];
+}
+
+export function channelViews(rt: Runtime): ChannelView[] {
+  return rt.channels.list.map((c) => ({ id: channelIdValue(c.id), protocol: c.proto.id, tcp_port: c.tcpPort || null, udp_port: c.udpPort || null, connections: c.connectionCount, reading_paused: [...c.pausedFor], counters: dotted(c.counters) }));
+}
+
+/** A channel's devices as one process saw them: every ident, and the newest `limit` rows. */
+export interface DeviceList {
+  idents: string[];
+  rows: DeviceRow[];
+}
+
+/** The channel's devices this process saw (a message since start, or connected now), newest first. */
+export function deviceRows(rt: Runtime, channelId: string, limit: number): DeviceList | null {
+  const c = rt.channels.get(channelId);
+  if (!c) return null;
+  const rows = new Map<string, DeviceRow>();
+  for (const [ident, last] of rt.sink.devices(c.id)) rows.set(ident, { ident, last, at: last ? serverTime(last) : null });
+  for (const ident of c.onlineIdents()) if (!rows.has(ident)) rows.set(ident, { ident, last: null, at: null });
+  return { idents: [...rows.keys()], rows: newestFirst([...rows.values()]).slice(0, limit) };
+}
+
+/** Channels by id: connections and counters summed, pause reasons joined; the shape of one process's. */
+export function mergeChannels(parts: readonly ChannelView[][]): ChannelView[] {
+  const byId = new Map<string, ChannelView>();
+  for (const views of parts) {
+    for (const v of views) {
+      const key = String(v.id);
+      const m = byId.get(key);
+      if (!m) {
+        byId.set(key, { ...v, reading_paused: [...v.reading_paused], counters: { ...v.counters } });
+        continue;
+      }
+      m.connections += v.connections;
+      for (const r of v.reading_paused) if (!m.reading_paused.includes(r)) m.reading_paused.push(r);
+      for (const [k, n] of Object.entries(v.counters)) m.counters[k] = typeof n === 'number' && typeof m.counters[k] === 'number' ? (m.counters[k] as number) + n : (m.counters[k] ?? n);
+    }
+  }
+  return [...byId.values()];
+}
+
+/** One row per device (the newest message any process has of it), newest first, at most `limit`; total: distinct devices. */
+export function mergeDeviceLists(parts: readonly (DeviceList | null)[], limit: number): DeviceList {
+  const idents = new Set<string>();
+  const byIdent = new Map<string, DeviceRow>();
+  for (const p of parts) {
+    if (!p) continue;
+    for (const i of p.idents) idents.add(i);
+    for (const r of p.rows) {
+      const m = byIdent.get(r.ident);
+      if (!m || (r.at ?? -1) > (m.at ?? -1)) byIdent.set(r.ident, r);
+    }
+  }
+  return { idents: [...idents], rows: newestFirst([...byIdent.values()]).slice(0, limit) };
+}
+
+export function processesNote<T>(count: number, a: BoxAnswers<T>): ProcessesNote {
+  return { count, missing: a.missing };
+}
+
+function newestFirst(rows: DeviceRow[]): DeviceRow[] {
+  return rows.sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
+}
+
+/** `server.timestamp` of a published payload, without parsing the whole message. */
+function serverTime(payload: string): number | null {
+  const m = /"server\.timestamp":(-?[0-9.eE+-]+)/.exec(payload);
+  return m ? Number(m[1]) : null;
+}
