@@ -194,7 +194,12 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
       const d = (await (await fetch(`${url}/api/v1/devices/1/${imei}`, auth)).json()) as Record<string, unknown>;
       assert.equal(d.connected, true, `${imei} on ${owner}`);
       assert.equal(d.connected_instance, `${r.instance}-${owner}`);
+      assert.equal((d.latest_message as Record<string, unknown> | null)?.ident, String(imei), `the latest message of ${imei}, published by ${owner}`);
     }
+    // /readyz: ready while every process is
+    const ready = await fetch(`${url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true, reasons: [], processes: { count: 2, missing: [] } });
   });
 
   it('a command over MQTT reaches its device once, whichever process holds it, with its lifecycle events', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeChannels, mergeDeviceLists, type ChannelView, type DeviceRow } from './box-view.js';
+import { mergeChannels, mergeDeviceLists, newestPayload, type ChannelView, type DeviceRow } from './box-view.js';
 
 const view = (id: number, connections: number, frames: number, paused: string[] = []): ChannelView => ({ id, protocol: 'ruptela', tcp_port: 5000 + id, udp_port: null, connections, reading_paused: paused, counters: { frames, 'udp.overload.drops': 0 } });
 
@@ -24,4 +24,11 @@ test("devices of several processes: one row per device with the newest message, 
   const m = mergeDeviceLists([p0, null, p1], 3);
   assert.deepEqual(m.rows.map((r) => [r.ident, r.at]), [['b', 40], ['a', 30], ['d', 10]]);
   assert.deepEqual(m.idents.sort(), ['a', 'b', 'c', 'd', 'x']);
+});
+
+test("a device's latest message of several processes: the one with the newest server time", () => {
+  const p = (ident: string, at: number) => `{"ident":"${ident}","text":"\\"server.timestamp\\":9e9","server.timestamp":${at},"channel.id":1}`;
+  assert.equal(newestPayload([null, p('a', 10), p('a', 30), p('a', 20)]), p('a', 30));
+  assert.equal(newestPayload([null, null]), null);
+  assert.equal(newestPayload([]), null);
 });

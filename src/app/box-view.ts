@@ -1,5 +1,6 @@
 import { channelIdValue, dotted } from '../message/naming.js';
-import type { BoxAnswers } from '../processes/cluster-query.js';
+import { askEveryProcess, type BoxAnswers } from '../processes/cluster-query.js';
+import type { Readiness } from '../ops/readiness.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -86,6 +87,39 @@ export function mergeDeviceLists(parts: readonly (DeviceList | null)[], limit: n
 
 export function processesNote<T>(count: number, a: BoxAnswers<T>): ProcessesNote {
   return { count, missing: a.missing };
+}
+
+/** The newest of a device's latest payloads as several processes published them (null: none). */
+export function newestPayload(payloads: readonly (string | null)[]): string | null {
+  let best: string | null = null;
+  let at = -Infinity;
+  for (const p of payloads) {
+    if (p === null) continue;
+    const t = serverTime(p) ?? -Infinity;
+    if (best === null || t > at) {
+      best = p;
+      at = t;
+    }
+  }
+  return best;
+}
+
+/**
+ * The box's /readyz: ready while every process that answers is ready (a process being restarted is
+ * listed, not counted: the others serve its devices meanwhile), and process 0 among them. Never
+ * throws: a primary that does not answer makes the box not ready, with the reason.
+ */
+export async function boxReadiness(count: number, own: () => Readiness): Promise<Readiness & { processes?: ProcessesNote }> {
+  let a: BoxAnswers<Readiness>;
+  try {
+    a = await askEveryProcess<Readiness>('ready', null);
+  } catch (e) {
+    const r = own();
+    return { ready: false, reasons: [...r.reasons, `the other processes cannot be asked: ${(e as Error).message}`] };
+  }
+  const reasons = a.answers.flatMap((x) => (x.value.ready ? [] : x.value.reasons.map((r) => `process ${x.index}: ${r}`)));
+  if (!a.answers.some((x) => x.index === 0)) reasons.push('process 0 did not answer');
+  return { ready: reasons.length === 0, reasons, processes: processesNote(count, a) };
 }
 
 function newestFirst(rows: DeviceRow[]): DeviceRow[] {

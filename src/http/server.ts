@@ -19,7 +19,7 @@ export interface HttpServerOptions {
   port: number;
   /** Bind the socket in this process even in a cluster worker (one of several processes: only process 0 listens). */
   exclusive?: boolean;
-  readiness: () => Readiness;
+  readiness: () => Readiness | Promise<Readiness>;
   metrics: { text(): Promise<string>; contentType: string };
   /** Stored files: the signed /media/{id} links always, the /api/v1/media routes with tokens. */
   media?: { catalog: MediaCatalog; links: MediaLinks; maxPropertiesBytes: number } | undefined;
@@ -86,7 +86,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
 
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
   app.get('/readyz', async (_req, reply) => {
-    const r = o.readiness();
+    const r = await o.readiness();
     return reply.code(r.ready ? 200 : 503).type('application/json').send(JSON.stringify(r) + '\n');
   });
   app.get('/metrics', async (_req, reply) => {

@@ -10,7 +10,7 @@ import { channelIdValue } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
 import { clusterMetricsText, shareMetrics } from '../../processes/cluster-metrics.js';
 import { answerQueries, askEveryProcess } from '../../processes/cluster-query.js';
-import { channelViews, deviceRows, mergeChannels, processesNote, type ChannelView } from '../box-view.js';
+import { boxReadiness, channelViews, deviceRows, mergeChannels, newestPayload, processesNote, type ChannelView } from '../box-view.js';
 import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
@@ -62,6 +62,11 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
   if (rt.process.count > 1) {
     shareMetrics(metrics.registry);
     stopAnswering = answerQueries(rt.process.index, {
+      ready: () => readiness(),
+      latest: (arg) => {
+        const q = arg as { channel: string; ident: string };
+        return rt.sink.latest(q.channel, q.ident);
+      },
       channels: () => channelViews(rt),
       devices: (arg) => {
         const q = arg as { channel: string; limit: number };
@@ -87,7 +92,8 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     device: async (ch, ident) => {
       const c = rt.channels.get(ch);
       if (!c) return null;
-      const text = rt.sink.latest(c.id, ident);
+      // of several processes, the newest any of them published (the device may have moved)
+      const text = rt.process.count > 1 ? newestPayload((await askEveryProcess<string | null>('latest', { channel: c.id, ident })).answers.map((a) => a.value)) : rt.sink.latest(c.id, ident);
       const latest = text ? (JSON.parse(text) as Record<string, unknown>) : null;
       const [presence] = await presenceOf({ instanceId: config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, [ident]);
       return { 'channel.id': channelIdValue(c.id), ident, ...presence!, commands_held: commands.heldFor(c.id, ident).length, latest_message: latest, latest_message_at: latest?.['server.timestamp'] ?? null };
@@ -119,7 +125,7 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         port: h.port,
         // a cluster worker binds its own socket instead of one the primary would hold and hand out
         exclusive: rt.process.count > 1,
-        readiness,
+        readiness: rt.process.count > 1 ? () => boxReadiness(rt.process.count, readiness) : readiness,
         // of several processes, the box's figures: every process's, merged by the primary
         metrics: rt.process.count > 1 ? { ...metrics, text: () => clusterMetricsText() } : metrics,
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
