@@ -61,9 +61,8 @@ export function answerQueries(index: number, handlers: Readonly<Record<string, Q
     const { qid, kind } = q;
     Promise.resolve()
       .then(() => {
-        const h = handlers[kind];
-        if (!h) throw new Error(`process ${index} has no answer for "${kind}"`);
-        return h(q.arg);
+        if (!Object.hasOwn(handlers, kind)) throw new Error(`process ${index} has no answer for "${kind}"`);
+        return handlers[kind]!(q.arg);
       })
       .then(
         (value) => process.send?.({ type: ANSWER, qid, index, value } satisfies Answer),
