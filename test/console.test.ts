@@ -98,6 +98,12 @@ test('console: a Ruptela device that connects is online on the Devices page with
   await page.locator('.stream li details').first().waitFor({ timeout: 3000 });
   await page.locator('.stream li details summary').first().click();
   await shot('messages');
+  // back on Devices, read from the API (not the live feed): the row says which instance holds the connection
+  await page.getByRole('link', { name: 'Devices' }).click();
+  await row.locator('.online[title]').waitFor({ timeout: 3000 });
+  assert.equal(await row.locator('.online').getAttribute('title'), `connected to ${h.app.config.instance_id}`);
+  await row.getByRole('button').click();
+  assert.equal(await page.locator('dd.instance').innerText(), h.app.config.instance_id);
 });
 
 test('console: a command with meta is sent from the page; its processed event shows the meta', { skip, timeout: 30_000 }, async () => {

@@ -32,7 +32,7 @@ export function devicesPage(main, { channels }) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Ident'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Last message'), h('th', { scope: 'col' }, 'Position'))),
       h('tbody', {}, list.map((d) => h('tr', { 'data-ident': d.ident, class: d.ident === selected ? 'selected' : null },
         h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => select(d.ident), 'aria-label': `show device ${d.ident}` }, d.ident)),
-        h('td', {}, h('span', { class: `badge ${d.connected ? 'online' : 'offline'}` }, d.connected ? 'online' : 'offline')),
+        h('td', {}, h('span', { class: `badge ${d.connected ? 'online' : 'offline'}`, title: d.connected && d.instance ? `connected to ${d.instance}` : null }, d.connected ? 'online' : 'offline')),
         h('td', { title: time(d.at) }, d.at ? `${time(d.at)} (${ago(d.at)})` : '—'),
         h('td', { class: 'mono' }, d.position ? `${d.position.latitude.toFixed(5)}, ${d.position.longitude.toFixed(5)}` : '—'))))));
     if (selected) renderDetail();
@@ -43,7 +43,10 @@ export function devicesPage(main, { channels }) {
     if (!d) return;
     const pts = tracks.get(selected) ?? [];
     fill(detail, h('h3', {}, `Device ${d.ident}`),
-      h('dl', { class: 'kv' }, h('dt', {}, 'Status'), h('dd', {}, d.connected ? 'online' : 'offline'), h('dt', {}, 'Last message'), h('dd', { class: 'last-at' }, time(d.at))),
+      h('dl', { class: 'kv' }, h('dt', {}, 'Status'), h('dd', {}, d.connected ? 'online' : 'offline'),
+        // which process or instance holds its connection (several of them share the channel)
+        ...(d.connected && d.instance ? [h('dt', {}, 'Connected to'), h('dd', { class: 'mono instance' }, d.instance)] : []),
+        h('dt', {}, 'Last message'), h('dd', { class: 'last-at' }, time(d.at))),
       trackSvg(pts, tileInput.value.trim()),
       h('h3', {}, 'Last message'), h('pre', { class: 'last-message' }, d.message ? JSON.stringify(d.message, null, 1) : 'none since the server started'));
   }
@@ -82,7 +85,7 @@ export function devicesPage(main, { channels }) {
     try {
       const r = await api(`/api/v1/channels/${encodeURIComponent(sel.value)}/devices`);
       for (const d of r.items) {
-        rows.set(d.ident, { ident: d.ident, connected: d.connected, at: d.latest_message_at, position: d.position, message: d.latest_message });
+        rows.set(d.ident, { ident: d.ident, connected: d.connected, instance: d.connected_instance ?? null, at: d.latest_message_at, position: d.position, message: d.latest_message });
         if (d.latest_message) remember(d.ident, d.latest_message);
       }
       fill(closes, r.recent_closes.length === 0 ? h('p', { class: 'notice' }, 'None since the server started.') : h('table', { 'aria-label': 'recent disconnects' },
@@ -108,6 +111,7 @@ export function devicesPage(main, { channels }) {
         if (ev.sub === 'identified') d.connected = true;
         if (ev.sub === 'closed') {
           d.connected = false;
+          d.instance = null;
           loadCounters();
         }
         rows.set(p.ident, d);
