@@ -10,10 +10,10 @@ import { askPrimary } from './ask-primary.js';
  * Only process 0 listens on `http.port`, but every process counts its own frames, connections and
  * publishes. prom-client's cluster support does the collecting: every process hands its registry to
  * `AggregatorRegistry.setRegistries` and constructs an AggregatorRegistry (which is what installs
- * prom-client's answering listener in a cluster worker), and the primary's `clusterMetrics()` asks them all and merges the answers:
- * series with the same name and labels are summed, unless the metric names another aggregator
- * (ops/metrics.ts: e.g. `edge_mqtt_connected` is the minimum). Process 0 asks the primary for that
- * text with a message of its own (below), since the primary opens no port.
+ * prom-client's answering listener in a cluster worker), and the primary's `clusterMetrics()` asks
+ * them all and merges the answers: series with the same name and labels are summed, unless the
+ * metric names another aggregator (ops/metrics.ts: e.g. `edge_mqtt_connected` is the minimum).
+ * Process 0 asks the primary for that text (ask-primary.ts), since the primary opens no port.
  */
 const REQUEST = 'edge-channel:metrics';
 const REPLY = 'edge-channel:metrics-reply';
