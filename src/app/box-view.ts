@@ -89,6 +89,32 @@ export function processesNote<T>(count: number, a: BoxAnswers<T>): ProcessesNote
   return { count, missing: a.missing };
 }
 
+/**
+ * What one process answers about itself: the same functions serve process 0's own view and, with
+ * several processes, the questions the others get (ops.ts registers them with answerQueries).
+ */
+export function ownAnswers(rt: Runtime, readiness: () => Readiness) {
+  return {
+    ready: (): Readiness => readiness(),
+    channels: (): ChannelView[] => channelViews(rt),
+    devices: (q: { channel: string; limit: number }): DeviceList | null => deviceRows(rt, q.channel, q.limit),
+    latest: (q: { channel: string; ident: string }): string | null => rt.sink.latest(q.channel, q.ident),
+  };
+}
+
+export type OwnAnswers = ReturnType<typeof ownAnswers>;
+
+/**
+ * Every process's answer to `kind` (several processes: through the primary, with the missing ones
+ * noted), or this process's own when it runs alone. Callers merge `values` the same way in both cases.
+ */
+export async function fromEveryProcess<K extends keyof OwnAnswers>(rt: Runtime, own: OwnAnswers, kind: K, arg: Parameters<OwnAnswers[K]>[0]): Promise<{ values: ReturnType<OwnAnswers[K]>[]; processes?: ProcessesNote }> {
+  type V = ReturnType<OwnAnswers[K]>;
+  if (rt.process.count === 1) return { values: [(own[kind] as (a: typeof arg) => V)(arg)] };
+  const a = await askEveryProcess<V>(kind, arg);
+  return { values: a.answers.map((x) => x.value), processes: processesNote(rt.process.count, a) };
+}
+
 /** The newest of a device's latest payloads as several processes published them (null: none). */
 export function newestPayload(payloads: readonly (string | null)[]): string | null {
   let best: string | null = null;
@@ -109,17 +135,18 @@ export function newestPayload(payloads: readonly (string | null)[]): string | nu
  * listed, not counted: the others serve its devices meanwhile), and process 0 among them. Never
  * throws: a primary that does not answer makes the box not ready, with the reason.
  */
-export async function boxReadiness(count: number, own: () => Readiness): Promise<Readiness & { processes?: ProcessesNote }> {
+export async function boxReadiness(rt: Runtime, own: OwnAnswers): Promise<Readiness & { processes?: ProcessesNote }> {
+  if (rt.process.count === 1) return own.ready();
   let a: BoxAnswers<Readiness>;
   try {
     a = await askEveryProcess<Readiness>('ready', null);
   } catch (e) {
-    const r = own();
+    const r = own.ready();
     return { ready: false, reasons: [...r.reasons, `the other processes cannot be asked: ${(e as Error).message}`] };
   }
   const reasons = a.answers.flatMap((x) => (x.value.ready ? [] : x.value.reasons.map((r) => `process ${x.index}: ${r}`)));
   if (!a.answers.some((x) => x.index === 0)) reasons.push('process 0 did not answer');
-  return { ready: reasons.length === 0, reasons, processes: processesNote(count, a) };
+  return { ready: reasons.length === 0, reasons, processes: processesNote(rt.process.count, a) };
 }
 
 function newestFirst(rows: DeviceRow[]): DeviceRow[] {

@@ -5,8 +5,7 @@ import type { ConsoleSources } from '../http/console-api-routes.js';
 import { channelIdValue } from '../message/naming.js';
 import type { Runtime } from './runtime.js';
 import { presenceOf, type HoldersPort } from './device-presence.js';
-import { deviceRows, mergeDeviceLists, processesNote, type DeviceList, type ProcessesNote } from './box-view.js';
-import { askEveryProcess } from '../processes/cluster-query.js';
+import { fromEveryProcess, mergeDeviceLists, type OwnAnswers } from './box-view.js';
 
 /** Bytes read from the end of a capture file for its last rows: enough for ~100 rows of a 1 KiB frame. */
 const CAPTURE_TAIL_BYTES = 256 * 1024;
@@ -20,7 +19,7 @@ const CAPTURE_TAIL_BYTES = 256 * 1024;
  *   - commands and asset requests are published on their request topics, as an operator's client
  *     would, so they take the one path every request takes (validation, queue, events).
  */
-export function consoleSources(rt: Runtime, holders: HoldersPort | null = null): ConsoleSources {
+export function consoleSources(rt: Runtime, own: OwnAnswers, holders: HoldersPort | null = null): ConsoleSources {
   const { sink, topics } = rt;
   let emit: ((e: LiveEvent) => void) | null = null;
   const onMessage = (topic: string, payload: Buffer): void => {
@@ -43,13 +42,8 @@ export function consoleSources(rt: Runtime, holders: HoldersPort | null = null):
       const c = rt.channels.get(ch);
       if (!c) return null;
       // of several processes, every process's devices (processes/cluster-query.ts), else this one's
-      let list: DeviceList;
-      let processes: ProcessesNote | undefined;
-      if (rt.process.count > 1) {
-        const a = await askEveryProcess<DeviceList | null>('devices', { channel: c.id, limit });
-        list = mergeDeviceLists(a.answers.map((x) => x.value), limit);
-        processes = processesNote(rt.process.count, a);
-      } else list = deviceRows(rt, c.id, limit)!;
+      const { values, processes } = await fromEveryProcess(rt, own, 'devices', { channel: c.id, limit });
+      const list = mergeDeviceLists(values, limit);
       const rows = list.rows;
       // a device is connected here, at another process or instance, or nowhere (device-presence.ts)
       const presence = await presenceOf({ instanceId: rt.config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, rows.map((r) => r.ident));

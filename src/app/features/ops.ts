@@ -9,8 +9,8 @@ import { MediaLinks } from '../../media/media-links.js';
 import { channelIdValue } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
 import { clusterMetricsText, shareMetrics } from '../../processes/cluster-metrics.js';
-import { answerQueries, askEveryProcess } from '../../processes/cluster-query.js';
-import { boxReadiness, channelViews, deviceRows, mergeChannels, newestPayload, processesNote, type ChannelView } from '../box-view.js';
+import { answerQueries, type QueryHandler } from '../../processes/cluster-query.js';
+import { boxReadiness, fromEveryProcess, mergeChannels, newestPayload, ownAnswers, type OwnAnswers } from '../box-view.js';
 import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
@@ -58,21 +58,11 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
   });
   // of several processes, each answers the primary's collection for process 0's /metrics, and
   // process 0's questions about its channels and devices (processes/cluster-query.ts)
+  const own = ownAnswers(rt, readiness);
   let stopAnswering: (() => void) | null = null;
   if (rt.process.count > 1) {
     shareMetrics(metrics.registry);
-    stopAnswering = answerQueries(rt.process.index, {
-      ready: () => readiness(),
-      latest: (arg) => {
-        const q = arg as { channel: string; ident: string };
-        return rt.sink.latest(q.channel, q.ident);
-      },
-      channels: () => channelViews(rt),
-      devices: (arg) => {
-        const q = arg as { channel: string; limit: number };
-        return deviceRows(rt, q.channel, q.limit);
-      },
-    });
+    stopAnswering = answerQueries(rt.process.index, own as Record<keyof OwnAnswers, QueryHandler>);
   }
   let http: HttpServer | null = null;
   const listenerUrl = () => {
@@ -85,15 +75,14 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
     instance: () => ({ instance_id: config.instance_id, version: packageVersion(), ...readiness(), mqtt_connected: publisher.connected, channels: rt.channels.list.map((c) => c.id) }),
     // of several processes, every process's connections and counters (box-view.ts)
     channels: async () => {
-      if (rt.process.count === 1) return { items: channelViews(rt) };
-      const a = await askEveryProcess<ChannelView[]>('channels', null);
-      return { items: mergeChannels(a.answers.map((x) => x.value)), processes: processesNote(rt.process.count, a) };
+      const { values, processes } = await fromEveryProcess(rt, own, 'channels', undefined);
+      return { items: mergeChannels(values), ...(processes ? { processes } : {}) };
     },
     device: async (ch, ident) => {
       const c = rt.channels.get(ch);
       if (!c) return null;
       // of several processes, the newest any of them published (the device may have moved)
-      const text = rt.process.count > 1 ? newestPayload((await askEveryProcess<string | null>('latest', { channel: c.id, ident })).answers.map((a) => a.value)) : rt.sink.latest(c.id, ident);
+      const text = newestPayload((await fromEveryProcess(rt, own, 'latest', { channel: c.id, ident })).values);
       const latest = text ? (JSON.parse(text) as Record<string, unknown>) : null;
       const [presence] = await presenceOf({ instanceId: config.instance_id, isLocal: (i) => c.isOnline(i), holders }, c.id, [ident]);
       return { 'channel.id': channelIdValue(c.id), ident, ...presence!, commands_held: commands.heldFor(c.id, ident).length, latest_message: latest, latest_message_at: latest?.['server.timestamp'] ?? null };
@@ -125,14 +114,14 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
         port: h.port,
         // a cluster worker binds its own socket instead of one the primary would hold and hand out
         exclusive: rt.process.count > 1,
-        readiness: rt.process.count > 1 ? () => boxReadiness(rt.process.count, readiness) : readiness,
+        readiness: () => boxReadiness(rt, own),
         // of several processes, the box's figures: every process's, merged by the primary
         metrics: rt.process.count > 1 ? { ...metrics, text: () => clusterMetricsText() } : metrics,
         media: links ? { catalog: new MediaCatalog(config.media.dir), links, maxPropertiesBytes: h.max_properties_bytes } : undefined,
         tokens,
         state: tokens ? state : undefined,
         live: tokens && live ? live : undefined,
-        console: tokens ? consoleSources(rt, holders) : undefined,
+        console: tokens ? consoleSources(rt, own, holders) : undefined,
         retention: links ? { mediaDir: config.media.dir, ruleOf: media.ruleOf, applyTo: media.applyTo, channelIds: config.channels.map((c) => String(c.id)) } : undefined,
         deleted: (e, reason) => rt.sink.log(rt.topics.mediaEvent(e.channel_id, e.ident), deletedEvent(e, reason, Date.now())),
       });
