@@ -76,7 +76,7 @@ export function udpKeyPrefix(redisPrefix: string, channelId: string): string {
  */
 export function redisPair(url: string, component: string, log?: Logger): { redis: Redis; sub: Redis } {
   const redis = new Redis(url, { connectTimeout: 2_000, maxRetriesPerRequest: 3, lazyConnect: true });
-  const sub = new Redis(url, { connectTimeout: 2_000, lazyConnect: true });
+  const sub = handledResubscribe(new Redis(url, { connectTimeout: 2_000, lazyConnect: true }));
   for (const c of [redis, sub]) c.on('error', (e: Error) => log?.warn({ err: e.message }, `${component}: Redis connection error`));
   return { redis, sub };
 }
@@ -88,7 +88,7 @@ export function redisPair(url: string, component: string, log?: Logger): { redis
  * SUBSCRIBE until connected and retries it without bound).
  */
 export function failFastRedis(url: string, timeoutMs: number, notices = false): Redis {
-  return new Redis(url, {
+  const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: notices,
     connectTimeout: timeoutMs,
@@ -96,6 +96,24 @@ export function failFastRedis(url: string, timeoutMs: number, notices = false): 
     maxRetriesPerRequest: notices ? null : 1,
     retryStrategy: (times: number) => Math.min(times * 200, 5_000),
   });
+  return notices ? handledResubscribe(client) : client;
+}
+
+/**
+ * A subscriber connection whose SUBSCRIBE promises always have a handler. Why: after a reconnect
+ * ioredis subscribes again to the channels it had (autoResubscribe) and drops that promise; a close
+ * (quit, disconnect) while it is in flight rejects it with "Connection is closed." and, unhandled,
+ * that rejection would end the process (Node's default) — a stop during a Redis restart did so in a
+ * test. A caller that awaits its own subscribe still gets the rejection: the promise is returned as is.
+ */
+export function handledResubscribe(client: Redis): Redis {
+  const subscribe = client.subscribe.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { subscribe: (...args: unknown[]) => Promise<unknown> }).subscribe = (...args: unknown[]) => {
+    const p = subscribe(...args);
+    p.catch(() => undefined);
+    return p;
+  };
+  return client;
 }
 
 /**
