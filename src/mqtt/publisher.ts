@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
 import { FairQueue } from './fair-queue.js';
+import { InflightStore } from './inflight-store.js';
 import { InboundRouter } from './inbound-router.js';
 
 /**
@@ -97,7 +98,9 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     super();
     // the given period is the first delay (1 s from mqttClientOptions; tests pass shorter ones)
     const basePeriod = options.reconnectPeriod ?? RECONNECT_MIN_MS;
-    this.client = connect(url, mqttDebugWanted || options.log ? options : { ...options, log: noLog });
+    // the QoS 1 window in an array store, not MQTT.js's Map: see inflight-store.ts (garbage collection)
+    const withStore: IClientOptions = { outgoingStore: new InflightStore(), ...options };
+    this.client = connect(url, mqttDebugWanted || options.log ? withStore : { ...withStore, log: noLog });
     this.client.on('connect', () => {
       // Nagle + delayed ACK on a QoS 1 window stalls every round trip by up to 40 ms.
       const stream = this.client.stream as unknown as Socket;
