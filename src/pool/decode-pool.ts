@@ -8,6 +8,7 @@ import { decodeFrames } from './decode-frames.js';
 import { runDddTask } from './ddd-task.js';
 import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type DddTask, type DddTaskOutcome, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
 import { MinHeap } from './min-heap.js';
+import { adaptPiscina } from './piscina-gc.js';
 import { unpackOutcomes, type PackedOutcomes } from './packed-outcomes.js';
 
 /**
@@ -97,6 +98,7 @@ export class DecodePool extends EventEmitter {
     } else {
       this.threads = opts.threads > 0 ? opts.threads : availableParallelism();
       this.piscina = new Piscina({ filename: WORKER_URL, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
+      adaptPiscina(this.piscina);
     }
     // Frames wait in our priority queue, not in Piscina's FIFO, so they can still be reordered
     // (and batched bigger under load). One task per thread: bench/pool measured the same
