@@ -75,7 +75,13 @@ export class DeviceLink implements PoolConnection {
   contextVersion = 1;
   contextSent = 0;
   slots: Slot[] = [];
-  backlog: Slot[] = [];
+  /**
+   * Frames read but not yet submitted to the pool; null when there are none. Made when the first
+   * frame arrives, not in advance: an empty array left on the link until the device's next frame
+   * lives long enough that V8 starts allocating that array in the old generation, and the frames
+   * pushed into it then stayed reachable from it, dead, until a full collection (issue #31).
+   */
+  backlog: Slot[] | null = null;
   decoding = false;
   /** Frames of the submitted batch still to come back from the pool. */
   decodingLeft = 0;

@@ -53,7 +53,11 @@ class PendingFrame implements FrameSlot, PoolFrame {
     readonly reassembled: boolean,
   ) {
     this.bytes = frame;
-    this.confirm = (err) => pipeline.confirmed(connection, this, err);
+    // Through a local on purpose: V8 allocates a function literal written straight into a property
+    // (`this.x = () => ...`) in the old generation while the code runs unoptimised, and a dead old
+    // closure kept this frame and its record alive through young collections (issue #31).
+    const confirm = (err?: Error | null): void => pipeline.confirmed(connection, this, err);
+    this.confirm = confirm;
   }
 
   done(o: FrameOutcome): void {
@@ -87,7 +91,7 @@ export class FramePipeline {
     for (const frame of frames) {
       const slot = new PendingFrame(this, link, frame, at, reassembled);
       link.slots.push(slot);
-      link.backlog.push(slot);
+      (link.backlog ??= []).push(slot);
     }
     this.host.stats.counters.frames += frames.length;
     if (link.transport === 'tcp' && link.slots.length >= MAX_SLOTS_PER_LINK && !link.pausedByLink) {
@@ -99,7 +103,8 @@ export class FramePipeline {
 
   private submit(link: DeviceLink): void {
     const items = link.backlog;
-    link.backlog = [];
+    link.backlog = null;
+    if (!items) return;
     link.decoding = true;
     // Least-attained-service priority: bytes this connection sent recently (2 s half-life). A device
     // flushing its black box sends big frames back to back and sinks; a live device stays near the top.
@@ -120,7 +125,7 @@ export class FramePipeline {
     if (--link.decodingLeft === 0) {
       link.decoding = false;
       // a closed link's frames that were read before the close are still decoded (afterClose)
-      if (link.backlog.length > 0) this.submit(link);
+      if (link.backlog) this.submit(link);
     }
   }
 
@@ -285,7 +290,7 @@ export class FramePipeline {
     } else {
       link.slots.push({ remaining: -1, replies: null, after: null, failed: info, frame: Buffer.alloc(0), receivedAtMs: this.host.now(), reassembled: false });
     }
-    link.backlog = [];
+    link.backlog = null;
     this.host.close(link, code, `${info.code}: ${info.reason}`);
   }
 }
