@@ -8,6 +8,7 @@ import type { Topics } from '../mqtt/topics.js';
 import type { Logger } from '../util/log.js';
 import { CircuitBreaker, type BreakerChange } from './breaker.js';
 import { DrainControl } from './drain-control.js';
+import { Fifo } from '../util/fifo.js';
 import type { Spool, SpoolRecord } from './spool.js';
 
 /**
@@ -108,8 +109,8 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
   readonly spool: Spool;
   private readonly o: ReliableOptions;
   private readonly now: () => number;
-  private watch: Watched[] = [];
-  private wHead = 0;
+  /** Publishes awaiting their PUBACK, in send order (for the timeout); settled ones leave at the next tick. */
+  private readonly watch = new Fifo<Watched>();
   private unsettledDirect = 0;
   private drainEpoch = 0;
   private drainInflight = 0;
@@ -287,7 +288,11 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
       w.counted = false;
       this.unsettledDirect--;
     }
-    w.cb(err);
+    const cb = w.cb;
+    // the entry waits in `watch` until the next tick: it need not keep the record until then
+    w.cb = noop;
+    w.payload = '';
+    cb(err);
   }
 
   private toSpool(w: Watched): void {
@@ -316,10 +321,9 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
       this.drain.failed();
       this.spool.rewind();
       // direct publishes still awaiting PUBACK: spool them now instead of waiting for their timeout
-      for (let i = this.wHead; i < this.watch.length; i++) {
-        const w = this.watch[i]!;
+      this.watch.forEach((w) => {
         if (w.kind === 'direct' && !w.settled && !w.spooling) this.toSpool(w);
-      }
+      });
       // everything still queued or unconfirmed in the client is spooled (messages) or kept as
       // pending state: drop it there, or the client would replay it one by one on reconnect
       // before anything new goes out (and every replay is a duplicate)
@@ -359,20 +363,12 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
 
   private tick(): void {
     const now = this.now();
-    while (this.wHead < this.watch.length) {
-      const w = this.watch[this.wHead]!;
+    for (let w = this.watch.peek(); w !== undefined; w = this.watch.peek()) {
       if (!w.settled && !(w.kind === 'direct' && w.spooling)) {
         if (w.deadline > now) break;
         this.timedOut(w);
       }
-      this.watch[this.wHead++] = undefined as unknown as Watched;
-    }
-    if (this.wHead === this.watch.length) {
-      this.watch = [];
-      this.wHead = 0;
-    } else if (this.wHead > 4096 && this.wHead * 2 > this.watch.length) {
-      this.watch.splice(0, this.wHead);
-      this.wHead = 0;
+      this.watch.shift();
     }
     if (this.breaker.tick()) this.probe();
     // after a disk error, try the disk again even when no record needs the spool (clears spool_error)
