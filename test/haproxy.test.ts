@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { freePort } from '../bench/lib/net-probe.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { connectFrom, type BoundClient } from './support/device-socket.js';
 
@@ -19,16 +19,6 @@ const ACK = '0002640113bc';
 const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
 const skip = probe.error || probe.status !== 0 ? `haproxy not installed (${probe.error?.message ?? `exit ${probe.status}`}); apt-get install haproxy to run it` : false;
 if (skip) console.log(`# haproxy test skipped: ${skip}`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 function startHaproxy(cfg: string, port: number): Promise<ChildProcess> {
   const p = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Aedes, type Client } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { recordsFrame, typicalRecord } from '../protocols/ruptela/device-frames.js';
+import { freePort } from '../bench/lib/net-probe.js';
 
 /**
  * "Never lose an acknowledged record", end to end. The channel runs as a child process
@@ -234,14 +235,6 @@ class ChannelProcess {
   logged(pattern: RegExp): boolean {
     return this.lines.some((l) => pattern.test(l));
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const a = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return typeof a === 'object' && a ? a.port : 0;
 }
 
 async function waitUntil(what: string, fn: () => boolean, timeoutMs: number): Promise<void> {

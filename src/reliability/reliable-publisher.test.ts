@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,6 +10,7 @@ import { makeTopics } from '../mqtt/topics.js';
 import { createLogger } from '../util/log.js';
 import { ReliablePublisher, type ReliableOptions } from './reliable-publisher.js';
 import { Spool, type SpoolOp } from './spool.js';
+import { freePort as deadPort } from '../../bench/lib/net-probe.js';
 
 /**
  * The reliable publisher against the in-process aedes broker (or against a port where nothing
@@ -34,15 +34,6 @@ async function waitUntil(what: string, cond: () => boolean, timeoutMs = 15_000):
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/** A loopback port where nothing listens (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 test('reliable publisher: `spooled` counts durable writes only, refused records count as spool_write_errors, and spool_error clears once the disk is healthy with no record needing the spool', async () => {
