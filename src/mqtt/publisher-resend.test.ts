@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
-import { once } from 'node:events';
+import { startEmbeddedBroker } from './embedded-broker.js';
 import { Publisher } from './publisher.js';
 
 /**
@@ -16,69 +15,40 @@ interface SeenPublish {
   topic: string;
 }
 
-/** A broker that answers CONNECT, records PUBLISHes, and acknowledges them only from its second connection on. */
-async function forgetfulBroker(): Promise<{ port: number; seen: SeenPublish[]; sockets: Socket[]; close(): Promise<void> }> {
+/**
+ * The embedded broker, made forgetful: the PUBLISHes of the first connection are recorded and never
+ * authorised (so never acknowledged), and that connection is cut once two have come; later ones are
+ * acknowledged as usual.
+ */
+async function forgetfulBroker(): Promise<{ url: string; seen: SeenPublish[]; close(): Promise<void> }> {
   const seen: SeenPublish[] = [];
-  const sockets: Socket[] = [];
-  let conns = 0;
-  const server = createServer((s) => {
-    const conn = ++conns;
-    sockets.push(s);
-    let buf = Buffer.alloc(0);
-    s.on('error', () => {});
-    s.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      for (;;) {
-        if (buf.length < 2) return;
-        let len = 0;
-        let mult = 1;
-        let i = 1;
-        for (; i < 5 && i < buf.length; i++) {
-          len += (buf[i]! & 0x7f) * mult;
-          mult *= 128;
-          if ((buf[i]! & 0x80) === 0) break;
-        }
-        const start = i + 1;
-        if (buf.length < start + len) return;
-        const type = buf[0]! >> 4;
-        const body = buf.subarray(start, start + len);
-        if (type === 1) s.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
-        else if (type === 3) {
-          const tlen = body.readUInt16BE(0);
-          const id = body.readUInt16BE(2 + tlen);
-          seen.push({ conn, id, topic: body.subarray(2, 2 + tlen).toString() });
-          if (conn > 1) s.write(Buffer.from([0x40, 0x02, id >> 8, id & 0xff]));
-        } else if (type === 12) s.write(Buffer.from([0xd0, 0x00]));
-        buf = buf.subarray(start + len);
+  let conn = 1;
+  const broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port: 0,
+    authorizePublish: (client, packet, cb) => {
+      seen.push({ conn, id: packet.messageId ?? 0, topic: packet.topic });
+      if (conn > 1) return cb(null);
+      if (seen.length === 2) {
+        conn++;
+        (client as unknown as { conn: { destroy(): void } }).conn.destroy();
       }
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const a = server.address();
-  return {
-    port: typeof a === 'object' && a ? a.port : 0,
-    seen,
-    sockets,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((r) => server.close(() => r()));
     },
-  };
+  });
+  return { url: broker.url, seen, close: () => broker.close() };
 }
 
 test('a publish the broker did not acknowledge is resent after the reconnect, and confirmed once', async () => {
   const broker = await forgetfulBroker();
-  const pub = new Publisher(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'resend-test', clean: true, reconnectPeriod: 50, keepalive: 0 }, 10, 100);
+  const pub = new Publisher(broker.url, { clientId: 'resend-test', clean: true, reconnectPeriod: 50, keepalive: 0 }, 10, 100);
   try {
     await pub.waitConnected(5000);
     const confirmed: (Error | undefined)[][] = [[], []];
     pub.publish('a/1', 'one', false, (e) => confirmed[0]!.push(e));
     pub.publish('a/2', 'two', false, (e) => confirmed[1]!.push(e));
+    // the broker cuts the connection with both unacknowledged
     while (broker.seen.length < 2) await new Promise((r) => setTimeout(r, 10));
     assert.equal(pub.inFlight, 2);
-    // the connection breaks with both unacknowledged
-    broker.sockets[0]!.destroy();
     const deadline = Date.now() + 5000;
     while (confirmed.some((c) => c.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(confirmed, [[undefined], [undefined]]);
