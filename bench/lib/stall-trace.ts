@@ -158,7 +158,7 @@ export function stageTracer(pipeline: Patchable, pool: Patchable, window: Patcha
     decoded: pipeline.prototype.decoded as (this: unknown, slot: object, o: unknown) => void,
     confirmed: pipeline.prototype.confirmed as (this: unknown, link: unknown, slot: { remaining: number }, err?: unknown) => void,
     runBatch: pool.prototype.runBatch as (this: unknown, q: unknown, batch: object[], resend: boolean) => void,
-    publish: window.prototype.publish as (this: { inflight: number; maxInflight: number; queue: { size: number } }, ...a: unknown[]) => void,
+    publish: window.prototype.publish as (this: { inflight: number; windowSize: number; queue: { size: number } }, ...a: unknown[]) => void,
     send: window.prototype.send as (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: (err?: unknown) => void) => void,
   };
   const rtt: number[] = [];
@@ -203,9 +203,9 @@ export function stageTracer(pipeline: Patchable, pool: Patchable, window: Patcha
     }
     orig.confirmed.call(this, link, slot, err);
   };
-  window.prototype.publish = function (this: { inflight: number; maxInflight: number; queue: { size: number } }, ...a: unknown[]) {
+  window.prototype.publish = function (this: { inflight: number; windowSize: number; queue: { size: number } }, ...a: unknown[]) {
     if (on) {
-      if (this.inflight < this.maxInflight && this.queue.size === 0) direct++;
+      if (this.inflight < this.windowSize && this.queue.size === 0) direct++;
       else queued++;
     }
     orig.publish.apply(this, a);

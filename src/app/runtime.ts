@@ -110,8 +110,9 @@ export async function startRuntime(config: EdgeConfig, log: Logger, threads: num
           drainRate: sp.drain_rate,
           drainInflight: sp.drain_inflight,
           statsIntervalS: config.stats_interval_s,
+          adaptiveInflight: config.mqtt.adaptive_inflight,
         })
-      : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued);
+      : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, config.mqtt.adaptive_inflight);
   } catch (e) {
     if (broker) await broker.close();
     throw e;
@@ -128,7 +129,7 @@ export async function startRuntime(config: EdgeConfig, log: Logger, threads: num
   } catch {
     log.warn({ url: brokerUrl }, sp.enabled ? 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start and messages go to the spool' : 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start anyway and acknowledge nothing until it is');
   }
-  const pool = new DecodePool({ threads: threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxPending: config.pool.max_pending_frames, batchWaitMs: config.pool.batch_wait_ms });
+  const pool = new DecodePool({ threads: threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxBatchBytes: config.pool.max_batch_bytes, maxPending: config.pool.max_pending_frames, batchWaitMs: config.pool.batch_wait_ms });
   const sink = new MessageSink(publisher, topics);
   const media = new FileMediaStore(config.media.dir, { fsync: config.media.fsync, maxFileBytes: config.media.max_file_bytes });
   const close = async () => {

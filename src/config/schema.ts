@@ -74,7 +74,8 @@ export const MqttSchema = obj(
       },
       { default: {}, description: 'the embedded broker, used when url is empty' },
     ),
-    max_inflight: int(1, 65535, 1000, 'QoS 1 publishes awaiting PUBACK at once'),
+    max_inflight: int(1, 65535, 1000, 'QoS 1 publishes awaiting PUBACK at once, at most (the adaptive window\'s ceiling)'),
+    adaptive_inflight: Type.Boolean({ default: true, description: 'the window adapts to the PUBACK latency (short queues at the broker, so a live device is not queued behind a storm); false = always max_inflight' }),
     max_queued: int(1, 10_000_000, 20000, 'publishes queued behind the window before device sockets pause'),
     resync_interval_s: int(0, 604_800, 0, 'republish all retained state this instance owns every N s (it is also republished on every reconnection and on request); 0 = off'),
   },
@@ -86,6 +87,8 @@ export const PoolSchema = obj(
     threads: int(0, 256, 0, 'decode worker threads; 0 = number of cores (with processes above 1: cores ÷ processes each, at least 1)', { 'x-env': true }),
     // 64, not 256: a live frame waits for the tasks already in the workers; bench/README.md "After the feature merges"
     max_batch_frames: int(1, 65536, 64, 'frames per worker task (batched per event-loop tick)'),
+    // 16 KB: 100 e2e records of 24 IO or 190 storm records per task; a live frame waits for at most one (bench/README.md "Fourth pass")
+    max_batch_bytes: int(1024, 64 * 1024 * 1024, 16384, 'bytes of frames per worker task, at most (one connection\'s frames stay together): smaller tasks, shorter waits for a live frame behind a storm'),
     max_pending_frames: int(1, 10_000_000, 20000, 'frames waiting for a worker before device sockets pause'),
     // 2, not 0: at 0.5–6 k frames/s every frame was nearly its own task; 2 ms cut the channel's CPU per record 15–25 % (bench/README.md "Latency by stage, CPU by rate")
     batch_wait_ms: int(0, 50, 2, 'ms a frame may wait for others to share its worker task (fewer worker wake-ups and writes at low rates); 0 = send at once, lowest latency'),

@@ -1,35 +1,57 @@
+import { Fifo } from '../util/fifo.js';
+import { MinHeap } from '../util/min-heap.js';
+
 /**
- * FIFO per lane, lanes served round-robin. The publisher queues messages per device connection
- * (lane = connection), so during an after-load storm a live device's message waits about one
- * round of the queued connections instead of behind every queued storm message.
+ * FIFO per lane, lanes served in turn. The publisher queues messages per device connection
+ * (lane = connection), so during an after-load storm a live device's message is not queued behind
+ * every storm message.
+ *
+ * Two kinds of waiting lanes:
+ * - *fresh*: lanes that just became active, served most urgent first (lowest `priority`: the
+ *   connection's recently attained service, so a live device that sends little goes before devices
+ *   flushing a black box);
+ * - the *round*: lanes that were served once and still hold messages, round-robin.
+ * When both wait, `shift` alternates between them, so neither starves the other.
+ *
+ * Why a heap for fresh lanes: the earlier queue put a fresh lane at the front of the round only if it
+ * was more urgent than the one lane whose turn was next, and at the back of a round of over a
+ * thousand storm lanes otherwise. In the after-load bench a live device's message then waited up to
+ * 96–111 ms here (p99) although it was the most urgent one queued (bench/README.md, issue #31).
  */
 interface Lane<T> {
-  items: T[];
-  head: number;
-  priority: number;
+  readonly key: number;
+  readonly items: Fifo<T>;
 }
 
+/** Empty lanes kept for reuse before the map is swept (a storm's connections come back within a second). */
+const SPARE_LANES = 4096;
+
 export class FairQueue<T> {
+  /**
+   * Every lane with messages, and recently emptied ones: a lane's object is reused when its
+   * connection queues again instead of being deleted per message (set/delete churn on a long-lived
+   * Map keeps its dead entries' objects alive through young collections, as in inflight-store.ts).
+   */
   private readonly lanes = new Map<number, Lane<T>>();
-  private ring: number[] = [];
-  private ringHead = 0;
+  private readonly fresh = new MinHeap<Lane<T>>();
+  private readonly round = new Fifo<Lane<T>>(64);
+  /** Lanes with messages (fresh or in the round). */
+  private active = 0;
+  /** Whether the next `shift` takes from the round when both kinds wait. */
+  private roundsTurn = false;
   size = 0;
 
-  /**
-   * `priority` (lower = more urgent) matters when a lane becomes active: a lane more urgent than
-   * the one whose turn is next goes to the front of the round instead of the back (least attained
-   * service: a live device that sends little overtakes connections flushing a backlog).
-   */
+  /** Queues `item` on `lane`; `priority` (lower = more urgent) orders the lane if it was idle. */
   push(lane: number, item: T, priority = 0): void {
     let l = this.lanes.get(lane);
     if (!l) {
-      l = { items: [], head: 0, priority };
+      if (this.lanes.size >= this.active + SPARE_LANES) this.sweep();
+      l = { key: lane, items: new Fifo<T>(16) };
       this.lanes.set(lane, l);
-      const next = this.ringHead < this.ring.length ? this.lanes.get(this.ring[this.ringHead]!) : undefined;
-      if (next && priority < next.priority) {
-        if (this.ringHead > 0) this.ring[--this.ringHead] = lane;
-        else this.ring.unshift(lane);
-      } else this.ring.push(lane);
+    }
+    if (l.items.size === 0) {
+      this.fresh.push(priority, l);
+      this.active++;
     }
     l.items.push(item);
     this.size++;
@@ -37,33 +59,26 @@ export class FairQueue<T> {
 
   /** Next item: the oldest of the lane whose turn it is. */
   shift(): T | undefined {
-    while (this.ringHead < this.ring.length) {
-      const key = this.ring[this.ringHead++]!;
-      const l = this.lanes.get(key);
-      if (!l) continue;
-      const item = l.items[l.head]!;
-      l.items[l.head++] = undefined as unknown as T;
-      this.size--;
-      if (l.head < l.items.length) {
-        this.ring.push(key);
-        if (l.head > 64 && l.head * 2 > l.items.length) {
-          l.items.splice(0, l.head);
-          l.head = 0;
-        }
-      } else this.lanes.delete(key);
-      if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
-        this.ring.splice(0, this.ringHead);
-        this.ringHead = 0;
-      }
-      return item;
-    }
-    return undefined;
+    if (this.size === 0) return undefined;
+    const fromRound = this.round.size > 0 && (this.fresh.size === 0 || this.roundsTurn);
+    const l = fromRound ? this.round.shift()! : this.fresh.pop()!;
+    this.roundsTurn = !fromRound;
+    const item = l.items.shift()!;
+    this.size--;
+    if (l.items.size > 0) this.round.push(l);
+    else this.active--;
+    return item;
   }
 
-  /** Removes and returns everything, oldest lane first. */
+  /** Removes and returns everything, in the order `shift` gives. */
   takeAll(): T[] {
     const out: T[] = [];
     for (let x = this.shift(); x !== undefined; x = this.shift()) out.push(x);
     return out;
+  }
+
+  /** Drops the empty lanes (connections gone or idle), keeping the map bounded. */
+  private sweep(): void {
+    for (const [k, l] of this.lanes) if (l.items.size === 0) this.lanes.delete(k);
   }
 }

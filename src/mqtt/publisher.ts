@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { FairQueue } from './fair-queue.js';
 import { InflightStore } from './inflight-store.js';
 import { InboundRouter } from './inbound-router.js';
+import { WindowControl } from '../util/window-control.js';
 
 /**
  * QoS 1 publisher with a bounded in-flight window. `publish` calls back when the broker's PUBACK
@@ -16,6 +17,13 @@ import { InboundRouter } from './inbound-router.js';
  * means unbounded memory and no backpressure signal. Here at most `maxInflight` publishes await
  * PUBACK; the rest queue, and beyond `maxQueued` the publisher emits 'full' (the channels pause
  * their device sockets) and 'drain' once the queue is under half again.
+ *
+ * The window adapts under `maxInflight` (util/window-control.ts, delay-based): it grows while
+ * PUBACKs come back near their floor and shrinks once they queue at the broker. The broker serves a
+ * connection's publishes in order, so a full window of 1,000 at ~20,000 publishes/s put ~50 ms of
+ * queue in front of every message, a live device's too, although the broker needed far fewer in
+ * flight to stay busy (after-load bench, bench/README.md, issue #31). Queued here instead, a live
+ * device's message overtakes the storm (fair-queue.ts).
  */
 export type PublishCallback = (err?: Error) => void;
 
@@ -89,13 +97,21 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     if (s && !s.destroyed) s.uncork();
   };
 
+  /** True while `pump` runs (see there). */
+  private pumping = false;
+  /** The adaptive window under maxInflight (null: fixed at maxInflight). */
+  private readonly window: WindowControl | null;
+
   constructor(
     url: string,
     options: IClientOptions,
     private readonly maxInflight: number,
     private readonly maxQueued: number,
+    adaptive = true,
   ) {
     super();
+    // the floor of 32 keeps a slow first round from starving a start-up burst
+    this.window = adaptive && maxInflight > 32 ? new WindowControl({ maxWindow: maxInflight, minWindow: 32, rateCap: 0 }) : null;
     // the given period is the first delay (1 s from mqttClientOptions; tests pass shorter ones)
     const basePeriod = options.reconnectPeriod ?? RECONNECT_MIN_MS;
     // the QoS 1 window in an array store, not MQTT.js's Map: see inflight-store.ts (garbage collection)
@@ -141,6 +157,23 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     return this.full;
   }
 
+  /** Publishes allowed in flight right now (maxInflight when the window is fixed). */
+  get windowSize(): number {
+    return this.window ? this.window.window : this.maxInflight;
+  }
+
+  /**
+   * Publishes that may go out now without queueing. A caller that sends only into this room (the
+   * spool's drain) reaches the window's limit through it, which is what lets the window grow.
+   */
+  room(): number {
+    return this.window ? this.window.allowance(this.inflight) : this.maxInflight - this.inflight;
+  }
+
+  private open(): boolean {
+    return this.room() > 0;
+  }
+
   /** Resolves once connected, or rejects after timeoutMs (the client keeps retrying regardless). */
   waitConnected(timeoutMs: number): Promise<void> {
     if (this.client.connected) return Promise.resolve();
@@ -163,7 +196,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
    * `priority` (the connection's recently attained service) lets a quiet lane overtake busy ones.
    */
   publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0, priority = 0): void {
-    if (this.inflight < this.maxInflight && this.queue.size === 0) {
+    if (this.queue.size === 0 && this.open()) {
       this.send(topic, payload, retain, cb);
       return;
     }
@@ -210,7 +243,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
 
   private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
     const before = this.inflight;
-    const t0 = this.onRoundTrip && before < 8 ? performance.now() : -1;
+    const t0 = this.window || (this.onRoundTrip && before < 8) ? performance.now() : -1;
     this.inflight++;
     // One write per event-loop turn for every PUBLISH of that turn, instead of one per publish:
     // mqtt-packet corks the socket per packet and uncorks on the next tick, and PUBACKs are handled
@@ -229,16 +262,32 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     } else if (++this.corkedCount >= CORK_MAX) this.uncork();
     this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.inflight--;
-      if (t0 >= 0 && !err) this.onRoundTrip?.(performance.now() - t0, before);
+      if (t0 >= 0) {
+        const ms = performance.now() - t0;
+        if (err) this.window?.failed();
+        else {
+          this.window?.confirmed(ms);
+          if (before < 8) this.onRoundTrip?.(ms, before);
+        }
+      }
       cb(err ?? undefined);
       this.pump();
     });
   }
 
   private pump(): void {
-    while (this.inflight < this.maxInflight && this.queue.size > 0) {
-      const q = this.queue.shift()!;
-      this.send(q.topic, q.payload, q.retain, q.cb);
+    // MQTT.js calls back synchronously when it refuses a publish (the client is ending): without
+    // this guard each refusal would pump the next one from inside its callback, one stack frame
+    // per queued publish, and a long queue overflowed the stack
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.size > 0 && this.open()) {
+        const q = this.queue.shift()!;
+        this.send(q.topic, q.payload, q.retain, q.cb);
+      }
+    } finally {
+      this.pumping = false;
     }
     if (this.full && this.queued < this.maxQueued / 2) {
       this.full = false;

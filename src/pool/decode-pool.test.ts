@@ -116,3 +116,26 @@ test('batch_wait_ms: frames wait for company up to the set time, and go at once 
   await tick();
   assert.deepEqual(order.at(-1), 7, 'without batch_wait_ms a frame goes in the same turn');
 });
+
+test('a task ends where priorities jump and at max_batch_bytes, never inside one connection\'s frames', async () => {
+  const proto = await getProtocol('ruptela');
+  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxBatchBytes: HEARTBEAT.length * 3, maxPending: 1000 });
+  const tasks: number[][] = [];
+  const inner = pool as unknown as { runBatch(q: unknown, batch: PoolFrame[], resend: boolean): void };
+  const runBatch = inner.runBatch.bind(pool);
+  inner.runBatch = (q, batch, resend) => {
+    tasks.push(batch.map((f) => f.connection.num));
+    runBatch(q, batch, resend);
+  };
+  const order: number[] = [];
+  // devices flushing a black box (about 3 KB attained each), and two live devices (about 300 bytes)
+  for (let c = 10; c < 17; c++) pool.submit(proto, '1', {}, [frame(c, order)], 3000 + c);
+  pool.submit(proto, '1', {}, [frame(2, order)], 300);
+  pool.submit(proto, '1', {}, [frame(3, order)], 400);
+  // one connection's five frames: over the byte cap, but they stay in one task
+  const c20 = connection(20);
+  pool.submit(proto, '1', {}, Array.from({ length: 5 }, () => ({ bytes: HEARTBEAT, connection: c20, receivedAtMs: 0, done: () => order.push(20) })), 5000);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(tasks, [[2, 3], [10, 11, 12], [13, 14, 15], [16, 20, 20, 20, 20, 20]]);
+  assert.equal(order.length, 14);
+});

@@ -7,7 +7,7 @@ import { ContextCache } from './context-cache.js';
 import { decodeFrames } from './decode-frames.js';
 import { runDddTask } from './ddd-task.js';
 import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type DddTask, type DddTaskOutcome, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../util/min-heap.js';
 import { adaptPiscina } from './piscina-gc.js';
 import { unpackOutcomes, type PackedOutcomes } from './packed-outcomes.js';
 
@@ -54,6 +54,11 @@ export interface DecodePoolOptions {
   /** Worker threads; 0 = cores; 'inline' decodes on the main thread (tests, benches, CLI). */
   threads: number | 'inline';
   maxBatchFrames: number;
+  /**
+   * Bytes per task at most (config pool.max_batch_bytes; whole groups only, so one connection's
+   * group may exceed it). Unset: no cap.
+   */
+  maxBatchBytes?: number;
   maxPending: number;
   /**
    * ms a first frame may wait for others before its task goes out (config pool.batch_wait_ms; 0 =
@@ -64,6 +69,13 @@ export interface DecodePoolOptions {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
+
+/**
+ * Groups whose priority (recently attained service) is over this many times the first one's go to
+ * the next task. A live device (~100 bytes a second) and a device flushing its black box (~1 KB
+ * frames back to back) differ by ~10×; devices at the same rate stay well inside 4×.
+ */
+const URGENT_RATIO = 4;
 
 export class DecodePool extends EventEmitter {
   private readonly piscina: Piscina | null;
@@ -168,11 +180,21 @@ export class DecodePool extends EventEmitter {
 
   private flush(): void {
     this.scheduled = false;
+    const maxBytes = this.opts.maxBatchBytes ?? Infinity;
     for (const q of this.queues.values()) {
       while (q.groups.size > 0 && this.inflightTasks < this.maxInflightTasks) {
         // Whole groups only: one connection's frames stay in one task, in order.
         const batch: PoolFrame[] = [];
-        while (q.groups.size > 0 && batch.length < this.opts.maxBatchFrames) for (const f of q.groups.pop()!) batch.push(f);
+        let bytes = 0;
+        // A task ends where the priorities jump (URGENT_RATIO): a live device's frame is decoded in
+        // a small task of its own instead of waiting for a task of storm frames (after-load bench).
+        const cut = (q.groups.peekPriority() ?? 0) * URGENT_RATIO;
+        while (q.groups.size > 0 && batch.length < this.opts.maxBatchFrames && bytes < maxBytes && (batch.length === 0 || q.groups.peekPriority()! <= cut)) {
+          for (const f of q.groups.pop()!) {
+            batch.push(f);
+            bytes += f.bytes.length;
+          }
+        }
         this.runBatch(q, batch, false);
       }
     }

@@ -7,7 +7,7 @@ import { Publisher, type MessagePublisher, type PublishCallback } from '../mqtt/
 import type { Topics } from '../mqtt/topics.js';
 import type { Logger } from '../util/log.js';
 import { CircuitBreaker, type BreakerChange } from './breaker.js';
-import { DrainControl } from './drain-control.js';
+import { WindowControl } from '../util/window-control.js';
 import { Fifo } from '../util/fifo.js';
 import type { Spool, SpoolRecord } from './spool.js';
 
@@ -32,7 +32,7 @@ import type { Spool, SpoolRecord } from './spool.js';
  * so deadlines are ordered and the scan stops at the first one not yet due.
  *
  * Drain (breaker closed, connected): spool records in order, as many awaiting PUBACK as the
- * adaptive window allows (drain-control.ts: grows while drain PUBACK latency stays near its
+ * adaptive window allows (util/window-control.ts: grows while drain PUBACK latency stays near its
  * floor, shrinks when it rises, resets on a timeout), at most `drainRate` per second. The drain
  * never waits in the publisher's queue: it sends only into free window room while no other
  * publish is queued, and takes at most half the window, so live publishes never queue behind
@@ -56,6 +56,8 @@ export interface ReliableOptions {
   drainInflight: number;
   /** Periodic metrics (log + retained state), seconds. */
   statsIntervalS: number;
+  /** The publisher's window adapts under maxInflight (mqtt.adaptive_inflight; default true). */
+  adaptiveInflight?: boolean;
   now?: () => number;
   random?: () => number;
 }
@@ -91,6 +93,8 @@ export interface ReliabilityMetrics {
   drain_rate: number;
   /** Current adaptive drain window (records awaiting PUBACK at once). */
   drain_window: number;
+  /** Current window of every publish, drain included (mqtt.max_inflight when it does not adapt). */
+  publish_window: number;
   direct: number;
   spooled: number;
   drained: number;
@@ -114,8 +118,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
   private unsettledDirect = 0;
   private drainEpoch = 0;
   private drainInflight = 0;
-  private readonly drain: DrainControl;
-  private readonly windowSize: number;
+  private readonly drain: WindowControl;
   private readonly pendingState = new Map<string, { payload: string | Buffer; retain: boolean; cbs: PublishCallback[] }>();
   /** Non-retained events (command lifecycle) held while the breaker is open: each one counts, in order. */
   private pendingEvents: { topic: string; payload: string | Buffer; cb: PublishCallback }[] = [];
@@ -138,7 +141,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
 
   constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
     super();
-    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued));
+    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued, o.adaptiveInflight ?? true));
     for (const ev of ['up', 'down', 'mqtt-error'] as const) window.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
     // backpressure: the window's own fullness merges with the spool's
     window.on('full', () => this.setFull('window', true));
@@ -146,10 +149,9 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
     this.o = o;
     this.spool = o.spool;
     this.now = o.now ?? Date.now;
-    this.windowSize = maxInflight;
     // at most half the publisher's window: a live publish always finds room
     const maxWindow = Math.max(1, Math.min(o.drainInflight, Math.floor(maxInflight / 2)));
-    this.drain = new DrainControl({ maxWindow, rateCap: o.drainRate, now: this.now });
+    this.drain = new WindowControl({ maxWindow, rateCap: o.drainRate, now: this.now });
     this.lastStatsAt = this.now();
     const bo: ConstructorParameters<typeof CircuitBreaker>[0] = { probeMinMs: o.probeMinMs, probeMaxMs: o.probeMaxMs, now: this.now };
     if (o.random) bo.random = o.random;
@@ -403,7 +405,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
     if (this.breaker.state !== 'closed' || !this.connected || this.closing || this.spool.records === 0) return;
     // Live first: publishes queued for the window go before any more spooled records, and the
     // drain only ever sends into free room, so it never sits in the queue in front of them.
-    while (this.window.queued === 0 && this.window.inFlight < this.windowSize && this.drain.allowance(this.drainInflight) > 0) {
+    while (this.window.queued === 0 && this.window.room() > 0 && this.drain.allowance(this.drainInflight) > 0) {
       const rec = this.spool.next();
       if (!rec) return;
       this.drain.sent();
@@ -463,6 +465,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
       oldest_spooled_age_s: oldest === null ? 0 : Math.max(0, (this.now() - oldest) / 1000),
       drain_rate: this.drainRateNow,
       drain_window: this.drain.window,
+      publish_window: this.window.windowSize,
       direct: this.counters.direct,
       spooled: this.counters.spooled,
       drained: this.counters.drained,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DrainControl } from './drain-control.js';
+import { WindowControl } from './window-control.js';
 
 /** A clock the test moves by hand. */
 function clock(start = 1_000_000) {
@@ -12,7 +12,7 @@ function clock(start = 1_000_000) {
  * One round as the drain sees it: fill the window (the control notes it was the limit), then
  * confirm every record in flight with `latencyMs`.
  */
-function round(c: DrainControl, latencyMs: number): number {
+function round(c: WindowControl, latencyMs: number): number {
   let inflight = 0;
   while (c.allowance(inflight) > 0) {
     c.sent();
@@ -25,7 +25,7 @@ function round(c: DrainControl, latencyMs: number): number {
 
 test('drain control: the window grows from the minimum while the latency stays at its floor, up to the cap', () => {
   const k = clock();
-  const c = new DrainControl({ maxWindow: 500, rateCap: 0, now: k.now });
+  const c = new WindowControl({ maxWindow: 500, rateCap: 0, now: k.now });
   assert.equal(c.window, 4, 'starts small: the broker just came back');
   const sizes: number[] = [];
   for (let i = 0; i < 60; i++) sizes.push(round(c, 1));
@@ -37,7 +37,7 @@ test('drain control: the window grows from the minimum while the latency stays a
 
 test('drain control: rising PUBACK latency shrinks the window in proportion, never below the minimum', () => {
   const k = clock();
-  const c = new DrainControl({ maxWindow: 1000, rateCap: 0, slackMs: 10, now: k.now });
+  const c = new WindowControl({ maxWindow: 1000, rateCap: 0, slackMs: 10, now: k.now });
   for (let i = 0; i < 80; i++) round(c, 2);
   const full = c.window;
   assert.equal(full, 1000);
@@ -55,7 +55,7 @@ test('drain control: rising PUBACK latency shrinks the window in proportion, nev
 test('drain control: settles where the latency meets its target (a broker whose queue grows with the window)', () => {
   const k = clock();
   // a broker that confirms 20 000 records/s after a 1 ms floor: latency = 1 + window/20 ms
-  const c = new DrainControl({ maxWindow: 5000, rateCap: 0, slackMs: 10, now: k.now });
+  const c = new WindowControl({ maxWindow: 5000, rateCap: 0, slackMs: 10, now: k.now });
   const seen: number[] = [];
   for (let i = 0; i < 300; i++) {
     const w = round(c, 1 + c.window / 20);
@@ -68,7 +68,7 @@ test('drain control: settles where the latency meets its target (a broker whose 
 });
 
 test('drain control: an event-loop pause that delays part of a round is not read as congestion', () => {
-  const c = new DrainControl({ maxWindow: 400, rateCap: 0, slackMs: 10, now: clock().now });
+  const c = new WindowControl({ maxWindow: 400, rateCap: 0, slackMs: 10, now: clock().now });
   for (let i = 0; i < 40; i++) round(c, 2);
   assert.equal(c.window, 400);
   // a 120 ms pause: the last quarter of the round's confirmations carry it
@@ -85,7 +85,7 @@ test('drain control: an event-loop pause that delays part of a round is not read
 });
 
 test('drain control: a timeout resets the window to the minimum; it grows again afterwards', () => {
-  const c = new DrainControl({ maxWindow: 200, rateCap: 0, minWindow: 8, now: clock().now });
+  const c = new WindowControl({ maxWindow: 200, rateCap: 0, minWindow: 8, now: clock().now });
   for (let i = 0; i < 40; i++) round(c, 1);
   assert.equal(c.window, 200);
   c.failed();
@@ -96,7 +96,7 @@ test('drain control: a timeout resets the window to the minimum; it grows again 
 });
 
 test('drain control: the window does not grow when it was not the limit (reader- or cap-limited)', () => {
-  const c = new DrainControl({ maxWindow: 1000, rateCap: 0, now: clock().now });
+  const c = new WindowControl({ maxWindow: 1000, rateCap: 0, now: clock().now });
   // the drain sends 2 at a time (the spool had no more), well under the window of 4
   for (let i = 0; i < 50; i++) {
     assert.ok(c.allowance(0) >= 2);
@@ -111,7 +111,7 @@ test('drain control: the window does not grow when it was not the limit (reader-
 
 test('drain control: drain_rate caps records per second (token bucket on the injected clock); 0 = no cap', () => {
   const k = clock();
-  const c = new DrainControl({ maxWindow: 100_000, minWindow: 100_000, rateCap: 1000, now: k.now });
+  const c = new WindowControl({ maxWindow: 100_000, minWindow: 100_000, rateCap: 1000, now: k.now });
   let sent = 0;
   for (let ms = 0; ms < 10_000; ms += 10) {
     k.advance(10);
@@ -124,14 +124,14 @@ test('drain control: drain_rate caps records per second (token bucket on the inj
   // a long pause does not buy more than the burst (a fifth of a second)
   k.advance(60_000);
   assert.equal(c.allowance(0), 200);
-  const u = new DrainControl({ maxWindow: 300, minWindow: 300, rateCap: 0, now: k.now });
+  const u = new WindowControl({ maxWindow: 300, minWindow: 300, rateCap: 0, now: k.now });
   assert.equal(u.allowance(0), 300, 'no cap: the window alone limits');
   assert.equal(u.allowance(299), 1);
 });
 
 test('drain control: the latency floor is a windowed minimum (follows a path that got slower)', () => {
   const k = clock();
-  const c = new DrainControl({ maxWindow: 50, rateCap: 0, now: k.now });
+  const c = new WindowControl({ maxWindow: 50, rateCap: 0, now: k.now });
   round(c, 1);
   assert.equal(c.baseMs, 1);
   for (let i = 0; i < 5; i++) {

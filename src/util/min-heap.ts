@@ -13,6 +13,11 @@ export class MinHeap<T> {
     return this.a.length;
   }
 
+  /** The priority `pop` would return next (undefined when empty). */
+  peekPriority(): number | undefined {
+    return this.a[0]?.p;
+  }
+
   push(priority: number, v: T): void {
     const a = this.a;
     a.push({ p: priority, seq: this.seq++, v });

@@ -1,12 +1,13 @@
 /**
- * How many spooled records the drain may have awaiting PUBACK, adapted to what the broker
- * confirms (delay-based, in the spirit of TCP Vegas), plus the `spool.drain_rate` cap.
+ * How many publishes may await PUBACK at once, adapted to what the broker confirms (delay-based, in
+ * the spirit of TCP Vegas), plus an optional rate cap. Two users: the spool's drain (with the
+ * `spool.drain_rate` cap) and the publisher's QoS 1 window itself (`mqtt.max_inflight` is its ceiling).
  *
  * The window is the lever: throughput ≈ window / PUBACK latency. While a larger window buys
  * throughput the latency stays near its floor; once the broker (or our own event loop, or the
  * network) is the bottleneck, a larger window only lengthens queues and the latency rises. So:
  *
- *   base   = lowest drain PUBACK latency over the last ~10–20 s (windowed minimum)
+ *   base   = lowest PUBACK latency over the last ~10–20 s (windowed minimum)
  *   target = max(2·base, base + slackMs)
  *   once per round (about one window of confirmations), with L = the round's lowest latency:
  *     L ≤ target and the window was the limit → window ·= 1 + 0.25·(1 − L/target)
@@ -19,18 +20,18 @@
  * pause on a busy 2-core machine as congestion and keep the window small.
  * The step shrinks as the latency approaches the target, so the window settles near the knee
  * instead of sawing between a cap and half of it. The window only grows when it actually held
- * the drain back, so a drain limited by the rate cap or by the reader does not inflate a
+ * the sender back, so a sender limited by the rate cap or by its own supply does not inflate a
  * window it never uses (which would then burst). No timers: the owner calls in, `now` is
  * injected, so tests drive time.
  */
-export interface DrainControlOptions {
-  /** Largest window (spool.drain_inflight, bounded by the publisher's window). */
+export interface WindowControlOptions {
+  /** Largest window (the drain: spool.drain_inflight; the publisher: mqtt.max_inflight). */
   maxWindow: number;
   /** Records per second at most (spool.drain_rate); 0 = no cap. */
   rateCap: number;
   /** Smallest window and the window after a failure (default min(4, maxWindow)). */
   minWindow?: number;
-  /** Latency the drain may add above its floor before it backs off (default 10 ms). */
+  /** Latency the window may add above its floor before it backs off (default 10 ms). */
   slackMs?: number;
   now?: () => number;
 }
@@ -38,7 +39,7 @@ export interface DrainControlOptions {
 /** The windowed minimum keeps two buckets of this length: the floor follows a path that got slower. */
 const BASE_BUCKET_MS = 10_000;
 
-export class DrainControl {
+export class WindowControl {
   private w: number;
   private readonly minW: number;
   private readonly maxW: number;
@@ -60,7 +61,7 @@ export class DrainControl {
   /** Adjustments made (for metrics and tests): increases, decreases, resets after failure. */
   readonly stats = { increases: 0, decreases: 0, resets: 0 };
 
-  constructor(o: DrainControlOptions) {
+  constructor(o: WindowControlOptions) {
     this.maxW = Math.max(1, o.maxWindow);
     this.minW = Math.max(1, Math.min(o.minWindow ?? 4, this.maxW));
     this.slackMs = o.slackMs ?? 10;
@@ -103,7 +104,7 @@ export class DrainControl {
     if (this.cap > 0) this.tokens -= 1;
   }
 
-  /** A drain publish was confirmed `latencyMs` after it was sent. */
+  /** A publish was confirmed `latencyMs` after it was sent. */
   confirmed(latencyMs: number): void {
     const now = this.now();
     if (now - this.bucketAt >= BASE_BUCKET_MS) {
@@ -128,7 +129,7 @@ export class DrainControl {
     this.newRound();
   }
 
-  /** A drain publish timed out or failed: start again from the smallest window. */
+  /** A publish timed out or failed: start again from the smallest window. */
   failed(): void {
     this.w = this.minW;
     this.stats.resets++;
