@@ -13,7 +13,10 @@
  * longest time a record waited in the spool (peak `oldest_spooled_age_s`), the time from the
  * broker's return until the spool is empty and until the subscriber has every record.
  *
- *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N] [--broker-down-ms N]
+ * With --trace-live, the live devices' frames are stamped at each stage inside the channel
+ * (lib/live-trace.ts): waiting for a worker, the decode task, the publisher's queue, the broker.
+ *
+ *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N] [--broker-down-ms N] [--trace-live]
  *   env: BENCH_STORM_DEVICES, BENCH_BACKLOG, BENCH_BROKER_DOWN_MS, MQTT_URL
  */
 // first, as in the runtime's entry points: mqtt-packet's loggers are created when mqtt loads
@@ -26,7 +29,11 @@ import type { LiveResult, StormResult, SubStats } from './lib/load-protocol.js';
 import { machineLine } from './lib/machine.js';
 import { cpuMeter, rssPeak, type CpuDelta } from './lib/proc-cpu.js';
 import { benchBroker } from './lib/private-mosquitto.js';
-import { check, isMain, numArg, quickMode, runAlone, startReport, type BenchReport } from './lib/report.js';
+import { check, flag, isMain, numArg, quickMode, runAlone, startReport, type BenchReport } from './lib/report.js';
+import { liveTracer, type LiveStageReport } from './lib/live-trace.js';
+import { FramePipeline } from '../src/channel/frame-pipeline.js';
+import { DecodePool } from '../src/pool/decode-pool.js';
+import { Publisher } from '../src/mqtt/publisher.js';
 import { IMEI, TS_BASE } from './lib/ruptela-frames.js';
 import { mqttReachable, startBenchServer, subscriberQos } from './lib/server.js';
 import { round, sleep, summarize, type LatencySummary } from './lib/stats.js';
@@ -43,6 +50,8 @@ export interface AfterLoadOptions {
   timeoutMs: number;
   /** > 0: the broker is unreachable for the channel during the first N ms of the storm. */
   brokerDownMs: number;
+  /** --trace-live: stage times of the live devices' frames inside the channel during the storm. */
+  traceLive: boolean;
 }
 
 export interface AfterLoadData {
@@ -71,6 +80,8 @@ export interface AfterLoadData {
    * latency target is relative to its PUBACK latency (issue #31).
    */
   broker_leg?: { msgs_per_s: number; puback_ms: LatencySummary };
+  /** --trace-live: where the live devices' frames spent their time inside the channel during the storm. */
+  live_stages?: LiveStageReport;
 }
 
 export interface LiveLatency {
@@ -127,6 +138,7 @@ export function defaultAfterLoadOptions(): AfterLoadOptions {
     live: 50,
     timeoutMs: 180_000,
     brokerDownMs: numArg('broker-down-ms', 'BENCH_BROKER_DOWN_MS', 0),
+    traceLive: flag('trace-live'),
   };
 }
 
@@ -173,6 +185,7 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
       o.devices, storm.recordsExpected, storm.allAckedMs === null ? null : storm.allAckedMs / 1000, data.on_broker_ms === null ? null : data.on_broker_ms / 1000, rate, data.lost, s.duplicates,
       storm.connectMs.p50, storm.connectMs.p99, storm.connectMs.max, storm.firstAckMs.p99, live.before_ms.p99, live.during_ms.p50, live.during_ms.p99, live.during_ms.max, storm.reconnects, data.peak_rss_mb, data.cpu.self_pct, data.cpu.others.broker?.pct,
     ]], 2),
+    ...(data.live_stages ? liveStagesMd(data.live_stages) : []),
   ].join('\n');
   const charts = passes.length > 0 ? [{ file: 'spool-drain.svg', svg: spoolChart(passes, o.brokerDownMs) }] : [];
   return { name, machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md, charts };
@@ -188,6 +201,15 @@ function spoolChart(passes: DrainPass[], brokerDownMs: number): string {
     xs: Array.from({ length: len }, (_, i) => (i % 5 === 0 ? i : '')),
     series: passes.map((p) => ({ name: p.label.startsWith('adaptive') ? 'adaptive' : 'fixed 5,000/s', ys: Array.from({ length: len }, (_, i) => p.series[i] ?? null) })),
   });
+}
+
+function liveStagesMd(r: LiveStageReport): string[] {
+  return [
+    '',
+    `The live devices' frames inside the channel during the storm (--trace-live, ${r.frames} frames; the publisher's window p50 / p99 ${r.window.join(' / ')}, its queue ${r.queued.join(' / ')} messages when they arrived):`,
+    '',
+    mdTable(['stage', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], r.stages.map((x) => [x.stage, ...x.ms]), 1),
+  ];
 }
 
 const fmtS = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : round(ms / 1000, 1));
@@ -305,6 +327,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
         timers.push(sample);
       }
     }
+    const tracer = o.traceLive ? liveTracer(String(IMEI.live).slice(0, 4), FramePipeline as never, DecodePool as never, Publisher as never) : null;
     await liveChild.call({ type: 'live-start', spec: { host: '127.0.0.1', port: srv.channel.tcpPort, live: o.live, liveIntervalMs: 1_000 } });
     const storm = await load.call({
       type: 'storm',
@@ -312,6 +335,9 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
     });
     await sleep(1_000);
     const live = liveLatency(storm, await liveChild.call({ type: 'live-stop' }));
+    // the storm's window on this process's performance clock
+    const stormFrom = storm.stormStartEpochMs - performance.timeOrigin;
+    const liveStages = tracer?.stop(stormFrom, storm.allAckedMs === null ? Infinity : stormFrom + storm.allAckedMs);
     const cpu = meter();
     const peak = rss.stop();
     // The broker may still be delivering to the subscriber (or the spool draining): wait for the count (bounded).
@@ -339,6 +365,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
       peak_rss_mb: peak, cpu,
       channel_counters: { ...srv.channel.counters },
       ...(leg ? { broker_leg: leg } : {}),
+      ...(liveStages ? { live_stages: liveStages } : {}),
     };
     if (outage) {
       data.broker_down_ms = o.brokerDownMs;

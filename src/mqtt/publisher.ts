@@ -30,13 +30,21 @@ export type PublishCallback = (err?: Error) => void;
 /**
  * What the runtime publishes through: the plain QoS 1 Publisher, or the ReliablePublisher that
  * composes one with a breaker, a spool and a drain (src/reliability/). Events: 'up', 'down',
- * 'mqtt-error', and 'full'/'drain' for backpressure.
+ * 'mqtt-error', 'full'/'drain' for backpressure (device sockets), and 'room' after `hasRoom()`
+ * said no (the decode pool goes on).
  */
 export interface MessagePublisher extends EventEmitter {
   readonly client: MqttClient;
   readonly connected: boolean;
   readonly isFull: boolean;
   readonly queued: number;
+  /**
+   * Whether the queue behind the window is short enough for the decode pool to hand over more
+   * messages (under `roomBelow`). False also arms one 'room' event, emitted once it is.
+   */
+  hasRoom(): boolean;
+  /** The queue length `hasRoom` compares with (Infinity: always room). */
+  roomBelow: number;
   /** Publishes awaiting PUBACK right now. */
   readonly inFlight: number;
   /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
@@ -97,6 +105,13 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     if (s && !s.destroyed) s.uncork();
   };
 
+  /**
+   * Queued publishes under which `hasRoom()` says yes. The runtime sets it: frames then wait
+   * undecoded in the decode pool (bytes, ordered by urgency) rather than as messages here (ten
+   * strings and objects per storm frame that outlive young collections; bench/README.md "Fourth pass").
+   */
+  roomBelow = Infinity;
+  private roomWanted = false;
   /** True while `pump` runs (see there). */
   private pumping = false;
   /** The adaptive window under maxInflight (null: fixed at maxInflight). */
@@ -155,6 +170,12 @@ export class Publisher extends EventEmitter implements MessagePublisher {
 
   get isFull(): boolean {
     return this.full;
+  }
+
+  hasRoom(): boolean {
+    if (this.queue.size < this.roomBelow) return true;
+    this.roomWanted = true;
+    return false;
   }
 
   /** Publishes allowed in flight right now (maxInflight when the window is fixed). */
@@ -289,6 +310,10 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     } finally {
       this.pumping = false;
     }
+    if (this.roomWanted && this.queue.size < this.roomBelow) {
+      this.roomWanted = false;
+      this.emit('room');
+    }
     if (this.full && this.queued < this.maxQueued / 2) {
       this.full = false;
       this.emit('drain');
@@ -303,6 +328,10 @@ export class Publisher extends EventEmitter implements MessagePublisher {
   abandonPending(reason: string): void {
     for (const e of this.queue.takeAll()) e.cb(new Error(reason));
     for (const [id, o] of Object.entries(this.client.outgoing)) if (o.cmd === 'publish') this.client.removeOutgoingMessage(Number(id));
+    if (this.roomWanted) {
+      this.roomWanted = false;
+      this.emit('room');
+    }
     if (this.full) {
       this.full = false;
       this.emit('drain');

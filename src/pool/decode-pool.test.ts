@@ -139,3 +139,24 @@ test('a task ends where priorities jump and at max_batch_bytes, never inside one
   assert.deepEqual(tasks, [[2, 3], [10, 11, 12], [13, 14, 15], [16, 20, 20, 20, 20, 20]]);
   assert.equal(order.length, 14);
 });
+
+test('a closed gate (admit) holds frames undecoded until resume(), but lets urgent ones through', async () => {
+  const proto = await getProtocol('ruptela');
+  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxPending: 1000 });
+  let open = false;
+  pool.admit = () => open;
+  const order: number[] = [];
+  const tick = () => new Promise((r) => setImmediate(r));
+  for (let c = 10; c < 20; c++) pool.submit(proto, '1', {}, [frame(c, order)], 3000);
+  await tick();
+  assert.deepEqual(order, [], 'held while the gate is closed');
+  assert.equal(pool.pendingFrames, 10);
+  pool.submit(proto, '1', {}, [frame(2, order)], 300);
+  await tick();
+  assert.deepEqual(order, [2], 'a frame far below the usual priority goes through');
+  open = true;
+  pool.resume();
+  await tick();
+  assert.deepEqual(order, [2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  assert.equal(pool.pendingFrames, 0);
+});

@@ -88,6 +88,8 @@ export class DecodePool extends EventEmitter {
     this.flush();
   };
   private pending = 0;
+  /** Moving mean of the priorities submitted (the last ~64 groups): what counts as urgent. */
+  private meanPriority = -1;
   private inflightTasks = 0;
   private readonly maxInflightTasks: number;
   private full = false;
@@ -101,6 +103,11 @@ export class DecodePool extends EventEmitter {
    * for none: set by the assets service when it has automatic rules (and to get device time).
    */
   watch: readonly string[] | null = null;
+  /**
+   * Asked before each task goes out: false holds the frames here, undecoded and ordered by urgency,
+   * until `resume()` (the runtime asks the publisher whether its queue has room). Null: no gate.
+   */
+  admit: (() => boolean) | null = null;
 
   constructor(private readonly opts: DecodePoolOptions) {
     super();
@@ -141,6 +148,7 @@ export class DecodePool extends EventEmitter {
       this.queues.set(key, q);
     }
     q.groups.push(priority, frames);
+    this.meanPriority = this.meanPriority < 0 ? priority : this.meanPriority + (priority - this.meanPriority) / 64;
     this.pending += frames.length;
     if (!this.full && this.pending > this.opts.maxPending) {
       this.full = true;
@@ -178,11 +186,22 @@ export class DecodePool extends EventEmitter {
     return (await this.piscina.run({ ...task, bytes: buf }, { name: 'dddTask', transferList: [buf.buffer as ArrayBuffer] })) as DddTaskOutcome;
   }
 
+  /** The gate (`admit`) opened again: frames held back go out. */
+  resume(): void {
+    if (this.pending > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
   private flush(): void {
     this.scheduled = false;
     const maxBytes = this.opts.maxBatchBytes ?? Infinity;
     for (const q of this.queues.values()) {
       while (q.groups.size > 0 && this.inflightTasks < this.maxInflightTasks) {
+        // urgent groups (under half the usual priority: a live device among devices flushing their
+        // black box) pass the gate
+        if (this.admit && q.groups.peekPriority()! * 2 > this.meanPriority && !this.admit()) return;
         // Whole groups only: one connection's frames stay in one task, in order.
         const batch: PoolFrame[] = [];
         let bytes = 0;

@@ -142,7 +142,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
   constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
     super();
     const window = (this.window = new Publisher(url, options, maxInflight, maxQueued, o.adaptiveInflight ?? true));
-    for (const ev of ['up', 'down', 'mqtt-error'] as const) window.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
+    for (const ev of ['up', 'down', 'mqtt-error', 'room'] as const) window.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
     // backpressure: the window's own fullness merges with the spool's
     window.on('full', () => this.setFull('window', true));
     window.on('drain', () => this.setFull('window', false));
@@ -188,6 +188,19 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
 
   get queued(): number {
     return this.window.queued;
+  }
+
+  hasRoom(): boolean {
+    return this.window.hasRoom();
+  }
+
+  /** See Publisher.roomBelow. */
+  get roomBelow(): number {
+    return this.window.roomBelow;
+  }
+
+  set roomBelow(n: number) {
+    this.window.roomBelow = n;
   }
 
   get inFlight(): number {

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { liveTracer, summarizeLive } from './live-trace.js';
+
+// Stand-ins with the shapes the tracer wraps: a pipeline that publishes a decoded frame's message
+// on its connection's lane, a pool, and a publisher that sends at once and confirms on demand.
+interface Link {
+  ident: string;
+  num: number;
+  slots: { connection: Link }[];
+}
+const confirms: (() => void)[] = [];
+class Pub {
+  inflight = 0;
+  windowSize = 32;
+  queue = { size: 7 };
+  publish(topic: string, payload: string, retain: boolean, cb: (e?: unknown) => void, lane?: number): void {
+    void lane;
+    this.send(topic, payload, retain, cb);
+  }
+  send(_t: string, _p: string, _r: boolean, cb: (e?: unknown) => void): void {
+    confirms.push(() => cb());
+  }
+}
+const pub = new Pub();
+class Pipeline {
+  enqueue(link: Link, frames: unknown[]): void {
+    for (let i = 0; i < frames.length; i++) link.slots.push({ connection: link });
+  }
+  decoded(slot: { connection: Link }): void {
+    pub.publish('t', 'p', false, () => {}, slot.connection.num);
+  }
+}
+class Pool {
+  runBatch(): void {}
+}
+
+test('only the live connections\' frames are stamped, at every stage, and the runtime is restored', () => {
+  const before = { enqueue: Pipeline.prototype.enqueue, publish: Pub.prototype.publish };
+  const t = liveTracer('3700', Pipeline as never, Pool as never, Pub as never);
+  const live: Link = { ident: '370000000000001', num: 1, slots: [] };
+  const storm: Link = { ident: '360000000000001', num: 2, slots: [] };
+  const p = new Pipeline();
+  const pool = new Pool() as unknown as { runBatch(q: unknown, b: object[], r: boolean): void };
+  p.enqueue(live, [0]);
+  p.enqueue(storm, [0]);
+  pool.runBatch(null, [...live.slots, ...storm.slots], false);
+  p.decoded(live.slots[0]!);
+  p.decoded(storm.slots[0]!);
+  for (const c of confirms) c();
+  const r = t.stop(0, Infinity);
+  assert.equal(r.frames, 1);
+  assert.deepEqual(r.window, [32, 32]);
+  assert.deepEqual(r.queued, [7, 7]);
+  assert.equal(r.stages.length, 6);
+  for (const s of r.stages) for (const v of s.ms) assert.ok(v >= 0 && Number.isFinite(v), `${s.stage}: ${s.ms.join(', ')}`);
+  assert.equal(Pipeline.prototype.enqueue, before.enqueue);
+  assert.equal(Pub.prototype.publish, before.publish);
+});
+
+test('frames that never reached their PUBACK are left out', () => {
+  const nan = { enqueued: 0, posted: 1, decoded: 2, published: 3, sent: NaN, acked: NaN, window: 1, queued: 0 };
+  const ok = { enqueued: 0, posted: 1, decoded: 3, published: 3, sent: 4, acked: 10, window: 1, queued: 0 };
+  const r = summarizeLive([nan, ok]);
+  assert.equal(r.frames, 1);
+  assert.deepEqual(r.stages.at(-1), { stage: 'read → PUBACK', ms: [10, 10, 10, 10] });
+});
