@@ -151,7 +151,8 @@ test('a closed gate (admit) holds frames undecoded until resume(), but lets urge
   await tick();
   assert.deepEqual(order, [], 'held while the gate is closed');
   assert.equal(pool.pendingFrames, 10);
-  pool.submit(proto, '1', {}, [frame(2, order)], 300);
+  // on another channel (its queue comes after the held one's)
+  pool.submit(proto, '2', {}, [frame(2, order)], 300);
   await tick();
   assert.deepEqual(order, [2], 'a frame far below the usual priority goes through');
   open = true;

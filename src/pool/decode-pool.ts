@@ -199,9 +199,9 @@ export class DecodePool extends EventEmitter {
     const maxBytes = this.opts.maxBatchBytes ?? Infinity;
     for (const q of this.queues.values()) {
       while (q.groups.size > 0 && this.inflightTasks < this.maxInflightTasks) {
-        // urgent groups (under half the usual priority: a live device among devices flushing their
-        // black box) pass the gate
-        if (this.admit && q.groups.peekPriority()! * 2 > this.meanPriority && !this.admit()) return;
+        // Urgent groups (under half the usual priority: a live device among devices flushing their
+        // black box) pass the gate; `break`, not `return`: another channel's queue may hold one.
+        if (this.admit && q.groups.peekPriority()! * 2 > this.meanPriority && !this.admit()) break;
         // Whole groups only: one connection's frames stay in one task, in order.
         const batch: PoolFrame[] = [];
         let bytes = 0;
