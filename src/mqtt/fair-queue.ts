@@ -19,7 +19,6 @@ import { MinHeap } from '../util/min-heap.js';
  * 96–111 ms here (p99) although it was the most urgent one queued (bench/README.md, issue #31).
  */
 interface Lane<T> {
-  readonly key: number;
   readonly items: Fifo<T>;
 }
 
@@ -35,8 +34,6 @@ export class FairQueue<T> {
   private readonly lanes = new Map<number, Lane<T>>();
   private readonly fresh = new MinHeap<Lane<T>>();
   private readonly round = new Fifo<Lane<T>>(64);
-  /** Lanes with messages (fresh or in the round). */
-  private active = 0;
   /** Whether the next `shift` takes from the round when both kinds wait. */
   private roundsTurn = false;
   size = 0;
@@ -45,14 +42,12 @@ export class FairQueue<T> {
   push(lane: number, item: T, priority = 0): void {
     let l = this.lanes.get(lane);
     if (!l) {
-      if (this.lanes.size >= this.active + SPARE_LANES) this.sweep();
-      l = { key: lane, items: new Fifo<T>(16) };
+      // every lane with messages is either fresh or in the round
+      if (this.lanes.size >= this.fresh.size + this.round.size + SPARE_LANES) this.sweep();
+      l = { items: new Fifo<T>(16) };
       this.lanes.set(lane, l);
     }
-    if (l.items.size === 0) {
-      this.fresh.push(priority, l);
-      this.active++;
-    }
+    if (l.items.size === 0) this.fresh.push(priority, l);
     l.items.push(item);
     this.size++;
   }
@@ -66,7 +61,6 @@ export class FairQueue<T> {
     const item = l.items.shift()!;
     this.size--;
     if (l.items.size > 0) this.round.push(l);
-    else this.active--;
     return item;
   }
 

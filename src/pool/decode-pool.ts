@@ -76,6 +76,8 @@ const WORKER_URL = new URL('./worker.js', import.meta.url).href;
  * frames back to back) differ by ~10×; devices at the same rate stay well inside 4×.
  */
 const URGENT_RATIO = 4;
+/** Groups under the mean priority divided by this pass a closed gate (`admit`). */
+const GATE_URGENT_RATIO = 2;
 
 export class DecodePool extends EventEmitter {
   private readonly piscina: Piscina | null;
@@ -186,7 +188,7 @@ export class DecodePool extends EventEmitter {
     return (await this.piscina.run({ ...task, bytes: buf }, { name: 'dddTask', transferList: [buf.buffer as ArrayBuffer] })) as DddTaskOutcome;
   }
 
-  /** The gate (`admit`) opened again: frames held back go out. */
+  /** Frames still waiting go out on the next turn (the gate opened again, or a task came back). */
   resume(): void {
     if (this.pending > 0 && !this.scheduled) {
       this.scheduled = true;
@@ -201,7 +203,7 @@ export class DecodePool extends EventEmitter {
       while (q.groups.size > 0 && this.inflightTasks < this.maxInflightTasks) {
         // Urgent groups (under half the usual priority: a live device among devices flushing their
         // black box) pass the gate; `break`, not `return`: another channel's queue may hold one.
-        if (this.admit && q.groups.peekPriority()! * 2 > this.meanPriority && !this.admit()) break;
+        if (this.admit && q.groups.peekPriority()! * GATE_URGENT_RATIO > this.meanPriority && !this.admit()) break;
         // Whole groups only: one connection's frames stay in one task, in order.
         const batch: PoolFrame[] = [];
         let bytes = 0;
@@ -275,10 +277,7 @@ export class DecodePool extends EventEmitter {
         this.full = false;
         this.emit('drain');
       }
-      if (this.pending > 0 && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flushNow);
-      }
+      this.resume();
     };
     if (!this.piscina) {
       deliver(decodeFrames(q.protocol, task, this.inlineContexts));
