@@ -16,7 +16,13 @@
  * With --trace-live, the live devices' frames are stamped at each stage inside the channel
  * (lib/live-trace.ts): waiting for a worker, the decode task, the publisher's queue, the broker.
  *
- *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N] [--broker-down-ms N] [--trace-live]
+ * With --bare (needs Mosquitto), the same storm and live devices then run against the bare channel
+ * (lib/bare-channel.ts) on a fresh broker, and its broker leg after it: what the simplest channel
+ * that keeps the ACK-after-PUBACK contract gets on this machine, next to the live-device target.
+ * Its payloads are one precomputed record per device, so the subscriber only receives them (the
+ * load is the same) and nothing is counted for losses there.
+ *
+ *   node dist/bench/after-load-bench.js [--quick] [--devices N] [--backlog N] [--broker-down-ms N] [--trace-live] [--bare]
  *   env: BENCH_STORM_DEVICES, BENCH_BACKLOG, BENCH_BROKER_DOWN_MS, MQTT_URL
  */
 // first, as in the runtime's entry points: mqtt-packet's loggers are created when mqtt loads
@@ -40,6 +46,8 @@ import { round, sleep, summarize, type LatencySummary } from './lib/stats.js';
 import { brokerLeg, channelPayloads } from './lib/broker-leg.js';
 import { mdTable } from './lib/table.js';
 import { lineChart } from './lib/svg-chart.js';
+import { startBareChannel } from './lib/bare-channel.js';
+import { makeTopics } from '../src/mqtt/topics.js';
 
 export interface AfterLoadOptions {
   quick: boolean;
@@ -52,6 +60,8 @@ export interface AfterLoadOptions {
   brokerDownMs: number;
   /** --trace-live: stage times of the live devices' frames inside the channel during the storm. */
   traceLive: boolean;
+  /** --bare: the same storm against the bare channel afterwards (not with the outage variant). */
+  bare: boolean;
 }
 
 export interface AfterLoadData {
@@ -82,6 +92,17 @@ export interface AfterLoadData {
   broker_leg?: { msgs_per_s: number; puback_ms: LatencySummary };
   /** --trace-live: where the live devices' frames spent their time inside the channel during the storm. */
   live_stages?: LiveStageReport;
+  /** --bare: the same storm against the bare channel, and the broker leg after it. */
+  bare?: BareStorm;
+}
+
+export interface BareStorm {
+  all_acked_ms: number | null;
+  records_acked: number;
+  live: LiveLatency;
+  broker_leg: { msgs_per_s: number; puback_ms: LatencySummary } | null;
+  /** Frames the bare channel could not attribute (never ACKed): 0 in a valid run. */
+  unknown_frames: number;
 }
 
 export interface LiveLatency {
@@ -139,6 +160,7 @@ export function defaultAfterLoadOptions(): AfterLoadOptions {
     timeoutMs: 180_000,
     brokerDownMs: numArg('broker-down-ms', 'BENCH_BROKER_DOWN_MS', 0),
     traceLive: flag('trace-live'),
+    bare: flag('bare'),
   };
 }
 
@@ -152,8 +174,14 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
   const outage = o.brokerDownMs > 0;
   let data: AfterLoadData;
   const passes: DrainPass[] = [];
-  if (!outage) data = await runPass(o, {});
-  else {
+  if (!outage) {
+    data = await runPass(o, {});
+    if (o.bare) {
+      const b = await runBarePass(o);
+      if (b) data.bare = b;
+      else console.log('  --bare: skipped (it needs Mosquitto: BENCH_PRIVATE_MOSQUITTO=1 or MQTT_URL)');
+    }
+  } else {
     const fixed = await runPass(o, FIXED_DRAIN);
     passes.push(toPass('fixed 5,000/s, window 100 (before)', FIXED_DRAIN, fixed));
     data = await runPass(o, {});
@@ -168,6 +196,7 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
     check('live-device p99 ACK ≤ 250 ms during the storm', `${live.during_ms.p99} ms (${live.during_ms.count} frames; before: ${live.before_ms.p99} ms)`, live.during_ms.count > 0 ? live.during_ms.p99 <= 250 : null),
     // issue #31: relative to what the broker allows at the storm's rate, measured right after it
     ...(data.broker_leg ? [check('live-device p99 ACK ≤ 2 × the broker leg PUBACK p99 at the storm rate', `${live.during_ms.p99} ms vs 2 × ${data.broker_leg.puback_ms.p99} ms (the leg alone at ${data.broker_leg.msgs_per_s} msg/s)`, live.during_ms.count > 0 ? live.during_ms.p99 <= 2 * data.broker_leg.puback_ms.p99 : null)] : []),
+    ...(data.bare ? [bareCheck(data.bare)] : []),
     check('no accept stall > 1 s (storm connect latency max)', `${storm.connectMs.max} ms (p99 ${storm.connectMs.p99})`, storm.connectMs.count > 0 ? storm.connectMs.max <= 1_000 : null,
       storm.connectMs.max > 1_000 ? 'a dropped SYN is retried after 1 s: listen backlog / accept loop' : undefined),
   ];
@@ -189,6 +218,59 @@ export async function main(partial: Partial<AfterLoadOptions> = {}): Promise<Ben
   ].join('\n');
   const charts = passes.length > 0 ? [{ file: 'spool-drain.svg', svg: spoolChart(passes, o.brokerDownMs) }] : [];
   return { name, machine, options: { ...o }, duration_s: round((performance.now() - t0) / 1000, 1), data, targets, markdown: md, charts };
+}
+
+/** The bare channel's storm, as a reported row next to the live-device target (not a target itself). */
+function bareCheck(b: BareStorm) {
+  const leg = b.broker_leg;
+  const within = leg ? (b.live.during_ms.p99 <= 2 * leg.puback_ms.p99 ? 'within' : 'over') : null;
+  return check('the bare channel in the same storm: live-device p99 (against 2 × its own broker leg p99)',
+    `${b.live.during_ms.p99} ms${leg ? ` vs 2 × ${leg.puback_ms.p99} ms (leg at ${leg.msgs_per_s} msg/s): ${within} the bound` : ''}; storm ${b.all_acked_ms === null ? '–' : round(b.all_acked_ms / 1000, 1)} s, ${b.records_acked} records ACKed, ${b.unknown_frames} unattributed frames`,
+    null, 'reported: what the simplest channel keeping the contract gets here');
+}
+
+/**
+ * --bare: the storm and live devices against the bare channel on a fresh broker (same subscriber
+ * load, nothing tracked), then the broker leg at its storm rate.
+ */
+async function runBarePass(o: AfterLoadOptions): Promise<BareStorm | null> {
+  const broker = await benchBroker();
+  if (!(await mqttReachable(broker.url))) {
+    await broker.stop();
+    return null;
+  }
+  const root = `bench-bare-${process.pid}`;
+  const topics = makeTopics(root);
+  // one record's payload of the real size (the storm's records: 12 IO, not extended)
+  const payload = Buffer.from((await channelPayloads(1, '1', root, 12, false))[0]!.payload);
+  const bare = await startBareChannel(broker.url, (imei) => ({ topic: topics.message('1', String(imei)), payload }));
+  const load = await startLoadChild({ nofile: o.devices + 2_048 });
+  const liveChild = await startLoadChild();
+  const sub = await startLoadChild();
+  try {
+    await sub.call({ type: 'subscribe', url: broker.url, topic: `${root}/message/#`, qos: subscriberQos() });
+    await liveChild.call({ type: 'live-start', spec: { host: '127.0.0.1', port: bare.port, live: o.live, liveIntervalMs: 1_000 } });
+    const storm = await load.call({
+      type: 'storm',
+      spec: { host: '127.0.0.1', port: bare.port, storm: o.devices, backlogRecords: o.backlog, recordsPerFrame: o.recordsPerFrame, preStormMs: 2_000, timeoutMs: o.timeoutMs },
+    });
+    await sleep(1_000);
+    const live = liveLatency(storm, await liveChild.call({ type: 'live-stop' }));
+    const stormRate = storm.allAckedMs ? (storm.recordsAcked / storm.allAckedMs) * 1000 : 0;
+    let leg: BareStorm['broker_leg'] = null;
+    if (stormRate > 0) {
+      const msgs = await channelPayloads(o.live, '1', root, 12, false);
+      leg = { msgs_per_s: Math.round(stormRate), puback_ms: await brokerLeg(broker.url, msgs, stormRate, 1_000, 4_000) };
+    }
+    console.log(`  bare channel: all ACKed in ${storm.allAckedMs ?? '–'} ms; live p99 ${live.during_ms.p99} ms (p50 ${live.during_ms.p50} ms)${leg ? `; its broker leg at ${leg.msgs_per_s} msg/s: PUBACK p99 ${leg.puback_ms.p99} ms` : ''}`);
+    return { all_acked_ms: storm.allAckedMs, records_acked: storm.recordsAcked, live, broker_leg: leg, unknown_frames: bare.unknownFrames };
+  } finally {
+    await load.close();
+    await liveChild.close();
+    await sub.close();
+    await bare.stop();
+    await broker.stop();
+  }
 }
 
 /** Spool depth over time, one line per drain pass: how fast each empties once the broker is back. */
