@@ -75,7 +75,7 @@ export const MqttSchema = obj(
       { default: {}, description: 'the embedded broker, used when url is empty' },
     ),
     max_inflight: int(1, 65535, 1000, 'QoS 1 publishes awaiting PUBACK at once, at most (the adaptive window\'s ceiling)'),
-    adaptive_inflight: Type.Boolean({ default: true, description: 'the window adapts to the PUBACK latency (short queues at the broker, so a live device is not queued behind a storm); false = always max_inflight' }),
+    adaptive_inflight: Type.Boolean({ default: false, description: 'true = the window adapts to the PUBACK latency: a live device waits about half as long during an after-load storm, for about 7 % less throughput at saturation (bench/README.md, "Fifth pass"); false = always max_inflight' }),
     max_queued: int(1, 10_000_000, 20000, 'publishes queued behind the window before device sockets pause'),
     resync_interval_s: int(0, 604_800, 0, 'republish all retained state this instance owns every N s (it is also republished on every reconnection and on request); 0 = off'),
   },

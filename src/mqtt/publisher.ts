@@ -18,12 +18,14 @@ import { WindowControl } from '../util/window-control.js';
  * PUBACK; the rest queue, and beyond `maxQueued` the publisher emits 'full' (the channels pause
  * their device sockets) and 'drain' once the queue is under half again.
  *
- * The window adapts under `maxInflight` (util/window-control.ts, delay-based): it grows while
- * PUBACKs come back near their floor and shrinks once they queue at the broker. The broker serves a
- * connection's publishes in order, so a full window of 1,000 at ~20,000 publishes/s put ~50 ms of
- * queue in front of every message, a live device's too, although the broker needed far fewer in
- * flight to stay busy (after-load bench, bench/README.md, issue #31). Queued here instead, a live
- * device's message overtakes the storm (fair-queue.ts).
+ * With `adaptive` (mqtt.adaptive_inflight) the window adapts under `maxInflight`
+ * (util/window-control.ts, delay-based): it grows while PUBACKs come back near their floor and
+ * shrinks once they queue at the broker. The broker serves a connection's publishes in order, so a
+ * full window of 1,000 at ~20,000 publishes/s puts ~50 ms of queue in front of every message, a
+ * live device's too; queued here instead, a live device's message overtakes the storm
+ * (fair-queue.ts). It is off by default: on a saturated box the smaller window cost about 7 % of
+ * the throughput and drained a storm more slowly (bench/README.md, "Fifth pass"), for a live p99
+ * about half as long.
  */
 export type PublishCallback = (err?: Error) => void;
 
@@ -122,7 +124,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     options: IClientOptions,
     private readonly maxInflight: number,
     private readonly maxQueued: number,
-    adaptive = true,
+    adaptive = false,
   ) {
     super();
     // the floor of 32 keeps a slow first round from starving a start-up burst

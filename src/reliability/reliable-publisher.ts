@@ -56,7 +56,7 @@ export interface ReliableOptions {
   drainInflight: number;
   /** Periodic metrics (log + retained state), seconds. */
   statsIntervalS: number;
-  /** The publisher's window adapts under maxInflight (mqtt.adaptive_inflight; default true). */
+  /** The publisher's window adapts under maxInflight (mqtt.adaptive_inflight; default false). */
   adaptiveInflight?: boolean;
   now?: () => number;
   random?: () => number;
@@ -141,7 +141,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
 
   constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
     super();
-    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued, o.adaptiveInflight ?? true));
+    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued, o.adaptiveInflight ?? false));
     for (const ev of ['up', 'down', 'mqtt-error', 'room'] as const) window.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
     // backpressure: the window's own fullness merges with the spool's
     window.on('full', () => this.setFull('window', true));
