@@ -256,6 +256,16 @@ async function runBarePass(o: AfterLoadOptions): Promise<BareStorm | null> {
     });
     await sleep(1_000);
     const live = liveLatency(storm, await liveChild.call({ type: 'live-stop' }));
+    // as in the project's pass, the leg starts once the broker has delivered the storm to the
+    // subscriber (here: every backlog record received, or no new message for a second; bounded)
+    const until = Date.now() + 30_000;
+    let delivered = (await sub.call({ type: 'sub-stats' })).messages;
+    let before = -1;
+    while (delivered < storm.recordsExpected && delivered !== before && Date.now() < until) {
+      before = delivered;
+      await sleep(1_000);
+      delivered = (await sub.call({ type: 'sub-stats' })).messages;
+    }
     const stormRate = storm.allAckedMs ? (storm.recordsAcked / storm.allAckedMs) * 1000 : 0;
     let leg: BareStorm['broker_leg'] = null;
     if (stormRate > 0) {
