@@ -298,7 +298,7 @@ function spoolChart(passes: DrainPass[], brokerDownMs: number): string {
 function liveStagesMd(r: LiveStageReport): string[] {
   return [
     '',
-    `The live devices' frames inside the channel during the storm (--trace-live, ${r.frames} frames; the publisher's window p50 / p99 ${r.window.join(' / ')}, its queue ${r.queued.join(' / ')} messages when they arrived):`,
+    `The live devices' frames inside the channel during the storm (--trace-live, ${r.frames} frames, ${r.express} of them on the express connection; the publisher's window p50 / p99 ${r.window.join(' / ')}, its queue ${r.queued.join(' / ')} messages when they arrived):`,
     '',
     mdTable(['stage', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], r.stages.map((x) => [x.stage, ...x.ms]), 1),
   ];

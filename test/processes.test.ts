@@ -51,7 +51,22 @@ interface Rig {
 
 const READ_TOKEN = 'processes-read-token-0123456789';
 
+/**
+ * The rig's listeners use port 0: the primary picks free ports and the processes bind them about a
+ * second later, once MQTT and Redis are connected. Test files run in parallel, so another test's
+ * listener can take a picked port in between; the start then fails with EDGE_PORT_IN_USE (as it
+ * should) and the rig starts again with fresh ports, once.
+ */
 async function startRig(channel: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, protocol = 'ruptela'): Promise<Rig> {
+  try {
+    return await startRigOnce(channel, extra, protocol);
+  } catch (e) {
+    if (!/EDGE_PORT_IN_USE/.test((e as Error).message)) throw e;
+    return startRigOnce(channel, extra, protocol);
+  }
+}
+
+async function startRigOnce(channel: Record<string, unknown>, extra: Record<string, unknown>, protocol: string): Promise<Rig> {
   const id = randomBytes(4).toString('hex');
   const root = `mp${id}`;
   const prefix = `edge-test-${id}:`;

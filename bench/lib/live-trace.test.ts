@@ -14,11 +14,19 @@ class Pub {
   inflight = 0;
   windowSize = 32;
   queue = { size: 7 };
+  /** Lanes that go on the express connection (the runtime decides by priority). */
+  expressLanes = new Set<number>();
+  sentLanes: (number | undefined)[] = [];
   publish(topic: string, payload: string, retain: boolean, cb: (e?: unknown) => void, lane?: number): void {
-    void lane;
-    this.send(topic, payload, retain, cb);
+    if (lane !== undefined && this.expressLanes.has(lane)) this.sendExpress(topic, payload, retain, cb, lane);
+    else this.send(topic, payload, retain, cb, lane);
   }
-  send(_t: string, _p: string, _r: boolean, cb: (e?: unknown) => void): void {
+  send(_t: string, _p: string, _r: boolean, cb: (e?: unknown) => void, lane?: number): void {
+    this.sentLanes.push(lane);
+    confirms.push(() => cb());
+  }
+  sendExpress(_t: string, _p: string, _r: boolean, cb: (e?: unknown) => void, lane: number): void {
+    this.sentLanes.push(lane);
     confirms.push(() => cb());
   }
 }
@@ -54,8 +62,28 @@ test('only the live connections\' frames are stamped, at every stage, and the ru
   assert.deepEqual(r.queued, [7, 7]);
   assert.equal(r.stages.length, 6);
   for (const s of r.stages) for (const v of s.ms) assert.ok(v >= 0 && Number.isFinite(v), `${s.stage}: ${s.ms.join(', ')}`);
+  assert.equal(r.express, 0);
+  // the wrapped send passes the lane on (the runtime keeps per-lane counts by it)
+  assert.deepEqual(pub.sentLanes, [1, 2]);
   assert.equal(Pipeline.prototype.enqueue, before.enqueue);
   assert.equal(Pub.prototype.publish, before.publish);
+});
+
+test('a frame sent on the express connection is stamped as sent and counted', () => {
+  confirms.length = 0;
+  const t = liveTracer('3700', Pipeline as never, Pool as never, Pub as never);
+  const live: Link = { ident: '370000000000002', num: 3, slots: [] };
+  pub.expressLanes.add(3);
+  const p = new Pipeline();
+  p.enqueue(live, [0]);
+  (new Pool() as unknown as { runBatch(q: unknown, b: object[], r: boolean): void }).runBatch(null, live.slots, false);
+  p.decoded(live.slots[0]!);
+  for (const c of confirms) c();
+  const r = t.stop(0, Infinity);
+  pub.expressLanes.clear();
+  assert.equal(r.frames, 1);
+  assert.equal(r.express, 1);
+  assert.equal(pub.sentLanes.at(-1), 3);
 });
 
 test('frames that never reached their PUBACK are left out', () => {

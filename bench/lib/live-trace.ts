@@ -25,6 +25,8 @@ export interface LiveFrameTimes {
   /** The publisher's window and queue length when the frame's message was handed to it. */
   window: number;
   queued: number;
+  /** Sent on the publisher's express connection (mqtt.express_inflight). */
+  express?: boolean;
 }
 
 export const LIVE_STAGES = [
@@ -42,6 +44,8 @@ export interface LiveStageReport {
   stages: { stage: string; ms: [number, number, number, number] }[];
   window: [number, number];
   queued: [number, number];
+  /** Frames whose message went on the express connection. */
+  express: number;
 }
 
 /** p50 / p90 / p99 / max per stage over the frames that reached their PUBACK. */
@@ -53,6 +57,7 @@ export function summarizeLive(frames: readonly LiveFrameTimes[]): LiveStageRepor
     stages: done.length === 0 ? [] : LIVE_STAGES.map(([stage, from, to]) => ({ stage, ms: q(done.map((f) => f[to] - f[from])) })),
     window: done.length === 0 ? [NaN, NaN] : [percentile(done.map((f) => f.window), 50), percentile(done.map((f) => f.window), 99)],
     queued: done.length === 0 ? [NaN, NaN] : [percentile(done.map((f) => f.queued), 50), percentile(done.map((f) => f.queued), 99)],
+    express: done.filter((f) => f.express).length,
   };
 }
 
@@ -78,7 +83,8 @@ export function liveTracer(identPrefix: string, pipeline: Patchable, pool: Patch
     decoded: pipeline.prototype.decoded as (this: unknown, slot: Slot, o: unknown) => void,
     runBatch: pool.prototype.runBatch as (this: unknown, q: unknown, batch: object[], resend: boolean) => void,
     publish: publisher.prototype.publish as (this: PublisherThis, topic: unknown, payload: unknown, retain: unknown, cb: Cb, lane?: number, priority?: number) => void,
-    send: publisher.prototype.send as (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: Cb) => void,
+    send: publisher.prototype.send as (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: Cb, ...rest: unknown[]) => void,
+    sendExpress: publisher.prototype.sendExpress as (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: Cb, ...rest: unknown[]) => void,
   };
   pipeline.prototype.enqueue = function (this: unknown, link: Link, fs: unknown[], ...rest: unknown[]) {
     orig.enqueue.call(this, link, fs, ...rest);
@@ -122,16 +128,25 @@ export function liveTracer(identPrefix: string, pipeline: Patchable, pool: Patch
     byCb.set(wrapped, f);
     return orig.publish.call(this, topic, payload, retain, wrapped, lane, priority);
   };
-  publisher.prototype.send = function (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: Cb) {
+  publisher.prototype.send = function (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: Cb, ...rest: unknown[]) {
     const f = byCb.get(cb);
     if (f) f.sent = performance.now();
-    return orig.send.call(this, topic, payload, retain, cb);
+    return orig.send.call(this, topic, payload, retain, cb, ...rest);
+  };
+  // the express connection has no queue: a message is sent when it is published
+  publisher.prototype.sendExpress = function (this: unknown, topic: unknown, payload: unknown, retain: unknown, cb: Cb, ...rest: unknown[]) {
+    const f = byCb.get(cb);
+    if (f) {
+      f.sent = performance.now();
+      f.express = true;
+    }
+    return orig.sendExpress.call(this, topic, payload, retain, cb, ...rest);
   };
   return {
     stop(fromMs, toMs) {
       Object.assign(pipeline.prototype, { enqueue: orig.enqueue, decoded: orig.decoded });
       pool.prototype.runBatch = orig.runBatch;
-      Object.assign(publisher.prototype, { publish: orig.publish, send: orig.send });
+      Object.assign(publisher.prototype, { publish: orig.publish, send: orig.send, sendExpress: orig.sendExpress });
       return summarizeLive(frames.filter((f) => f.enqueued >= fromMs && f.enqueued < toMs));
     },
   };

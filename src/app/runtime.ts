@@ -111,8 +111,9 @@ export async function startRuntime(config: EdgeConfig, log: Logger, threads: num
           drainInflight: sp.drain_inflight,
           statsIntervalS: config.stats_interval_s,
           adaptiveInflight: config.mqtt.adaptive_inflight,
+          expressInflight: config.mqtt.express_inflight,
         })
-      : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, config.mqtt.adaptive_inflight);
+      : new Publisher(brokerUrl, mqttOpts, config.mqtt.max_inflight, config.mqtt.max_queued, config.mqtt.adaptive_inflight, config.mqtt.express_inflight);
   } catch (e) {
     if (broker) await broker.close();
     throw e;

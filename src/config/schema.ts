@@ -76,6 +76,7 @@ export const MqttSchema = obj(
     ),
     max_inflight: int(1, 65535, 1000, 'QoS 1 publishes awaiting PUBACK at once, at most (the adaptive window\'s ceiling)'),
     adaptive_inflight: Type.Boolean({ default: false, description: 'true = the window adapts to the PUBACK latency: a live device waits about half as long during an after-load storm, for about 7 % less throughput at saturation (bench/README.md, "Fifth pass"); false = always max_inflight' }),
+    express_inflight: int(0, 65535, 64, 'messages of quiet connections (a live device during an after-load storm) awaiting PUBACK at once on a second MQTT connection (client id + "-x", no will), so they do not queue behind the main window; 0 = one connection only'),
     max_queued: int(1, 10_000_000, 20000, 'publishes queued behind the window before device sockets pause'),
     resync_interval_s: int(0, 604_800, 0, 'republish all retained state this instance owns every N s (it is also republished on every reconnection and on request); 0 = off'),
   },

@@ -26,6 +26,14 @@ import { WindowControl } from '../util/window-control.js';
  * (fair-queue.ts). It is off by default: on a saturated box the smaller window cost about 7 % of
  * the throughput and drained a storm more slowly (bench/README.md, "Fifth pass"), for a live p99
  * about half as long.
+ *
+ * The express connection (mqtt.express_inflight > 0) is the other way past that queue: a second
+ * client, publishing only, for the messages of connections that send little (their `priority`,
+ * the recently attained service, under half the running mean: a live device among devices flushing
+ * a black box). The broker reads each connection's publishes in order but serves its connections
+ * in turn, so such a message no longer waits behind the main connection's full window, and the
+ * main window stays fixed at max_inflight for throughput (bench/README.md, "Sixth pass"). A lane
+ * keeps its order: it switches connection only when nothing of it is pending on the other one.
  */
 export type PublishCallback = (err?: Error) => void;
 
@@ -76,7 +84,13 @@ interface Queued {
   payload: string | Buffer;
   retain: boolean;
   cb: PublishCallback;
+  lane: number;
 }
+
+/** A lane goes express when its priority is under the running mean divided by this (decode-pool.ts uses the same). */
+const EXPRESS_URGENT_RATIO = 2;
+/** Lanes tracked before the zero entries are swept (as in fair-queue.ts). */
+const SPARE_LANE_COUNTS = 4096;
 
 /** Reconnect delay after the first failure, and its ceiling (doubling: 1, 2, 4, ... 30 s). */
 export const RECONNECT_MIN_MS = 1000;
@@ -118,6 +132,17 @@ export class Publisher extends EventEmitter implements MessagePublisher {
   private pumping = false;
   /** The adaptive window under maxInflight (null: fixed at maxInflight). */
   private readonly window: WindowControl | null;
+  /** The express connection (null: mqtt.express_inflight is 0). */
+  readonly express: MqttClient | null = null;
+  private expressInflight = 0;
+  /** Messages sent on the express connection (for metrics and the bench). */
+  expressSent = 0;
+  /**
+   * Per lane, what is pending (queued or awaiting PUBACK): n > 0 on the main connection, -n on the
+   * express one. Only kept while the express connection exists; a lane never has both.
+   */
+  private readonly lanePending = new Map<number, number>();
+  private meanPriority = -1;
 
   constructor(
     url: string,
@@ -125,6 +150,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     private readonly maxInflight: number,
     private readonly maxQueued: number,
     adaptive = false,
+    private readonly expressMax = 0,
   ) {
     super();
     // the floor of 32 keeps a slow first round from starving a start-up burst
@@ -156,6 +182,27 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     this.client.on('close', () => this.emit('down'));
     this.client.on('message', (topic, payload) => this.inbound.dispatch(topic, payload));
     this.client.on('error', (e) => this.emit('mqtt-error', e));
+    if (expressMax > 0) this.express = this.connectExpress(url, options);
+  }
+
+  /**
+   * The express client: the main one's settings with its own id (`-x`) and no last will (the will
+   * is the instance's `online false`, which must not follow this connection). It only publishes;
+   * its state ('up'/'down') is not the instance's: while it is down, lanes simply stay on the main
+   * connection, and what it had in flight is resent when it is back (or spooled on timeout).
+   */
+  private connectExpress(url: string, options: IClientOptions): MqttClient {
+    const o: IClientOptions = { outgoingStore: new InflightStore(), ...options, clientId: `${options.clientId ?? 'edge-channel'}-x` };
+    delete o.will;
+    if (!(mqttDebugWanted || options.log)) o.log = noLog;
+    const c = connect(url, o);
+    c.on('connect', () => {
+      const stream = c.stream as unknown as Socket;
+      if (typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
+    });
+    // the main client reports broker errors; a refused express connection is only logged once per kind
+    c.on('error', (e) => this.emit('mqtt-error', new Error(`express connection: ${e.message}`)));
+    return c;
   }
 
   get connected(): boolean {
@@ -219,11 +266,22 @@ export class Publisher extends EventEmitter implements MessagePublisher {
    * `priority` (the connection's recently attained service) lets a quiet lane overtake busy ones.
    */
   publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane = 0, priority = 0): void {
+    if (this.express !== null && lane !== 0) {
+      const p = this.lanePending.get(lane) ?? 0;
+      this.meanPriority = this.meanPriority < 0 ? priority : this.meanPriority + (priority - this.meanPriority) / 256;
+      if (p < 0 || (p === 0 && this.expressInflight < this.expressMax && priority * EXPRESS_URGENT_RATIO < this.meanPriority && this.express.connected)) {
+        this.lanePending.set(lane, p - 1);
+        this.sendExpress(topic, payload, retain, cb, lane);
+        return;
+      }
+      if (p === 0 && this.lanePending.size >= SPARE_LANE_COUNTS) this.sweepLanes();
+      this.lanePending.set(lane, p + 1);
+    }
     if (this.queue.size === 0 && this.open()) {
-      this.send(topic, payload, retain, cb);
+      this.send(topic, payload, retain, cb, lane);
       return;
     }
-    this.queue.push(lane, { topic, payload, retain, cb }, priority);
+    this.queue.push(lane, { topic, payload, retain, cb, lane }, priority);
     if (!this.full && this.queued > this.maxQueued) {
       this.full = true;
       this.emit('full');
@@ -264,7 +322,29 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     if (this.client.connected) this.client.publish(topic, payload, { qos: 0 });
   }
 
-  private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback): void {
+  /** One lane's message on the express connection (no window of its own beyond expressMax for new lanes). */
+  private sendExpress(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane: number): void {
+    this.expressInflight++;
+    this.expressSent++;
+    this.express!.publish(topic, payload, { qos: 1, retain }, (err) => {
+      this.expressInflight--;
+      this.laneDone(lane, 1);
+      cb(err ?? undefined);
+    });
+  }
+
+  /** A lane's message left its connection (confirmed or failed): +1 for express, -1 for main. */
+  private laneDone(lane: number, step: number): void {
+    const p = this.lanePending.get(lane);
+    if (p !== undefined) this.lanePending.set(lane, p + step);
+  }
+
+  /** Drops the lanes with nothing pending (connections gone or idle), keeping the map bounded. */
+  private sweepLanes(): void {
+    for (const [k, n] of this.lanePending) if (n === 0) this.lanePending.delete(k);
+  }
+
+  private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane: number): void {
     const before = this.inflight;
     const t0 = this.window || (this.onRoundTrip && before < 8) ? performance.now() : -1;
     this.inflight++;
@@ -285,6 +365,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     } else if (++this.corkedCount >= CORK_MAX) this.uncork();
     this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.inflight--;
+      if (lane !== 0 && this.express !== null) this.laneDone(lane, -1);
       if (t0 >= 0) {
         const ms = performance.now() - t0;
         if (err) this.window?.failed();
@@ -307,7 +388,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
     try {
       while (this.queue.size > 0 && this.open()) {
         const q = this.queue.shift()!;
-        this.send(q.topic, q.payload, q.retain, q.cb);
+        this.send(q.topic, q.payload, q.retain, q.cb, q.lane);
       }
     } finally {
       this.pumping = false;
@@ -328,8 +409,13 @@ export class Publisher extends EventEmitter implements MessagePublisher {
    * the reliable publisher only, when its breaker opens: it has already spooled those messages.
    */
   abandonPending(reason: string): void {
-    for (const e of this.queue.takeAll()) e.cb(new Error(reason));
-    for (const [id, o] of Object.entries(this.client.outgoing)) if (o.cmd === 'publish') this.client.removeOutgoingMessage(Number(id));
+    for (const e of this.queue.takeAll()) {
+      if (e.lane !== 0 && this.express !== null) this.laneDone(e.lane, -1);
+      e.cb(new Error(reason));
+    }
+    for (const c of this.express ? [this.client, this.express] : [this.client]) {
+      for (const [id, o] of Object.entries(c.outgoing)) if (o.cmd === 'publish') c.removeOutgoingMessage(Number(id));
+    }
     if (this.roomWanted) {
       this.roomWanted = false;
       this.emit('room');
@@ -344,12 +430,13 @@ export class Publisher extends EventEmitter implements MessagePublisher {
   /** Waits for every queued and in-flight publish to be confirmed (or timeoutMs). */
   async flush(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.inflight > 0 || this.queued > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    return this.inflight === 0 && this.queued === 0;
+    while ((this.inflight > 0 || this.expressInflight > 0 || this.queued > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.inflight === 0 && this.expressInflight === 0 && this.queued === 0;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.client.end(false, {}, () => resolve()));
+    const ends = [this.client, ...(this.express ? [this.express] : [])].map((c) => new Promise<void>((resolve) => c.end(false, {}, () => resolve())));
+    return Promise.all(ends).then(() => undefined);
   }
 }
 

@@ -58,6 +58,8 @@ export interface ReliableOptions {
   statsIntervalS: number;
   /** The publisher's window adapts under maxInflight (mqtt.adaptive_inflight; default false). */
   adaptiveInflight?: boolean;
+  /** In-flight cap of the express connection for quiet lanes (mqtt.express_inflight; 0 = none). */
+  expressInflight?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -141,7 +143,7 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
 
   constructor(url: string, options: IClientOptions, maxInflight: number, maxQueued: number, o: ReliableOptions) {
     super();
-    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued, o.adaptiveInflight ?? false));
+    const window = (this.window = new Publisher(url, options, maxInflight, maxQueued, o.adaptiveInflight ?? false, o.expressInflight ?? 0));
     for (const ev of ['up', 'down', 'mqtt-error', 'room'] as const) window.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
     // backpressure: the window's own fullness merges with the spool's
     window.on('full', () => this.setFull('window', true));
