@@ -32,7 +32,7 @@ function metricsCost(): { observe_ns: number; render_ms: number } {
     connectionCount: 2500,
     guards: { drops: { totals: () => ({ whitelist: 1, blacklist: 2, rate: 3, rate_ip: 4, proxy: 0 }) } },
   }));
-  const m = createMetrics({ instanceId: 'bench', version: '0', channels: () => channels, pool: () => ({ pendingFrames: 0 }), publisher: () => ({ connected: true, inFlight: 10, queued: 0 }) });
+  const m = createMetrics({ instanceId: 'bench', version: '0', channels: () => channels, pool: () => ({ pendingFrames: 0 }), publisher: () => ({ connected: true, inFlight: 10, expressInFlight: 0, queued: 0 }) });
   const n = 2_000_000;
   for (let i = 0; i < 100_000; i++) m.acked('1', (i % 50) / 10); // warm up
   const t0 = performance.now();
@@ -43,7 +43,7 @@ function metricsCost(): { observe_ns: number; render_ms: number } {
 
 async function renderCost(): Promise<number> {
   const channels = ['1', '2', '3', '4'].map((id) => ({ id, counters: { frames: 1, messages: 1, acked: 1, udpOverloadDrops: 0 }, connectionCount: 1, guards: { drops: { totals: () => ({ whitelist: 0, blacklist: 0, rate: 0, rate_ip: 0, proxy: 0 }) } } }));
-  const m = createMetrics({ instanceId: 'bench', version: '0', channels: () => channels, pool: () => ({ pendingFrames: 0 }), publisher: () => ({ connected: true, inFlight: 0, queued: 0 }) });
+  const m = createMetrics({ instanceId: 'bench', version: '0', channels: () => channels, pool: () => ({ pendingFrames: 0 }), publisher: () => ({ connected: true, inFlight: 0, expressInFlight: 0, queued: 0 }) });
   for (let i = 0; i < 10_000; i++) m.acked(String((i % 4) + 1), i % 7);
   const xs: number[] = [];
   for (let i = 0; i < 50; i++) {

@@ -159,6 +159,10 @@ export type LoadRequest =
   | { type: 'storm'; spec: StormSpec }
   | { type: 'live-start'; spec: LiveSpec }
   | { type: 'live-stop' }
+  | { type: 'echo-start' }
+  | { type: 'relay-start'; toPort: number }
+  | { type: 'ping-start'; port: number; intervalMs: number }
+  | { type: 'ping-stop' }
   | { type: 'cpu' };
 
 export interface LoadReplies {
@@ -172,6 +176,11 @@ export interface LoadReplies {
   storm: StormResult;
   'live-start': { connected: number };
   'live-stop': LiveResult;
+  'echo-start': { port: number };
+  'relay-start': { port: number };
+  'ping-start': { ok: true };
+  /** Every answered ping: epoch ms it was sent, then its round trip (ms); see hop-probe.ts. */
+  'ping-stop': { samples: [number, number][] };
   cpu: { cpuMs: number };
 }
 

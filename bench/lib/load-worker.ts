@@ -14,6 +14,7 @@ import { JT808_TERMINAL_BASE, deviceLocationFrame } from './jt808-frames.js';
 import { teltonikaAck, teltonikaAvlFrame, teltonikaLogin } from './teltonika-frames.js';
 import { Samples, summarize, sleep } from './stats.js';
 import { stallTimeline, type SlowAck } from './stall-trace.js';
+import { startEcho, startPinger, startRelay, type Pinger } from './hop-probe.js';
 import type {
   DevicesResult, DevicesSpec, IdentifyResult, IdleResult, IdleSpec, LiveResult, LiveSpec, LoadEvent, LoadMessage, LoadReply, LoadRequest, StormResult, StormSpec, SubStats, TrackSpec,
 } from './load-protocol.js';
@@ -579,6 +580,9 @@ function liveStop(): LiveResult {
 
 // ---------------------------------------------------------------- dispatch
 
+/** The two-hop probe's pinger (hop-probe.ts), between ping-start and ping-stop. */
+let pinger: Pinger | null = null;
+
 async function handle(req: LoadRequest): Promise<unknown> {
   switch (req.type) {
     case 'devices':
@@ -605,6 +609,19 @@ async function handle(req: LoadRequest): Promise<unknown> {
       return liveStart(req.spec);
     case 'live-stop':
       return liveStop();
+    case 'echo-start':
+      return { port: (await startEcho()).port };
+    case 'relay-start':
+      return { port: (await startRelay(req.toPort)).port };
+    case 'ping-start':
+      pinger?.stop();
+      pinger = await startPinger(req.port, req.intervalMs);
+      return { ok: true };
+    case 'ping-stop': {
+      const samples = pinger?.stop() ?? [];
+      pinger = null;
+      return { samples };
+    }
     case 'cpu':
       return { cpuMs: cpuMs() };
   }

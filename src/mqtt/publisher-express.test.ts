@@ -119,8 +119,10 @@ test('a lane pending on the express connection stays there even when it no longe
     await other;
     assert.deepEqual(order, ['storm/0', 'storm/1'], 'the main connection is not held');
     assert.equal(pub.expressSent, 2, 'both of lane 7 went express');
+    assert.equal(pub.expressInFlight, 2, 'and await their PUBACK there (edge_mqtt_express_inflight)');
     h.release();
     await Promise.all([first, second]);
+    assert.equal(pub.expressInFlight, 0);
     assert.deepEqual(order.slice(2), ['lane7/1', 'lane7/2']);
   } finally {
     h.release();

@@ -55,8 +55,10 @@ export interface MessagePublisher extends EventEmitter {
   hasRoom(): boolean;
   /** The queue length `hasRoom` compares with (Infinity: always room). */
   roomBelow: number;
-  /** Publishes awaiting PUBACK right now. */
+  /** Publishes awaiting PUBACK right now on the main connection (the window). */
   readonly inFlight: number;
+  /** Publishes awaiting PUBACK on the express connection (mqtt.express_inflight; 0 without one). */
+  readonly expressInFlight: number;
   /** PUBACK round trips at low load (fewer than 8 already in flight) for the delayed-ACK check; null = not measured. */
   onRoundTrip: ((ms: number, alreadyInFlight: number) => void) | null;
   publish(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane?: number, priority?: number): void;
@@ -215,6 +217,10 @@ export class Publisher extends EventEmitter implements MessagePublisher {
 
   get inFlight(): number {
     return this.inflight;
+  }
+
+  get expressInFlight(): number {
+    return this.expressInflight;
   }
 
   get isFull(): boolean {

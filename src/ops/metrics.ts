@@ -24,7 +24,7 @@ export interface MetricsSource {
     guards: { drops: { totals(): Readonly<Record<DropReason, number>> } };
   }[];
   pool: () => { pendingFrames: number };
-  publisher: () => { connected: boolean; inFlight: number; queued: number };
+  publisher: () => { connected: boolean; inFlight: number; expressInFlight: number; queued: number };
   /** The asset service's counters (src/assets/). */
   assets?: () => Readonly<Record<string, number>>;
   /** Present when spool.enabled: the reliable publisher's figures. */
@@ -133,6 +133,7 @@ export function createMetrics(src: MetricsSource): AppMetrics {
     });
   gauge('edge_mqtt_connected', '1 while the MQTT client is connected to the broker (several processes: 1 only while every one is)', () => (src.publisher().connected ? 1 : 0), 'min');
   gauge('edge_mqtt_inflight', 'QoS 1 publishes awaiting PUBACK', () => src.publisher().inFlight);
+  gauge('edge_mqtt_express_inflight', 'QoS 1 publishes of quiet connections awaiting PUBACK on the express connection (mqtt.express_inflight)', () => src.publisher().expressInFlight);
   gauge('edge_mqtt_queued', 'Publishes queued behind the in-flight window', () => src.publisher().queued);
 
   const rel = src.reliability;

@@ -209,6 +209,10 @@ export class ReliablePublisher extends EventEmitter implements MessagePublisher 
     return this.window.inFlight;
   }
 
+  get expressInFlight(): number {
+    return this.window.expressInFlight;
+  }
+
   get onRoundTrip(): ((ms: number, alreadyInFlight: number) => void) | null {
     return this.window.onRoundTrip;
   }
