@@ -1,7 +1,7 @@
 // first: mqtt-packet's loggers are created when mqtt / aedes load (quiet-packet-debug.ts)
 import './quiet-packet-debug.js';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes, type AuthorizePublishHandler } from 'aedes';
+import { Aedes, type AuthenticateHandler, type AuthorizePublishHandler } from 'aedes';
 import { EdgeError } from '../errors.js';
 
 /**
@@ -17,8 +17,11 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(opts: { host: string; port: number; authorizePublish?: AuthorizePublishHandler }): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker(opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {});
+export async function startEmbeddedBroker(opts: { host: string; port: number; authorizePublish?: AuthorizePublishHandler; authenticate?: AuthenticateHandler }): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker({
+    ...(opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {}),
+    ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
+  });
   const sockets = new Set<Socket>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);

@@ -56,11 +56,22 @@ function publish(pub: Publisher, topic: string, lane: number, priority: number, 
   return new Promise((resolve, reject) => pub.publish(topic, 'x', false, (err) => (err ? reject(err) : (order.push(topic), resolve())), lane, priority));
 }
 
-test('a quiet lane is confirmed on the express connection while the main one is held', async () => {
+/** A publisher with an express connection (at most 8 in flight) against a holding broker; both closed after `fn`. */
+async function withExpress(id: string, fn: (h: HoldingBroker, pub: Publisher) => Promise<void>): Promise<void> {
   const h = await holdingBroker();
-  const pub = new Publisher(h.broker.url, opts('exp-a'), 100, 10_000, false, 8);
+  const pub = new Publisher(h.broker.url, opts(id), 100, 10_000, false, 8);
   try {
     await connected(pub);
+    await fn(h, pub);
+  } finally {
+    h.release();
+    await pub.close();
+    await h.broker.close();
+  }
+}
+
+test('a quiet lane is confirmed on the express connection while the main one is held', () =>
+  withExpress('exp-a', async (h, pub) => {
     h.held = /^exp-a$/;
     const order: string[] = [];
     // busy lanes (a storm: much attained service) go to the main connection, which the broker holds
@@ -74,18 +85,10 @@ test('a quiet lane is confirmed on the express connection while the main one is 
     h.release();
     await Promise.all(storm);
     assert.equal(order.length, 21);
-  } finally {
-    h.release();
-    await pub.close();
-    await h.broker.close();
-  }
-});
+  }));
 
-test('a lane with a message pending on the main connection stays there, in order', async () => {
-  const h = await holdingBroker();
-  const pub = new Publisher(h.broker.url, opts('exp-b'), 100, 10_000, false, 8);
-  try {
-    await connected(pub);
+test('a lane with a message pending on the main connection stays there, in order', () =>
+  withExpress('exp-b', async (h, pub) => {
     h.held = /^exp-b$/;
     const order: string[] = [];
     const busy = Array.from({ length: 10 }, (_, i) => publish(pub, `storm/${i}`, i + 1, 10_000, order));
@@ -97,18 +100,10 @@ test('a lane with a message pending on the main connection stays there, in order
     h.release();
     await Promise.all([...busy, next]);
     assert.ok(order.indexOf('storm/4') < order.indexOf('lane5/next'), order.join(' '));
-  } finally {
-    h.release();
-    await pub.close();
-    await h.broker.close();
-  }
-});
+  }));
 
-test('a lane pending on the express connection stays there even when it no longer looks quiet', async () => {
-  const h = await holdingBroker();
-  const pub = new Publisher(h.broker.url, opts('exp-c'), 100, 10_000, false, 8);
-  try {
-    await connected(pub);
+test('a lane pending on the express connection stays there even when it no longer looks quiet', () =>
+  withExpress('exp-c', async (h, pub) => {
     const order: string[] = [];
     // the running mean starts high: lane 7's first message is urgent and goes express, held there
     await publish(pub, 'storm/0', 1, 10_000, order);
@@ -124,12 +119,7 @@ test('a lane pending on the express connection stays there even when it no longe
     await Promise.all([first, second]);
     assert.equal(pub.expressInFlight, 0);
     assert.deepEqual(order.slice(2), ['lane7/1', 'lane7/2']);
-  } finally {
-    h.release();
-    await pub.close();
-    await h.broker.close();
-  }
-});
+  }));
 
 test('the express connection has its own id and no last will; 0 means one connection', async () => {
   const h = await holdingBroker();
@@ -154,11 +144,8 @@ test('the express connection has its own id and no last will; 0 means one connec
   }
 });
 
-test('abandonPending also drops what the express connection holds unconfirmed', async () => {
-  const h = await holdingBroker();
-  const pub = new Publisher(h.broker.url, opts('exp-f'), 100, 10_000, false, 8);
-  try {
-    await connected(pub);
+test('abandonPending also drops what the express connection holds unconfirmed', () =>
+  withExpress('exp-f', async (h, pub) => {
     const order: string[] = [];
     await publish(pub, 'storm/0', 1, 10_000, order);
     h.held = /^exp-f-x$/;
@@ -171,9 +158,35 @@ test('abandonPending also drops what the express connection holds unconfirmed', 
     h.release();
     await publish(pub, 'live/3', 9, 1, order);
     assert.deepEqual(order, ['storm/0', 'live/3']);
+  }));
+
+test('a broker that refuses the express client: it is reported once, and quiet lanes use the main connection', async () => {
+  const broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port: 0,
+    authenticate: (client, _u, _p, cb) => {
+      if (client.id.endsWith('-x')) {
+        const e = Object.assign(new Error('not authorized'), { returnCode: 5 as const });
+        cb(e, false);
+      } else cb(null, true);
+    },
+  });
+  const pub = new Publisher(broker.url, { ...opts('exp-g'), reconnectPeriod: 50 }, 100, 10_000, false, 8);
+  const errors: string[] = [];
+  pub.on('mqtt-error', (e: Error) => errors.push(e.message));
+  try {
+    await pub.waitConnected(5000);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(pub.express?.connected, false);
+    assert.equal(errors.length, 1, errors.join(' | '));
+    assert.match(errors[0]!, /express connection exp-g-x: .*main connection meanwhile/);
+    const order: string[] = [];
+    await publish(pub, 'storm/0', 1, 10_000, order);
+    await publish(pub, 'live/1', 2, 1, order);
+    assert.deepEqual(order, ['storm/0', 'live/1']);
+    assert.equal(pub.expressSent, 0);
   } finally {
-    h.release();
     await pub.close();
-    await h.broker.close();
+    await broker.close();
   }
 });

@@ -103,6 +103,22 @@ export function nextReconnectMs(currentMs: number, baseMs = RECONNECT_MIN_MS): n
   return Math.max(baseMs, Math.min(RECONNECT_MAX_MS, currentMs * 2));
 }
 
+/**
+ * Reconnect backoff: mqtt.js retries at a fixed options.reconnectPeriod, read when a closed
+ * connection or failed attempt schedules the next one. A lost connection is retried after the
+ * minimum; each failed attempt doubles the delay (prepended, so it is set before mqtt.js
+ * schedules: `connected` still tells which of the two closed).
+ */
+function reconnectWithBackoff(client: MqttClient, basePeriod: number): void {
+  client.prependListener('close', () => {
+    const p = client.options.reconnectPeriod;
+    if (p) client.options.reconnectPeriod = client.connected ? basePeriod : nextReconnectMs(p, basePeriod);
+  });
+  client.on('connect', () => {
+    if (client.options.reconnectPeriod) client.options.reconnectPeriod = basePeriod;
+  });
+}
+
 export class Publisher extends EventEmitter implements MessagePublisher {
   readonly client: MqttClient;
   private inflight = 0;
@@ -144,6 +160,8 @@ export class Publisher extends EventEmitter implements MessagePublisher {
    * express one. Only kept while the express connection exists; a lane never has both.
    */
   private readonly lanePending = new Map<number, number>();
+  /** `lanePending` is swept of its zero entries when it reaches this size (then twice what is left). */
+  private sweepLanesAt = SPARE_LANE_COUNTS;
   private meanPriority = -1;
 
   constructor(
@@ -170,17 +188,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
       for (const f of this.filters) this.sendSubscribe(f.filter, f.qos).catch((e: Error) => this.emit('mqtt-error', e));
       this.emit('up');
     });
-    // Reconnect backoff: mqtt.js retries at a fixed options.reconnectPeriod, read when a closed
-    // connection or failed attempt schedules the next one. A lost connection is retried after the
-    // minimum; each failed attempt doubles the delay (prepended, so it is set before mqtt.js
-    // schedules: `connected` still tells which of the two closed).
-    this.client.prependListener('close', () => {
-      const p = this.client.options.reconnectPeriod;
-      if (p) this.client.options.reconnectPeriod = this.client.connected ? basePeriod : nextReconnectMs(p, basePeriod);
-    });
-    this.client.on('connect', () => {
-      if (this.client.options.reconnectPeriod) this.client.options.reconnectPeriod = basePeriod;
-    });
+    reconnectWithBackoff(this.client, basePeriod);
     this.client.on('close', () => this.emit('down'));
     this.client.on('message', (topic, payload) => this.inbound.dispatch(topic, payload));
     this.client.on('error', (e) => this.emit('mqtt-error', e));
@@ -194,16 +202,25 @@ export class Publisher extends EventEmitter implements MessagePublisher {
    * connection, and what it had in flight is resent when it is back (or spooled on timeout).
    */
   private connectExpress(url: string, options: IClientOptions): MqttClient {
-    const o: IClientOptions = { outgoingStore: new InflightStore(), ...options, clientId: `${options.clientId ?? 'edge-channel'}-x` };
+    const id = `${options.clientId ?? 'edge-channel'}-x`;
+    const o: IClientOptions = { outgoingStore: new InflightStore(), ...options, clientId: id };
     delete o.will;
     if (!(mqttDebugWanted || options.log)) o.log = noLog;
     const c = connect(url, o);
+    reconnectWithBackoff(c, options.reconnectPeriod ?? RECONNECT_MIN_MS);
+    // An error of this connection is reported once until it connects again: a broker that refuses
+    // the second client id (an ACL) would otherwise log at every retry while the main one works.
+    let reported = '';
     c.on('connect', () => {
+      reported = '';
       const stream = c.stream as unknown as Socket;
       if (typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
     });
-    // the main client reports broker errors; a refused express connection is only logged once per kind
-    c.on('error', (e) => this.emit('mqtt-error', new Error(`express connection: ${e.message}`)));
+    c.on('error', (e) => {
+      if (e.message === reported) return;
+      reported = e.message;
+      this.emit('mqtt-error', new Error(`express connection ${id}: ${e.message} (quiet devices' messages use the main connection meanwhile)`));
+    });
     return c;
   }
 
@@ -280,7 +297,7 @@ export class Publisher extends EventEmitter implements MessagePublisher {
         this.sendExpress(topic, payload, retain, cb, lane);
         return;
       }
-      if (p === 0 && this.lanePending.size >= SPARE_LANE_COUNTS) this.sweepLanes();
+      if (p === 0 && this.lanePending.size >= this.sweepLanesAt) this.sweepLanes();
       this.lanePending.set(lane, p + 1);
     }
     if (this.queue.size === 0 && this.open()) {
@@ -348,6 +365,8 @@ export class Publisher extends EventEmitter implements MessagePublisher {
   /** Drops the lanes with nothing pending (connections gone or idle), keeping the map bounded. */
   private sweepLanes(): void {
     for (const [k, n] of this.lanePending) if (n === 0) this.lanePending.delete(k);
+    // more lanes than that with messages pending: the next sweep waits until the map doubles
+    this.sweepLanesAt = Math.max(SPARE_LANE_COUNTS, this.lanePending.size * 2);
   }
 
   private send(topic: string, payload: string | Buffer, retain: boolean, cb: PublishCallback, lane: number): void {
