@@ -27,7 +27,7 @@
  */
 // first, as in the runtime's entry points: mqtt-packet's loggers are created when mqtt loads
 import '../src/mqtt/quiet-packet-debug.js';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startCutProxy, type CutProxy } from './lib/cut-proxy.js';
 import { ReliablePublisher } from '../src/reliability/reliable-publisher.js';
 import { startLoadChild, type LoadChild } from './lib/load-child.js';
@@ -92,6 +92,12 @@ export interface AfterLoadData {
   broker_leg?: { msgs_per_s: number; puback_ms: LatencySummary };
   /** --trace-live: where the live devices' frames spent their time inside the channel during the storm. */
   live_stages?: LiveStageReport;
+  /**
+   * The channel's main thread during the storm (it runs in this process): event-loop delay at 2 ms
+   * resolution (how long a ready event waited for the turn before it to end), and its garbage
+   * collection pauses.
+   */
+  channel_main?: { loop_delay_ms: { p50: number; p99: number; max: number }; gc_pauses: number; gc_ms_total: number; gc_pause_p99_ms: number; gc_pause_max_ms: number };
   /** --bare: the same storm against the bare channel, and the broker leg after it. */
   bare?: BareStorm;
 }
@@ -448,12 +454,24 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
     }
     const tracer = o.traceLive ? liveTracer(String(IMEI.live).slice(0, 4), FramePipeline as never, DecodePool as never, Publisher as never) : null;
     hops = outage ? null : await startHopProbe(liveChild);
+    // the channel's main thread during the storm (not in the outage variant: its own loop meter runs then)
+    const stormLoop = monitorEventLoopDelay({ resolution: 2 });
+    const gcPauses: [number, number][] = [];
+    const gcObs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
+    });
+    if (!outage) {
+      gcObs.observe({ entryTypes: ['gc'] });
+      timers.push(setTimeout(() => stormLoop.enable(), PRE_STORM_MS));
+    }
     await liveChild.call({ type: 'live-start', spec: { host: '127.0.0.1', port: srv.channel.tcpPort, live: o.live, liveIntervalMs: 1_000 } });
     const storm = await load.call({
       type: 'storm',
       spec: { host: '127.0.0.1', port: srv.channel.tcpPort, storm: o.devices, backlogRecords: o.backlog, recordsPerFrame: o.recordsPerFrame, preStormMs: PRE_STORM_MS, timeoutMs: o.timeoutMs },
     });
     await sleep(1_000);
+    stormLoop.disable();
+    gcObs.disconnect();
     const live = liveLatency(storm, await liveChild.call({ type: 'live-stop' }), await hops?.stop());
     // the storm's window on this process's performance clock
     const stormFrom = storm.stormStartEpochMs - performance.timeOrigin;
@@ -487,6 +505,20 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
       ...(leg ? { broker_leg: leg } : {}),
       ...(liveStages ? { live_stages: liveStages } : {}),
     };
+    if (!outage && stormLoop.count > 0) {
+      const to = storm.allAckedMs === null ? Infinity : stormFrom + storm.allAckedMs;
+      const pauses = gcPauses.filter(([at]) => at >= stormFrom && at < to).map(([, d]) => d);
+      const g = summarize(pauses);
+      data.channel_main = {
+        loop_delay_ms: { p50: round(stormLoop.percentile(50) / 1e6, 1), p99: round(stormLoop.percentile(99) / 1e6, 1), max: round(stormLoop.max / 1e6, 1) },
+        gc_pauses: pauses.length,
+        gc_ms_total: round(pauses.reduce((a, b) => a + b, 0), 0),
+        gc_pause_p99_ms: g.p99,
+        gc_pause_max_ms: g.max,
+      };
+      const m = data.channel_main;
+      console.log(`  channel main thread in the storm: loop delay p50 ${m.loop_delay_ms.p50} ms, p99 ${m.loop_delay_ms.p99} ms, max ${m.loop_delay_ms.max} ms; GC pauses ${m.gc_pauses} (${m.gc_ms_total} ms in all), p99 ${m.gc_pause_p99_ms} ms, max ${m.gc_pause_max_ms} ms`);
+    }
     if (outage) {
       data.broker_down_ms = o.brokerDownMs;
       data.spool_peak_records = spoolPeak.records;
