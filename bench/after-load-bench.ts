@@ -314,6 +314,7 @@ function liveStagesMd(r: LiveStageReport): string[] {
     `The live devices' frames inside the channel during the storm (--trace-live, ${r.frames} frames, ${r.express} of them on the express connection; the publisher's window p50 / p99 ${r.window.join(' / ')}, its queue ${r.queued.join(' / ')} messages when they arrived):`,
     '',
     mdTable(['stage', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], r.stages.map((x) => [x.stage, ...x.ms]), 1),
+    ...(r.gc_share ? ['', `Share of read → PUBACK inside the channel's garbage-collection pauses: ${round(r.gc_share.all * 100, 1)} % over all these frames, ${round(r.gc_share.slowest * 100, 1)} % over the slowest 5 %.`] : []),
   ];
 }
 
@@ -471,11 +472,12 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
     });
     await sleep(1_000);
     stormLoop.disable();
+    for (const e of gcObs.takeRecords()) gcPauses.push([e.startTime, e.duration]);
     gcObs.disconnect();
     const live = liveLatency(storm, await liveChild.call({ type: 'live-stop' }), await hops?.stop());
     // the storm's window on this process's performance clock
     const stormFrom = storm.stormStartEpochMs - performance.timeOrigin;
-    const liveStages = tracer?.stop(stormFrom, storm.allAckedMs === null ? Infinity : stormFrom + storm.allAckedMs);
+    const liveStages = tracer?.stop(stormFrom, storm.allAckedMs === null ? Infinity : stormFrom + storm.allAckedMs, outage ? undefined : gcPauses);
     const cpu = meter();
     const peak = rss.stop();
     // The broker may still be delivering to the subscriber (or the spool draining): wait for the count (bounded).

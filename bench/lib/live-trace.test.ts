@@ -93,3 +93,13 @@ test('frames that never reached their PUBACK are left out', () => {
   assert.equal(r.frames, 1);
   assert.deepEqual(r.stages.at(-1), { stage: 'read → PUBACK', ms: [10, 10, 10, 10] });
 });
+
+test('the share of read → PUBACK inside garbage-collection pauses, over all frames and the slowest 5 %', () => {
+  const frame = (enqueued: number, acked: number) => ({ enqueued, posted: enqueued, decoded: enqueued, published: enqueued, sent: enqueued, acked, window: 1, queued: 0 });
+  // nineteen frames of 10 ms with no pause, one of 100 ms of which 40 ms in two pauses (one only half inside)
+  const frames = [...Array.from({ length: 19 }, (_, i) => frame(i * 10, i * 10 + 10)), frame(1000, 1100)];
+  const pauses: [number, number][] = [[1090, 20], [1010, 30], [5000, 50]];
+  const r = summarizeLive(frames, pauses);
+  assert.deepEqual(r.gc_share, { all: 0.138, slowest: 0.4 });
+  assert.equal(summarizeLive(frames).gc_share, undefined);
+});

@@ -46,19 +46,44 @@ export interface LiveStageReport {
   queued: [number, number];
   /** Frames whose message went on the express connection. */
   express: number;
+  /**
+   * With the main thread's garbage-collection pauses given ([start, duration] on the same clock):
+   * the share of read → PUBACK spent inside them, over all frames and over the slowest 5 %.
+   */
+  gc_share?: { all: number; slowest: number };
+}
+
+/** Time of [from, to] inside the pauses (sorted by start, not overlapping each other). */
+function overlap(from: number, to: number, pauses: readonly (readonly [number, number])[]): number {
+  let t = 0;
+  for (const [at, d] of pauses) {
+    if (at >= to) break;
+    t += Math.max(0, Math.min(to, at + d) - Math.max(from, at));
+  }
+  return t;
 }
 
 /** p50 / p90 / p99 / max per stage over the frames that reached their PUBACK. */
-export function summarizeLive(frames: readonly LiveFrameTimes[]): LiveStageReport {
+export function summarizeLive(frames: readonly LiveFrameTimes[], gcPauses?: readonly (readonly [number, number])[]): LiveStageReport {
   const done = frames.filter((f) => Number.isFinite(f.acked) && Number.isFinite(f.sent));
   const q = (xs: number[]): [number, number, number, number] => [round(percentile(xs, 50), 1), round(percentile(xs, 90), 1), round(percentile(xs, 99), 1), round(Math.max(...xs), 1)];
-  return {
+  const r: LiveStageReport = {
     frames: done.length,
     stages: done.length === 0 ? [] : LIVE_STAGES.map(([stage, from, to]) => ({ stage, ms: q(done.map((f) => f[to] - f[from])) })),
     window: done.length === 0 ? [NaN, NaN] : [percentile(done.map((f) => f.window), 50), percentile(done.map((f) => f.window), 99)],
     queued: done.length === 0 ? [NaN, NaN] : [percentile(done.map((f) => f.queued), 50), percentile(done.map((f) => f.queued), 99)],
     express: done.filter((f) => f.express).length,
   };
+  if (gcPauses && done.length > 0) {
+    const pauses = [...gcPauses].sort((a, b) => a[0] - b[0]);
+    const share = (fs: readonly LiveFrameTimes[]) => {
+      const total = fs.reduce((a, f) => a + (f.acked - f.enqueued), 0);
+      return total > 0 ? round(fs.reduce((a, f) => a + overlap(f.enqueued, f.acked, pauses), 0) / total, 3) : 0;
+    };
+    const bySlowness = [...done].sort((a, b) => b.acked - b.enqueued - (a.acked - a.enqueued));
+    r.gc_share = { all: share(done), slowest: share(bySlowness.slice(0, Math.max(1, Math.ceil(done.length / 20)))) };
+  }
+  return r;
 }
 
 type Link = { ident?: string; num: number; slots: object[] };
@@ -71,7 +96,7 @@ type Cb = (err?: unknown) => void;
  * A frame's message is recognised in `publish` by its lane (the connection number) while its
  * `decoded` runs, and in `send` by the callback `publish` wrapped.
  */
-export function liveTracer(identPrefix: string, pipeline: Patchable, pool: Patchable, publisher: Patchable): { stop(fromMs: number, toMs: number): LiveStageReport } {
+export function liveTracer(identPrefix: string, pipeline: Patchable, pool: Patchable, publisher: Patchable): { stop(fromMs: number, toMs: number, gcPauses?: readonly (readonly [number, number])[]): LiveStageReport } {
   const frames: LiveFrameTimes[] = [];
   const bySlot = new WeakMap<object, LiveFrameTimes>();
   const byCb = new WeakMap<Cb, LiveFrameTimes>();
@@ -143,11 +168,11 @@ export function liveTracer(identPrefix: string, pipeline: Patchable, pool: Patch
     return orig.sendExpress.call(this, topic, payload, retain, cb, ...rest);
   };
   return {
-    stop(fromMs, toMs) {
+    stop(fromMs, toMs, gcPauses) {
       Object.assign(pipeline.prototype, { enqueue: orig.enqueue, decoded: orig.decoded });
       pool.prototype.runBatch = orig.runBatch;
       Object.assign(publisher.prototype, { publish: orig.publish, send: orig.send, sendExpress: orig.sendExpress });
-      return summarizeLive(frames.filter((f) => f.enqueued >= fromMs && f.enqueued < toMs));
+      return summarizeLive(frames.filter((f) => f.enqueued >= fromMs && f.enqueued < toMs), gcPauses);
     },
   };
 }
