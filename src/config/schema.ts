@@ -85,7 +85,7 @@ export const MqttSchema = obj(
 
 export const PoolSchema = obj(
   {
-    threads: int(0, 256, 0, 'decode worker threads; 0 = number of cores (with processes above 1: cores ÷ processes each, at least 1)', { 'x-env': true }),
+    threads: int(0, 256, 0, 'decode worker threads; 0 = the cores but one, which the main thread keeps (with processes above 1: cores ÷ processes each, minus one), at least 1', { 'x-env': true }),
     // 64, not 256: a live frame waits for the tasks already in the workers; bench/README.md "After the feature merges"
     max_batch_frames: int(1, 65536, 64, 'frames per worker task (batched per event-loop tick)'),
     // 16 KB: 100 e2e records of 24 IO or 190 storm records per task; a live frame waits for at most one (bench/README.md "Fourth pass")

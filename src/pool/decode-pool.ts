@@ -8,6 +8,7 @@ import { decodeFrames } from './decode-frames.js';
 import { runDddTask } from './ddd-task.js';
 import { META_FIELDS, M_CONN, M_LENGTH, M_OFFSET, M_RECEIVED, M_VERSION, M_FLAGS, FLAG_REASSEMBLED, type ConnContext, type DecodeTask, type DddTask, type DddTaskOutcome, type EncodeOutcome, type EncodeTask, type FrameOutcome } from './task-types.js';
 import { MinHeap } from '../util/min-heap.js';
+import { defaultDecodeThreads } from '../util/decode-threads.js';
 import { adaptPiscina } from './piscina-gc.js';
 import { unpackOutcomes, type PackedOutcomes } from './packed-outcomes.js';
 
@@ -51,7 +52,7 @@ interface ChannelQueue {
 }
 
 export interface DecodePoolOptions {
-  /** Worker threads; 0 = cores; 'inline' decodes on the main thread (tests, benches, CLI). */
+  /** Worker threads; 0 = cores − 1, at least 1 (defaultDecodeThreads); 'inline' decodes on the main thread (tests, benches, CLI). */
   threads: number | 'inline';
   maxBatchFrames: number;
   /**
@@ -117,7 +118,7 @@ export class DecodePool extends EventEmitter {
       this.piscina = null;
       this.threads = 0;
     } else {
-      this.threads = opts.threads > 0 ? opts.threads : availableParallelism();
+      this.threads = opts.threads > 0 ? opts.threads : defaultDecodeThreads(availableParallelism());
       this.piscina = new Piscina({ filename: WORKER_URL, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
       adaptPiscina(this.piscina);
     }

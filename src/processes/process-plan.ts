@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { defaultDecodeThreads } from '../util/decode-threads.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { configListeners } from '../config/port-conflicts.js';
 import { EdgeError } from '../errors.js';
@@ -57,7 +58,7 @@ export async function planProcesses(config: EdgeConfig, o: { count: number; bala
   const ports: Record<string, number> = {};
   for (const l of listeners) if (l.port === 0) ports[l.key] = await pickFreePort(l);
   const cores = o.cores ?? availableParallelism();
-  return { count: o.count, balance: o.balance, mqttUrl: o.mqttUrl, ports, poolThreads: Math.max(1, Math.floor(cores / o.count)) };
+  return { count: o.count, balance: o.balance, mqttUrl: o.mqttUrl, ports, poolThreads: defaultDecodeThreads(Math.floor(cores / o.count)) };
 }
 
 export function planEnv(plan: ProcessPlan, index: number): Record<string, string> {

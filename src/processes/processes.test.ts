@@ -108,7 +108,8 @@ test('planProcesses picks one port per port 0 and refuses a fixed port that is t
     const p = await planProcesses(validateConfig({ ...base, channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: 0, udp_port: 0 }] }), { count: 2, balance: 'primary', mqttUrl: null, cores: 8 });
     assert.deepEqual(Object.keys(p.ports).sort(), ['channels[0].tcp_port', 'channels[0].udp_port']);
     assert.ok(Object.values(p.ports).every((n) => n > 0));
-    assert.equal(p.poolThreads, 4);
+    // 8 cores for 2 processes: 4 each, one of them the process's main thread
+    assert.equal(p.poolThreads, 3);
     await assert.rejects(
       planProcesses(validateConfig({ ...base, channels: [{ id: 1, protocol: 'ruptela', host: '127.0.0.1', tcp_port: taken }] }), { count: 2, balance: 'primary', mqttUrl: null }),
       (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_PORT_IN_USE' && e.message.includes('channels[0].tcp_port'),
