@@ -374,18 +374,24 @@ function liveLatency(storm: StormResult, live: LiveResult, hops?: [number, numbe
 
 /** The two-hop probe's processes (lib/hop-probe.ts): an echo and a relay in front of it; the live devices' process pings. */
 async function startHopProbe(liveChild: LoadChild): Promise<{ stop(): Promise<[number, number][]>; close(): Promise<void> }> {
-  const echo = await startLoadChild();
-  const relay = await startLoadChild();
-  const { port: echoPort } = await echo.call({ type: 'echo-start' });
-  const { port } = await relay.call({ type: 'relay-start', toPort: echoPort });
-  await liveChild.call({ type: 'ping-start', port, intervalMs: 20 });
-  return {
-    stop: async () => (await liveChild.call({ type: 'ping-stop' })).samples,
-    close: async () => {
-      await relay.close();
-      await echo.close();
-    },
+  const children: LoadChild[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of children.reverse()) await c.close();
   };
+  try {
+    const echo = await startLoadChild();
+    children.push(echo);
+    const relay = await startLoadChild();
+    children.push(relay);
+    const { port: echoPort } = await echo.call({ type: 'echo-start' });
+    const { port } = await relay.call({ type: 'relay-start', toPort: echoPort });
+    await liveChild.call({ type: 'ping-start', port, intervalMs: 20 });
+  } catch (e) {
+    // a child left running would keep the bench from exiting
+    await close();
+    throw e;
+  }
+  return { stop: async () => (await liveChild.call({ type: 'ping-stop' })).samples, close };
 }
 
 async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>): Promise<AfterLoadData & { extra?: PassExtra }> {
