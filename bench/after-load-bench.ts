@@ -27,6 +27,7 @@
  */
 // first, as in the runtime's entry points: mqtt-packet's loggers are created when mqtt loads
 import '../src/mqtt/quiet-packet-debug.js';
+import { setPriority } from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startCutProxy, type CutProxy } from './lib/cut-proxy.js';
 import { ReliablePublisher } from '../src/reliability/reliable-publisher.js';
@@ -412,6 +413,11 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
   // included its own event-loop stalls (p99 17–19 ms, max 235–300 ms in the runs of issue #31).
   const liveChild = await startLoadChild();
   const sub = await startLoadChild();
+  // BENCH_NICE_LOAD=N: the storm generator and the subscriber run at nice N, so they take a core only
+  // when the channel and the broker leave one, as devices and consumers on other machines would
+  // (bench/README.md, "Seventh pass"). The storm's drain time shows whether they still kept up.
+  const niceLoad = Number(process.env.BENCH_NICE_LOAD ?? 0);
+  if (niceLoad > 0) for (const c of [load, sub]) setPriority(c.pid, niceLoad);
   let hops: Awaited<ReturnType<typeof startHopProbe>> | null = null;
   try {
     await sub.call({ type: 'subscribe', url: proxy ? mqttUrl : srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos(), track: { identBase: IMEI.storm, devices: o.devices, recordsPerDevice: o.backlog, tsBase: TS_BASE } });
