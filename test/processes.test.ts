@@ -98,7 +98,11 @@ async function startRigOnce(channel: Record<string, unknown>, extra: Record<stri
     redis.disconnect();
   };
   try {
-    const ready = await mp.waitLine('all processes ready', (l) => l.process === 'primary' && /^all 2 processes ready$/.test(l.msg), 30_000);
+    const ready = await waitFor('all processes ready', () => {
+      // a process that lost its picked port: fail now, so startRig starts again at once, not after 30 s
+      if (mp.output().includes('EDGE_PORT_IN_USE')) throw new Error('a process reported EDGE_PORT_IN_USE');
+      return mp.lines.find((l) => l.process === 'primary' && /^all 2 processes ready$/.test(l.msg));
+    }, 30_000);
     const where = mp.lines.find((l) => /connect to tcp:/.test(l.msg))!.msg;
     const [, tcp, udp] = /tcp:\/\/127\.0\.0\.1:(\d+)(?: and udp:\/\/127\.0\.0\.1:(\d+))?/.exec(where)!;
     const plan = mp.lines.find((l) => l.process === 'primary' && /processes serve the channels/.test(l.msg))!;
