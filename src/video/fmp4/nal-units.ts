@@ -1,46 +1,36 @@
 import { EdgeError } from '../../errors.js';
+import { splitNalUnits } from '../annexb.js';
 
 /**
- * The NAL units of one Annex B access unit, as views into it. Private to the muxer: the stream
- * side has its own splitter (src/video/annexb.ts); this one only needs what remuxing an access
- * unit that is already whole needs, and the two are to be merged later.
+ * The NAL units of one Annex B access unit, as views into it, for the muxer. They are cut by the
+ * stream side's splitter (`splitNalUnits`, src/video/annexb.ts), so live streams and the muxer agree
+ * on where a unit ends; this adds what a muxer must refuse rather than skip: no start code at all,
+ * bytes other than zero before the first one (the stream side drops them as a cut stream's tail),
+ * and a NAL header with forbidden_zero_bit set.
  */
 export function annexBNalUnits(data: Uint8Array): Uint8Array[] {
-  const first = nextStartCode(data, 0);
-  if (first < 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `access unit of ${data.length} bytes has no Annex B start code (00 00 01)`);
-  for (let i = 0; i < first; i++) {
+  const nals = splitNalUnits('h264', data);
+  // no unit: no start code, or only empty units (start codes back to back), which is no error here
+  if (nals.length === 0) {
+    if (!hasStartCode(data)) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `access unit of ${data.length} bytes has no Annex B start code (00 00 01)`);
+    return [];
+  }
+  for (let i = 0; i < nals[0]!.start; i++) {
     if (data[i] !== 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', 'bytes before the first start code', i);
   }
-  const units: Uint8Array[] = [];
-  let at = first;
-  while (at >= 0) {
-    const start = at + 3;
-    const next = nextStartCode(data, start);
-    let end = next < 0 ? data.length : next;
-    // trailing_zero_8bits and the leading 00 of a 4-byte start code belong to no NAL unit
-    while (end > start && data[end - 1] === 0) end--;
-    if (end > start) {
-      const header = data[start]!;
-      if (header & 0x80) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `NAL unit with forbidden_zero_bit set (header 0x${header.toString(16)})`, start);
-      units.push(data.subarray(start, end));
-    }
-    at = next;
+  const units: Uint8Array[] = new Array(nals.length);
+  for (let k = 0; k < nals.length; k++) {
+    const unit = nals[k]!.data;
+    const header = unit[0]!;
+    if (header & 0x80) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `NAL unit with forbidden_zero_bit set (header 0x${header.toString(16)})`, unit.byteOffset - data.byteOffset);
+    units[k] = unit;
   }
   return units;
 }
 
-/** Index of the next 00 00 01 at or after `from`, or −1. */
-function nextStartCode(d: Uint8Array, from: number): number {
-  for (let i = from; i + 2 < d.length; i++) {
-    const c = d[i + 2]!;
-    // a byte above 1 at i+2 rules out a start code at i, i+1 and i+2: jump past it
-    if (c > 1) {
-      i += 2;
-      continue;
-    }
-    if (c === 1 && d[i] === 0 && d[i + 1] === 0) return i;
-  }
-  return -1;
+function hasStartCode(d: Uint8Array): boolean {
+  for (let i = 0; i + 2 < d.length; i++) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 1) return true;
+  return false;
 }
 
 /** nal_unit_type values the muxer treats specially (H.264 Table 7-1). */
