@@ -63,6 +63,8 @@ export interface AfterLoadOptions {
   traceLive: boolean;
   /** --bare: the same storm against the bare channel afterwards (not with the outage variant). */
   bare: boolean;
+  /** BENCH_NICE_LOAD: the nice value (0..19) of the storm generator and the subscriber; 0 = as the bench. */
+  niceLoad: number;
 }
 
 export interface AfterLoadData {
@@ -174,7 +176,16 @@ export function defaultAfterLoadOptions(): AfterLoadOptions {
     brokerDownMs: numArg('broker-down-ms', 'BENCH_BROKER_DOWN_MS', 0),
     traceLive: flag('trace-live'),
     bare: flag('bare'),
+    niceLoad: niceValue(process.env.BENCH_NICE_LOAD),
   };
+}
+
+/** A nice value from the environment: unset or empty is 0; anything but an integer 0..19 is an error. */
+function niceValue(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`BENCH_NICE_LOAD must be a nice value, an integer 0..19, not "${raw}"`);
+  return n;
 }
 
 /** The drain before this change: a token bucket at 5,000 records/s and a fixed window of 100. */
@@ -416,10 +427,12 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
   // BENCH_NICE_LOAD=N: the storm generator and the subscriber run at nice N, so they take a core only
   // when the channel and the broker leave one, as devices and consumers on other machines would
   // (bench/README.md, "Seventh pass"). The storm's drain time shows whether they still kept up.
-  const niceLoad = Number(process.env.BENCH_NICE_LOAD ?? 0);
-  if (niceLoad > 0) for (const c of [load, sub]) setPriority(c.pid, niceLoad);
   let hops: Awaited<ReturnType<typeof startHopProbe>> | null = null;
   try {
+    if (o.niceLoad > 0) {
+      for (const c of [load, sub]) setPriority(c.pid, o.niceLoad);
+      console.log(`  the storm generator and the subscriber run at nice ${o.niceLoad} (BENCH_NICE_LOAD)`);
+    }
     await sub.call({ type: 'subscribe', url: proxy ? mqttUrl : srv.brokerUrl, topic: `${srv.root}/message/#`, qos: subscriberQos(), track: { identBase: IMEI.storm, devices: o.devices, recordsPerDevice: o.backlog, tsBase: TS_BASE } });
     const meter = cpuMeter({ broker: external ? broker.pid : null, load: load.pid, sub: sub.pid });
     const rss = rssPeak(100);
