@@ -88,8 +88,8 @@ export const PoolSchema = obj(
     threads: int(0, 256, 0, 'decode worker threads; 0 = the cores but one, which the main thread keeps (with processes above 1: cores ÷ processes each, minus one), at least 1', { 'x-env': true }),
     // 64, not 256: a live frame waits for the tasks already in the workers; bench/README.md "After the feature merges"
     max_batch_frames: int(1, 65536, 64, 'frames per worker task (batched per event-loop tick)'),
-    // 16 KB: 100 e2e records of 24 IO or 190 storm records per task; a live frame waits for at most one (bench/README.md "Fourth pass")
-    max_batch_bytes: int(1024, 64 * 1024 * 1024, 16384, 'bytes of frames per worker task, at most (one connection\'s frames stay together): smaller tasks, shorter waits for a live frame behind a storm'),
+    // 8 KB: a live frame waits for at most one such task; against 16 KB its after-load p99 fell in six of six pairs and records/s held or rose (bench/README.md "Seventh pass")
+    max_batch_bytes: int(1024, 64 * 1024 * 1024, 8192, 'bytes of frames per worker task, at most (one connection\'s frames stay together): smaller tasks, shorter waits for a live frame behind a storm'),
     max_pending_frames: int(1, 10_000_000, 20000, 'frames waiting for a worker before device sockets pause'),
     hold_above_queued: int(1, 10_000_000, 1000, 'while this many messages or more wait for the broker, frames wait here undecoded (bytes, the most urgent decoded first) instead of as messages: less memory and shorter garbage-collection pauses in a storm'),
     // 2, not 0: at 0.5–6 k frames/s every frame was nearly its own task; 2 ms cut the channel's CPU per record 15–25 % (bench/README.md "Latency by stage, CPU by rate")
