@@ -9,15 +9,13 @@ import { splitNalUnits } from '../annexb.js';
  * and a NAL header with forbidden_zero_bit set.
  */
 export function annexBNalUnits(data: Uint8Array): Uint8Array[] {
-  const nals = splitNalUnits('h264', data);
-  // no unit: no start code, or only empty units (start codes back to back), which is no error here
-  if (nals.length === 0) {
-    if (!hasStartCode(data)) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `access unit of ${data.length} bytes has no Annex B start code (00 00 01)`);
-    return [];
-  }
-  for (let i = 0; i < nals[0]!.start; i++) {
+  // the first start code, not the first unit's: units that are only a start code are dropped
+  const first = firstStartCode(data);
+  if (first < 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', `access unit of ${data.length} bytes has no Annex B start code (00 00 01)`);
+  for (let i = 0; i < first; i++) {
     if (data[i] !== 0) throw new EdgeError('EDGE_VIDEO_AVC_INVALID', 'bytes before the first start code', i);
   }
+  const nals = splitNalUnits('h264', data);
   const units: Uint8Array[] = new Array(nals.length);
   for (let k = 0; k < nals.length; k++) {
     const unit = nals[k]!.data;
@@ -28,9 +26,10 @@ export function annexBNalUnits(data: Uint8Array): Uint8Array[] {
   return units;
 }
 
-function hasStartCode(d: Uint8Array): boolean {
-  for (let i = 0; i + 2 < d.length; i++) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 1) return true;
-  return false;
+/** Index of the first 00 00 01, or −1. */
+function firstStartCode(d: Uint8Array): number {
+  for (let i = 0; i + 2 < d.length; i++) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 1) return i;
+  return -1;
 }
 
 /** nal_unit_type values the muxer treats specially (H.264 Table 7-1). */
