@@ -528,7 +528,7 @@ async function runPass(o: AfterLoadOptions, spoolKeys: Record<string, unknown>):
       on_broker_ms: s.completeAtEpochMs === null ? null : s.completeAtEpochMs - storm.stormStartEpochMs,
       lost: storm.recordsExpected - s.unique,
       peak_rss_mb: peak, cpu,
-      channel_counters: { ...srv.channel.counters, pool_tasks: srv.app.pool.tasks, pool_urgent_cap_tasks: srv.app.pool.urgentCapTasks },
+      channel_counters: { ...srv.channel.counters },
       ...(leg ? { broker_leg: leg } : {}),
       ...(liveStages ? { live_stages: liveStages } : {}),
     };

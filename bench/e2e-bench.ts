@@ -101,8 +101,6 @@ export interface PassTarget {
   channel: { readonly tcpPort: number; readonly udpPort: number; readonly counters: { readonly udpOverloadDrops: number; readonly decodeErrors: number } };
   /** Thread ids (minus the pid) that existed before the runtime started: V8's and libuv's helpers, not decode workers. */
   helperThreads: ReadonlySet<string>;
-  /** The project's decode tasks so far: all, and those cut at pool.urgent_batch_bytes (a live device among busy ones). */
-  decodeTasks?: () => { all: number; urgentCap: number };
 }
 
 export interface PassResult {
@@ -133,8 +131,6 @@ export interface PassResult {
   /** With --trace-stalls (rate-limited passes): what the ACKs over 20 ms waited for. */
   stalls?: StallReport;
   stages?: StageReport;
-  /** Project passes: decode tasks in this pass, and those cut at the urgent cap (pool.urgent_batch_bytes); even load should have few. */
-  decode_tasks?: { all: number; urgent_cap: number };
 }
 
 export interface CeilingResult {
@@ -240,12 +236,8 @@ function threadSplit(c: CpuDelta | null, helpers: ReadonlySet<string>, perRecord
   return { workers: perRecord(w), helpers: perRecord(h) };
 }
 
-function taskDelta(a: { all: number; urgentCap: number }, b: { all: number; urgentCap: number }): { all: number; urgent_cap: number } {
-  return { all: b.all - a.all, urgent_cap: b.urgentCap - a.urgentCap };
-}
-
 function projectTarget(srv: BenchServer, helperThreads: ReadonlySet<string>): PassTarget {
-  return { implementation: 'project', channel: srv.channel, helperThreads, decodeTasks: () => ({ all: srv.app.pool.tasks, urgentCap: srv.app.pool.urgentCapTasks }) };
+  return { implementation: 'project', channel: srv.channel, helperThreads };
 }
 
 function bareTarget(bare: BareChannel, helperThreads: ReadonlySet<string>): PassTarget {
@@ -270,7 +262,6 @@ async function channelPass(ctx: Ctx, srv: PassTarget, broker: 'mosquitto' | 'aed
     stop: null, cpu: null, rss: null, peak: 0, subA: null, subB: null,
   };
   const c0 = { ...srv.channel.counters };
-  const tasks0 = srv.decodeTasks?.();
   const stages = opts.traceStalls && srv.implementation === 'project' ? stageTracer(FramePipeline as never, DecodePool as never, Publisher as never) : null;
   const trace = opts.traceStalls && rateFps > 0 ? { on: false, timeline: null as { stop(): Stall[]; gc(): Stall[] } | null, stalls: [] as Stall[], gc: [] as Stall[], slow: [] as SlowAck[] } : null;
   const host = srv.channel as unknown as { acked?: (receivedAtMs: number) => void };
@@ -342,12 +333,11 @@ async function channelPass(ctx: Ctx, srv: PassTarget, broker: 'mosquitto' | 'aed
       timeouts: res.timeouts, unanswered: res.unanswered, closed: res.closed, mismatches: res.mismatches, retransmits: res.retransmits,
       udp_overload_drops: srv.channel.counters.udpOverloadDrops - c0.udpOverloadDrops, decode_errors: srv.channel.counters.decodeErrors - c0.decodeErrors,
     },
-    ...(tasks0 ? { decode_tasks: taskDelta(tasks0, srv.decodeTasks!()) } : {}),
     ...(stageReport ? { stages: stageReport } : {}),
     ...(trace && res.trace ? { stalls: attribute(res.trace.slow, trace.slow, trace.stalls, res.trace.stalls, res.latencyMs.p50, trace.gc) } : {}),
   };
   const us = out.cpu_us_per_record;
-  console.log(`  ${label}: ${out.records_per_s} rec/s, ${out.frames_per_s} fr/s, ACK p50 ${out.ack_latency_ms.p50} ms p99 ${out.ack_latency_ms.p99} ms, channel CPU ${out.cpu_pct.channel}% (${us.channel} µs/rec: main ${us.main_thread ?? '–'}, workers ${us.workers ?? '–'}, helpers ${us.helpers ?? '–'}), broker ${out.cpu_pct.broker ?? '–'}%${out.decode_tasks ? `, decode tasks ${out.decode_tasks.all} (${out.decode_tasks.urgent_cap} at the urgent cap)` : ''}`);
+  console.log(`  ${label}: ${out.records_per_s} rec/s, ${out.frames_per_s} fr/s, ACK p50 ${out.ack_latency_ms.p50} ms p99 ${out.ack_latency_ms.p99} ms, channel CPU ${out.cpu_pct.channel}% (${us.channel} µs/rec: main ${us.main_thread ?? '–'}, workers ${us.workers ?? '–'}, helpers ${us.helpers ?? '–'}), broker ${out.cpu_pct.broker ?? '–'}%`);
   if (opts.traceStalls && c) console.log(`    channel threads (tid − pid: CPU ms in the ${c.wall_ms} ms window): ${JSON.stringify(c.threads)}`);
   if (out.stages) console.log(`    stages (ms, p50/p99): ${JSON.stringify(out.stages)}`);
   if (out.stalls) console.log(`    ACKs over 20 ms: ${JSON.stringify(out.stalls)}`);

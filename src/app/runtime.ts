@@ -130,7 +130,7 @@ export async function startRuntime(config: EdgeConfig, log: Logger, threads: num
   } catch {
     log.warn({ url: brokerUrl }, sp.enabled ? 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start and messages go to the spool' : 'EDGE_MQTT_UNREACHABLE: broker not reachable yet; channels start anyway and acknowledge nothing until it is');
   }
-  const pool = new DecodePool({ threads: threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxBatchBytes: config.pool.max_batch_bytes, urgentBatchBytes: config.pool.urgent_batch_bytes, maxPending: config.pool.max_pending_frames, batchWaitMs: config.pool.batch_wait_ms });
+  const pool = new DecodePool({ threads: threads ?? config.pool.threads, maxBatchFrames: config.pool.max_batch_frames, maxBatchBytes: config.pool.max_batch_bytes, maxPending: config.pool.max_pending_frames, batchWaitMs: config.pool.batch_wait_ms });
   // Frames wait undecoded in the pool while the publisher's queue is long (Publisher.roomBelow)
   publisher.roomBelow = config.pool.hold_above_queued;
   pool.admit = () => publisher.hasRoom();

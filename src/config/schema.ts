@@ -90,8 +90,6 @@ export const PoolSchema = obj(
     max_batch_frames: int(1, 65536, 64, 'frames per worker task (batched per event-loop tick)'),
     // 8 KB: a live frame waits for at most one such task; against 16 KB its after-load p99 fell in six of six pairs and records/s held or rose (bench/README.md "Seventh pass")
     max_batch_bytes: int(1024, 64 * 1024 * 1024, 8192, 'bytes of frames per worker task, at most (one connection\'s frames stay together): smaller tasks, shorter waits for a live frame behind a storm'),
-    // 4 KB only while a live device is among a storm: its after-load p99 was ~40 % under 8 KB's, but 4 KB all the time cost records/s under even load (bench/README.md "Eighth pass")
-    urgent_batch_bytes: int(1024, 64 * 1024 * 1024, 4096, 'bytes of frames per worker task, at most, while a quiet (live) device has frames among busy ones (seen in the last 5 s); at or above max_batch_bytes: off'),
     max_pending_frames: int(1, 10_000_000, 20000, 'frames waiting for a worker before device sockets pause'),
     hold_above_queued: int(1, 10_000_000, 1000, 'while this many messages or more wait for the broker, frames wait here undecoded (bytes, the most urgent decoded first) instead of as messages: less memory and shorter garbage-collection pauses in a storm'),
     // 2, not 0: at 0.5–6 k frames/s every frame was nearly its own task; 2 ms cut the channel's CPU per record 15–25 % (bench/README.md "Latency by stage, CPU by rate")

@@ -140,54 +140,6 @@ test('a task ends where priorities jump and at max_batch_bytes, never inside one
   assert.equal(order.length, 14);
 });
 
-test('tasks are cut at urgent_batch_bytes only while a quiet device was seen among busy ones in the last 5 s', async () => {
-  const proto = await getProtocol('ruptela');
-  const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxBatchBytes: HEARTBEAT.length * 6, urgentBatchBytes: HEARTBEAT.length * 2, maxPending: 1000 });
-  const tasks: number[] = [];
-  const inner = pool as unknown as { runBatch(q: unknown, batch: PoolFrame[], resend: boolean): void };
-  const runBatch = inner.runBatch.bind(pool);
-  inner.runBatch = (q, batch, resend) => {
-    if (!resend) tasks.push(batch.length); // a resend is the context miss of a connection made up here
-    runBatch(q, batch, resend);
-  };
-  const tick = () => new Promise((r) => setImmediate(r));
-  const storm = (atMs: number) => {
-    for (let c = 10; c < 22; c++) pool.submit(proto, '1', {}, [{ ...frame(c, []), receivedAtMs: atMs }], 3000 + c);
-  };
-  storm(0);
-  await tick();
-  assert.deepEqual(tasks, [6, 6], 'even load: the large cap');
-  // a device at a fifth of the usual attained service: under even load some are, so no small cap
-  const slow = connection(3);
-  slow.contextSent = 1; // decoded before: not a new connection
-  pool.submit(proto, '1', {}, [{ ...frame(3, []), connection: slow, receivedAtMs: 500 }], 600);
-  await tick();
-  assert.deepEqual(tasks, [6, 6, 1], 'a device a few times under the mean is not yet a live one');
-  tasks.pop();
-  // a live device (a thirtieth of the usual attained service) among the storm
-  const live = connection(2);
-  pool.submit(proto, '1', {}, [{ ...frame(2, []), connection: live, receivedAtMs: 900 }], 100);
-  await tick();
-  assert.deepEqual(tasks, [6, 6, 1], 'a new connection\'s first frame: low attained service because it is new, not quiet');
-  tasks.pop();
-  pool.submit(proto, '1', {}, [{ ...frame(2, []), connection: live, receivedAtMs: 1000 }], 100);
-  storm(1000);
-  await tick();
-  assert.deepEqual(tasks.slice(2), [1, 2, 2, 2, 2, 2, 2], 'the live frame alone, then storm tasks at the small cap');
-  storm(5999);
-  await tick();
-  assert.deepEqual(tasks.slice(9), [2, 2, 2, 2, 2, 2], 'still inside the window');
-  storm(6000);
-  await tick();
-  assert.deepEqual(tasks.slice(15), [6, 6], '5 s after the last quiet frame: the large cap again');
-  assert.equal(pool.urgentCapTasks, 13);
-  const off = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxBatchBytes: HEARTBEAT.length * 6, maxPending: 1000 });
-  off.submit(proto, '1', {}, [frame(2, [])], 100);
-  for (let c = 10; c < 22; c++) off.submit(proto, '1', {}, [frame(c, [])], 3000);
-  await tick();
-  assert.equal(off.urgentCapTasks, 0, 'no urgent cap configured: never cut at it');
-});
-
 test('a closed gate (admit) holds frames undecoded until resume(), but lets urgent ones through', async () => {
   const proto = await getProtocol('ruptela');
   const pool = new DecodePool({ threads: 'inline', maxBatchFrames: 64, maxPending: 1000 });

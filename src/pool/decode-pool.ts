@@ -60,12 +60,6 @@ export interface DecodePoolOptions {
    * group may exceed it). Unset: no cap.
    */
   maxBatchBytes?: number;
-  /**
-   * Bytes per task at most while urgent groups (a live device among a storm) were submitted in the
-   * last URGENT_WINDOW_MS (config pool.urgent_batch_bytes): a live frame waits for at most one task
-   * already in a worker, so that task is smaller only while someone is waiting. Unset: maxBatchBytes.
-   */
-  urgentBatchBytes?: number;
   maxPending: number;
   /**
    * ms a first frame may wait for others before its task goes out (config pool.batch_wait_ms; 0 =
@@ -85,19 +79,6 @@ const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 const URGENT_RATIO = 4;
 /** Groups under the mean priority divided by this pass a closed gate (`admit`). */
 const GATE_URGENT_RATIO = 2;
-/**
- * A group this many times under the mean priority turns the urgent cap on. Not URGENT_RATIO: under
- * even load at the maximum rate the least-attained-service order itself leaves some devices a few
- * times under the mean (their last frames waited), and 4× put 94 % of the tasks of an e2e R=4 run
- * under the small cap. A live device in a storm is 30× and more under it (after-load bench).
- */
-const URGENT_CAP_RATIO = 16;
-/**
- * How long one urgent group keeps the smaller task cap on (ms of the frames' receive clock). Live
- * devices report every few seconds at most, so a storm with live devices in it stays under the
- * small cap throughout, while even load (every device alike: no urgent groups) keeps the large one.
- */
-const URGENT_WINDOW_MS = 5000;
 
 export class DecodePool extends EventEmitter {
   private readonly piscina: Piscina | null;
@@ -112,13 +93,6 @@ export class DecodePool extends EventEmitter {
   private pending = 0;
   /** Moving mean of the priorities submitted (the last ~64 groups): what counts as urgent. */
   private meanPriority = -1;
-  /** receivedAtMs of the last urgent group (URGENT_CAP_RATIO times under the mean), or -Infinity. */
-  private urgentAtMs = -Infinity;
-  /** receivedAtMs of the newest group submitted: the window's clock, so the pool reads none of its own. */
-  private latestAtMs = -Infinity;
-  /** Decode tasks sent, and those of them cut at the smaller urgent cap (counters for benches and tests). */
-  tasks = 0;
-  urgentCapTasks = 0;
   private inflightTasks = 0;
   private readonly maxInflightTasks: number;
   private full = false;
@@ -177,13 +151,6 @@ export class DecodePool extends EventEmitter {
       this.queues.set(key, q);
     }
     q.groups.push(priority, frames);
-    if (frames.length > 0) {
-      const at = frames[0]!.receivedAtMs;
-      if (at > this.latestAtMs) this.latestAtMs = at;
-      // contextSent 0: the connection's first frames, whose attained service is low because it is
-      // new, not quiet (every device of a bench pass, or of a reconnect wave, would look live)
-      if (priority * URGENT_CAP_RATIO < this.meanPriority && frames[0]!.connection.contextSent > 0) this.urgentAtMs = at;
-    }
     this.meanPriority = this.meanPriority < 0 ? priority : this.meanPriority + (priority - this.meanPriority) / 64;
     this.pending += frames.length;
     if (!this.full && this.pending > this.opts.maxPending) {
@@ -232,10 +199,7 @@ export class DecodePool extends EventEmitter {
 
   private flush(): void {
     this.scheduled = false;
-    let maxBytes = this.opts.maxBatchBytes ?? Infinity;
-    const urgentCap = this.opts.urgentBatchBytes;
-    const urgentNow = urgentCap !== undefined && urgentCap < maxBytes && this.latestAtMs - this.urgentAtMs < URGENT_WINDOW_MS;
-    if (urgentNow) maxBytes = urgentCap;
+    const maxBytes = this.opts.maxBatchBytes ?? Infinity;
     for (const q of this.queues.values()) {
       while (q.groups.size > 0 && this.inflightTasks < this.maxInflightTasks) {
         // Urgent groups (under half the usual priority: a live device among devices flushing their
@@ -253,7 +217,6 @@ export class DecodePool extends EventEmitter {
             bytes += f.bytes.length;
           }
         }
-        if (urgentNow) this.urgentCapTasks++;
         this.runBatch(q, batch, false);
       }
     }
@@ -289,7 +252,6 @@ export class DecodePool extends EventEmitter {
     }
     const task: DecodeTask = { protocolId: q.protocol.id, part: q.part, channelId: q.channelId, options: q.options, buffer, meta, contexts, watch: this.watch };
     this.inflightTasks++;
-    this.tasks++;
     const deliver = (outcomes: FrameOutcome[]) => {
       this.inflightTasks--;
       let retry: PoolFrame[] | null = null;
