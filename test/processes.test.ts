@@ -173,6 +173,12 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
     for (let i = 0n; i < 20n; i++) devices.set(IMEI_BASE + i, await device(r, IMEI_BASE + i));
     const owners = await Promise.all([...devices.keys()].map((imei) => ownerOf(r, imei)));
     assert.deepEqual([...new Set(owners)].sort(), ['p0', 'p1'], `owners: ${owners.join(',')}`);
+    // the retained connections_count is the box's (each process reports its own into Redis and
+    // publishes the sum), not the half of whichever process wrote last
+    const count = () => r.received.filter((m) => m.topic === `${r.root}/state/gw/channels/1/connections_count`).at(-1)?.payload;
+    await waitFor('connections_count 20', () => count() === '20', 15_000);
+    await sleep(1200);
+    assert.equal(count(), '20', 'and it stays the box\'s: no process publishes its own half after it');
   });
 
   it("process 0's /metrics and API count every process: the primary gathers them (metrics summed, channels and devices merged)", async () => {
@@ -215,6 +221,14 @@ describe('one channel on two processes (edge-channel start --processes 2)', { sk
       assert.equal(d.connected_instance, `${r.instance}-${owner}`);
       assert.equal((d.latest_message as Record<string, unknown> | null)?.ident, String(imei), `the latest message of ${imei}, published by ${owner}`);
     }
+    // /api/v1/instance: the box's readiness and MQTT connection, and each process's own
+    const inst = (await (await fetch(`${url}/api/v1/instance`, auth)).json()) as { instance_id: string; ready: boolean; mqtt_connected: boolean; instances: { index: number; instance_id: string; ready: boolean; mqtt_connected: boolean }[]; processes: unknown; channels: unknown };
+    assert.equal(inst.instance_id, `${r.instance}-p0`);
+    assert.equal(inst.ready, true);
+    assert.equal(inst.mqtt_connected, true);
+    assert.deepEqual(inst.instances.map((i) => [i.index, i.instance_id, i.ready, i.mqtt_connected]), [[0, `${r.instance}-p0`, true, true], [1, `${r.instance}-p1`, true, true]]);
+    assert.deepEqual(inst.processes, { count: 2, missing: [] });
+    assert.deepEqual(inst.channels, ['1']);
     // /readyz: ready while every process is
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 200);

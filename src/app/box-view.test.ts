@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeChannels, mergeDeviceLists, newestPayload, type ChannelView, type DeviceRow } from './box-view.js';
+import { boxInstance, mergeChannels, mergeDeviceLists, newestPayload, type ChannelView, type DeviceRow, type OwnAnswers } from './box-view.js';
+import type { Runtime } from './runtime.js';
 
 const view = (id: number, connections: number, frames: number, paused: string[] = []): ChannelView => ({ id, protocol: 'ruptela', tcp_port: 5000 + id, udp_port: null, connections, reading_paused: paused, counters: { frames, 'udp.overload.drops': 0 } });
 
@@ -31,4 +32,17 @@ test("a device's latest message of several processes: the one with the newest se
   assert.equal(newestPayload([null, p('a', 10), p('a', 30), p('a', 20)]), p('a', 30));
   assert.equal(newestPayload([null, null]), null);
   assert.equal(newestPayload([]), null);
+});
+
+test('the instance view: alone, the process itself; of several without a primary to ask, not ready and saying why, never an error', async () => {
+  const self = { instance_id: 'edge-p0', ready: true, reasons: [], mqtt_connected: true };
+  const own = { instance: () => ({ ...self }) } as unknown as OwnAnswers;
+  const rt = (count: number) => ({ process: { index: 0, count } }) as unknown as Runtime;
+  assert.deepEqual(await boxInstance(rt(1), own), self);
+  // this test process has no primary: process 0 cannot ask the others
+  const v = await boxInstance(rt(2), own);
+  assert.equal(v.instance_id, 'edge-p0');
+  assert.equal(v.ready, false);
+  assert.match(v.reasons.join(), /the other processes cannot be asked: .*primary/);
+  assert.deepEqual(v.instances, [{ index: 0, ...self }]);
 });

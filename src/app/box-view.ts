@@ -25,6 +25,12 @@ export interface DeviceRow {
   at: number | null;
 }
 
+/** What a process says of itself (GET /api/v1/instance). */
+export interface InstanceView extends Readiness {
+  instance_id: string;
+  mqtt_connected: boolean;
+}
+
 export interface ProcessesNote {
   count: number;
   /** Processes whose figures are not in the answer (being restarted, failed, too slow). */
@@ -96,6 +102,7 @@ export function processesNote<T>(count: number, a: BoxAnswers<T>): ProcessesNote
 export function ownAnswers(rt: Runtime, readiness: () => Readiness) {
   return {
     ready: (): Readiness => readiness(),
+    instance: (): InstanceView => ({ instance_id: rt.config.instance_id, ...readiness(), mqtt_connected: rt.publisher.connected }),
     channels: (): ChannelView[] => channelViews(rt),
     devices: (q: { channel: string; limit: number }): DeviceList | null => deviceRows(rt, q.channel, q.limit),
     latest: (q: { channel: string; ident: string }): string | null => rt.sink.latest(q.channel, q.ident),
@@ -144,9 +151,33 @@ export async function boxReadiness(rt: Runtime, own: OwnAnswers): Promise<Readin
     const r = own.ready();
     return { ready: false, reasons: [...r.reasons, `the other processes cannot be asked: ${(e as Error).message}`] };
   }
+  return { ...mergeReadiness(a), processes: processesNote(rt.process.count, a) };
+}
+
+/**
+ * GET /api/v1/instance. Alone: this process. Of several: process 0's instance id, the box's readiness
+ * (as /readyz) and MQTT connection (true while every process that answers is connected), and each
+ * process's own view under `instances`, so one disconnected process is not hidden behind process 0.
+ * Never throws (the console's login asks it): without the primary it is not ready, with the reason.
+ */
+export async function boxInstance(rt: Runtime, own: OwnAnswers): Promise<InstanceView & { instances?: (InstanceView & { index: number })[]; processes?: ProcessesNote }> {
+  const self = own.instance();
+  if (rt.process.count === 1) return self;
+  let a: BoxAnswers<InstanceView>;
+  try {
+    a = await askEveryProcess<InstanceView>('instance', null);
+  } catch (e) {
+    return { ...self, ready: false, reasons: [...self.reasons, `the other processes cannot be asked: ${(e as Error).message}`], instances: [{ index: rt.process.index, ...self }] };
+  }
+  const connected = a.answers.length > 0 && a.answers.every((x) => x.value.mqtt_connected);
+  return { instance_id: self.instance_id, ...mergeReadiness(a), mqtt_connected: connected, instances: a.answers.map((x) => ({ index: x.index, ...x.value })), processes: processesNote(rt.process.count, a) };
+}
+
+/** Ready while every process that answered is, and process 0 among them; reasons name the process. */
+function mergeReadiness(a: BoxAnswers<Readiness>): Readiness {
   const reasons = a.answers.flatMap((x) => (x.value.ready ? [] : x.value.reasons.map((r) => `process ${x.index}: ${r}`)));
   if (!a.answers.some((x) => x.index === 0)) reasons.push('process 0 did not answer');
-  return { ready: reasons.length === 0, reasons, processes: processesNote(rt.process.count, a) };
+  return { ready: reasons.length === 0, reasons };
 }
 
 function newestFirst(rows: DeviceRow[]): DeviceRow[] {

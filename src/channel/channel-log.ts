@@ -4,6 +4,8 @@ import type { CloseCode } from '../net/close-codes.js';
 import { CLOSE_REASONS } from '../net/close-codes.js';
 import type { DeviceLink } from './device-link.js';
 import { channelIdValue } from '../message/naming.js';
+import { LOCAL_TOTALS, type ConnectionTotals } from './connection-totals.js';
+import type { Logger } from '../util/log.js';
 
 const RECENT_CLOSES = 200;
 
@@ -14,7 +16,12 @@ const RECENT_CLOSES = 200;
  */
 export class ChannelLog {
   private countTimer: NodeJS.Timeout | null = null;
+  /** The total last published on connections_count (-1: none yet). */
   private lastCount = -1;
+  /** Reports to the totals, one after another (a later one never overtakes an earlier one). */
+  private countChain: Promise<void> = Promise.resolve();
+  private renewTimer: NodeJS.Timeout | null = null;
+  private countFailed = false;
 
   private readonly topics: Topics;
   /** The last payload of each retained channel property (counters, drops), for a resync. */
@@ -25,6 +32,9 @@ export class ChannelLog {
   constructor(
     private readonly channelId: string,
     private readonly sink: MessageSink,
+    /** Every instance's and process's connections (cluster/connection-totals.ts); default: this one's alone. */
+    private readonly totals: ConnectionTotals = LOCAL_TOTALS,
+    private readonly log?: Logger,
   ) {
     this.topics = sink.topics;
   }
@@ -103,28 +113,65 @@ export class ChannelLog {
       this.sink.state(this.topics.deviceState(this.channelId, ident, 'connected'), 'true');
       n++;
     }
-    this.flushCount(connections);
+    void this.flushCount(connections);
     for (const [property, json] of this.channelStateLast) this.sink.state(this.topics.channelState(this.channelId, property), json);
     return n + 1 + this.channelStateLast.size;
   }
 
-  /** Retained connections_count, coalesced to at most one publish per 500 ms. */
+  /** Retained connections_count, coalesced to at most one report per 500 ms; published when the total changed. */
   connectionsCount(count: () => number): void {
     if (this.countTimer) return;
     this.countTimer = setTimeout(() => {
       this.countTimer = null;
-      const n = count();
-      if (n === this.lastCount) return;
-      this.lastCount = n;
-      this.sink.state(this.topics.channelState(this.channelId, 'connections_count'), String(n));
+      void this.countNow(count(), false);
     }, 500);
     this.countTimer.unref();
   }
 
-  flushCount(n: number): void {
+  /** Reports `n` at once and publishes the total even if unchanged (channel start, resync). */
+  flushCount(n: number): Promise<void> {
     if (this.countTimer) clearTimeout(this.countTimer);
     this.countTimer = null;
-    this.lastCount = n;
-    this.sink.state(this.topics.channelState(this.channelId, 'connections_count'), String(n));
+    return this.countNow(n, true);
+  }
+
+  /**
+   * Shared totals (Redis) only: reports again every third of the lease, so another instance's
+   * change or crash reaches this one's publish too. Stopped by `leave()`.
+   */
+  renewCount(count: () => number): void {
+    if (!this.totals.shared || this.renewTimer) return;
+    this.renewTimer = setInterval(() => void this.countNow(count(), false), Math.max(100, Math.floor(this.totals.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** The channel stops here: this instance's count leaves the total, which is published once more. */
+  leave(): Promise<void> {
+    if (this.countTimer) clearTimeout(this.countTimer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.countTimer = this.renewTimer = null;
+    return this.queueCount(() => this.totals.leave(this.channelId), true);
+  }
+
+  private countNow(n: number, force: boolean): Promise<void> {
+    return this.queueCount(() => this.totals.report(this.channelId, n), force);
+  }
+
+  private queueCount(total: () => Promise<number>, force: boolean): Promise<void> {
+    this.countChain = this.countChain.then(total).then(
+      (t) => {
+        if (this.countFailed) this.log?.info({ channel: this.channelId }, 'connections_count: the shared total is reachable again');
+        this.countFailed = false;
+        if (!force && t === this.lastCount) return;
+        this.lastCount = t;
+        this.sink.state(this.topics.channelState(this.channelId, 'connections_count'), String(t));
+      },
+      (e: unknown) => {
+        // nothing is published: this instance's count alone would pass for every instance's; the next report tries again
+        if (!this.countFailed) this.log?.warn({ channel: this.channelId, err: e instanceof Error ? e.message : String(e) }, 'connections_count: the shared total is unreachable (Redis); not published until it is back');
+        this.countFailed = true;
+      },
+    );
+    return this.countChain;
   }
 }

@@ -25,6 +25,7 @@ import { TrafficCapture } from './traffic-capture.js';
 import type { ChannelMetrics } from '../ops/channel-metrics.js';
 import { dotted } from '../message/naming.js';
 import { DEFAULT_UPLOAD_LIMITS, UploadTracker, type UploadLimits } from '../media/upload-tracker.js';
+import type { ConnectionTotals } from './connection-totals.js';
 
 /**
  * One channel: one protocol (and its family's parts) on TCP and/or UDP ports. Composes the parts
@@ -63,6 +64,8 @@ export interface ChannelDeps {
   redisUrl?: string;
   /** Config redis_prefix (with redisUrl): the prefix of the shared guard counters. */
   redisPrefix?: string;
+  /** The channel's connections over every instance and process (config redis_url); absent = this one's alone. */
+  totals?: ConnectionTotals;
   /** Per-event figures for /metrics (ACK latency, decode errors by code); absent = not collected. */
   metrics?: ChannelMetrics;
   /** Bounds of uploads tracked across frames (config media.uploads); absent = the config defaults. */
@@ -124,7 +127,7 @@ export class Channel implements ListenerHost {
     this.hooks = deps.hooks ?? {};
     this.streamLimits = deps.streamLimits ?? { maxConnections: 256, idleTimeoutS: 30, maxGarbage: 16 };
     this.listenMode = deps.listen ?? SINGLE_PROCESS;
-    this.events = new ChannelLog(cfg.id, deps.sink);
+    this.events = new ChannelLog(cfg.id, deps.sink, deps.totals, this.log);
     this.guards = new ChannelGuards(cfg, deps.redisUrl ?? '', this.log, deps.redisPrefix);
     this.options = { ...proto.defaultOptions, ...cfg.options };
     const metrics = deps.metrics;
@@ -213,7 +216,8 @@ export class Channel implements ListenerHost {
       this.uploadTimer.unref();
     }
     this.deadlines.start();
-    this.events.flushCount(0);
+    void this.events.flushCount(0);
+    this.events.renewCount(() => this.connectionCount);
     const where = (ls: readonly { port: number; partId: string }[]) => ls.map((l) => `${this.cfg.host}:${l.port}${l.partId ? ` (${l.partId})` : ''}`).join(', ') || null;
     this.log.info({ tcp: where(this.tcp), udp: where(this.udp), ...(this.stream ? { stream: `${this.cfg.host}:${this.stream.port}` } : {}) }, `channel ${this.id} (${this.proto.id}) listening`);
   }
@@ -520,6 +524,6 @@ export class Channel implements ListenerHost {
     await this.guards.close();
     await this.capture?.close();
     await serversClosed;
-    this.events.flushCount(0);
+    await this.events.leave();
   }
 }

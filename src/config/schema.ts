@@ -401,7 +401,7 @@ export const ConfigSchema = obj(
     redis_url: Type.String({
       pattern: '^$|^rediss?://.+',
       default: '',
-      description: 'e.g. redis://127.0.0.1:6379: several instances as one channel (shared UDP limits, command queue, device ownership, asset timelines; see "Deployment")',
+      description: 'e.g. redis://127.0.0.1:6379: several instances as one channel (shared UDP limits, command queue, device ownership, asset timelines, connection counts; see "Deployment")',
       'x-expected': 'a redis:// URL or empty',
       'x-env': true,
       'x-secret': true,

@@ -4,7 +4,8 @@ import { badRequest } from './errors.js';
 
 /** What the runtime can say about itself; each read from the state the runtime itself keeps (its stores and live tables), never a copy. */
 export interface StateSources {
-  instance(): Record<string, unknown>;
+  /** This instance (of several processes: the box's readiness and MQTT connection, and each process's own). */
+  instance(): Promise<Record<string, unknown>>;
   /** The channels (of several processes: the box's, with the processes whose figures are missing). */
   channels(): Promise<{ items: readonly object[]; processes?: { count: number; missing: { index: number; reason: string }[] } }>;
   /** Null: no such channel on this server. */

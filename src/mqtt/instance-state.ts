@@ -12,8 +12,9 @@ import type { Logger } from '../util/log.js';
  * - `{root}/state/gw/channels/{channel}/instance`: which instance serves the channel, so a consumer
  *   can read a device's `connected` together with the `online` of the instance that published it.
  * - On the first connection of a run, retained `devices/{ident}/connected true` left by an earlier
- *   run of this instance's channels are corrected to `false` (`connections_count` is reset to 0 by
- *   each channel when it starts). A device that identified in this run meanwhile is left alone.
+ *   run of this instance's channels are corrected to `false` (`connections_count` is published by
+ *   each channel when it starts: 0, or with redis_url the other instances' total). A device that
+ *   identified in this run meanwhile is left alone.
  *
  * A channel id's state topics are owned by the one instance that serves it; two instances serving
  * the same channel id would correct each other's devices (README "Running in production").

@@ -27,6 +27,8 @@ export function redisKeys(prefix: string) {
     done: (id: string) => `${prefix}done:${id}`,
     /** Which instance holds the device's connection (value: instance id), with a lease (PX). */
     owner: (channelId: string, ident: string) => `${prefix}own:${dev(channelId, ident)}`,
+    /** Hash of a channel's connection counts: field instance id, value "count expiry-ms" (cluster/connection-totals.ts). */
+    conns: (channelId: string) => `${prefix}conns:${channelId}`,
     /** First-to-report tokens (an event several instances could publish, published by one). */
     once: (token: string) => `${prefix}once:${token}`,
     /** Pub/sub: a device's held commands changed (added, removed); message {channel, ident}. */

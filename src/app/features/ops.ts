@@ -10,7 +10,7 @@ import { channelIdValue } from '../../message/naming.js';
 import { createMetrics, type AppMetrics } from '../../ops/metrics.js';
 import { clusterMetricsText, shareMetrics } from '../../processes/cluster-metrics.js';
 import { answerQueries, type QueryHandler } from '../../processes/cluster-query.js';
-import { boxReadiness, fromEveryProcess, mergeChannels, newestPayload, ownAnswers, type OwnAnswers } from '../box-view.js';
+import { boxInstance, boxReadiness, fromEveryProcess, mergeChannels, newestPayload, ownAnswers, type OwnAnswers } from '../box-view.js';
 import type { Readiness } from '../../ops/readiness.js';
 import { ReliablePublisher } from '../../reliability/reliable-publisher.js';
 import { packageVersion } from '../../util/version.js';
@@ -72,7 +72,11 @@ export function opsFeature(rt: Runtime, assets: AssetService, readiness: () => R
   const links = h.port !== null ? new MediaLinks({ publicUrl: () => h.public_url || listenerUrl(), key: h.link_key ?? '', mediaDir: config.media.dir, ttlS: h.link_ttl_s }) : null;
   const tokens = h.tokens ? parseTokens(h.tokens) : null;
   const state: StateSources = {
-    instance: () => ({ instance_id: config.instance_id, version: packageVersion(), ...readiness(), mqtt_connected: publisher.connected, channels: rt.channels.list.map((c) => c.id) }),
+    // of several processes, the box's readiness and MQTT connection, and every process's own (box-view.ts)
+    instance: async () => {
+      const { instance_id, ...rest } = await boxInstance(rt, own);
+      return { instance_id, version: packageVersion(), ...rest, channels: rt.channels.list.map((c) => c.id) };
+    },
     // of several processes, every process's connections and counters (box-view.ts)
     channels: async () => {
       const { values, processes } = await fromEveryProcess(rt, own, 'channels', undefined);
