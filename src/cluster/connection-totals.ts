@@ -39,7 +39,7 @@ export interface RedisTotalsOptions {
   /** Config redis_prefix. */
   prefix: string;
   instanceId: string;
-  /** Default 30 s: a crashed instance's count stays in the total at most this long. */
+  /** A crashed instance's count stays in the total at most this long (the app: device_lease_s); default 30 s. */
   leaseMs?: number;
   log?: Logger;
 }

@@ -408,7 +408,7 @@ export const ConfigSchema = obj(
     }),
     redis_url_file: secretFile('redis_url'),
     redis_prefix: Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', default: 'edge-channel:', description: 'prefix of every Redis key the instances share (one deployment, one prefix)', 'x-expected': 'letters, digits and _ . : { } -' }),
-    device_lease_s: int(2, 3600, 30, 'with redis_url: lease of the Redis key saying which instance holds a device; renewed every third of it; a crashed instance\'s devices are free after it'),
+    device_lease_s: int(2, 3600, 30, 'with redis_url: lease of the Redis key saying which instance holds a device; renewed every third of it; a crashed instance\'s devices are free after it, and its connections leave the channel\'s connections_count'),
     // one process per core of the box (src/processes/): each a full runtime on the same ports, sharing through Redis
     processes: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
       default: 1,

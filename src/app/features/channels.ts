@@ -19,7 +19,7 @@ export function channelsFeature(rt: Runtime, protos: readonly ProtocolModule[], 
   const up = config.media.uploads;
   const uploads = { maxFiles: up.max_files, maxBytes: up.max_bytes, maxFileBytes: config.media.max_file_bytes, maxPending: up.max_pending, maxRanges: up.max_ranges, expectTimeoutMs: up.timeout_s * 1000, idleTimeoutMs: up.idle_timeout_s * 1000 };
   // several instances or processes serving the channels: connections_count is their sum (cluster/connection-totals.ts)
-  const totals = config.redis_url ? new RedisConnectionTotals({ url: config.redis_url, prefix: config.redis_prefix, instanceId: config.instance_id, log }) : LOCAL_TOTALS;
+  const totals = config.redis_url ? new RedisConnectionTotals({ url: config.redis_url, prefix: config.redis_prefix, instanceId: config.instance_id, leaseMs: config.device_lease_s * 1000, log }) : LOCAL_TOTALS;
   const channels = config.channels.map((c, i) => new Channel(c, protos[i]!, { pool, sink: rt.sink, media: rt.media, credentials: deps.credentials, log, redisUrl: config.redis_url, redisPrefix: config.redis_prefix, totals, hooks, metrics: deps.metrics, uploads, links: deps.links, streamLimits: { maxConnections: config.video.max_stream_connections, idleTimeoutS: config.video.stream_idle_timeout_s, maxGarbage: 16 }, listen: { reusePort: rt.process.reusePort, udp: rt.process.udp } }));
   rt.channels.fill(channels);
   const pauseAll = (why: string) => () => {
