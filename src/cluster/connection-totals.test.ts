@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from '../../bench/lib/net-probe.js';
 import { REDIS_URL, redisSkipReason, uniquePrefix } from '../../test/support/redis.js';
 import { RedisConnectionTotals } from './connection-totals.js';
 
@@ -43,5 +45,42 @@ test('Redis unreachable: a report fails with the reason (the channel then publis
     await assert.rejects(t.report('1', 1), /ECONNREFUSED|connect|Connection is closed/i);
   } finally {
     await t.close();
+  }
+});
+
+test('Redis down when the first report goes out: the reports fail, then succeed once it answers (no stuck first connect)', { skip }, async () => {
+  const prefix = uniquePrefix('edge-test-conns');
+  const port = await freePort();
+  const t = new RedisConnectionTotals({ url: `redis://127.0.0.1:${port}`, prefix, instanceId: 'a' });
+  // nothing listens yet: the first report (which connects) fails
+  await assert.rejects(t.report('1', 2));
+  // then Redis appears at that address (a forwarder to the test Redis)
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<Socket>();
+  const fwd = createServer((c) => {
+    const r = connect(Number(target.port || 6379), target.hostname);
+    for (const s of [c, r]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    }
+    c.pipe(r).pipe(c);
+  });
+  await new Promise<void>((resolve) => fwd.listen(port, '127.0.0.1', resolve));
+  try {
+    let total: number | undefined;
+    const deadline = Date.now() + 10_000;
+    while (total === undefined && Date.now() < deadline) {
+      total = await t.report('1', 2).catch(() => undefined);
+      if (total === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(total, 2, 'a report is answered once Redis is there');
+  } finally {
+    await t.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => fwd.close(r));
+    const r = new Redis(REDIS_URL);
+    const keys = await r.keys(`${prefix}*`);
+    if (keys.length) await r.del(...keys);
+    await r.quit();
   }
 });

@@ -49,6 +49,8 @@ export class RedisConnectionTotals {
   readonly leaseMs: number;
   private readonly redis: Redis;
   private readonly keys: RedisKeys;
+  /** The first connect while it is under way (channels report at once; a second connect() would throw). */
+  private connecting: Promise<void> | null = null;
 
   constructor(private readonly o: RedisTotalsOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
@@ -67,13 +69,13 @@ export class RedisConnectionTotals {
     return this.run(channelId, '-');
   }
 
-  private connecting: Promise<void> | null = null;
-
   private async run(channelId: string, count: string): Promise<number> {
-    if (this.redis.status === 'wait') this.connecting ??= this.redis.connect();
+    // forgotten when it settles: after a failed first connect the client reconnects by itself
+    // (retryStrategy), and a kept rejection would fail every later report
+    if (this.redis.status === 'wait') this.connecting ??= this.redis.connect().finally(() => (this.connecting = null));
     if (this.connecting) await this.connecting;
-    const r = (await (this.redis as unknown as { edgeConnTotal(key: string, ...args: string[]): Promise<number> }).edgeConnTotal(this.keys.conns(channelId), this.o.instanceId, count, String(this.leaseMs))) as number;
-    return Number(r);
+    const script = this.redis as unknown as { edgeConnTotal(key: string, ...args: string[]): Promise<number> };
+    return Number(await script.edgeConnTotal(this.keys.conns(channelId), this.o.instanceId, count, String(this.leaseMs)));
   }
 
   async close(): Promise<void> {
