@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxInstance, mergeChannels, mergeDeviceLists, newestPayload, type ChannelView, type DeviceRow, type OwnAnswers } from './box-view.js';
+import { boxInstance, boxReadiness, mergeChannels, mergeDeviceLists, newestPayload, type ChannelView, type DeviceRow, type OwnAnswers } from './box-view.js';
 import type { Runtime } from './runtime.js';
 
 const view = (id: number, connections: number, frames: number, paused: string[] = []): ChannelView => ({ id, protocol: 'ruptela', tcp_port: 5000 + id, udp_port: null, connections, reading_paused: paused, counters: { frames, 'udp.overload.drops': 0 } });
@@ -45,4 +45,7 @@ test('the instance view: alone, the process itself; of several without a primary
   assert.equal(v.ready, false);
   assert.match(v.reasons.join(), /the other processes cannot be asked: .*primary/);
   assert.deepEqual(v.instances, [{ index: 0, ...self }]);
+  // /readyz says the same, in its own shape
+  assert.deepEqual(await boxReadiness(rt(1), own), { ready: true, reasons: [] });
+  assert.deepEqual(await boxReadiness(rt(2), own), { ready: false, reasons: v.reasons });
 });

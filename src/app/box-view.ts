@@ -101,7 +101,6 @@ export function processesNote<T>(count: number, a: BoxAnswers<T>): ProcessesNote
  */
 export function ownAnswers(rt: Runtime, readiness: () => Readiness) {
   return {
-    ready: (): Readiness => readiness(),
     instance: (): InstanceView => ({ instance_id: rt.config.instance_id, ...readiness(), mqtt_connected: rt.publisher.connected }),
     channels: (): ChannelView[] => channelViews(rt),
     devices: (q: { channel: string; limit: number }): DeviceList | null => deviceRows(rt, q.channel, q.limit),
@@ -138,27 +137,21 @@ export function newestPayload(payloads: readonly (string | null)[]): string | nu
 }
 
 /**
- * The box's /readyz: ready while every process that answers is ready (a process being restarted is
- * listed, not counted: the others serve its devices meanwhile), and process 0 among them. Never
- * throws: a primary that does not answer makes the box not ready, with the reason.
+ * The box's /readyz: the readiness of the instance view (boxInstance): ready while every process
+ * that answers is ready (a process being restarted is listed, not counted: the others serve its
+ * devices meanwhile), and process 0 among them. Never throws.
  */
 export async function boxReadiness(rt: Runtime, own: OwnAnswers): Promise<Readiness & { processes?: ProcessesNote }> {
-  if (rt.process.count === 1) return own.ready();
-  let a: BoxAnswers<Readiness>;
-  try {
-    a = await askEveryProcess<Readiness>('ready', null);
-  } catch (e) {
-    const r = own.ready();
-    return { ready: false, reasons: [...r.reasons, `the other processes cannot be asked: ${(e as Error).message}`] };
-  }
-  return { ...mergeReadiness(a), processes: processesNote(rt.process.count, a) };
+  const { ready, reasons, processes } = await boxInstance(rt, own);
+  return processes ? { ready, reasons, processes } : { ready, reasons };
 }
 
 /**
  * GET /api/v1/instance. Alone: this process. Of several: process 0's instance id, the box's readiness
- * (as /readyz) and MQTT connection (true while every process that answers is connected), and each
- * process's own view under `instances`, so one disconnected process is not hidden behind process 0.
- * Never throws (the console's login asks it): without the primary it is not ready, with the reason.
+ * and MQTT connection (true while every process that answers is connected), and each process's own
+ * view under `instances`, so one disconnected process is not hidden behind process 0. Never throws
+ * (the console's login and /readyz ask it): a primary that does not answer makes it not ready, with
+ * the reason.
  */
 export async function boxInstance(rt: Runtime, own: OwnAnswers): Promise<InstanceView & { instances?: (InstanceView & { index: number })[]; processes?: ProcessesNote }> {
   const self = own.instance();
@@ -169,15 +162,10 @@ export async function boxInstance(rt: Runtime, own: OwnAnswers): Promise<Instanc
   } catch (e) {
     return { ...self, ready: false, reasons: [...self.reasons, `the other processes cannot be asked: ${(e as Error).message}`], instances: [{ index: rt.process.index, ...self }] };
   }
-  const connected = a.answers.length > 0 && a.answers.every((x) => x.value.mqtt_connected);
-  return { instance_id: self.instance_id, ...mergeReadiness(a), mqtt_connected: connected, instances: a.answers.map((x) => ({ index: x.index, ...x.value })), processes: processesNote(rt.process.count, a) };
-}
-
-/** Ready while every process that answered is, and process 0 among them; reasons name the process. */
-function mergeReadiness(a: BoxAnswers<Readiness>): Readiness {
   const reasons = a.answers.flatMap((x) => (x.value.ready ? [] : x.value.reasons.map((r) => `process ${x.index}: ${r}`)));
   if (!a.answers.some((x) => x.index === 0)) reasons.push('process 0 did not answer');
-  return { ready: reasons.length === 0, reasons };
+  const connected = a.answers.length > 0 && a.answers.every((x) => x.value.mqtt_connected);
+  return { instance_id: self.instance_id, ready: reasons.length === 0, reasons, mqtt_connected: connected, instances: a.answers.map((x) => ({ index: x.index, ...x.value })), processes: processesNote(rt.process.count, a) };
 }
 
 function newestFirst(rows: DeviceRow[]): DeviceRow[] {

@@ -106,7 +106,7 @@ export function isKeyframeNal(codec: VideoCodec, type: number): boolean {
 }
 
 /** Length of a start code (3 or 4) at `i`, or 0. */
-function startCodeAt(buf: Uint8Array, i: number, end: number): number {
+export function startCodeAt(buf: Uint8Array, i: number, end: number): number {
   if (i + 3 <= end && buf[i] === 0 && buf[i + 1] === 0) {
     if (buf[i + 2] === 1) return 3;
     if (i + 4 <= end && buf[i + 2] === 0 && buf[i + 3] === 1) return 4;

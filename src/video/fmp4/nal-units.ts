@@ -1,5 +1,5 @@
 import { EdgeError } from '../../errors.js';
-import { splitNalUnits } from '../annexb.js';
+import { splitNalUnits, startCodeAt } from '../annexb.js';
 
 /**
  * The NAL units of one Annex B access unit, as views into it, for the muxer. They are cut by the
@@ -26,9 +26,9 @@ export function annexBNalUnits(data: Uint8Array): Uint8Array[] {
   return units;
 }
 
-/** Index of the first 00 00 01, or −1. */
+/** Index of the first start code (00 00 01 or 00 00 00 01), or −1. */
 function firstStartCode(d: Uint8Array): number {
-  for (let i = 0; i + 2 < d.length; i++) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 1) return i;
+  for (let i = 0; i + 2 < d.length; i++) if (startCodeAt(d, i, d.length) > 0) return i;
   return -1;
 }
 
